@@ -1,0 +1,1 @@
+"""chiendich: a provincial digital-transformation peak campaign, run from records."""

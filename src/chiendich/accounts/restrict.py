@@ -1,0 +1,41 @@
+"""The one place that limits what a user may see: their units' subtrees.
+
+After NetBox's RestrictedQuerySet: every model whose rows belong to a unit
+uses a RestrictedQuerySet and names, in `scope_unit_field`, the path from the
+row to its Unit ("" for Unit itself, "commune" for a citizen, ...). Views,
+API viewsets, reports and exports call `.restrict(user, action)` and never
+filter by scope themselves. A row outside the scope simply isn't in the
+queryset, so fetching it answers 404, exactly like a row that doesn't exist.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.db.models import Q
+
+if TYPE_CHECKING:
+    from .models import User
+
+
+class RestrictedQuerySet(models.QuerySet):  # type: ignore[type-arg]
+    def restrict(self, user: User | Any, action: str = "view") -> RestrictedQuerySet:
+        """Rows of this queryset that `user` may `action`; none for anyone else."""
+        from .roles import role_allows
+
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        if not role_allows(user.role, action):
+            return self.none()
+        paths = user.scope_paths()
+        if not paths:
+            return self.none()
+        field: str = self.model.scope_unit_field  # type: ignore[attr-defined]
+        lookup = f"{field}__path__startswith" if field else "path__startswith"
+        condition = Q()
+        for path in paths:
+            condition |= Q(**{lookup: path})
+        return self.filter(condition)
