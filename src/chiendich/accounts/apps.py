@@ -8,6 +8,6 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Users and audit")
 
     def ready(self) -> None:
-        from . import audit
+        from . import audit, signals  # noqa: F401  (signals registers receivers)
 
         audit.connect_change_logging()

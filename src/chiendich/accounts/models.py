@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -25,8 +25,6 @@ class User(ChangeLoggedModel, AbstractUser):
         "units.Unit", verbose_name=_("units"), related_name="users", blank=True
     )
     full_name = models.CharField(_("full name"), max_length=150, blank=True)
-
-    objects = UserManager()
 
     class Meta:
         verbose_name = _("user")

@@ -10,7 +10,7 @@ queryset, so fetching it answers 404, exactly like a row that doesn't exist.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from django.db import models
 from django.db.models import Q
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 class RestrictedQuerySet(models.QuerySet):  # type: ignore[type-arg]
-    def restrict(self, user: User | Any, action: str = "view") -> RestrictedQuerySet:
+    def restrict(self, user: User | Any, action: str = "view") -> Self:
         """Rows of this queryset that `user` may `action`; none for anyone else."""
         from .roles import role_allows
 

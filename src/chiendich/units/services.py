@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.utils import translation
 
 from chiendich.accounts.context import acting_as
 from chiendich.accounts.models import AuditEvent, User
@@ -287,9 +288,14 @@ _LEVEL_WORDS = {
 
 
 def _org_type(text: str) -> str | None:
+    """An organization type from its code or its name in Vietnamese or English."""
     folded = fold(text)
     for t in _ORG_TYPES:
-        if folded in (t.value, fold(str(t.label))):
+        names = {t.value}
+        for language in ("vi", "en"):
+            with translation.override(language):
+                names.add(fold(str(t.label)))
+        if folded in names:
             return t.value
     return None
 

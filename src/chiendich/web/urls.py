@@ -5,4 +5,5 @@ from . import views
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("don-vi/<str:code>/", views.UnitDetailView.as_view(), name="unit-detail"),
 ]

@@ -1,0 +1,52 @@
+"""`chiendich demo [--no-serve]`: build the simulated Tiền Giang campaign and serve it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from chiendich.core.cli import print_table
+from chiendich.demo.builder import DEMO_PASSWORD, build
+
+
+class Command(BaseCommand):
+    help = "Create the database, build the demo campaign for Tiền Giang, and serve it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-serve", action="store_true", help="build only, do not serve")
+        parser.add_argument("--addr", default="127.0.0.1:8000", help="address to serve on")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        started = time.monotonic()
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        self.stdout.write("Tạo/cập nhật cơ sở dữ liệu…")
+        call_command("migrate", verbosity=0, interactive=False)
+        users = build(settings.DATA_DIR / "demo", lambda msg: self.stdout.write(f"  ✓ {msg}"))
+        print_table(
+            f"Tài khoản mẫu (mật khẩu chung: {DEMO_PASSWORD})",
+            [
+                ("username", "Tên đăng nhập"),
+                ("password", "Mật khẩu"),
+                ("role", "Vai trò"),
+                ("units", "Đơn vị"),
+            ],
+            [
+                {
+                    "username": spec.username,
+                    "password": DEMO_PASSWORD,
+                    "role": user.get_role_display(),
+                    "units": ", ".join(u.name for u in user.units.order_by("path")),
+                }
+                for spec, user in users
+            ],
+            self.stdout,
+        )
+        self.stdout.write(f"Xong sau {time.monotonic() - started:.1f} giây.")
+        if options["no_serve"]:
+            return
+        self.stdout.write(f"Mở http://{options['addr']}/ và đăng nhập bằng một tài khoản ở trên.")
+        call_command("runserver", options["addr"], use_reloader=False, use_threading=True)

@@ -1,0 +1,152 @@
+"""Rules across the items of a plan file: unique keys, references, date windows, weights.
+
+The schema checks each item on its own; these check what one item says
+about another. `reference_check` runs on the raw data, so a dangling
+reference is reported together with any shape errors; `cross_check` needs
+the validated plan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from .problems import Loc, Problem, adder
+
+if TYPE_CHECKING:
+    from .schema import PeriodSpec, PlanFile, ReportSpec
+
+# Dates further than this from the issue date are almost surely typos (2032 for 2023).
+EARLIEST_BEFORE_ISSUE = dt.timedelta(days=366)
+LATEST_AFTER_ISSUE = dt.timedelta(days=3 * 366)
+
+_LISTS = ("periods", "targets", "reports", "deliverables", "indicators")
+
+
+def reference_check(data: dict[str, Any]) -> list[Problem]:
+    """Duplicate keys and references to periods and indicators that do not exist.
+
+    Runs on the raw data, so these are reported even when other parts of the
+    file do not validate; values of the wrong type are left to the schema.
+    """
+    problems: list[Problem] = []
+    add = adder(problems, data)
+
+    def items(name: str) -> list[tuple[int, dict[str, Any]]]:
+        found = data.get(name)
+        if not isinstance(found, list):
+            return []
+        return [(i, x) for i, x in enumerate(found) if isinstance(x, dict)]
+
+    def keys(name: str) -> list[str]:
+        return [x["key"] for _, x in items(name) if isinstance(x.get("key"), str)]
+
+    for name in _LISTS:
+        first: dict[str, int] = {}
+        for i, x in items(name):
+            key = x.get("key")
+            if not isinstance(key, str):
+                continue
+            if key in first:
+                add((name, i, "key"), f"khóa “{key}” trùng với {name}[{first[key]}]")
+            first.setdefault(key, i)
+
+    periods = keys("periods")
+    for name in ("targets", "reports"):
+        for i, x in items(name):
+            ref = x.get("period")
+            if isinstance(ref, str) and ref not in periods:
+                add(
+                    (name, i, "period"),
+                    f"không có đợt “{ref}” trong periods (có: {', '.join(periods) or 'không'})",
+                )
+
+    indicators = keys("indicators")
+    if indicators:  # the section is optional; when present it must cover every target
+        for i, x in items("targets"):
+            ref = x.get("indicator")
+            if isinstance(ref, str) and ref not in indicators:
+                add(("targets", i, "indicator"), f"chỉ số “{ref}” chưa khai trong indicators")
+    return problems
+
+
+def cross_check(plan: PlanFile) -> list[Problem]:
+    """What one part of a validated file says about another: dates, report kinds, weights."""
+    problems: list[Problem] = []
+    add = adder(problems, plan.as_document())
+    earliest = plan.issued_on - EARLIEST_BEFORE_ISSUE
+    latest = plan.issued_on + LATEST_AFTER_ISSUE
+
+    def check_date(loc: Loc, day: dt.date | None) -> None:
+        if day is not None and not earliest <= day <= latest:
+            add(
+                loc,
+                f"ngày {day:%d/%m/%Y} quá xa ngày ban hành {plan.issued_on:%d/%m/%Y} "
+                f"(phải từ {earliest:%d/%m/%Y} đến {latest:%d/%m/%Y})",
+            )
+
+    periods = {p.key: p for p in plan.periods}
+    for i, p in enumerate(plan.periods):
+        check_date(("periods", i, "start"), p.start)
+        check_date(("periods", i, "end"), p.end)
+
+    indicators = {ind.key: ind for ind in plan.indicators}
+    for i, t in enumerate(plan.targets):
+        period = periods.get(t.period or "")
+        check_date(("targets", i, "applies_from"), t.applies_from)
+        if period and t.applies_from and not period.start <= t.applies_from <= period.end:
+            add(("targets", i, "applies_from"), f"nằm ngoài đợt “{period.key}”")
+        indicator = indicators.get(t.indicator)
+        if indicator is not None and indicator.measure != t.measure:
+            add(("targets", i, "measure"), f"chỉ số “{t.indicator}” đo bằng {indicator.measure}")
+
+    for i, r in enumerate(plan.reports):
+        _check_report(i, r, periods.get(r.period or ""), add)
+        for field in ("data_from", "data_to", "deadline"):
+            check_date(("reports", i, field), getattr(r, field))
+
+    for i, d in enumerate(plan.deliverables):
+        check_date(("deliverables", i, "due"), d.due)
+        check_date(("deliverables", i, "until"), d.until)
+
+    if plan.emulation is not None:
+        weights = plan.emulation.score.weights
+        assigned = {t.indicator for t in plan.targets if not t.context}
+        for key in weights:
+            if key not in assigned:
+                add(
+                    ("emulation", "score", "weights", key),
+                    "không có chỉ tiêu (không phải context) nào dùng chỉ số này",
+                )
+        total = sum(weights.values(), Decimal(0))
+        if total != 1:
+            add(("emulation", "score", "weights"), f"tổng trọng số phải bằng 1 (đang là {total})")
+    return problems
+
+
+def _check_report(i: int, r: ReportSpec, period: PeriodSpec | None, add: Any) -> None:
+    """The keys each kind of report needs, and its data window inside its period."""
+    loc: Loc = ("reports", i)
+    needs = {
+        "once": ("deadline",),
+        "daily": ("period",),
+        "weekly": ("period", "weekday"),
+        "batch": ("period", "data_from", "data_to", "deadline"),
+    }[r.kind]
+    for field in needs:
+        if getattr(r, field) is None:
+            add((*loc, field), f"báo cáo loại {r.kind} cần khóa {field}")
+    if r.weekday is not None and r.kind != "weekly":
+        add((*loc, "weekday"), "chỉ dùng cho báo cáo loại weekly")
+    if r.batch is not None and r.kind != "batch":
+        add((*loc, "batch"), "chỉ dùng cho báo cáo loại batch")
+    if period is not None:
+        for field in ("data_from", "data_to"):
+            day = getattr(r, field)
+            if day is not None and not period.start <= day <= period.end:
+                add(
+                    (*loc, field),
+                    f"{day:%d/%m/%Y} nằm ngoài đợt “{period.key}” "
+                    f"({period.start:%d/%m/%Y}–{period.end:%d/%m/%Y})",
+                )

@@ -1,0 +1,89 @@
+"""In a real browser (Debian's Chromium through Playwright): sign in, read, drill down, switch language."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chiendich.accounts.roles import Role
+from chiendich.conftest import REPO_DIR
+from chiendich.plans.services import plan_load
+
+CHROMIUM = Path(os.environ.get("CHIENDICH_CHROMIUM", "/usr/bin/chromium"))
+SCREENSHOTS = REPO_DIR / "var" / "screenshots"
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"CI must install Debian's chromium: {CHROMIUM} is missing")
+    pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls
+    # the tests make around it are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def campaign(tien_giang, make_user):
+    plan_load(REPO_DIR / "plans" / "tien-giang-383-2023.yaml")
+    return make_user(Role.DISTRICT_OFFICER, "822", password="mat-khau-huyen-822")
+
+
+def sign_in(page, live_server, user, password: str) -> None:
+    page.goto(f"{live_server.url}/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", password)
+    page.click("button.primary")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+@pytest.mark.parametrize(("width", "height", "name"), [(1280, 900, "desktop"), (390, 844, "phone")])
+def test_sign_in_and_drill_down(browser, live_server, campaign, width, height, name) -> None:
+    page = browser.new_page(viewport={"width": width, "height": height}, locale="en-US")
+    sign_in(page, live_server, campaign, "mat-khau-huyen-822")
+    body = page.text_content("main")
+    # Vietnamese although the browser asks for English.
+    assert "Mục tiêu cho đơn vị của bạn" in body and "Huyện Chợ Gạo" in body and "60%" in body
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"home-{name}.png"), full_page=True)
+
+    page.click("text=Huyện Chợ Gạo")
+    page.click("text=Thị trấn Chợ Gạo")
+    assert "45%" in page.text_content("main")
+    assert page.url.endswith("/don-vi/28594/")
+    page.close()
+
+
+def test_language_switch(browser, live_server, campaign) -> None:
+    page = browser.new_page()
+    sign_in(page, live_server, campaign, "mat-khau-huyen-822")
+    page.select_option("select[name=language]", "en")
+    page.wait_for_load_state()
+    assert "Targets for your units" in page.text_content("main")
+    page.close()
+
+
+def test_wrong_password_is_refused(browser, live_server, campaign) -> None:
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/")
+    page.fill("#id_username", campaign.username)
+    page.fill("#id_password", "sai-mat-khau")
+    page.click("button.primary")
+    assert "Sai tên đăng nhập hoặc mật khẩu" in page.text_content("main")
+    page.close()
