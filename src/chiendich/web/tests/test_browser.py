@@ -73,8 +73,8 @@ def test_sign_in_and_drill_down(browser, live_server, campaign, width, height, n
 def test_language_switch(browser, live_server, campaign) -> None:
     page = browser.new_page()
     sign_in(page, live_server, campaign, "mat-khau-huyen-822")
-    page.select_option("select[name=language]", "en")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "en")
     assert "Targets for your units" in page.text_content("main")
     page.close()
 
