@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "chiendich.accounts",
     "chiendich.units",
     "chiendich.plans",
+    "chiendich.vneid",
     "chiendich.web",
     "chiendich.demo",
 ]

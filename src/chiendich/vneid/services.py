@@ -1,0 +1,136 @@
+"""Writes to citizens' account histories.
+
+Every path that adds account events (police-list imports, visits, officers'
+entries, the demo simulation) ends with `events_relink`, which recomputes each
+touched citizen's `until` chain and current state in two set-based statements,
+so a late-arriving older event slots into the history correctly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from chiendich.accounts.models import User
+
+from .models import ELIGIBLE_AGE, AccountEvent, AccountState, Citizen, Flag, FlagKind, Source
+
+
+def eligible_from(birth_date: dt.date) -> dt.date:
+    """The day a citizen turns ELIGIBLE_AGE (29 February births turn on 1 March)."""
+    try:
+        return birth_date.replace(year=birth_date.year + ELIGIBLE_AGE)
+    except ValueError:
+        return dt.date(birth_date.year + ELIGIBLE_AGE, 3, 1)
+
+
+def events_relink(citizens_sql: str = "", params: tuple[object, ...] = ()) -> None:
+    """Recompute `until` and Citizen.state/state_date for the citizens selected by
+    `citizens_sql` (a SELECT of citizen ids), or for everyone when it is empty.
+
+    Runs inside the caller's transaction. Uses window functions and UPDATE ... FROM,
+    which SQLite (3.33+) and PostgreSQL both have.
+    """
+    where = f"WHERE citizen_id IN ({citizens_sql})" if citizens_sql else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE vneid_accountevent SET until = n.next_date
+            FROM (
+                SELECT id, LEAD(date) OVER (PARTITION BY citizen_id ORDER BY date, id) AS next_date
+                FROM vneid_accountevent {where}
+            ) AS n
+            WHERE vneid_accountevent.id = n.id
+              AND vneid_accountevent.until IS DISTINCT FROM n.next_date
+            """,  # noqa: S608 - `where` is built from our own SQL, values are parameters
+            params,
+        )
+        citizen_where = f"AND vneid_citizen.id IN ({citizens_sql})" if citizens_sql else ""
+        cursor.execute(
+            f"""
+            UPDATE vneid_citizen SET state = e.state, state_date = e.date
+            FROM vneid_accountevent AS e
+            WHERE e.citizen_id = vneid_citizen.id AND e.until IS NULL
+              AND (vneid_citizen.state <> e.state OR vneid_citizen.state_date IS DISTINCT FROM e.date)
+              {citizen_where}
+            """,  # noqa: S608
+            params,
+        )
+
+
+@transaction.atomic
+def citizen_state_record(
+    citizen: Citizen,
+    *,
+    state: AccountState | str,
+    date: dt.date,
+    source: Source | str,
+    acting_user: User | None = None,
+    note: str = "",
+) -> AccountEvent | None:
+    """Record that `citizen`'s account was in `state` on `date`.
+
+    Returns the new event, or None when the history already says exactly that
+    (same state on the same day), so repeating an entry changes nothing.
+    """
+    if date > timezone.localdate():
+        raise ValueError(f"ngày {date:%d/%m/%Y} ở tương lai")
+    event, created = AccountEvent.objects.get_or_create(
+        citizen=citizen,
+        date=date,
+        state=state,
+        defaults={
+            "source": source,
+            "unit_id": citizen.unit_id,
+            "recorded_by": acting_user,
+            "note": note[:300],
+        },
+    )
+    if not created:
+        return None
+    events_relink("SELECT %s", (citizen.pk,))
+    citizen.refresh_from_db(fields=["state", "state_date"])
+    return event
+
+
+@transaction.atomic
+def citizen_flag_set(
+    citizen: Citizen,
+    *,
+    kind: FlagKind | str,
+    date: dt.date,
+    source: Source | str,
+    reason: str = "",
+    acting_user: User | None = None,
+    note: str = "",
+) -> Flag:
+    """Flag `citizen` from `date` on (closing an open flag of the same kind first)."""
+    if kind == FlagKind.NOT_ELIGIBLE and not reason:
+        raise ValueError("cần lý do không đủ điều kiện")
+    Flag.objects.filter(citizen=citizen, kind=kind, until__isnull=True, date__lt=date).update(
+        until=date
+    )
+    flag, _ = Flag.objects.get_or_create(
+        citizen=citizen,
+        kind=kind,
+        date=date,
+        until=None,
+        defaults={
+            "reason": reason,
+            "source": source,
+            "unit_id": citizen.unit_id,
+            "recorded_by": acting_user,
+            "note": note[:300],
+        },
+    )
+    return flag
+
+
+@transaction.atomic
+def citizen_flag_clear(citizen: Citizen, *, kind: FlagKind | str, date: dt.date) -> int:
+    """End `citizen`'s open flag of `kind` on `date` (exclusive). Returns flags closed."""
+    return Flag.objects.filter(
+        citizen=citizen, kind=kind, until__isnull=True, date__lte=date
+    ).update(until=date)
