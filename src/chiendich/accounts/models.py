@@ -115,6 +115,9 @@ class AuditEvent(models.Model):
         ORGANIZATIONS_IMPORTED = "organizations_imported", _("organizations imported")
         PLAN_LOADED = "plan_loaded", _("plan loaded")
         USER_CREATED = "user_created", _("user created")
+        CITIZENS_IMPORTED = "citizens_imported", _("police list imported")
+        TARGETS_ALLOCATED = "targets_allocated", _("targets allocated")
+        TARGET_OVERRIDDEN = "target_overridden", _("target overridden")
 
     time = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     type = models.CharField(_("event"), max_length=40, choices=Type.choices, db_index=True)
