@@ -29,6 +29,14 @@ def tien_giang(db: None) -> Unit:
 
 
 @pytest.fixture
+def plan_383(tien_giang: Unit):
+    """Plan 383/KH-UBND loaded from the repository's plan file."""
+    from chiendich.plans.services import plan_load
+
+    return plan_load(REPO_DIR / "plans" / "tien-giang-383-2023.yaml").plan
+
+
+@pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
     counter = iter(range(1, 10_000))
 

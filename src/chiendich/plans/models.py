@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from chiendich.accounts.audit import ChangeLoggedModel
+from chiendich.accounts.restrict import RestrictedQuerySet
 from chiendich.units.models import Unit
 
 
@@ -238,3 +239,38 @@ class Deliverable(ChangeLoggedModel):
 
     def __str__(self) -> str:
         return self.key
+
+
+class TargetAllocation(ChangeLoggedModel):
+    """A count target split down the unit tree (Plan 383 II.1.a: the provincial police
+    give each unit its share of the 903,203 accounts).
+
+    `value` of a unit's children always sums to the unit's own value. Values are
+    computed in proportion to `basis` (eligible citizens when allocated) unless an
+    officer fixed one (`is_override`); the others then share what is left.
+    """
+
+    target = models.ForeignKey(
+        Target, verbose_name=_("target"), on_delete=models.CASCADE, related_name="allocations"
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="target_allocations"
+    )
+    value = models.PositiveIntegerField(_("allocated value"))
+    basis = models.PositiveIntegerField(_("eligible citizens when allocated"), default=0)
+    is_override = models.BooleanField(_("set by hand"), default=False)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        ordering = ["target_id", "unit__path"]
+        verbose_name = _("allocated target")
+        verbose_name_plural = _("allocated targets")
+        constraints = [
+            models.UniqueConstraint(fields=["target", "unit"], name="plans_allocation_unique_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target.key} {self.unit.code} = {self.value}"

@@ -248,8 +248,10 @@ class Flag(models.Model):
 class DailyCount(models.Model):
     """Counts of one lowest unit (hamlet, or commune for citizens without one) on one day.
 
-    Stored, rebuilt from events and flags (progress.counts_rebuild); parents sum
+    Stored, rebuilt from events and flags (counts.counts_rebuild); parents sum
     their children at read time. Never averaged: rates come from summed counts.
+    States are counted among the eligible (so activated / eligible <= 100%);
+    `new_activations` counts every first activation of the day, as the police do.
     """
 
     unit = models.ForeignKey("units.Unit", on_delete=models.CASCADE, related_name="+")

@@ -27,8 +27,9 @@ def eligible_from(birth_date: dt.date) -> dt.date:
 
 
 def events_relink(citizens_sql: str = "", params: tuple[object, ...] = ()) -> None:
-    """Recompute `until` and Citizen.state/state_date for the citizens selected by
-    `citizens_sql` (a SELECT of citizen ids), or for everyone when it is empty.
+    """Recompute `until`, the events' and flags' unit, and Citizen.state/state_date for
+    the citizens selected by `citizens_sql` (a SELECT of citizen ids), or for everyone
+    when it is empty.
 
     Runs inside the caller's transaction. Uses window functions and UPDATE ... FROM,
     which SQLite (3.33+) and PostgreSQL both have.
@@ -47,6 +48,17 @@ def events_relink(citizens_sql: str = "", params: tuple[object, ...] = ()) -> No
             """,  # noqa: S608 - `where` is built from our own SQL, values are parameters
             params,
         )
+        # A citizen who moved takes their history along: counts follow the current unit.
+        for table in ("vneid_accountevent", "vneid_flag"):
+            cursor.execute(
+                f"""
+                UPDATE {table} SET unit_id = c.unit_id
+                FROM vneid_citizen AS c
+                WHERE c.id = {table}.citizen_id AND {table}.unit_id <> c.unit_id
+                  {"AND " + table + ".citizen_id IN (" + citizens_sql + ")" if citizens_sql else ""}
+                """,  # noqa: S608
+                params,
+            )
         citizen_where = f"AND vneid_citizen.id IN ({citizens_sql})" if citizens_sql else ""
         cursor.execute(
             f"""

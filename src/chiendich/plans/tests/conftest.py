@@ -13,8 +13,6 @@ import yaml
 from chiendich.accounts.models import AuditEvent, ObjectChange
 from chiendich.conftest import REPO_DIR as REPO_ROOT
 from chiendich.plans.models import Deliverable, Period, Plan, ReportSchedule, Target
-from chiendich.plans.services import plan_load
-from chiendich.units.models import Unit
 
 PLAN_383 = REPO_ROOT / "plans" / "tien-giang-383-2023.yaml"
 EXAMPLE_BEN_TRE = REPO_ROOT / "plans" / "examples" / "ben-tre-vi-du.yaml"
@@ -69,8 +67,3 @@ def row_counts() -> dict[str, Any]:
         "checksums": sorted(Plan.objects.values_list("checksum", flat=True)),
         "target_values": sorted(Target.objects.values_list("key", "value")),
     }
-
-
-@pytest.fixture
-def plan_383(tien_giang: Unit) -> Plan:
-    return plan_load(PLAN_383).plan

@@ -1,0 +1,188 @@
+"""Progress of every unit on a day, read from DailyCount (R2, R7).
+
+Counts of the lowest units are summed up the tree (a district's numbers are
+its communes' sums, never an average of their rates); rates, % of target, the
+pace still needed and the forecast are computed here at read time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import asdict, dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+
+from chiendich.plans.models import Plan, Target, TargetAllocation
+from chiendich.units.models import Unit
+
+from .counts import counts_rebuild
+from .models import DailyCount
+
+COUNT_FIELDS = (
+    "citizens",
+    "eligible",
+    "not_eligible",
+    "absent",
+    "not_registered",
+    "pending",
+    "approved",
+    "activated_l1",
+    "activated_l2",
+    "new_activations",
+)
+VNEID_INDICATOR = "vneid_activated_accounts"
+FORECAST_WINDOW = 7  # days of pace the forecast extrapolates
+
+
+@dataclass
+class Counts:
+    citizens: int = 0
+    eligible: int = 0
+    not_eligible: int = 0
+    absent: int = 0
+    not_registered: int = 0
+    pending: int = 0
+    approved: int = 0
+    activated_l1: int = 0
+    activated_l2: int = 0
+    new_activations: int = 0
+
+    @property
+    def activated(self) -> int:
+        return self.activated_l1 + self.activated_l2
+
+    def add(self, row: Any) -> None:
+        for f in COUNT_FIELDS:
+            setattr(self, f, getattr(self, f) + getattr(row, f))
+
+
+def rollup(day: dt.date, units: QuerySet[Unit] | None = None) -> dict[str, Counts]:
+    """Counts on `day` for every unit (by code) that has counted units below it.
+
+    `units` limits the result to those units (e.g. already restricted to a user).
+    """
+    totals: dict[str, Counts] = {}
+    rows = (
+        DailyCount.objects.filter(date=day).select_related("unit").only("unit__path", *COUNT_FIELDS)
+    )
+    for row in rows:
+        for code in row.unit.path.rstrip("/").split("/"):
+            totals.setdefault(code, Counts()).add(row)
+    if units is not None:
+        wanted = set(units.values_list("code", flat=True))
+        totals = {c: v for c, v in totals.items() if c in wanted}
+    return totals
+
+
+def rate(numerator: int, denominator: int) -> Decimal | None:
+    """numerator / denominator x 100, two decimals; None ("N/A") when the denominator is 0."""
+    if not denominator:
+        return None
+    return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(
+        Decimal("0.01"), ROUND_HALF_UP
+    )
+
+
+@dataclass
+class Progress:
+    """Where one unit stands on one day against its activated-accounts target."""
+
+    code: str
+    name: str
+    level: str
+    date: dt.date
+    counts: Counts
+    target: int | None
+    period_end: dt.date | None
+    activated_week_ago: int
+    rate_of_eligible: Decimal | None = field(init=False)
+    percent_of_target: Decimal | None = field(init=False)
+    needed_daily_pace: int | None = field(init=False)
+    recent_daily_pace: Decimal = field(init=False)
+    forecast_date: dt.date | None = field(init=False)
+    forecast_note: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        c = self.counts
+        self.rate_of_eligible = rate(c.activated, c.eligible)
+        self.percent_of_target = rate(c.activated, self.target) if self.target else None
+        self.recent_daily_pace = (
+            Decimal(c.activated - self.activated_week_ago) / FORECAST_WINDOW
+        ).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        self.needed_daily_pace, self.forecast_date, self.forecast_note = None, None, ""
+        if self.target is None:
+            return
+        missing = self.target - c.activated
+        if missing <= 0:
+            self.needed_daily_pace, self.forecast_note = 0, "reached"
+            return
+        if self.period_end is not None and self.date < self.period_end:
+            self.needed_daily_pace = math.ceil(missing / (self.period_end - self.date).days)
+        gained = c.activated - self.activated_week_ago
+        if gained <= 0:
+            self.forecast_note = "not_before_deadline"
+            return
+        days = math.ceil(missing * FORECAST_WINDOW / gained)
+        deadline = self.period_end or self.date + dt.timedelta(days=3650)
+        if self.date + dt.timedelta(days=min(days, 3651)) > deadline:
+            self.forecast_note = "not_before_deadline"
+        else:
+            self.forecast_date, self.forecast_note = self.date + dt.timedelta(days=days), "on_pace"
+
+    @property
+    def activated(self) -> int:
+        return self.counts.activated
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(data.pop("counts"))
+        data["activated"] = self.activated
+        return {
+            k: (
+                str(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, dt.date) else v
+            )
+            for k, v in data.items()
+        }
+
+
+def vneid_target(plan: Plan) -> Target | None:
+    return plan.targets.filter(indicator=VNEID_INDICATOR, is_context=False).first()
+
+
+def progress_for(units: list[Unit], day: dt.date, plan: Plan | None) -> list[Progress]:
+    """Progress of each of `units` on `day` (counts must have been built for the day)."""
+    target = vneid_target(plan) if plan else None
+    allocations = (
+        dict(
+            TargetAllocation.objects.filter(target=target, unit__in=units).values_list(
+                "unit_id", "value"
+            )
+        )
+        if target
+        else {}
+    )
+    period_end = target.period.end if target and target.period else None
+    today, week_ago = rollup(day), rollup(day - dt.timedelta(days=FORECAST_WINDOW))
+    return [
+        Progress(
+            code=u.code,
+            name=u.name,
+            level=u.level,
+            date=day,
+            counts=today.get(u.code, Counts()),
+            target=allocations.get(u.pk),
+            period_end=period_end,
+            activated_week_ago=week_ago.get(u.code, Counts()).activated,
+        )
+        for u in units
+    ]
+
+
+def eligible_basis(day: dt.date) -> dict[str, int]:
+    """Eligible citizens per unit code on `day`, building the day's counts if missing."""
+    if not DailyCount.objects.filter(date=day).exists():
+        counts_rebuild(day)
+    return {code: c.eligible for code, c in rollup(day).items()}
