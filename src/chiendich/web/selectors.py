@@ -66,3 +66,63 @@ def breadcrumbs(unit: Unit, visible: Any) -> list[tuple[Unit, bool]]:
     ancestors = {u.code: u for u in Unit.objects.filter(code__in=codes)}
     openable = set(visible.filter(code__in=codes).values_list("code", flat=True))
     return [(ancestors[c], c in openable) for c in codes if c in ancestors]
+
+
+def as_of_day(raw: str | None) -> dt.date | None:
+    """The day a page reports on: `raw` (dd/mm/yyyy or yyyy-mm-dd) if valid, else the
+    last day that has counts (a 2023 campaign is read as of its data, not today)."""
+    from chiendich.vneid.models import DailyCount
+
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(raw or "", fmt).date()  # noqa: DTZ007 - a calendar day
+        except ValueError:
+            continue
+    return DailyCount.objects.order_by("-date").values_list("date", flat=True).first()
+
+
+def vneid_progress(
+    unit: Unit, visible: Any, day: dt.date | None, plan: Plan | None
+) -> dict[str, Any]:
+    """The unit's VNeID progress on `day` and that of its children the user may see."""
+    from chiendich.vneid.progress import progress_for
+
+    if day is None:
+        return {"day": None, "own": None, "children": []}
+    children = list(visible.filter(parent=unit, kind="territorial").order_by("code"))
+    rows = progress_for([unit, *children], day, plan)
+    return {"day": day, "own": rows[0], "children": rows[1:]}
+
+
+@dataclass
+class AllocationRow:
+    unit: Unit
+    basis: int
+    value: int
+    is_override: bool
+    note: str
+    daily_pace: int | None  # new activations a day needed over the whole period
+
+
+def allocation_rows(unit: Unit, visible: Any, plan: Plan) -> tuple[Any, list[AllocationRow]]:
+    """The activated-accounts target of `unit` and of its children in scope."""
+    import math
+
+    from chiendich.plans.models import TargetAllocation
+    from chiendich.vneid.models import DailyCount
+    from chiendich.vneid.progress import rollup, vneid_target
+
+    target = vneid_target(plan)
+    if target is None:
+        return None, []
+    start = target.period.start if target.period else None
+    at_start = rollup(start) if start and DailyCount.objects.filter(date=start).exists() else {}
+    days = target.period.days if target.period else None
+    allocations = TargetAllocation.objects.filter(target=target).select_related("unit")
+    mine = allocations.filter(unit=unit).first()
+    rows = []
+    for a in allocations.filter(unit__in=visible.filter(parent=unit)).order_by("unit__code"):
+        already = at_start[a.unit.code].activated if a.unit.code in at_start else 0
+        pace = math.ceil(max(a.value - already, 0) / days) if days else None
+        rows.append(AllocationRow(a.unit, a.basis, a.value, a.is_override, a.note, pace))
+    return mine, rows

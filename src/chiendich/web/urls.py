@@ -6,4 +6,5 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("don-vi/<str:code>/", views.UnitDetailView.as_view(), name="unit-detail"),
+    path("don-vi/<str:code>/chi-tieu/", views.UnitTargetsView.as_view(), name="unit-targets"),
 ]

@@ -24,3 +24,11 @@ def target_value(target: Any) -> str:
     """A target as read in the plan: "70%" or "903.203"."""
     shown = num(target.value)
     return f"{shown}%" if target.measure == "percent" else shown
+
+
+@register.filter
+def pct(value: Any) -> str:
+    """A rate as "70,25%" ("N/A" when it has no denominator)."""
+    if value is None or value == "":
+        return "N/A"
+    return f"{number_format(Decimal(str(value)), decimal_pos=2, use_l10n=True)}%"
