@@ -9,6 +9,7 @@ so a late-arriving older event slots into the history correctly.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -26,7 +27,7 @@ def eligible_from(birth_date: dt.date) -> dt.date:
         return dt.date(birth_date.year + ELIGIBLE_AGE, 3, 1)
 
 
-def events_relink(citizens_sql: str = "", params: tuple[object, ...] = ()) -> None:
+def events_relink(citizens_sql: str = "", params: tuple[Any, ...] = ()) -> None:
     """Recompute `until`, the events' and flags' unit, and Citizen.state/state_date for
     the citizens selected by `citizens_sql` (a SELECT of citizen ids), or for everyone
     when it is empty.

@@ -123,8 +123,8 @@ class UnitTargetsView(ScopedObjectView):
                 child,
                 value,
                 lambda u: basis.get(u.code, 0),
-                acting_user=request.user,
-                note=request.POST.get("note", ""),  # type: ignore[arg-type]
+                acting_user=request.user,  # type: ignore[arg-type]  # login required
+                note=request.POST.get("note", ""),
             )
         except AllocationError as exc:
             return self.render_to_response(self.get_context_data(error=str(exc)))
