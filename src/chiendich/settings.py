@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "chiendich.units",
     "chiendich.plans",
     "chiendich.vneid",
+    "chiendich.procedures",
     "chiendich.web",
     "chiendich.demo",
 ]
