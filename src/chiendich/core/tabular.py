@@ -1,18 +1,39 @@
-"""Reading CSV files the way officers save them: UTF-8 with or without BOM,
-headers matched ignoring case, diacritics and spacing.
+"""Reading CSV and XLSX files the way officers save them, and writing error files.
+
+CSV comes as UTF-8 with or without BOM, separated by commas (or semicolons, as
+Excel writes under a Vietnamese list separator); XLSX is streamed with
+openpyxl's read-only mode, so a 1.5-million-row sheet is never held whole.
+Headers are matched ignoring case, diacritics and spacing. Every cell reaches
+the importer as cleaned text: XLSX numbers lose a spurious ".0", dates become
+yyyy-mm-dd, so one parser serves both formats.
 
 Errors name the file, the row (as a spreadsheet numbers it: header = row 1)
-and the column, so an officer can find the cell.
+and the column, so an officer can find the cell; `write_error_file` turns them
+into the xlsx the officer corrects from.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Mapping, Sequence
+import datetime as dt
+import itertools
+import os
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
-from .text import clean, fold
+import openpyxl
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils.exceptions import InvalidFileException
+
+from .text import fold
+
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+EXCEL_MAX_ROWS = 1_048_576
 
 
 @dataclass(frozen=True)
@@ -45,29 +66,101 @@ class TabularError(Exception):
         return shown + (f"\n… và {more} lỗi khác" if more > 0 else "")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
-    """A data row: its spreadsheet row number and values keyed by canonical column."""
+    """A data row: its spreadsheet row number and values keyed by canonical column.
+
+    `problem` is set when the row could not be read whole (a CSV row with fewer
+    cells than the header, an unterminated quote): its values are then partial
+    and an importer should reject the row rather than guess.
+    """
 
     number: int
     values: Mapping[str, str]
+    problem: str = ""
 
     def get(self, key: str) -> str:
         return self.values.get(key, "")
 
 
+Required = Sequence[str | tuple[str, ...]]
+"""Required columns: a key, or a tuple of keys of which any one will do."""
+
+
+def cell_text(value: object) -> str:
+    """A cell as cleaned text: NFC, whitespace collapsed, XLSX numbers and dates made plain.
+
+    An integral float (82123456789.0) loses its ".0"; a datetime at midnight
+    becomes "yyyy-mm-dd", with its time otherwise.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        # ASCII is already NFC; normalize() returns its argument when it is already NFC.
+        text = value if value.isascii() else unicodedata.normalize("NFC", value)
+        return " ".join(text.split())
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(" ", "seconds")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return " ".join(str(value).split())
+
+
+def header_key(text: str) -> str:
+    """How headers are compared: folded, with every space removed ("Ấp / Khu phố" = "ap/khupho")."""
+    return fold(text).replace(" ", "")
+
+
+def _header_keys(
+    name: str,
+    header: Sequence[object],
+    columns: Mapping[str, Sequence[str]],
+    required: Required,
+) -> list[str | None]:
+    aliases = {header_key(alias): key for key, names in columns.items() for alias in names}
+    keys: list[str | None] = []
+    taken: set[str] = set()
+    for cell in header:
+        key = aliases.get(header_key(cell_text(cell)))
+        # A second column meaning the same thing is ignored: the first one wins.
+        keys.append(key if key not in taken else None)
+        if key:
+            taken.add(key)
+    missing = []
+    for need in required:
+        options = (need,) if isinstance(need, str) else need
+        if not any(k in taken for k in options):
+            missing.append(" hoặc ".join(f"“{columns[k][0]}”" for k in options))
+    if missing:
+        raise TabularError([RowError(name, 1, "", "", f"thiếu cột {', '.join(missing)}")])
+    return keys
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
 def read_csv(
     path: Path,
     columns: Mapping[str, Sequence[str]],
-    required: Sequence[str],
+    required: Required,
 ) -> Iterator[Row]:
-    """Yield the rows of `path` keyed by canonical column names.
+    """Yield the rows of the CSV `path` keyed by canonical column names.
 
     `columns` maps each canonical key to the header texts that mean it; headers
-    are compared folded. A missing required column is an error on row 1.
+    are compared folded. A missing required column is an error on row 1. Blank
+    rows are skipped; a row cut short or malformed is yielded with `problem` set.
+    A file that is not UTF-8 raises TabularError (possibly after some rows).
     """
     name = path.name
-    aliases = {fold(alias): key for key, names in columns.items() for alias in names}
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
@@ -76,21 +169,225 @@ def read_csv(
         ) from exc
     with handle:
         try:
-            reader = csv.reader(handle)
+            first = handle.readline()
+            # strict: an unterminated quote at the end of the file is an error, not a
+            # field that silently swallowed every line after it.
+            reader = csv.reader(
+                itertools.chain((first,), handle), delimiter=_sniff_delimiter(first), strict=True
+            )
             header = next(reader, None)
             if header is None:
                 raise TabularError([RowError(name, 1, "", "", "tệp rỗng, thiếu dòng tiêu đề")])
-            keys = [aliases.get(fold(h)) for h in header]
-            missing = [k for k in required if k not in keys]
-            if missing:
-                expected = ", ".join(f"“{columns[k][0]}”" for k in missing)
-                raise TabularError([RowError(name, 1, "", "", f"thiếu cột {expected}")])
-            for number, cells in enumerate(reader, start=2):
-                if not any(c.strip() for c in cells):
+            keys = _header_keys(name, header, columns, required)
+            width = len(header)
+            pairs = [(i, k) for i, k in enumerate(keys) if k]
+            number = 1
+            while True:
+                number += 1
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    yield Row(number, {}, _csv_problem(str(exc)))
                     continue
-                values = {k: clean(c) for k, c in zip(keys, cells, strict=False) if k}
+                if len(cells) < width:
+                    if not any(c.strip() for c in cells):
+                        continue
+                    values = {k: cell_text(cells[i]) for i, k in pairs if i < len(cells)}
+                    yield Row(
+                        number,
+                        values,
+                        f"dòng bị cắt: có {len(cells)} ô, dòng tiêu đề có {width} cột",
+                    )
+                    continue
+                values = {k: cell_text(cells[i]) for i, k in pairs}
+                if not any(values.values()) and not any(c.strip() for c in cells):
+                    continue
                 yield Row(number, values)
         except UnicodeDecodeError as exc:
             raise TabularError(
                 [RowError(name, 0, "", "", "tệp không phải UTF-8; hãy lưu lại dạng CSV UTF-8")]
             ) from exc
+
+
+def _csv_problem(message: str) -> str:
+    if "unexpected end of data" in message:
+        return "dòng bị cắt: dấu ngoặc kép mở mà không đóng (tệp bị cắt giữa chừng?)"
+    if "NUL" in message:
+        return "dòng chứa ký tự NUL, không phải văn bản CSV"
+    return f"dòng không đúng định dạng CSV ({message})"
+
+
+def read_xlsx(
+    path: Path,
+    columns: Mapping[str, Sequence[str]],
+    required: Required,
+) -> Iterator[Row]:
+    """Yield the rows of the first sheet of the XLSX `path`, streamed (read-only mode).
+
+    Same contract as read_csv. XLSX omits trailing empty cells, so a short row
+    is normal here, not a cut-off one.
+    """
+
+    name = path.name
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (OSError, InvalidFileException, KeyError, ValueError) as exc:
+        raise TabularError(
+            [RowError(name, 0, "", "", f"không đọc được tệp Excel: {exc}")]
+        ) from exc
+    except Exception as exc:  # zipfile.BadZipFile and friends: not an xlsx at all
+        raise TabularError(
+            [RowError(name, 0, "", "", "tệp không phải Excel .xlsx hợp lệ")]
+        ) from exc
+    try:
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise TabularError([RowError(name, 1, "", "", "trang tính rỗng, thiếu dòng tiêu đề")])
+        keys = _header_keys(name, header, columns, required)
+        pairs = [(i, k) for i, k in enumerate(keys) if k]
+        for number, cells in enumerate(rows, start=2):
+            n = len(cells)
+            values = {k: cell_text(cells[i]) for i, k in pairs if i < n}
+            if not any(values.values()):
+                continue
+            yield Row(number, values)
+    finally:
+        book.close()
+
+
+def read_table(
+    path: Path,
+    columns: Mapping[str, Sequence[str]],
+    required: Required,
+) -> Iterator[Row]:
+    """read_xlsx for .xlsx/.xlsm files, read_csv for anything else."""
+    if path.suffix.lower() in XLSX_SUFFIXES:
+        return read_xlsx(path, columns, required)
+    if path.suffix.lower() == ".xls":
+        raise TabularError(
+            [RowError(path.name, 0, "", "", "tệp .xls (Excel 97-2003) không được hỗ trợ; hãy lưu lại dạng .xlsx")]
+        )
+    return read_csv(path, columns, required)
+
+
+def table_row_estimate(path: Path) -> int | None:
+    """About how many data rows `path` holds, for a progress bar; None when unknown.
+
+    XLSX: the sheet's declared dimension. CSV: the file size over the mean length
+    of the first lines (exact for small files).
+    """
+    try:
+        if path.suffix.lower() in XLSX_SUFFIXES:
+            book = openpyxl.load_workbook(path, read_only=True)
+            try:
+                max_row = book.worksheets[0].max_row
+            finally:
+                book.close()
+            return max(max_row - 1, 0) if max_row else None
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            head = f.read(1 << 20)
+        lines = head.count(b"\n")
+        if len(head) == size:
+            return max(lines - 1 + (not head.endswith(b"\n") and bool(head)), 0)
+        return int(size / (len(head) / max(lines, 1))) - 1
+    except Exception:  # an estimate must never stop an import
+        return None
+
+
+class RowErrorLog:
+    """Errors of an import that may have millions of them: the first `keep` stay in
+    memory for the report, all of them are spooled to a temporary file (in the
+    order added) for the error file.
+    """
+
+    def __init__(self, keep: int = 1000) -> None:
+        self.keep = keep
+        self.first: list[RowError] = []
+        self.count = 0
+        self._spool: IO[str] | None = None
+        self._writer: Any = None
+
+    def add(self, error: RowError) -> None:
+        self.count += 1
+        if self.count <= self.keep:
+            self.first.append(error)
+            return
+        if self._spool is None:
+            self._spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
+            self._writer = csv.writer(self._spool)
+            for e in self.first:
+                self._writer.writerow((e.file, e.row, e.column, e.value, e.problem))
+        self._writer.writerow((error.file, error.row, error.column, error.value, error.problem))
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[RowError]:
+        if self._spool is None:
+            yield from self.first
+            return
+        self._spool.flush()
+        self._spool.seek(0)
+        for file, row, column, value, problem in csv.reader(self._spool):
+            yield RowError(file, int(row), column, value, problem)
+        self._spool.seek(0, os.SEEK_END)
+
+    def close(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+
+
+ERROR_FILE_HEADERS = ("Dòng", "Cột", "Giá trị", "Lỗi")
+
+
+def write_error_file(errors: Iterable[RowError], path: Path) -> int:
+    """Write `errors` to the xlsx `path` with columns Dòng, Cột, Giá trị, Lỗi.
+
+    Streams (openpyxl write-only), so millions of errors fit; past Excel's row
+    limit a last row says how many were left out. Values are written as text so
+    ID numbers keep their leading zeros. Returns the number of errors written.
+    """
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("Lỗi")
+    for letter, width in zip("ABCD", (8, 28, 24, 80), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for text in ERROR_FILE_HEADERS:
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    written = left_out = 0
+    for error in errors:
+        if written >= EXCEL_MAX_ROWS - 2:
+            left_out += 1
+            continue
+        sheet.append(
+            [error.row, error.column, _text_cell(sheet, error.value), _text_cell(sheet, error.problem)]
+        )
+        written += 1
+    if left_out:
+        sheet.append(["", "", "", f"… và {left_out} lỗi khác không ghi được (quá số dòng của Excel)"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return written
+
+
+def _text_cell(sheet: Any, text: str) -> Any:
+    """A cell holding `text` as text: control characters XLSX cannot store are dropped,
+    and a value starting with "=" stays a string instead of becoming a formula."""
+
+    if not text.isprintable():
+        text = "".join(c for c in text if c >= " " or c in "\t\n")
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.data_type = "s"
+    return cell
