@@ -17,10 +17,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
+import operator
 import os
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -181,6 +182,8 @@ def read_csv(
             keys = _header_keys(name, header, columns, required)
             width = len(header)
             pairs = [(i, k) for i, k in enumerate(keys) if k]
+            mapped = [k for _, k in pairs]
+            pick = _picker([i for i, _ in pairs])
             number = 1
             while True:
                 number += 1
@@ -201,14 +204,37 @@ def read_csv(
                         f"dòng bị cắt: có {len(cells)} ô, dòng tiêu đề có {width} cột",
                     )
                     continue
-                values = {k: cell_text(cells[i]) for i, k in pairs}
-                if not any(values.values()) and not any(c.strip() for c in cells):
+                # Clean the whole row at once: one NFC pass and one search decide
+                # whether any cell needs its whitespace collapsed (rarely).
+                raw = pick(cells)
+                joined = "\x00".join(raw)
+                if not joined.isascii():
+                    joined = unicodedata.normalize("NFC", joined)
+                picked = joined.split("\x00")
+                if (
+                    "  " in joined
+                    or " \x00" in joined
+                    or "\x00 " in joined
+                    or joined.startswith(" ")
+                    or joined.endswith(" ")
+                    or not "".join(raw).isprintable()  # tabs, newlines, no-break spaces
+                ):
+                    picked = [" ".join(c.split()) for c in picked]
+                if not any(picked) and not any(c.strip() for c in cells):
                     continue
-                yield Row(number, values)
+                yield Row(number, dict(zip(mapped, picked, strict=True)))
         except UnicodeDecodeError as exc:
             raise TabularError(
                 [RowError(name, 0, "", "", "tệp không phải UTF-8; hãy lưu lại dạng CSV UTF-8")]
             ) from exc
+
+
+def _picker(indexes: list[int]) -> Callable[[list[str]], Sequence[str]]:
+    """A function returning the cells at `indexes` of a row, in that order."""
+    if len(indexes) == 1:
+        index = indexes[0]
+        return lambda cells: (cells[index],)
+    return operator.itemgetter(*indexes)
 
 
 def _csv_problem(message: str) -> str:
@@ -229,14 +255,11 @@ def read_xlsx(
     Same contract as read_csv. XLSX omits trailing empty cells, so a short row
     is normal here, not a cut-off one.
     """
-
     name = path.name
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (OSError, InvalidFileException, KeyError, ValueError) as exc:
-        raise TabularError(
-            [RowError(name, 0, "", "", f"không đọc được tệp Excel: {exc}")]
-        ) from exc
+        raise TabularError([RowError(name, 0, "", "", f"không đọc được tệp Excel: {exc}")]) from exc
     except Exception as exc:  # zipfile.BadZipFile and friends: not an xlsx at all
         raise TabularError(
             [RowError(name, 0, "", "", "tệp không phải Excel .xlsx hợp lệ")]
@@ -269,7 +292,15 @@ def read_table(
         return read_xlsx(path, columns, required)
     if path.suffix.lower() == ".xls":
         raise TabularError(
-            [RowError(path.name, 0, "", "", "tệp .xls (Excel 97-2003) không được hỗ trợ; hãy lưu lại dạng .xlsx")]
+            [
+                RowError(
+                    path.name,
+                    0,
+                    "",
+                    "",
+                    "tệp .xls (Excel 97-2003) không được hỗ trợ; hãy lưu lại dạng .xlsx",
+                )
+            ]
         )
     return read_csv(path, columns, required)
 
@@ -372,11 +403,18 @@ def write_error_file(errors: Iterable[RowError], path: Path) -> int:
             left_out += 1
             continue
         sheet.append(
-            [error.row, error.column, _text_cell(sheet, error.value), _text_cell(sheet, error.problem)]
+            [
+                error.row,
+                error.column,
+                _text_cell(sheet, error.value),
+                _text_cell(sheet, error.problem),
+            ]
         )
         written += 1
     if left_out:
-        sheet.append(["", "", "", f"… và {left_out} lỗi khác không ghi được (quá số dòng của Excel)"])
+        sheet.append(
+            ["", "", "", f"… và {left_out} lỗi khác không ghi được (quá số dòng của Excel)"]
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return written

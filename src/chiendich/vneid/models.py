@@ -131,17 +131,24 @@ class Citizen(models.Model):
 
     id_number = models.CharField(_("personal ID number"), max_length=12, unique=True)
     full_name = models.CharField(_("full name"), max_length=120)
-    birth_date = models.DateField(_("date of birth"), db_index=True)
+    birth_date = models.DateField(_("date of birth"))
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     phone = models.CharField(_("phone number"), max_length=15, blank=True)
+    # Indexes are few on purpose: each one costs every row of a 1.5-million-row
+    # import. (unit, state) serves unit lookups; commune is read, never searched.
     commune = models.ForeignKey(
-        "units.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("commune")
+        "units.Unit",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("commune"),
+        db_index=False,
     )
     unit = models.ForeignKey(
         "units.Unit",
         on_delete=models.PROTECT,
         related_name="citizens",
         verbose_name=_("hamlet or commune"),
+        db_index=False,
     )
     household = models.ForeignKey(
         Household,
@@ -182,18 +189,29 @@ class AccountEvent(models.Model):
     """A citizen's account entered `state` on `date`; valid until `until` (exclusive),
     the date of the citizen's next event, or open-ended."""
 
-    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="events")
+    # The unique (citizen, date, state) constraint is the citizen index; counting
+    # scans the whole table, so no date or unit index would be used, only paid for.
+    citizen = models.ForeignKey(
+        Citizen, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     state = models.CharField(max_length=16, choices=AccountState.choices)
     date = models.DateField()
     until = models.DateField(null=True, blank=True)
     source = models.CharField(max_length=16, choices=Source.choices)
     # Copied from the citizen so daily counts need no join over 1.4 million citizens.
-    unit = models.ForeignKey("units.Unit", on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        "units.Unit", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     batch = models.ForeignKey(
         ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
     )
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
     note = models.CharField(max_length=300, blank=True)
@@ -203,10 +221,6 @@ class AccountEvent(models.Model):
 
     class Meta:
         ordering = ["citizen_id", "date", "id"]
-        indexes = [
-            models.Index(fields=["citizen", "date"]),
-            models.Index(fields=["date", "until"]),
-        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["citizen", "date", "state"], name="vneid_event_once_per_day_and_state"

@@ -1,0 +1,158 @@
+"""`chiendich import KIND FILE [--dry-run] [--errors FILE.xlsx]` and
+`chiendich import KIND --template OUT.xlsx`.
+
+Each kind of file names its import service and its template by dotted path
+(so this module imports no app until it runs). `citizens` is registered
+here; another app adds kinds without touching this file (whose name is a
+Python keyword, so it cannot be imported the usual way) by giving its
+AppConfig an `import_kinds` mapping, e.g.
+
+    import_kinds = {"dossiers": {"service": "chiendich.procedures.importing.dossiers_import",
+                                 "template": "...", "help": "..."}}
+
+An import service is called as `service(path, *, dry_run, acting_user,
+progress, errors_path)` and returns a report with `summary_lines()`,
+`error_file` and `all_rejected`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Protocol, cast
+
+from django.apps import apps
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.module_loading import import_string
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from chiendich.core.cli import tabular_command_error
+from chiendich.core.tabular import TabularError, table_row_estimate
+
+
+class ImportReport(Protocol):
+    error_file: Path | None
+
+    @property
+    def all_rejected(self) -> bool: ...
+
+    def summary_lines(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class ImportKind:
+    """A kind of file `chiendich import` knows: its service and (optional) template."""
+
+    service: str  # dotted path of the import function
+    template: str = ""  # dotted path of a function returning the template as xlsx bytes
+    help: str = ""
+
+
+IMPORT_KINDS: dict[str, ImportKind] = {
+    "citizens": ImportKind(
+        service="chiendich.vneid.importing.citizens_import",
+        template="chiendich.vneid.importing.citizen_template_xlsx",
+        help="danh sách công dân và trạng thái tài khoản định danh điện tử do công an cung cấp",
+    ),
+}
+
+
+def import_kinds() -> dict[str, ImportKind]:
+    """The kinds registered here and in every installed app's `import_kinds`."""
+    kinds = dict(IMPORT_KINDS)
+    for config in apps.get_app_configs():
+        for name, spec in getattr(config, "import_kinds", {}).items():
+            kinds[name] = spec if isinstance(spec, ImportKind) else ImportKind(**spec)
+    return kinds
+
+
+class Command(BaseCommand):
+    help = "Import a CSV or XLSX file of a registered kind (citizens, ...)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        kinds = import_kinds()
+        parser.add_argument(
+            "kind",
+            choices=sorted(kinds),
+            help="; ".join(f"{k}: {v.help}" for k, v in sorted(kinds.items())),
+        )
+        parser.add_argument("file", nargs="?", type=Path, help="the CSV or XLSX file to import")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="check and count only, write nothing"
+        )
+        parser.add_argument(
+            "--errors",
+            type=Path,
+            metavar="FILE.xlsx",
+            help="where to write the error file (default: beside the file, NAME-loi.xlsx)",
+        )
+        parser.add_argument(
+            "--template",
+            type=Path,
+            metavar="OUT.xlsx",
+            help="write the template of this kind of file instead of importing",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        kind = import_kinds()[options["kind"]]
+        if options["template"]:
+            self._template(options["kind"], kind, options["template"])
+            return
+        path: Path | None = options["file"]
+        if path is None:
+            raise CommandError("Cần tên tệp cần nhập (hoặc --template OUT.xlsx).")
+        service: Callable[..., ImportReport] = import_string(kind.service)
+        # The wrapped stream itself: rich needs its isatty(), and writes its own newlines.
+        console = Console(file=cast(IO[str], self.stderr._out))
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            disable=not console.is_terminal,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(f"Đang đọc {path.name}", total=table_row_estimate(path))
+
+            def progress(rows: int) -> None:
+                total = bar.tasks[0].total
+                if total is not None and rows > total:
+                    bar.update(task, total=rows)
+                bar.update(task, completed=rows)
+
+            try:
+                report = service(
+                    path,
+                    dry_run=options["dry_run"],
+                    acting_user=None,
+                    progress=progress,
+                    errors_path=options["errors"],
+                )
+            except TabularError as exc:
+                raise tabular_command_error(exc) from exc
+        for line in report.summary_lines():
+            self.stdout.write(line)
+        if report.all_rejected:
+            raise CommandError(
+                "Không có dòng hợp lệ nào; không ghi gì vào cơ sở dữ liệu."
+                + (f" Xem tệp lỗi {report.error_file}." if report.error_file else "")
+            )
+
+    def _template(self, name: str, kind: ImportKind, out: Path) -> None:
+        if not kind.template:
+            raise CommandError(f"Loại “{name}” chưa có tệp mẫu.")
+        make: Callable[[], bytes] = import_string(kind.template)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(make())
+        self.stdout.write(f"Đã ghi tệp mẫu {out}")

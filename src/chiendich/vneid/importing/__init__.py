@@ -1,0 +1,20 @@
+"""Imports into the vneid app: police lists of citizens and their account states.
+
+`citizens_import` is the service; `citizen_template_xlsx` the downloadable
+template; the columns and the accepted texts live in `cells`.
+"""
+
+from .cells import CITIZEN_COLUMNS, STATUS_TEXTS
+from .citizens import citizens_import, default_errors_path
+from .report import CitizenImportReport
+from .template import TEMPLATE_HEADERS, citizen_template_xlsx
+
+__all__ = [
+    "CITIZEN_COLUMNS",
+    "STATUS_TEXTS",
+    "TEMPLATE_HEADERS",
+    "CitizenImportReport",
+    "citizen_template_xlsx",
+    "citizens_import",
+    "default_errors_path",
+]

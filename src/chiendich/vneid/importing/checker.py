@@ -1,0 +1,276 @@
+"""The checks every row of a police list goes through, one row at a time.
+
+A RowChecker remembers only what later rows are compared with: the ID numbers
+seen (a repeat is an error on the later row, naming the earlier one) and the
+households seen (a household lives in one commune). Each problem becomes a
+RowError naming the file, the row and the column, in Vietnamese.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import NamedTuple
+
+from django.utils import timezone
+
+from chiendich.core.tabular import Row, RowError, RowErrorLog
+
+from ..models import Citizen, Household
+from .cells import (
+    MIN_DATE,
+    CellError,
+    header,
+    parse_date,
+    parse_id_number,
+    parse_phone,
+    parse_sex,
+    parse_status,
+    province_prefixes,
+)
+from .places import Commune, PlaceError, Places
+
+NAME_MAX = Citizen._meta.get_field("full_name").max_length or 120
+HOUSEHOLD_MAX = Household._meta.get_field("code").max_length or 30
+
+
+class ValidRow(NamedTuple):
+    """A row that passed every check, reduced to what the writer needs."""
+
+    row: int
+    id_number: str
+    full_name: str
+    birth_date: dt.date
+    sex: str
+    phone: str  # "" when the list does not give one
+    commune_id: int
+    hamlet_id: int | None
+    household: str  # "" when the list does not give one
+    state: str | None
+    state_date: dt.date | None
+
+
+class RowChecker:
+    """Checks rows one by one, remembering what later rows are compared with.
+
+    The checks are written for a million rows: cells with few distinct values
+    (dates, sex, status, places) are resolved once per distinct text, and the
+    common case of a well-formed ID or phone number skips the general parser.
+    """
+
+    def __init__(self, file_name: str, places: Places, errors: RowErrorLog) -> None:
+        self.file_name = file_name
+        self.places = places
+        self.errors = errors
+        self.today = timezone.localdate()
+        self.seen: dict[int, int] = {}  # ID number (as int: half the memory) -> first row
+        self.households: dict[str, tuple[int, int, int]] = {}  # code -> commune, unit, row
+        self.repaired = 0
+        self._provinces = province_prefixes()
+        # text -> value, or the problem (a str) for text that is not valid
+        self._birth_dates: dict[str, dt.date | str] = {}
+        self._status_dates: dict[str, dt.date | str] = {}
+        self._sexes: dict[str, str | CellError] = {}
+        self._states: dict[str, str | CellError] = {}
+
+    def _day(self, cache: dict[str, dt.date | str], text: str, what: str) -> dt.date | str:
+        """A date (checked: not in the future, not before 1900) or its problem, cached."""
+        found = cache.get(text)
+        if found is None:
+            try:
+                day = parse_date(text)
+                if day > self.today:
+                    found = f"{what} ở tương lai"
+                elif day < MIN_DATE:
+                    found = f"{what} trước năm 1900"
+                else:
+                    found = day
+            except CellError as exc:
+                found = str(exc)
+            cache[text] = found
+        return found
+
+    def _cached(
+        self, cache: dict[str, str | CellError], parse: Callable[[str], str], text: str
+    ) -> str:
+        found = cache.get(text)
+        if found is None:
+            try:
+                found = parse(text)
+            except CellError as exc:
+                found = exc
+            cache[text] = found
+        if isinstance(found, CellError):
+            raise found
+        return found
+
+    def check(self, row: Row) -> ValidRow | None:
+        """The row reduced to ValidRow, or None after recording each of its errors."""
+        if row.problem:
+            self.errors.add(RowError(self.file_name, row.number, "", "", row.problem))
+            return None
+        problems: list[tuple[str, str, str]] = []
+        get = row.values.get
+
+        id_number = get("id_number", "")
+        if len(id_number) == 12 and id_number.isdigit() and id_number.isascii():
+            if id_number[:3] not in self._provinces:
+                problems.append(
+                    (
+                        "id_number",
+                        id_number,
+                        f"mã tỉnh nơi đăng ký khai sinh “{id_number[:3]}” không tồn tại",
+                    )
+                )
+                id_number = ""
+        elif not id_number:
+            problems.append(("id_number", "", "thiếu số định danh cá nhân"))
+        else:
+            try:
+                id_number, repaired = parse_id_number(id_number)
+                self.repaired += repaired
+            except CellError as exc:
+                problems.append(("id_number", id_number, str(exc)))
+                id_number = ""
+
+        full_name = get("full_name", "")
+        if not full_name:
+            problems.append(("full_name", "", "thiếu họ và tên"))
+        elif len(full_name) > NAME_MAX:
+            problems.append(("full_name", full_name, f"họ và tên dài quá {NAME_MAX} ký tự"))
+
+        birth_date = None
+        text = get("birth_date", "")
+        if not text:
+            problems.append(("birth_date", "", "thiếu ngày sinh"))
+        else:
+            day = self._day(self._birth_dates, text, "ngày sinh")
+            if isinstance(day, str):
+                problems.append(("birth_date", text, day))
+            else:
+                birth_date = day
+
+        sex = ""
+        text = get("sex", "")
+        if not text:
+            problems.append(("sex", "", "thiếu giới tính"))
+        else:
+            try:
+                sex = self._cached(self._sexes, _sex_value, text)
+            except CellError as exc:
+                problems.append(("sex", text, str(exc)))
+
+        if id_number:
+            g = ord(id_number[3]) - 48
+            if birth_date is not None:
+                year = 1900 + g // 2 * 100 + int(id_number[4:6])
+                if year != birth_date.year:
+                    problems.append(
+                        (
+                            "birth_date",
+                            get("birth_date", ""),
+                            f"năm sinh {birth_date.year} không khớp với số định danh "
+                            f"{id_number} (số định danh ghi năm {year})",
+                        )
+                    )
+            if sex and sex != ("F" if g % 2 else "M"):
+                problems.append(
+                    (
+                        "sex",
+                        get("sex", ""),
+                        f"giới tính không khớp với số định danh {id_number} (chữ số thứ 4 "
+                        f"“{id_number[3]}” là của {'nữ' if g % 2 else 'nam'})",
+                    )
+                )
+
+        commune: Commune | None = None
+        try:
+            commune = self.places.commune(
+                get("commune_code", ""), get("commune_name", ""), get("district", "")
+            )
+        except PlaceError as exc:
+            problems.append((exc.column, get(exc.column, ""), exc.problem))
+        hamlet_id = None
+        text = get("hamlet", "")
+        if text and commune is not None:
+            try:
+                hamlet_id = self.places.hamlet(commune, text)
+            except PlaceError as exc:
+                problems.append(("hamlet", text, exc.problem))
+
+        household = get("household", "")
+        if len(household) > HOUSEHOLD_MAX:
+            problems.append(("household", household, f"mã hộ dài quá {HOUSEHOLD_MAX} ký tự"))
+
+        phone = get("phone", "")
+        if phone and not (
+            len(phone) == 10 and phone[0] == "0" and phone[1] in "35789" and phone.isdigit()
+        ):
+            try:
+                phone = parse_phone(phone)
+            except CellError as exc:
+                problems.append(("phone", phone, str(exc)))
+
+        state, state_date = None, None
+        text = get("status", "")
+        if text:
+            try:
+                state = self._cached(self._states, _state_value, text)
+            except CellError as exc:
+                problems.append(("status", text, str(exc)))
+            date_text = get("status_date", "")
+            if not date_text:
+                problems.append(("status_date", "", "có trạng thái thì phải có ngày cập nhật"))
+            else:
+                day = self._day(self._status_dates, date_text, "ngày cập nhật")
+                if isinstance(day, str):
+                    problems.append(("status_date", date_text, day))
+                else:
+                    state_date = day
+
+        if id_number:
+            first = self.seen.setdefault(int(id_number), row.number)
+            if first != row.number:
+                problems.append(
+                    ("id_number", get("id_number", ""), f"trùng số định danh với dòng {first}")
+                )
+
+        if household and commune is not None and not problems:
+            place = self.households.get(household)
+            if place is None:
+                self.households[household] = (commune.id, hamlet_id or commune.id, row.number)
+            elif place[0] != commune.id:
+                problems.append(
+                    (
+                        "household",
+                        household,
+                        f"hộ này đã ghi ở xã/phường/thị trấn khác (dòng {place[2]})",
+                    )
+                )
+
+        if problems:
+            for key, value, problem in problems:
+                self.errors.add(RowError(self.file_name, row.number, header(key), value, problem))
+            return None
+        assert commune is not None and birth_date is not None  # noqa: S101
+        return ValidRow(
+            row.number,
+            id_number,
+            full_name,
+            birth_date,
+            sex,
+            phone,
+            commune.id,
+            hamlet_id,
+            household,
+            state,
+            state_date,
+        )
+
+
+def _sex_value(text: str) -> str:
+    return parse_sex(text).value
+
+
+def _state_value(text: str) -> str:
+    return parse_status(text).value

@@ -1,0 +1,144 @@
+"""The downloadable police-list template: the canonical headers, one example row,
+and a sheet explaining each column and the status texts the import accepts."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import openpyxl
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from .cells import CITIZEN_COLUMNS, STATUS_TEXTS, header
+
+TEMPLATE_KEYS = [
+    "id_number",
+    "full_name",
+    "birth_date",
+    "sex",
+    "commune_code",
+    "hamlet",
+    "household",
+    "phone",
+    "status",
+    "status_date",
+]
+TEMPLATE_HEADERS = [header(key) for key in TEMPLATE_KEYS]
+
+# A row that passes every check: 082 Tiền Giang, G = 0 (male, 1900s), born 1995.
+EXAMPLE_ROW = [
+    "082095000123",
+    "Nguyễn Văn An",
+    "15/03/1995",
+    "Nam",
+    "28249",
+    "Khu phố 1",
+    "HK-28249-0001",
+    "0912345678",
+    "Đã kích hoạt mức 2",
+    "01/09/2023",
+]
+
+_GUIDE: dict[str, tuple[str, str]] = {
+    "id_number": (
+        "Bắt buộc",
+        "12 chữ số (PPP G YY RRRRRR). Nếu Excel làm mất số 0 ở đầu (82… thay vì 082…), "
+        "hệ thống tự thêm lại. Mã tỉnh PPP phải có thật; chữ số G và năm YY phải khớp "
+        "với giới tính và năm sinh. Mỗi số chỉ được có một dòng.",
+    ),
+    "full_name": ("Bắt buộc", "Họ và tên đầy đủ, có dấu, tối đa 120 ký tự."),
+    "birth_date": (
+        "Bắt buộc",
+        "dd/mm/yyyy (hoặc d/m/yyyy), yyyy-mm-dd, hoặc ô ngày của Excel. Ngày trước tháng. "
+        "Không ở tương lai, không trước năm 1900.",
+    ),
+    "sex": ("Bắt buộc", "Nam hoặc Nữ (chấp nhận cả M/F, male/female)."),
+    "commune_code": (
+        "Bắt buộc (hoặc cột tên xã)",
+        "Mã xã/phường/thị trấn theo danh mục của Tổng cục Thống kê, 5 chữ số (ví dụ 28249). "
+        "Có thể thay bằng cột “Xã/Phường/Thị trấn” ghi tên; nếu tên trùng ở nhiều huyện "
+        "(như “Phường 1”) thì thêm cột “Huyện” hoặc ghi mã xã.",
+    ),
+    "hamlet": (
+        "Không bắt buộc",
+        "Tên ấp/khu phố trong xã (không phân biệt hoa thường, có dấu hay không) hoặc mã ấp. "
+        "Ấp phải thuộc xã ở cột “Mã xã”. Để trống thì công dân được gắn với xã.",
+    ),
+    "household": (
+        "Không bắt buộc",
+        "Mã hộ theo sổ hộ khẩu/cơ sở dữ liệu dân cư, tối đa 30 ký tự. Hộ mới được tạo ở xã, ấp của dòng.",
+    ),
+    "phone": (
+        "Không bắt buộc",
+        "Số di động Việt Nam; +84, 84, dấu cách, dấu chấm được chấp nhận và chuẩn hóa thành 10 số bắt đầu bằng 0.",
+    ),
+    "status": (
+        "Không bắt buộc",
+        "Trạng thái tài khoản định danh điện tử; xem các cách ghi được chấp nhận ở bên dưới. "
+        "Có trạng thái thì phải có ngày cập nhật.",
+    ),
+    "status_date": (
+        "Bắt buộc khi có trạng thái",
+        "Ngày tài khoản có trạng thái đó; cùng các dạng ngày như cột “Ngày sinh”. Không ở tương lai.",
+    ),
+}
+
+
+def citizen_template_xlsx() -> bytes:
+    """The template as xlsx bytes, for the command and for a download view."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None  # noqa: S101 - a new workbook always has one sheet
+    sheet.title = "Danh sách"
+    sheet.append(TEMPLATE_HEADERS)
+    sheet.append(EXAMPLE_ROW)
+    bold = Font(bold=True)
+    for index, key in enumerate(TEMPLATE_KEYS, start=1):
+        letter = get_column_letter(index)
+        sheet.cell(row=1, column=index).font = bold
+        sheet.column_dimensions[letter].width = max(14, len(header(key)) + 4)
+        # Text format, so Excel keeps leading zeros of IDs, codes and phone numbers.
+        sheet.column_dimensions[letter].number_format = "@"
+        sheet.cell(row=2, column=index).number_format = "@"
+    sheet.freeze_panes = "A2"
+
+    guide = book.create_sheet("Hướng dẫn")
+    guide.append(["Cột", "Bắt buộc", "Cách ghi", "Tên cột khác được chấp nhận"])
+    for key in [*TEMPLATE_KEYS[:5], "commune_name", "district", *TEMPLATE_KEYS[5:]]:
+        if key == "commune_name":
+            needed, how = (
+                "Thay cho “Mã xã”",
+                "Tên xã/phường/thị trấn, có hoặc không có chữ “Xã”, “Phường”, “Thị trấn”.",
+            )
+        elif key == "district":
+            needed, how = (
+                "Không bắt buộc",
+                "Tên huyện/thị xã/thành phố, chỉ dùng để phân biệt các xã trùng tên.",
+            )
+        else:
+            needed, how = _GUIDE[key]
+        guide.append([header(key), needed, how, "; ".join(CITIZEN_COLUMNS[key][1:])])
+    guide.append([])
+    guide.append(
+        [
+            "Tên cột không phân biệt hoa thường, có dấu hay không dấu, khoảng trắng "
+            "(“so dinh danh ca nhan” cũng được)."
+        ]
+    )
+    guide.append([])
+    guide.append(
+        ["Trạng thái", "Các cách ghi được chấp nhận (không phân biệt hoa thường, dấu, dấu phẩy)"]
+    )
+    for state, texts in STATUS_TEXTS.items():
+        guide.append([texts[0], "; ".join([*texts[1:], state.value])])
+    for row in guide.iter_rows():
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for cell in guide[1]:
+        cell.font = bold
+    for letter, width in zip("ABCD", (26, 24, 80, 50), strict=True):
+        guide.column_dimensions[letter].width = width
+
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
