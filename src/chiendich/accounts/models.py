@@ -118,6 +118,10 @@ class AuditEvent(models.Model):
         CITIZENS_IMPORTED = "citizens_imported", _("police list imported")
         TARGETS_ALLOCATED = "targets_allocated", _("targets allocated")
         TARGET_OVERRIDDEN = "target_overridden", _("target overridden")
+        DOSSIERS_IMPORTED = "dossiers_imported", _("dossier export imported")
+        PROCEDURES_LOADED = "procedures_loaded", _("procedure catalogue loaded")
+        TTHC_FORM_SUBMITTED = "tthc_form_submitted", _("aggregate form submitted")
+        TTHC_FORM_DELETED = "tthc_form_deleted", _("aggregate form deleted")
 
     time = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     type = models.CharField(_("event"), max_length=40, choices=Type.choices, db_index=True)

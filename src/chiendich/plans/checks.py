@@ -15,13 +15,23 @@ from typing import TYPE_CHECKING, Any
 from .problems import Loc, Problem, adder
 
 if TYPE_CHECKING:
-    from .schema import PeriodSpec, PlanFile, ReportSpec
+    from .schema import PeriodSpec, PlanFile, ReportSpec, ScoringSpec
 
 # Dates further than this from the issue date are almost surely typos (2032 for 2023).
 EARLIEST_BEFORE_ISSUE = dt.timedelta(days=366)
 LATEST_AFTER_ISSUE = dt.timedelta(days=3 * 366)
 
 _LISTS = ("periods", "targets", "reports", "deliverables", "indicators")
+
+# Formula variants an indicator may name in the plan file, by indicator key. The
+# app that computes an indicator declares them at startup (procedures.apps), so a
+# plan that names a variant the code does not have is refused at load time.
+INDICATOR_VARIANTS: dict[str, tuple[str, ...]] = {}
+
+
+def register_indicator_variants(key: str, variants: tuple[str, ...]) -> None:
+    """Declare the formula variants of indicator `key` (the first is the default)."""
+    INDICATOR_VARIANTS[key] = tuple(variants)
 
 
 def reference_check(data: dict[str, Any]) -> list[Problem]:
@@ -101,6 +111,10 @@ def cross_check(plan: PlanFile) -> list[Problem]:
         if indicator is not None and indicator.measure != t.measure:
             add(("targets", i, "measure"), f"chỉ số “{t.indicator}” đo bằng {indicator.measure}")
 
+    targeted = {t.indicator for t in plan.targets if not t.context}
+    for i, ind in enumerate(plan.indicators):
+        _check_indicator(i, ind.key, ind.measure, ind.variant, ind.scoring, targeted, add)
+
     for i, r in enumerate(plan.reports):
         _check_report(i, r, periods.get(r.period or ""), add)
         for field in ("data_from", "data_to", "deadline"):
@@ -150,3 +164,35 @@ def _check_report(i: int, r: ReportSpec, period: PeriodSpec | None, add: Any) ->
                     f"{day:%d/%m/%Y} nằm ngoài đợt “{period.key}” "
                     f"({period.start:%d/%m/%Y}–{period.end:%d/%m/%Y})",
                 )
+
+
+def _check_indicator(
+    i: int,
+    key: str,
+    measure: str,
+    variant: str | None,
+    scoring: ScoringSpec | None,
+    targeted: set[str],
+    add: Any,
+) -> None:
+    """A variant the code offers; a score only for a rate, with a threshold it can find."""
+    loc: Loc = ("indicators", i)
+    if variant is not None:
+        offered = INDICATOR_VARIANTS.get(key)
+        if not offered:
+            add((*loc, "variant"), "chỉ số này không có biến thể công thức nào để chọn")
+        elif variant not in offered:
+            add(
+                (*loc, "variant"),
+                f"không có biến thể “{variant}”; dùng một trong: {', '.join(offered)}",
+            )
+    if scoring is None:
+        return
+    if measure != "percent":
+        add((*loc, "scoring"), "chỉ tính điểm cho chỉ số đo bằng tỷ lệ (measure: percent)")
+    if scoring.threshold == "target" and key not in targeted:
+        add(
+            (*loc, "scoring", "threshold"),
+            "không có chỉ tiêu nào (không phải context) dùng chỉ số này để lấy làm ngưỡng; "
+            "ghi ngưỡng bằng số",
+        )

@@ -25,6 +25,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PlainValidator,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -130,6 +131,36 @@ Amount = Annotated[
     PlainSerializer(_json_number, when_used="json"),
 ]
 Weight = Annotated[Decimal, Field(ge=0, le=1), PlainSerializer(_json_number, when_used="json")]
+
+
+def _threshold(value: Any) -> Decimal | str:
+    # One message for both spellings, instead of pydantic's one error per union member.
+    if value == "target":
+        return "target"
+    problem = (
+        "ngưỡng phải là “target” (theo chỉ tiêu của đơn vị) hoặc một tỷ lệ lớn hơn 0, "
+        f"không quá 100 (đang là: {value!r})"
+    )
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        raise ValueError(problem)
+    try:
+        number = Decimal(str(value).strip())
+    except ArithmeticError:
+        raise ValueError(problem) from None
+    if not number.is_finite() or not 0 < number <= 100 or number != round(number, 2):
+        raise ValueError(problem)
+    return number
+
+
+def _threshold_json(value: Decimal | str) -> int | float | str:
+    return value if isinstance(value, str) else _json_number(value)
+
+
+Threshold = Annotated[
+    Decimal | Literal["target"],
+    PlainValidator(_threshold),
+    PlainSerializer(_threshold_json, when_used="json"),
+]
 Measure = Literal["percent", "count"]
 
 
@@ -302,14 +333,39 @@ class EmulationSpec(Strict):
     rewards: RewardsSpec
 
 
+class ScoringSpec(Strict):
+    """How an indicator scores in the national index (Decision 766/QĐ-TTg formula
+    description): Pmax when the rate reaches the threshold, else rate x Pmax / threshold.
+
+    `threshold: target` takes the threshold from the unit's own target in this
+    plan (70% for a province agency, 25% for a xã...); a number sets one
+    threshold for every unit.
+    """
+
+    pmax: Annotated[
+        Decimal,
+        Field(gt=0, le=100, decimal_places=2),
+        PlainSerializer(_json_number, when_used="json"),
+    ]
+    threshold: Threshold = "target"
+    note: Text = ""
+
+
 class IndicatorSpec(Strict):
-    """An indicator's name and definition; its formula lives in code, one function each."""
+    """An indicator's name and definition; its formula lives in code, one function each.
+
+    `variant` picks one of the formula variants the code offers for the indicator
+    (checks.INDICATOR_VARIANTS), where the official definition has changed over
+    time; `scoring` gives its national-index threshold and maximum points.
+    """
 
     key: Key
     name: Line
     measure: Measure
     definition: Text = ""
     source: Text = ""
+    variant: Key | None = None
+    scoring: ScoringSpec | None = None
 
 
 class PlanFile(Strict):

@@ -130,3 +130,19 @@ def test_apps_register_more_kinds(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         raising=False,
     )
     assert run("households", "--template", str(tmp_path / "h.xlsx")).startswith("Đã ghi tệp mẫu")
+
+
+def test_options_may_come_before_the_file(tien_giang, write_file) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from chiendich.vneid.models import Citizen
+
+    path = write_file(
+        "ds.csv",
+        "Số định danh cá nhân,Họ và tên,Ngày sinh,Giới tính,Mã xã\n082090000001,Nguyễn Văn A,01/01/1990,Nam,28249\n",
+    )
+    out = StringIO()
+    call_command("import", "citizens", "--dry-run", str(path), stdout=out)
+    assert "Số dòng đã đọc: 1" in out.getvalue() and not Citizen.objects.exists()

@@ -75,8 +75,21 @@ def import_kinds() -> dict[str, ImportKind]:
     return kinds
 
 
+class _IntermixedParser(CommandParser):
+    """Accepts options before or after the file (`import dossiers --dry-run FILE`);
+    plain argparse stops at the optional positional and refuses what follows."""
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        return self.parse_intermixed_args(args, namespace)
+
+
 class Command(BaseCommand):
     help = "Import a CSV or XLSX file of a registered kind (citizens, ...)."
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.__class__ = _IntermixedParser
+        return parser
 
     def add_arguments(self, parser: CommandParser) -> None:
         kinds = import_kinds()

@@ -1,0 +1,249 @@
+"""Stored counts per (receiving unit, day, procedure), and sums of them at read time.
+
+`counts_rebuild` replaces the DossierCount rows of some units and days with
+counts computed from Dossier in one INSERT ... SELECT: each dossier adds to
+the row of the day it was received, the day it ended, and the day it became
+overdue (see models.DossierCount). Works the same on SQLite and PostgreSQL.
+
+`window_sums` reads the counts back for a window of days, grouped by receiving
+unit and by the catalogue flags that decide which indicator counts a dossier
+(fees, paper result, police essential service), so a change to the catalogue
+needs no rebuild. `open_sums` gives what is still open at the end of a day,
+for the on-time rate: counts summed from the first day on record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, fields
+from typing import Any, NamedTuple
+
+from django.db import connection, transaction
+
+from .models import COUNT_FIELDS, Dossier, DossierCount, DossierStatus, Procedure
+
+DOSSIER = Dossier._meta.db_table
+COUNT = DossierCount._meta.db_table
+PROCEDURE = Procedure._meta.db_table
+UNIT_SLICE = 500  # unit ids per IN (...) list
+
+_ONLINE, _POSTAL = 2, 3
+_RESOLVED, _REJECTED = DossierStatus.RESOLVED.value, DossierStatus.REJECTED.value
+
+
+def _bool(column: str) -> str:
+    return f"CASE WHEN {column} THEN 1 ELSE 0 END"
+
+
+# Each part yields (unit_id, day, procedure_id, *COUNT_FIELDS) for one kind of day.
+_ZERO = "0"
+_RECEIVED_PART = {
+    "received": "1",
+    "received_online": f"CASE WHEN channel = {_ONLINE} THEN 1 ELSE 0 END",
+    "received_postal": f"CASE WHEN channel = {_POSTAL} THEN 1 ELSE 0 END",
+    "digitized": _bool("digitized"),
+    "digitized_with_result": _bool("digitized AND e_result"),
+    "fee_zero": "CASE WHEN fee = 0 THEN 1 ELSE 0 END",
+    "paid_online": "CASE WHEN payment IN (1, 2) AND fee > 0 THEN 1 ELSE 0 END",
+    "paid_national": "CASE WHEN payment = 1 AND fee > 0 THEN 1 ELSE 0 END",
+    "reused": _bool("reused"),
+}
+_FINISHED_PART = {
+    "resolved": f"CASE WHEN status = '{_RESOLVED}' THEN 1 ELSE 0 END",
+    "resolved_online": f"CASE WHEN status = '{_RESOLVED}' AND channel = {_ONLINE} THEN 1 ELSE 0 END",
+    "resolved_e_result": f"CASE WHEN status = '{_RESOLVED}' AND e_result THEN 1 ELSE 0 END",
+    "finished": f"CASE WHEN status IN ('{_RESOLVED}', '{_REJECTED}') THEN 1 ELSE 0 END",
+    "finished_on_time": (
+        f"CASE WHEN status IN ('{_RESOLVED}', '{_REJECTED}')"
+        " AND (due_on IS NULL OR finished_on <= due_on) THEN 1 ELSE 0 END"
+    ),
+    "closed": "1",
+    "closed_late": "CASE WHEN due_on IS NOT NULL AND finished_on > due_on THEN 1 ELSE 0 END",
+}
+_OVERDUE_PART = {"became_overdue": "1"}
+
+
+def _part(day_column: str, exprs: dict[str, str], where: str) -> str:
+    columns = ", ".join(f"{exprs.get(f, _ZERO)} AS {f}" for f in COUNT_FIELDS)
+    return (
+        f"SELECT unit_id, {day_column} AS day, procedure_id, {columns} FROM {DOSSIER}"  # noqa: S608
+        f" WHERE {day_column} IS NOT NULL{where.replace('{day}', day_column)}"
+    )
+
+
+def _slices(ids: Collection[int] | None) -> Iterator[list[int] | None]:
+    if ids is None:
+        yield None
+        return
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), UNIT_SLICE):
+        yield ordered[start : start + UNIT_SLICE]
+
+
+def _where(
+    units: list[int] | None, start: dt.date | None, end: dt.date | None, day: str = "{day}"
+) -> tuple[str, list[Any]]:
+    sql, params = "", list[Any]()
+    if units is not None:
+        sql += f" AND unit_id IN ({', '.join(['%s'] * len(units))})"
+        params += units
+    if start is not None:
+        sql += f" AND {day} >= %s"
+        params.append(start)
+    if end is not None:
+        sql += f" AND {day} <= %s"
+        params.append(end)
+    return sql, params
+
+
+@transaction.atomic
+def counts_rebuild(
+    *,
+    unit_ids: Collection[int] | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> int:
+    """Replace the DossierCount rows of `unit_ids` (all units when None) for the days
+    `start`..`end` (open-ended when None) with counts computed from Dossier.
+
+    Returns the number of rows written. Runs inside the caller's transaction.
+    """
+    if unit_ids is not None and not unit_ids:
+        return 0
+    sums = ", ".join(f"SUM({f})" for f in COUNT_FIELDS)
+    written = 0
+    with connection.cursor() as cursor:
+        for units in _slices(unit_ids):
+            delete_where, delete_params = _where(units, start, end, day="day")
+            cursor.execute(f"DELETE FROM {COUNT} WHERE 1 = 1{delete_where}", delete_params)  # noqa: S608
+            where, params = _where(units, start, end)
+            parts = [
+                _part("received_on", _RECEIVED_PART, where),
+                _part("finished_on", _FINISHED_PART, where),
+                _part("overdue_on", _OVERDUE_PART, where),
+            ]
+            cursor.execute(
+                f"INSERT INTO {COUNT} (unit_id, day, procedure_id, {', '.join(COUNT_FIELDS)})"  # noqa: S608
+                f" SELECT unit_id, day, procedure_id, {sums}"
+                f" FROM ({' UNION ALL '.join(parts)}) AS parts"
+                " GROUP BY unit_id, day, procedure_id",
+                params * 3,
+            )
+            written += max(cursor.rowcount, 0)
+    return written
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+class Flags(NamedTuple):
+    """The catalogue flags that decide which indicators count a procedure's dossiers."""
+
+    fee_bearing: bool
+    paper_result: bool
+    police_essential: bool
+
+
+@dataclass
+class Counts:
+    """Sums of DossierCount counters (see the model for what each one counts)."""
+
+    received: int = 0
+    received_online: int = 0
+    received_postal: int = 0
+    digitized: int = 0
+    digitized_with_result: int = 0
+    fee_zero: int = 0
+    paid_online: int = 0
+    paid_national: int = 0
+    reused: int = 0
+    resolved: int = 0
+    resolved_online: int = 0
+    resolved_e_result: int = 0
+    finished: int = 0
+    finished_on_time: int = 0
+    closed: int = 0
+    closed_late: int = 0
+    became_overdue: int = 0
+
+    def add(self, other: Counts) -> None:
+        for f in COUNT_FIELDS:
+            setattr(self, f, getattr(self, f) + getattr(other, f))
+
+
+assert tuple(f.name for f in fields(Counts)) == COUNT_FIELDS  # noqa: S101 - one list of counters
+
+
+@dataclass
+class OpenCounts:
+    """Counters summed from the first day on record to the end of a window: what is
+    still open then (received - closed) and, of that, overdue (became overdue -
+    closed late)."""
+
+    received: int = 0
+    closed: int = 0
+    became_overdue: int = 0
+    closed_late: int = 0
+
+    @property
+    def open(self) -> int:
+        return self.received - self.closed
+
+    @property
+    def overdue(self) -> int:
+        return self.became_overdue - self.closed_late
+
+    def add(self, other: OpenCounts) -> None:
+        self.received += other.received
+        self.closed += other.closed
+        self.became_overdue += other.became_overdue
+        self.closed_late += other.closed_late
+
+
+def _rows(sql: str, params: list[Any]) -> Iterator[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(5_000):
+            yield from batch
+
+
+def window_sums(
+    start: dt.date, end: dt.date, unit_ids: Collection[int] | None = None
+) -> dict[int, dict[Flags, Counts]]:
+    """Counts of the days `start`..`end` by receiving unit id and procedure flags."""
+    out: dict[int, dict[Flags, Counts]] = {}
+    sums = ", ".join(f"SUM(c.{f})" for f in COUNT_FIELDS)
+    police = "CASE WHEN p.essential_06 AND p.police_service THEN 1 ELSE 0 END"
+    for units in _slices(unit_ids):
+        where, params = _where(units, start, end, day="c.day")
+        where = where.replace("unit_id IN", "c.unit_id IN")
+        for row in _rows(
+            f"SELECT c.unit_id, {_bool('p.fee_bearing')}, {_bool('p.paper_result')}, {police},"  # noqa: S608
+            f" {sums} FROM {COUNT} c JOIN {PROCEDURE} p ON p.id = c.procedure_id"
+            f" WHERE 1 = 1{where} GROUP BY 1, 2, 3, 4",
+            params,
+        ):
+            flags = Flags(bool(row[1]), bool(row[2]), bool(row[3]))
+            out.setdefault(row[0], {})[flags] = Counts(*(int(v or 0) for v in row[4:]))
+    return out
+
+
+def open_sums(end: dt.date, unit_ids: Collection[int] | None = None) -> dict[int, OpenCounts]:
+    """Per receiving unit: counters summed over every day up to `end` (see OpenCounts)."""
+    out: dict[int, OpenCounts] = {}
+    for units in _slices(unit_ids):
+        where, params = _where(units, None, end, day="day")
+        for unit_id, *values in _rows(
+            "SELECT unit_id, SUM(received), SUM(closed), SUM(became_overdue), SUM(closed_late)"  # noqa: S608
+            f" FROM {COUNT} WHERE 1 = 1{where} GROUP BY unit_id",
+            params,
+        ):
+            out[unit_id] = OpenCounts(*(int(v or 0) for v in values))
+    return out
+
+
+def touched_days(rows: Iterable[tuple[dt.date | None, ...]]) -> tuple[dt.date, dt.date] | None:
+    """The first and last day among the dates of `rows` (None values ignored)."""
+    days = [d for row in rows for d in row if d is not None]
+    return (min(days), max(days)) if days else None

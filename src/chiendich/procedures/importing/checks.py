@@ -1,0 +1,327 @@
+"""Row checks of a one-stop dossier export: every rule a row must pass, each
+problem named by its column (see importing.dossiers for the import itself)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from django.utils import timezone
+
+from chiendich.core.tabular import Row, RowError, RowErrorLog
+from chiendich.units.models import Level, Unit
+
+from ..cells import (
+    MIN_DATE,
+    CellError,
+    dossier_header,
+    parse_channel,
+    parse_date,
+    parse_fee,
+    parse_flag,
+    parse_payment,
+    parse_status,
+)
+from ..models import OPEN_STATUSES, AggregateForm, Dossier, DossierStatus, Procedure
+
+MEMO_MAX = 100_000  # distinct texts remembered per column kind (dates with times vary)
+CODE_MAX = Dossier._meta.get_field("code").max_length or 60
+RECEIVING_LEVELS = frozenset({Level.PROVINCE.value, Level.DISTRICT.value, Level.COMMUNE.value})
+_RESOLVED = DossierStatus.RESOLVED.value
+
+
+class ValidRow(NamedTuple):
+    """A row that passed every check, as it will be written (see WRITE_COLUMNS)."""
+
+    row: int
+    code: str
+    procedure_id: int
+    unit_id: int
+    channel: int
+    received_on: dt.date
+    due_on: dt.date | None
+    finished_on: dt.date | None
+    status: str
+    digitized: bool
+    e_result: bool
+    fee: int
+    payment: int
+    reused: bool
+    overdue_on: dt.date | None
+
+
+def overdue_day(due_on: dt.date | None, finished_on: dt.date | None) -> dt.date | None:
+    """The day a dossier became overdue: the day after its due date, when it was still
+    open then (no end date, or an end date after the due date)."""
+    if due_on is None or (finished_on is not None and finished_on <= due_on):
+        return None
+    return due_on + dt.timedelta(days=1)
+
+
+class _Unit(NamedTuple):
+    id: int
+    level: str
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+
+
+class _Places:
+    """Receiving units by code, for units that may receive dossiers (not hamlets).
+
+    A GSO code Excel read as a number lost its leading zeros ("1" for "01"); it is
+    repaired when exactly one padded code exists.
+    """
+
+    def __init__(self, scope_ids: set[int] | None) -> None:
+        self.by_code: dict[str, _Unit] = {}
+        self.scope_ids = scope_ids
+        for pk, code, level, valid_from, valid_to in Unit.objects.filter(
+            level__in=RECEIVING_LEVELS
+        ).values_list("pk", "code", "level", "valid_from", "valid_to"):
+            if scope_ids is None or pk in scope_ids:
+                self.by_code[code] = _Unit(pk, level, valid_from, valid_to)
+        self.hamlets = set(Unit.objects.filter(level=Level.HAMLET).values_list("code", flat=True))
+
+    def find(self, code: str) -> _Unit:
+        unit = self.by_code.get(code)
+        if unit is not None:
+            return unit
+        if code.isdigit():
+            padded = {code.zfill(n) for n in (2, 3, 5)} & self.by_code.keys()
+            if len(padded) == 1:
+                return self.by_code[padded.pop()]
+        if code in self.hamlets:
+            raise CellError("ấp, khu phố không tiếp nhận hồ sơ; ghi mã xã/phường/thị trấn")
+        # Outside the user's scope reads exactly like a code that does not exist.
+        raise CellError("không có đơn vị mã này (mã GSO của đơn vị hành chính hoặc mã cơ quan)")
+
+
+class DossierChecker:
+    """Checks rows one by one, remembering what later rows are compared with."""
+
+    def __init__(self, file_name: str, errors: RowErrorLog, scope_ids: set[int] | None) -> None:
+        self.file_name = file_name
+        self.errors = errors
+        self.today = timezone.localdate()
+        self.places = _Places(scope_ids)
+        self.procedures: dict[str, tuple[int, frozenset[str]]] = {
+            code: (pk, frozenset(levels))
+            for pk, code, levels in Procedure.objects.values_list("pk", "code", "levels")
+        }
+        self.form_windows: dict[int, list[tuple[dt.date, dt.date, str]]] = defaultdict(list)
+        for unit_id, start, end, key in AggregateForm.objects.values_list(
+            "unit_id", "data_from", "data_to", "report_key"
+        ):
+            self.form_windows[unit_id].append((start, end, key))
+        self.seen: dict[str, int] = {}
+        self.units: dict[str, tuple[Any, str]] = {}
+        self.channels: dict[str, tuple[Any, str]] = {}
+        self.days: dict[str, tuple[Any, str]] = {}
+        self.dues: dict[str, tuple[Any, str]] = {}
+        self.statuses: dict[str, tuple[Any, str]] = {}
+        self.flags: dict[str, tuple[Any, str]] = {}
+        self.fees: dict[str, tuple[Any, str]] = {}
+        self.payments: dict[str, tuple[Any, str]] = {}
+
+    # Cells repeat a lot (a few hundred dates, 0 and 1, a dozen statuses): each parser's
+    # verdict on a text is kept, as (value, problem), so most cells cost one dict lookup.
+    def _memo(
+        self, memo: dict[str, tuple[Any, str]], parse: Callable[[str], Any], text: str
+    ) -> tuple[Any, str]:
+        try:
+            hit: tuple[Any, str] = (parse(text), "")
+        except CellError as exc:
+            hit = (None, str(exc))
+        if len(memo) < MEMO_MAX:
+            memo[text] = hit
+        return hit
+
+    def _past_day(self, text: str) -> dt.date:
+        """A received or end date: a real day, not in the future, not before MIN_DATE."""
+        day = parse_date(text)
+        if day > self.today:
+            raise CellError("ngày ở tương lai")
+        if day < MIN_DATE:
+            raise CellError(f"ngày trước {MIN_DATE:%d/%m/%Y}")
+        return day
+
+    def check(self, row: Row) -> ValidRow | None:
+        """The row reduced to ValidRow, or None after recording each of its errors."""
+        if row.problem:
+            self.errors.add(RowError(self.file_name, row.number, "", "", row.problem))
+            return None
+        problems: list[tuple[str, str, str]] = []
+        get = row.values.get
+        memo = self._memo
+
+        code = get("code", "")
+        if not code:
+            problems.append(("code", "", "thiếu mã hồ sơ"))
+        elif len(code) > CODE_MAX:
+            problems.append(("code", code, f"mã hồ sơ dài quá {CODE_MAX} ký tự"))
+        else:
+            first = self.seen.setdefault(code, row.number)
+            if first != row.number:
+                problems.append(("code", code, f"trùng mã hồ sơ với dòng {first}"))
+
+        procedure = None
+        text = get("procedure", "")
+        if not text:
+            problems.append(("procedure", "", "thiếu mã thủ tục hành chính"))
+        else:
+            procedure = self.procedures.get(text)
+            if procedure is None:
+                problems.append(
+                    (
+                        "procedure",
+                        text,
+                        "mã TTHC chưa có trong danh mục thủ tục; nạp danh mục trước",
+                    )
+                )
+
+        unit = None
+        text = get("unit", "")
+        if not text:
+            problems.append(("unit", "", "thiếu mã đơn vị tiếp nhận"))
+        else:
+            unit, problem = self.units.get(text) or memo(self.units, self.places.find, text)
+            if problem:
+                problems.append(("unit", text, problem))
+        if (
+            unit is not None
+            and procedure is not None
+            and procedure[1]
+            and unit.level not in procedure[1]
+        ):
+            problems.append(
+                (
+                    "procedure",
+                    get("procedure", ""),
+                    "thủ tục không thực hiện ở cấp của đơn vị tiếp nhận",
+                )
+            )
+
+        text = get("channel", "")
+        channel, problem = self.channels.get(text) or memo(self.channels, parse_channel, text)
+        if problem:
+            problems.append(("channel", text, problem))
+
+        received_on = None
+        text = get("received_on", "")
+        if not text:
+            problems.append(("received_on", "", "thiếu ngày tiếp nhận"))
+        else:
+            received_on, problem = self.days.get(text) or memo(self.days, self._past_day, text)
+            if problem:
+                problems.append(("received_on", text, problem))
+
+        due_on = None
+        text = get("due_on", "")
+        if text:
+            due_on, problem = self.dues.get(text) or memo(self.dues, parse_date, text)
+            if problem:
+                problems.append(("due_on", text, problem))
+            elif received_on is not None and due_on < received_on:
+                problems.append(("due_on", text, "ngày hẹn trả trước ngày tiếp nhận"))
+
+        status = ""
+        text = get("status", "")
+        if not text:
+            problems.append(("status", "", "thiếu trạng thái hồ sơ"))
+        else:
+            status, problem = self.statuses.get(text) or memo(self.statuses, parse_status, text)
+            if problem:
+                problems.append(("status", text, problem))
+                status = ""
+
+        finished_on = None
+        text = get("finished_on", "")
+        if text:
+            finished_on, problem = self.days.get(text) or memo(self.days, self._past_day, text)
+            if problem:
+                problems.append(("finished_on", text, problem))
+            elif received_on is not None and finished_on < received_on:
+                problems.append(("finished_on", text, "ngày kết thúc trước ngày tiếp nhận"))
+            if status in OPEN_STATUSES:
+                problems.append(
+                    ("finished_on", text, "hồ sơ đang giải quyết không có ngày kết thúc")
+                )
+        elif status and status not in OPEN_STATUSES:
+            problems.append(("finished_on", "", "hồ sơ đã kết thúc phải có ngày kết thúc"))
+
+        flags = self.flags
+        text = get("digitized", "")
+        digitized, problem = flags.get(text) or memo(flags, parse_flag, text)
+        if problem:
+            problems.append(("digitized", text, problem))
+        text = get("e_result", "")
+        e_result, problem = flags.get(text) or memo(flags, parse_flag, text)
+        if problem:
+            problems.append(("e_result", text, problem))
+        elif e_result and status and status != _RESOLVED:
+            problems.append(("e_result", text, "chỉ hồ sơ đã giải quyết mới có kết quả điện tử"))
+        text = get("reused", "")
+        reused, problem = flags.get(text) or memo(flags, parse_flag, text)
+        if problem:
+            problems.append(("reused", text, problem))
+
+        fee_text = get("fee", "")
+        fee, problem = self.fees.get(fee_text) or memo(self.fees, parse_fee, fee_text)
+        if problem:
+            problems.append(("fee", fee_text, problem))
+        text = get("payment", "")
+        payment, problem = self.payments.get(text) or memo(self.payments, parse_payment, text)
+        if problem:
+            problems.append(("payment", text, problem))
+        elif payment and fee == 0:
+            problems.append(("payment", text, "có thanh toán trực tuyến nhưng phí, lệ phí bằng 0"))
+
+        if unit is not None and received_on is not None:
+            if (unit.valid_from is not None and received_on < unit.valid_from) or (
+                unit.valid_to is not None and received_on > unit.valid_to
+            ):
+                problems.append(
+                    (
+                        "unit",
+                        get("unit", ""),
+                        "đơn vị không còn (hoặc chưa) hoạt động vào ngày tiếp nhận",
+                    )
+                )
+            for start, end, key in self.form_windows.get(unit.id, ()):
+                if start <= received_on <= end:
+                    problems.append(
+                        (
+                            "unit",
+                            get("unit", ""),
+                            f"đơn vị đã nhập biểu mẫu tổng hợp đợt “{key}” ({start:%d/%m/%Y}–"
+                            f"{end:%d/%m/%Y}); xóa biểu mẫu trước khi nhập hồ sơ của đợt này",
+                        )
+                    )
+                    break
+
+        if problems:
+            for key, value, problem in problems:
+                self.errors.add(
+                    RowError(self.file_name, row.number, dossier_header(key), value, problem)
+                )
+            return None
+        assert procedure is not None and unit is not None and received_on is not None  # noqa: S101
+        return ValidRow(
+            row.number,
+            code,
+            procedure[0],
+            unit.id,
+            channel,
+            received_on,
+            due_on,
+            finished_on,
+            status,
+            digitized,
+            e_result,
+            fee,
+            payment,
+            reused,
+            overdue_day(due_on, finished_on),
+        )

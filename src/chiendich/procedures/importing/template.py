@@ -1,0 +1,111 @@
+"""The downloadable dossier-export template: the canonical headers, one example row,
+and a sheet explaining each column and the texts the import accepts."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import openpyxl
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from ..cells import DOSSIER_COLUMNS, STATUS_TEXTS, dossier_header
+
+TEMPLATE_HEADERS = [dossier_header(key) for key in DOSSIER_COLUMNS]
+
+EXAMPLE_ROW = [
+    "000.00.28.H57-230915-0001",
+    "MP.TP.01",
+    "28249",
+    "2",
+    "15/09/2023",
+    "18/09/2023",
+    "18/09/2023",
+    "Đã giải quyết",
+    "1",
+    "1",
+    "0",
+    "0",
+    "1",
+]
+
+_GUIDE: dict[str, tuple[str, str]] = {
+    "code": ("Bắt buộc", "Mã hồ sơ trên hệ thống một cửa; mỗi mã một dòng, tối đa 60 ký tự."),
+    "procedure": (
+        "Bắt buộc",
+        "Mã thủ tục hành chính; phải có trong danh mục đã nạp "
+        "(`chiendich procedures load-catalogue`). Thủ tục phải thực hiện ở cấp của đơn vị.",
+    ),
+    "unit": (
+        "Bắt buộc",
+        "Đơn vị tiếp nhận: mã GSO của tỉnh, huyện, xã (ví dụ 28249) hoặc mã cơ quan "
+        "(ví dụ 82-STP). Cấp của hồ sơ là cấp của đơn vị này.",
+    ),
+    "channel": ("Bắt buộc", "1 trực tiếp, 2 trực tuyến, 3 bưu chính (hoặc ghi chữ)."),
+    "received_on": (
+        "Bắt buộc",
+        "dd/mm/yyyy, yyyy-mm-dd hoặc ô ngày của Excel; giờ phía sau được bỏ qua.",
+    ),
+    "due_on": ("Không bắt buộc", "Không trước ngày tiếp nhận. Để trống: không tính trễ hạn."),
+    "finished_on": (
+        "Khi hồ sơ đã kết thúc",
+        "Bắt buộc khi trạng thái là đã giải quyết, từ chối hoặc rút hồ sơ; để trống khi "
+        "hồ sơ đang giải quyết.",
+    ),
+    "status": ("Bắt buộc", "Xem các cách ghi được chấp nhận ở bên dưới."),
+    "digitized": ("Không bắt buộc", "1 có, 0 hoặc để trống là không."),
+    "e_result": ("Không bắt buộc", "1 có; chỉ hồ sơ đã giải quyết mới có kết quả điện tử."),
+    "fee": (
+        "Không bắt buộc",
+        "Số tiền phí, lệ phí (đồng), ví dụ 50000 hoặc 50.000; 0 hoặc trống là được miễn.",
+    ),
+    "payment": (
+        "Không bắt buộc",
+        "0 không, 1 trên Cổng Dịch vụ công quốc gia, 2 trên cổng thanh toán của tỉnh; "
+        "chỉ khi phí, lệ phí lớn hơn 0.",
+    ),
+    "reused": (
+        "Không bắt buộc",
+        "1 khi hồ sơ có ít nhất một thành phần lấy từ dữ liệu đã số hóa.",
+    ),
+}
+
+
+def dossier_template_xlsx() -> bytes:
+    """The template as xlsx bytes, for `chiendich import dossiers --template` and downloads."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None  # noqa: S101 - a new workbook always has one sheet
+    sheet.title = "Hồ sơ"
+    sheet.append(TEMPLATE_HEADERS)
+    sheet.append(EXAMPLE_ROW)
+    bold = Font(bold=True)
+    for index, key in enumerate(DOSSIER_COLUMNS, start=1):
+        letter = get_column_letter(index)
+        sheet.cell(row=1, column=index).font = bold
+        sheet.column_dimensions[letter].width = max(14, len(dossier_header(key)) + 4)
+        sheet.column_dimensions[letter].number_format = "@"
+        sheet.cell(row=2, column=index).number_format = "@"
+    sheet.freeze_panes = "A2"
+
+    guide = book.create_sheet("Hướng dẫn")
+    guide.append(["Cột", "Bắt buộc", "Cách ghi", "Tên cột khác được chấp nhận"])
+    for key in DOSSIER_COLUMNS:
+        needed, how = _GUIDE[key]
+        guide.append([dossier_header(key), needed, how, "; ".join(DOSSIER_COLUMNS[key][1:])])
+    guide.append([])
+    guide.append(["Tên cột không phân biệt hoa thường, có dấu hay không dấu, khoảng trắng."])
+    guide.append([])
+    guide.append(["Trạng thái", "Các cách ghi được chấp nhận"])
+    for status, texts in STATUS_TEXTS.items():
+        guide.append([texts[0], "; ".join([*texts[1:], status.value])])
+    for row in guide.iter_rows():
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for cell in guide[1]:
+        cell.font = bold
+    for letter, width in zip("ABCD", (26, 22, 80, 50), strict=True):
+        guide.column_dimensions[letter].width = width
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
