@@ -13,15 +13,11 @@ import datetime as dt
 import re
 from functools import cache
 
+from chiendich.core.cells import CellError
 from chiendich.core.text import fold
 from chiendich.units.models import Level
 
 from .models import Channel, DossierStatus, OnlineLevel, Payment
-
-
-class CellError(ValueError):
-    """A cell that cannot be read; the message is for the officer, in Vietnamese."""
-
 
 # Canonical header first: it names the column in errors and in the template.
 CATALOGUE_COLUMNS: dict[str, list[str]] = {
@@ -160,38 +156,7 @@ def parse_online_level(text: str) -> OnlineLevel:
 
 # --- dossier cells --------------------------------------------------------------------------
 
-_EXCEL_EPOCH = dt.date(1899, 12, 30)
-_DATE_PARTS = re.compile(r"[/.\-]")
-_SERIAL = re.compile(r"\d{1,7}(\.\d+)?")
 MIN_DATE = dt.date(2000, 1, 1)  # one-stop systems started long after; earlier is a typo
-
-
-@cache
-def parse_day(head: str) -> dt.date:
-    """dd/mm/yyyy (day first, as Vietnam writes dates), yyyy-mm-dd, or an Excel serial."""
-    if _SERIAL.fullmatch(head):
-        serial = int(float(head))
-        if not 61 <= serial <= 2_958_465:
-            raise CellError("số ngày kiểu Excel không hợp lệ")
-        return _EXCEL_EPOCH + dt.timedelta(days=serial)
-    parts = _DATE_PARTS.split(head)
-    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts):
-        raise CellError("ngày không đúng dạng dd/mm/yyyy hoặc yyyy-mm-dd")
-    if len(parts[0]) == 4:
-        year, month, day = (int(p) for p in parts)
-    elif len(parts[2]) == 4 and len(parts[0]) <= 2 and len(parts[1]) <= 2:
-        day, month, year = (int(p) for p in parts)
-    else:
-        raise CellError("ngày không đúng dạng dd/mm/yyyy (năm phải có 4 chữ số)")
-    try:
-        return dt.date(year, month, day)
-    except ValueError as exc:
-        raise CellError("ngày không tồn tại") from exc
-
-
-def parse_date(text: str) -> dt.date:
-    """A date cell, with any time after it ignored ("15/09/2023 08:30", "2023-09-15T08:30")."""
-    return parse_day(text.split(" ", 1)[0].split("T", 1)[0])
 
 
 _CHANNEL_WORDS = {

@@ -10,15 +10,14 @@ from typing import Any, NamedTuple
 
 from django.utils import timezone
 
+from chiendich.core.cells import CellError, parse_date
 from chiendich.core.tabular import Row, RowError, RowErrorLog
 from chiendich.units.models import Level, Unit
 
 from ..cells import (
     MIN_DATE,
-    CellError,
     dossier_header,
     parse_channel,
-    parse_date,
     parse_fee,
     parse_flag,
     parse_payment,

@@ -14,14 +14,13 @@ from typing import NamedTuple
 
 from django.utils import timezone
 
+from chiendich.core.cells import CellError, parse_date
 from chiendich.core.tabular import Row, RowError, RowErrorLog
 
 from ..models import Citizen, Household
 from .cells import (
     MIN_DATE,
-    CellError,
     header,
-    parse_date,
     parse_id_number,
     parse_phone,
     parse_sex,

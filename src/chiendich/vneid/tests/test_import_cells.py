@@ -7,11 +7,10 @@ import re
 
 import pytest
 
+from chiendich.core.cells import CellError, parse_date
 from chiendich.vneid.importing.cells import (
-    CellError,
     id_birth_year,
     id_sex,
-    parse_date,
     parse_id_number,
     parse_phone,
     parse_sex,
