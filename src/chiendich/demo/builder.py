@@ -1,4 +1,6 @@
-"""Builds the simulated Tiền Giang campaign: units, hamlets, organizations, plan, users.
+"""Builds the simulated Tiền Giang campaign: units, hamlets, organizations, plan,
+citizens with their VNeID account histories, daily counts, targets, the year's
+TTHC dossiers, users.
 
 Everything is deterministic (seeded by unit codes), so two builds give the
 same data and a rebuild over an existing database changes nothing. Hamlets
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +22,18 @@ from django.db import transaction
 from chiendich.accounts.models import User
 from chiendich.accounts.roles import Role
 from chiendich.accounts.services import user_create
+from chiendich.plans.allocation import targets_allocate
+from chiendich.plans.models import Plan
 from chiendich.plans.services import plan_load
+from chiendich.procedures.simulate import dossiers_simulate
 from chiendich.units.models import Level, Unit, UnitType
 from chiendich.units.services import hamlets_import, organizations_import, units_load_province
+from chiendich.vneid.counts import counts_rebuild
+from chiendich.vneid.models import DailyCount
+from chiendich.vneid.progress import eligible_basis, vneid_target
+
+from .population import END, START
+from .simulate import population_simulate
 
 PROVINCE = 82
 PLAN_FILE = Path(settings.BASE_DIR).parents[1] / "plans" / "tien-giang-383-2023.yaml"
@@ -200,8 +212,64 @@ def ensure_demo_users() -> list[tuple[DemoUser, User]]:
     return out
 
 
-def build(work_dir: Path, say: Callable[[str], None]) -> list[tuple[DemoUser, User]]:
-    """Build (or bring up to date) the whole demo campaign, reporting each step through `say`."""
+def simulate_campaign(scale: float, say: Callable[[str], None]) -> None:
+    """Citizens and their account histories (demo.population), the daily counts of
+    the VNeID peak, and the activated-accounts target split down the tree.
+
+    A rebuild at the same scale keeps the citizens (and their counts) as they
+    are; another scale replaces them.
+    """
+    started = time.monotonic()
+    sim = population_simulate(scale=scale)
+    if sim.skipped:
+        say(f"Dân cư mô phỏng (tỷ lệ {scale:g}): {_vn(sim.citizens)} công dân (đã có, giữ nguyên)")
+    else:
+        say(
+            f"Dân cư mô phỏng (tỷ lệ {scale:g}): {_vn(sim.citizens)} công dân, "
+            f"{_vn(sim.households)} hộ, {_vn(sim.events)} sự kiện tài khoản, "
+            f"{_vn(sim.flags)} đánh dấu; {_vn(sim.activated)} tài khoản kích hoạt đến "
+            f"{END:%d/%m/%Y} ({time.monotonic() - started:.0f} giây)"
+        )
+    started = time.monotonic()
+    days = (END - START).days + 1
+    built = DailyCount.objects.filter(date__gte=START, date__lte=END).dates("date", "day").count()
+    if sim.skipped and built == days:
+        say(f"Số liệu từng ngày {START:%d/%m}–{END:%d/%m/%Y}: đã có")
+    else:
+        rows = counts_rebuild(START, END)
+        say(
+            f"Số liệu từng ngày {START:%d/%m}–{END:%d/%m/%Y}: {_vn(rows)} dòng "
+            f"({time.monotonic() - started:.0f} giây)"
+        )
+    plan = Plan.objects.filter(province__code=str(PROVINCE)).order_by("-issued_on").first()
+    target = vneid_target(plan) if plan else None
+    if target is not None:
+        day = target.period.start if target.period else START
+        if target.period and (target.period.start, target.period.end) != (START, END):
+            say(
+                f"Lưu ý: đợt cao điểm trong kế hoạch ({target.period.start:%d/%m}–"
+                f"{target.period.end:%d/%m/%Y}) khác đợt đã mô phỏng ({START:%d/%m}–{END:%d/%m/%Y})"
+            )
+        basis = eligible_basis(day)
+        result = targets_allocate(target, lambda u: basis.get(u.code, 0))
+        say(
+            f"Chỉ tiêu {_vn(int(target.value))} tài khoản chia cho huyện, xã: "
+            f"thêm mới {result.created}, cập nhật {result.updated}, không đổi {result.unchanged}"
+        )
+
+
+def _vn(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def build(
+    work_dir: Path, say: Callable[[str], None], *, scale: float = 1.0
+) -> list[tuple[DemoUser, User]]:
+    """Build (or bring up to date) the whole demo campaign, reporting each step through `say`.
+
+    `scale` is the share of the province's 1.4 million citizens aged 14+ to
+    simulate (1.0 = all of them; 0 = none, no simulation at all).
+    """
     work_dir.mkdir(parents=True, exist_ok=True)
     result = units_load_province(PROVINCE)
     say(f"Đơn vị hành chính tỉnh {PROVINCE}: {result.total} (thêm mới {result.created})")
@@ -223,6 +291,14 @@ def build(work_dir: Path, say: Callable[[str], None]) -> list[tuple[DemoUser, Us
 
     loaded = plan_load(PLAN_FILE)
     say(f"Kế hoạch: {loaded.plan.number} ({'đã nạp' if loaded.changed else 'không đổi'})")
+
+    if scale > 0:
+        simulate_campaign(scale, say)
+        started = time.monotonic()
+        dossiers = dossiers_simulate(scale=scale)
+        say(
+            f"Hồ sơ TTHC mô phỏng năm 2023: {_vn(dossiers)} ({time.monotonic() - started:.0f} giây)"
+        )
 
     users = ensure_demo_users()
     say(f"Người dùng mẫu: {len(users)}")

@@ -1,13 +1,15 @@
-"""`chiendich demo [--no-serve]`: build the simulated Tiền Giang campaign and serve it."""
+"""`chiendich demo [--no-serve] [--scale 0.02]`: build the simulated Tiền Giang campaign
+and serve it."""
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chiendich.core.cli import print_table
 from chiendich.demo.builder import DEMO_PASSWORD, build
@@ -19,13 +21,29 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-serve", action="store_true", help="build only, do not serve")
         parser.add_argument("--addr", default="127.0.0.1:8000", help="address to serve on")
+        parser.add_argument(
+            "--scale",
+            type=float,
+            # The environment variable lets the test suite build a small demo.
+            default=float(os.environ.get("CHIENDICH_DEMO_SCALE", "1.0")),
+            help=(
+                "share of the province's 1.4 million citizens aged 14+ to simulate "
+                "(default 1.0, or $CHIENDICH_DEMO_SCALE; e.g. 0.02 for a quick build, 0 for none)"
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
         self.stdout.write("Tạo/cập nhật cơ sở dữ liệu…")
         call_command("migrate", verbosity=0, interactive=False)
-        users = build(settings.DATA_DIR / "demo", lambda msg: self.stdout.write(f"  ✓ {msg}"))
+        if not 0 <= options["scale"] <= 2:
+            raise CommandError("--scale phải từ 0 đến 2.")
+        users = build(
+            settings.DATA_DIR / "demo",
+            lambda msg: self.stdout.write(f"  ✓ {msg}"),
+            scale=options["scale"],
+        )
         print_table(
             f"Tài khoản mẫu (mật khẩu chung: {DEMO_PASSWORD})",
             [

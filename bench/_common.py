@@ -1,0 +1,208 @@
+"""Shared pieces of the benchmarks: machine facts, medians, child processes, and
+the databases they run on.
+
+A benchmark measures our code in a child process (a fresh interpreter, its own
+peak memory) against a baseline run in the same script, so both see the same
+machine at the same moment. Run as a script, this module is that child:
+
+    python bench/_common.py base            # migrate, load units 82 and hamlets
+    python bench/_common.py police-csv PATH ROWS [AS_OF]
+    python bench/_common.py import PATH     # time citizens_import(PATH), print JSON
+
+The database comes from the environment like the app's own settings
+(CHIENDICH_DATA_DIR for SQLite, DATABASE_URL for PostgreSQL).
+"""
+
+# ruff: noqa: S603 - benchmarks run our own tools and the sqlite3 shell by design
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parents[1]
+SQLITE_SHELL = shutil.which("sqlite3") or "/usr/bin/sqlite3"
+
+
+@contextmanager
+def work_folder(keep: Path | None, prefix: str) -> Iterator[Path]:
+    """`keep` when given (files stay for a look), else a temporary folder removed afterwards."""
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        yield keep
+        return
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        yield Path(tmp)
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def fmt_runs(values: Sequence[float], unit: str = "s") -> str:
+    return f"median {median(values):.2f} {unit} (runs: {', '.join(f'{v:.2f}' for v in values)})"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    except OSError:
+        mem_kib = 0
+    shell = subprocess.run([SQLITE_SHELL, "--version"], capture_output=True, text=True, check=False)
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem_kib / 1024 / 1024:.0f} GiB RAM, "
+        f"Python {platform.python_version()}, SQLite library {sqlite3.sqlite_version}, "
+        f"sqlite3 shell {shell.stdout.split()[0] if shell.stdout else '?'}"
+    )
+
+
+def child_env(data_dir: Path | None = None, database_url: str | None = None) -> dict[str, str]:
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="chiendich.settings")
+    env.pop("DATABASE_URL", None)
+    if data_dir is not None:
+        env["CHIENDICH_DATA_DIR"] = str(data_dir)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def child(args: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run this module as a child with `args`; return the JSON it prints last."""
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__)), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"child {args} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def timed(command: Sequence[str], **kwargs: Any) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, **kwargs)
+    return time.perf_counter() - started
+
+
+def sqlite_copy(source: Path, target_dir: Path) -> Path:
+    """A copy of a SQLite database (checkpointed first) as `target_dir`/chiendich.sqlite3."""
+    with sqlite3.connect(source) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / "chiendich.sqlite3"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(source, target)
+    return target
+
+
+def pg_admin(url: str, *statements: str) -> None:
+    """Run statements outside a transaction on the server's `postgres` database."""
+    import psycopg
+
+    parts = urlsplit(url)
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as db:
+        for statement in statements:
+            db.execute(statement)  # type: ignore[arg-type]
+
+
+def pg_url(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+# --- child side ---------------------------------------------------------------
+
+
+def _setup() -> None:
+    sys.path.insert(0, str(REPO / "src"))
+    import django
+
+    django.setup()
+
+
+def _base() -> dict[str, Any]:
+    """Migrate, then load province 82 and the demo's hamlets (what an import needs)."""
+    from django.core.management import call_command
+
+    _setup()
+    call_command("migrate", verbosity=0, interactive=False)
+    import tempfile
+
+    from chiendich.demo.builder import write_hamlets_csv
+    from chiendich.units.models import Unit
+    from chiendich.units.services import hamlets_import, units_load_province
+
+    units_load_province(82)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "hamlets.csv"
+        write_hamlets_csv(Unit.objects.get(code="82"), path)
+        hamlets_import(path)
+    return {"units": Unit.objects.count()}
+
+
+def _police_csv(path: str, rows: str, as_of: str = "2023-10-18") -> dict[str, Any]:
+    import datetime as dt
+
+    _setup()
+    from chiendich.demo.population import FULL_POPULATION
+    from chiendich.demo.simulate import police_list_write
+
+    n = int(rows)
+    started = time.perf_counter()
+    # A scale a little above n people, cut at exactly n rows.
+    written = police_list_write(
+        Path(path),
+        as_of=dt.date.fromisoformat(as_of),
+        scale=n / FULL_POPULATION * 1.001 + 0.0005,
+        rows=n,
+    )
+    return {"rows": written, "seconds": time.perf_counter() - started}
+
+
+def _import(path: str) -> dict[str, Any]:
+    _setup()
+    from django.db import connection
+
+    from chiendich.vneid.importing import citizens_import
+
+    started = time.perf_counter()
+    report = citizens_import(Path(path), errors_path=Path(path).with_name("errors.xlsx"))
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "rows_read": report.rows_read,
+        "rows_valid": report.rows_valid,
+        "rows_rejected": report.rows_rejected,
+        "created": report.created,
+        "events": report.events_created,
+        "vendor": connection.vendor,
+        # Peak resident memory of this whole process, Django included (KiB on Linux).
+        "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }
+
+
+if __name__ == "__main__":
+    mode, *rest = sys.argv[1:]
+    handler = {"base": _base, "police-csv": _police_csv, "import": _import}[mode]
+    print(json.dumps(handler(*rest)))
