@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterator
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
 from .models import ELIGIBLE_AGE, AccountState, DailyCount, FlagKind
 
@@ -107,6 +107,19 @@ def _rows(sql: str, params: list[Any]) -> Iterator[tuple[Any, ...]]:
             yield from batch
 
 
+def _events_of(citizens: list[int], start: dt.date, end: dt.date) -> Iterator[tuple[Any, ...]]:
+    """The events of a few citizens (by id) that overlap the range, through the
+    unique (citizen, date, state) index, in chunks that keep SQL statements short."""
+    for i in range(0, len(citizens), 500):
+        chunk = citizens[i : i + 500]
+        yield from _rows(
+            "SELECT citizen_id, unit_id, state, date, until FROM vneid_accountevent"
+            f" WHERE citizen_id IN ({', '.join(['%s'] * len(chunk))})"
+            " AND date <= %s AND (until IS NULL OR until > %s)",
+            [*chunk, end, start],
+        )
+
+
 def _intervals_minus(
     begin: dt.date, end: dt.date | None, holes: list[tuple[dt.date, dt.date | None]]
 ) -> list[tuple[dt.date, dt.date | None]]:
@@ -178,18 +191,10 @@ def compute_counts(
     ):
         young[citizen] = turns_eligible(_date(birth))
         diffs.add(unit, "eligible", young[citizen], None)
-    if young:
-        joined_filter, joined_params = _unit_filter("e.unit_id", unit_ids)
-        for citizen, unit, state, begin, until in _rows(
-            "SELECT e.citizen_id, e.unit_id, e.state, e.date, e.until FROM vneid_accountevent e"
-            " JOIN vneid_citizen c ON c.id = e.citizen_id"
-            " WHERE c.birth_date > %s AND e.date <= %s AND (e.until IS NULL OR e.until > %s)"
-            f"{joined_filter}",
-            [cutoff, end, start, *joined_params],
-        ):
-            if state in STATE_FIELDS and citizen in young:
-                begin, until = _date(begin), _date(until)
-                diffs.add(unit, STATE_FIELDS[state], begin, min(until or after, young[citizen]), -1)
+    for citizen, unit, state, begin, until in _events_of(list(young), start, end):
+        if state in STATE_FIELDS:
+            begin, until = _date(begin), _date(until)
+            diffs.add(unit, STATE_FIELDS[state], begin, min(until or after, young[citizen]), -1)
 
     # Correction 2: flagged not eligible. Remove the flagged days (when of age) from
     # the eligible count and from the state the citizen was in on those days.
@@ -211,19 +216,12 @@ def compute_counts(
         for begin, until in holes[citizen]:
             diffs.add(units[citizen], "eligible", begin, until, -1)
     flagged = [c for c, h in holes.items() if h]
-    for chunk_start in range(0, len(flagged), 500):
-        chunk = flagged[chunk_start : chunk_start + 500]
-        for citizen, unit, state, begin, until in _rows(
-            "SELECT citizen_id, unit_id, state, date, until FROM vneid_accountevent"
-            f" WHERE citizen_id IN ({', '.join(['%s'] * len(chunk))})"
-            " AND date <= %s AND (until IS NULL OR until > %s)",
-            [*chunk, end, start],
-        ):
-            if state not in STATE_FIELDS:
-                continue
-            begin = max(_date(begin), young.get(citizen, start))
-            for lo, hi in _intervals_minus(begin, _date(until), holes[citizen]):
-                diffs.add(unit, STATE_FIELDS[state], lo, hi, -1)
+    for citizen, unit, state, begin, until in _events_of(flagged, start, end):
+        if state not in STATE_FIELDS:
+            continue
+        begin = max(_date(begin), young.get(citizen, start))
+        for lo, hi in _intervals_minus(begin, _date(until), holes[citizen]):
+            diffs.add(unit, STATE_FIELDS[state], lo, hi, -1)
 
     # Absent (to revisit) on each day, among the eligible.
     for citizen, unit, begin, until in _rows(
@@ -238,14 +236,17 @@ def compute_counts(
         for lo, hi in _intervals_minus(begin, until, holes.get(citizen, [])):
             diffs.add(unit, "absent", lo, hi, -1)
 
-    # New activations: citizens whose first activation falls on the day.
+    # New activations: citizens whose first activation falls on the day. Only the
+    # range's activation events are read; the unique (citizen, date, state) index
+    # answers "was there an earlier one" for each.
     for unit, first, n in _rows(
-        "SELECT unit_id, first_day, COUNT(*) FROM ("
-        "  SELECT citizen_id, MIN(unit_id) AS unit_id, MIN(date) AS first_day"
-        "  FROM vneid_accountevent WHERE state IN (%s, %s)"
-        f"{ev_filter} GROUP BY citizen_id"
-        ") AS t WHERE first_day >= %s AND first_day <= %s GROUP BY 1, 2",
-        [*ACTIVATED, *ev_params, start, end],
+        "SELECT e.unit_id, e.date, COUNT(DISTINCT e.citizen_id) FROM vneid_accountevent e"
+        " WHERE e.state IN (%s, %s) AND e.date >= %s AND e.date <= %s"
+        f"{ev_filter.replace('unit_id', 'e.unit_id')}"
+        " AND NOT EXISTS (SELECT 1 FROM vneid_accountevent p WHERE p.citizen_id = e.citizen_id"
+        "  AND p.date < e.date AND p.state IN (%s, %s))"
+        " GROUP BY 1, 2",
+        [*ACTIVATED, start, end, *ev_params, *ACTIVATED],
     ):
         first = _date(first)
         diffs.add(unit, "new_activations", first, first + dt.timedelta(days=1), n)
@@ -296,3 +297,31 @@ def counts_rebuild(
             )
     DailyCount.objects.bulk_create(rows, batch_size=5_000)
     return len(rows)
+
+
+def counts_refresh(
+    unit_ids: Collection[int],
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> int:
+    """Recount what a write touched: the lowest units `unit_ids`, from `since` (None:
+    the first counted day) to the last counted day or `until` if later.
+
+    Nothing is counted yet means nothing to refresh (the first progress query
+    builds its days). When most units were touched, one full rebuild is cheaper
+    than a long IN list. Returns the rows written.
+    """
+    if not unit_ids:
+        return 0
+    span = DailyCount.objects.aggregate(first=models.Min("date"), last=models.Max("date"))
+    first, last = span["first"], span["last"]
+    if first is None:
+        return 0
+    start = max(first, since) if since else first
+    end = max(last, until) if until else last
+    if start > end:
+        return 0
+    counted_units = DailyCount.objects.filter(date=last).count()
+    everyone = len(unit_ids) * 2 > counted_units
+    return counts_rebuild(start, end, unit_ids=None if everyone else unit_ids)

@@ -34,6 +34,7 @@ from chiendich.core.tabular import (
     write_error_file,
 )
 
+from ..counts import counts_refresh
 from ..models import ImportBatch
 from .cells import CITIZEN_COLUMNS, REQUIRED
 from .checker import RowChecker, ValidRow
@@ -115,6 +116,12 @@ def citizens_import(
                 rows, report, errors, batch_id=batch.pk, acting_user=acting_user, progress=progress
             )
             writer.relink()
+            # The numbers move with the import, in the same transaction.
+            report.counts_refreshed = counts_refresh(
+                writer.touched_units,
+                since=None if writer.recount_all_days else writer.recount_from,
+                until=writer.recount_to,
+            )
             _finish_errors(report, errors, errors_path, acting_user)
             _batch_fill(
                 batch,

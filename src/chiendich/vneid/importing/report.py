@@ -28,6 +28,7 @@ class CitizenImportReport:
     errors: list[RowError] = field(default_factory=list)  # the first ones; all are in error_file
     error_file: Path | None = None
     batch_id: int | None = None
+    counts_refreshed: int = 0  # DailyCount rows recounted for what the import touched
 
     @property
     def all_rejected(self) -> bool:
@@ -48,6 +49,10 @@ class CitizenImportReport:
             f"hộ gia đình {verb}thêm mới: {n(self.households_created)}",
             f"Số định danh được thêm lại số 0 ở đầu: {n(self.ids_repaired)}",
         ]
+        if self.counts_refreshed:
+            lines.append(
+                f"Số liệu tiến độ đã tính lại: {n(self.counts_refreshed)} dòng (đơn vị × ngày)"
+            )
         if self.error_file is not None:
             lines.append(f"Tệp lỗi: {self.error_file} ({n(self.error_count)} lỗi)")
         return lines

@@ -172,6 +172,13 @@ class ChunkWriter:
         self.no_households = not Household.objects.exists()
         self.household_ids: dict[str, int] = {}  # code -> id, for households met so far
         self.moved = 0  # existing citizens whose unit changed: their history follows them
+        # What the daily counts must recount afterwards: these lowest units, from
+        # `recount_from` (None: every counted day, as a new or changed citizen
+        # counts on all of them) to `recount_to`.
+        self.touched_units: set[int] = set()
+        self.recount_all_days = False
+        self.recount_from: dt.date | None = None
+        self.recount_to: dt.date | None = None
         self.known_events = 0  # events given to citizens already in the database
         self._fake_id = 0
 
@@ -268,6 +275,8 @@ class ChunkWriter:
                         now,
                     )
                 )
+                self.touched_units.add(unit_id)
+                self.recount_all_days = True
                 if r.state and r.state_date:
                     new_with_state.append((r.id_number, r.state, r.state_date, unit_id))
                 continue
@@ -288,6 +297,9 @@ class ChunkWriter:
             if wanted != (name, birth, sex, phone, commune_id, old_unit, old_household):
                 updates.append((*wanted, now, pk))
                 self.moved += unit_id != old_unit
+                if (r.birth_date, unit_id) != (birth, old_unit):  # eligibility or place changed
+                    self.touched_units.update((unit_id, old_unit))
+                    self.recount_all_days = True
             else:
                 report.unchanged += 1
             if r.state and r.state_date:
@@ -317,6 +329,10 @@ class ChunkWriter:
             )
         if events:
             self._insert_events(cursor, events)
+            days = [day for _, _, day, _ in events]
+            self.touched_units.update(unit for _, _, _, unit in events)
+            self.recount_from = min(days + ([self.recount_from] if self.recount_from else []))
+            self.recount_to = max(days + ([self.recount_to] if self.recount_to else []))
 
     def _known_events(self, cursor: Any, known: list[Event]) -> list[Event]:
         """The events to add for citizens already in the database.

@@ -138,3 +138,25 @@ def test_progress_command_prints_the_unit_and_its_children(small_province, plan_
         progress_for([Unit.objects.get(code="28597")], dt.date(2023, 10, 1), plan_383)[0].activated
         == 1
     )
+
+
+def test_an_import_moves_the_numbers_at_once(small_province, write_file) -> None:
+    """Counts already built are recounted for what the import touched, in its transaction."""
+    from chiendich.vneid.importing import citizens_import
+
+    before = rollup(dt.date(2023, 10, 10))
+    path = write_file(
+        "ds.csv",
+        "Số định danh cá nhân,Họ và tên,Ngày sinh,Giới tính,Mã xã,Ấp/Khu phố,Trạng thái,Ngày cập nhật\n"
+        # Người 3 (28597) activates on 05/10; a new citizen appears in Phường 5.
+        "082090000003,Người 3,01/01/1990,Nam,28597,Ấp 1,Đã kích hoạt mức 2,05/10/2023\n"
+        "082090000099,Người mới,01/01/1990,Nam,28249,Ấp 1,,\n",
+    )
+    report = citizens_import(path)
+    assert report.counts_refreshed > 0
+    after = rollup(dt.date(2023, 10, 10))
+    assert after["82"].activated == before["82"].activated + 1
+    assert after["28597"].activated_l2 == before["28597"].activated_l2 + 1
+    assert after["28249"].eligible == before["28249"].eligible + 1
+    assert rollup(dt.date(2023, 10, 4))["28597"].activated == 1  # Người 3 not yet, only Người 2
+    assert rollup(dt.date(2023, 10, 5))["28597"].new_activations == 1
