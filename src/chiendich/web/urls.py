@@ -5,6 +5,7 @@ from . import views
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("mau/<str:name>", views.import_template, name="import-template"),
     path("don-vi/<str:code>/", views.UnitDetailView.as_view(), name="unit-detail"),
     path("don-vi/<str:code>/chi-tieu/", views.UnitTargetsView.as_view(), name="unit-targets"),
 ]

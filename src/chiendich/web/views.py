@@ -45,6 +45,29 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html", context)
 
 
+TEMPLATES = {
+    # file name -> dotted path of the function that builds it
+    "danh-sach-cong-dan.xlsx": "chiendich.vneid.importing.citizen_template_xlsx",
+    "ho-so-tthc.xlsx": "chiendich.procedures.importing.dossier_template_xlsx",
+}
+
+
+@login_required
+def import_template(request: HttpRequest, name: str) -> HttpResponse:
+    """The blank spreadsheet an officer fills in for an import (headers, an example
+    row, and a sheet explaining each column)."""
+    from django.utils.module_loading import import_string
+
+    if name not in TEMPLATES:
+        raise Http404
+    response = HttpResponse(
+        import_string(TEMPLATES[name])(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="mau-{name}"'
+    return response
+
+
 class UnitDetailView(ScopedObjectView):
     """One unit: where it sits, what lies under it, and the targets that apply to it."""
 

@@ -83,3 +83,19 @@ def test_unit_without_plan_says_so(tien_giang, make_user) -> None:
     )
     assert "chiendich plan load" in text
     assert Unit.objects.filter(code="28249").exists()
+
+
+def test_import_templates_download_for_signed_in_users(tien_giang, make_user) -> None:
+    import io
+
+    import openpyxl
+
+    url = reverse("web:import-template", args=["danh-sach-cong-dan.xlsx"])
+    assert Client().get(url).status_code == 302  # sign in first
+    client = signed_in(make_user(Role.POLICE_COMMUNE, "28249"))
+    response = client.get(url)
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
+    assert next(sheet.iter_rows(max_row=1, values_only=True))[0] == "Số định danh cá nhân"
+    assert client.get(reverse("web:import-template", args=["ho-so-tthc.xlsx"])).status_code == 200
+    assert client.get(reverse("web:import-template", args=["khac.xlsx"])).status_code == 404
