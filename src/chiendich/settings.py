@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "chiendich.plans",
     "chiendich.vneid",
     "chiendich.procedures",
+    "chiendich.field",
     "chiendich.web",
     "chiendich.demo",
 ]
