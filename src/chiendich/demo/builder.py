@@ -22,6 +22,7 @@ from django.db import transaction
 from chiendich.accounts.models import User
 from chiendich.accounts.roles import Role
 from chiendich.accounts.services import user_create
+from chiendich.core.numbers import vn_number
 from chiendich.plans.allocation import targets_allocate
 from chiendich.plans.models import Plan
 from chiendich.plans.services import plan_load
@@ -222,12 +223,14 @@ def simulate_campaign(scale: float, say: Callable[[str], None]) -> None:
     started = time.monotonic()
     sim = population_simulate(scale=scale)
     if sim.skipped:
-        say(f"Dân cư mô phỏng (tỷ lệ {scale:g}): {_vn(sim.citizens)} công dân (đã có, giữ nguyên)")
+        say(
+            f"Dân cư mô phỏng (tỷ lệ {scale:g}): {vn_number(sim.citizens)} công dân (đã có, giữ nguyên)"
+        )
     else:
         say(
-            f"Dân cư mô phỏng (tỷ lệ {scale:g}): {_vn(sim.citizens)} công dân, "
-            f"{_vn(sim.households)} hộ, {_vn(sim.events)} sự kiện tài khoản, "
-            f"{_vn(sim.flags)} đánh dấu; {_vn(sim.activated)} tài khoản kích hoạt đến "
+            f"Dân cư mô phỏng (tỷ lệ {scale:g}): {vn_number(sim.citizens)} công dân, "
+            f"{vn_number(sim.households)} hộ, {vn_number(sim.events)} sự kiện tài khoản, "
+            f"{vn_number(sim.flags)} đánh dấu; {vn_number(sim.activated)} tài khoản kích hoạt đến "
             f"{END:%d/%m/%Y} ({time.monotonic() - started:.0f} giây)"
         )
     started = time.monotonic()
@@ -238,7 +241,7 @@ def simulate_campaign(scale: float, say: Callable[[str], None]) -> None:
     else:
         rows = counts_rebuild(START, END)
         say(
-            f"Số liệu từng ngày {START:%d/%m}–{END:%d/%m/%Y}: {_vn(rows)} dòng "
+            f"Số liệu từng ngày {START:%d/%m}–{END:%d/%m/%Y}: {vn_number(rows)} dòng "
             f"({time.monotonic() - started:.0f} giây)"
         )
     plan = Plan.objects.filter(province__code=str(PROVINCE)).order_by("-issued_on").first()
@@ -253,13 +256,9 @@ def simulate_campaign(scale: float, say: Callable[[str], None]) -> None:
         basis = eligible_basis(day)
         result = targets_allocate(target, lambda u: basis.get(u.code, 0))
         say(
-            f"Chỉ tiêu {_vn(int(target.value))} tài khoản chia cho huyện, xã: "
+            f"Chỉ tiêu {vn_number(int(target.value))} tài khoản chia cho huyện, xã: "
             f"thêm mới {result.created}, cập nhật {result.updated}, không đổi {result.unchanged}"
         )
-
-
-def _vn(n: int) -> str:
-    return f"{n:,}".replace(",", ".")
 
 
 def build(
@@ -297,7 +296,7 @@ def build(
         started = time.monotonic()
         dossiers = dossiers_simulate(scale=scale)
         say(
-            f"Hồ sơ TTHC mô phỏng năm 2023: {_vn(dossiers)} ({time.monotonic() - started:.0f} giây)"
+            f"Hồ sơ TTHC mô phỏng năm 2023: {vn_number(dossiers)} ({time.monotonic() - started:.0f} giây)"
         )
 
     users = ensure_demo_users()

@@ -20,6 +20,7 @@ from django.db import transaction
 from chiendich.accounts.context import acting_as
 from chiendich.accounts.models import AuditEvent, User
 from chiendich.accounts.services import audit_event_record
+from chiendich.core.numbers import vn_number
 from chiendich.units.models import Kind, Level, Unit
 
 from .models import Measure, Target, TargetAllocation
@@ -117,8 +118,8 @@ def targets_allocate(
             if rest < 0 or (not free and rest != 0):
                 names = ", ".join(c.name for c in children if c.pk in fixed)
                 raise AllocationError(
-                    f"Chỉ tiêu giao tay cho {names} (cộng {_vn(sum(fixed.values()))}) "
-                    f"{'vượt' if rest < 0 else 'khác'} chỉ tiêu của {unit.name} ({_vn(value)})"
+                    f"Chỉ tiêu giao tay cho {names} (cộng {vn_number(sum(fixed.values()))}) "
+                    f"{'vượt' if rest < 0 else 'khác'} chỉ tiêu của {unit.name} ({vn_number(value)})"
                 )
             shares = largest_remainder(rest, {c.pk: basis(c) for c in free}, [c.pk for c in free])
             queue.extend((c, fixed.get(c.pk, shares.get(c.pk, 0))) for c in children)
@@ -132,10 +133,6 @@ def targets_allocate(
                 updated=result.updated,
             )
     return result
-
-
-def _vn(n: int) -> str:
-    return f"{n:,}".replace(",", ".")
 
 
 def _store(

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from chiendich.accounts.models import AuditEvent, User
 from chiendich.accounts.services import audit_event_record
+from chiendich.core.numbers import vn_number
 from chiendich.core.tabular import (
     Row,
     RowError,
@@ -102,7 +103,7 @@ class DossierImportReport:
         return self.rows_valid == 0
 
     def summary_lines(self) -> list[str]:
-        n = _vi_number
+        n = vn_number
         verb = "sẽ " if self.dry_run else ""
         lines = [
             f"Tệp {self.file}"
@@ -117,10 +118,6 @@ class DossierImportReport:
         if self.error_file is not None:
             lines.append(f"Tệp lỗi: {self.error_file} ({n(self.error_count)} lỗi)")
         return lines
-
-
-def _vi_number(value: int) -> str:
-    return f"{value:,}".replace(",", ".")
 
 
 def _day(value: Any) -> dt.date | None:

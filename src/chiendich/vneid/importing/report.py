@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chiendich.core.numbers import vn_number
 from chiendich.core.tabular import RowError
 
 
@@ -36,7 +37,7 @@ class CitizenImportReport:
         return self.rows_valid == 0
 
     def summary_lines(self) -> list[str]:
-        n = _vi_number
+        n = vn_number
         verb = "sẽ " if self.dry_run else ""
         lines = [
             f"Tệp {self.file}"
@@ -56,7 +57,3 @@ class CitizenImportReport:
         if self.error_file is not None:
             lines.append(f"Tệp lỗi: {self.error_file} ({n(self.error_count)} lỗi)")
         return lines
-
-
-def _vi_number(value: int) -> str:
-    return f"{value:,}".replace(",", ".")

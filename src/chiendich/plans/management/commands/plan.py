@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chiendich.core.cli import print_json, print_table
+from chiendich.core.numbers import vn_date, vn_number
 from chiendich.plans.models import Plan, ReportKind
 from chiendich.plans.schema import PlanFileError
 from chiendich.plans.selectors import plan_as_dict
@@ -24,23 +24,6 @@ _KINDS = {
 }
 _ACTIONS = {"created": "thêm mới", "updated": "cập nhật", "deleted": "xóa"}
 _WEEKDAYS = ["thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật"]
-
-
-def vn_date(value: str | dt.date | None) -> str:
-    """ISO date (or date) as dd/mm/yyyy; empty when absent."""
-    if not value:
-        return ""
-    day = dt.date.fromisoformat(value) if isinstance(value, str) else value
-    return f"{day:%d/%m/%Y}"
-
-
-def vn_number(value: int | float | Decimal) -> str:
-    """903203 -> "903.203", 12.5 -> "12,5": Vietnamese separators."""
-    number = Decimal(str(value)).normalize()
-    if number == number.to_integral_value():
-        return f"{int(number):,}".replace(",", ".")
-    whole, _, fraction = f"{number:f}".partition(".")
-    return f"{int(whole):,}".replace(",", ".") + "," + fraction
 
 
 class Command(BaseCommand):

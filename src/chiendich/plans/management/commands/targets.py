@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chiendich.core.cli import print_json, print_table
+from chiendich.core.numbers import vn_number
 from chiendich.plans.allocation import AllocationError, targets_allocate
 from chiendich.plans.models import Plan, TargetAllocation
 from chiendich.units.models import Unit
@@ -50,9 +51,9 @@ class Command(BaseCommand):
             except AllocationError as exc:
                 raise CommandError(str(exc)) from exc
             self.stdout.write(
-                f"Phân bổ {int(target.value):,} tài khoản theo số công dân đủ điều kiện ngày "
-                f"{day:%d/%m/%Y}: thêm mới {result.created}, cập nhật {result.updated}, "
-                f"không đổi {result.unchanged}.".replace(",", ".")
+                f"Phân bổ {vn_number(int(target.value))} tài khoản theo số công dân đủ điều "
+                f"kiện ngày {day:%d/%m/%Y}: thêm mới {result.created}, cập nhật {result.updated}, "
+                f"không đổi {result.unchanged}."
             )
             options["unit"], options["format"] = None, "table"
         self._show(target, options["unit"] or plan.province.code, options["format"])
@@ -61,7 +62,7 @@ class Command(BaseCommand):
         unit = Unit.objects.filter(code=code).first()
         if unit is None:
             raise CommandError(f"Không có đơn vị mã {code}.")
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "code": a.unit.code,
                 "name": a.unit.name,
@@ -80,8 +81,8 @@ class Command(BaseCommand):
             print_json(rows, self.stdout)
             return
         for r in rows:
-            r["basis"] = f"{r['basis']:,}".replace(",", ".")
-            r["value"] = f"{r['value']:,}".replace(",", ".")
+            r["basis"] = vn_number(r["basis"])
+            r["value"] = vn_number(r["value"])
             r["override"] = "giao tay" if r["override"] else ""
         print_table(
             f"Chỉ tiêu {target.key} của các đơn vị thuộc {unit.name}",

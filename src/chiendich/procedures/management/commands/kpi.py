@@ -6,12 +6,12 @@ procedures/KPI_JSON.md."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chiendich.core.cli import print_json, print_table
+from chiendich.core.numbers import vn_number
 from chiendich.procedures.counts import counts_rebuild
 from chiendich.procedures.selectors import unit_kpi
 from chiendich.units.models import Unit
@@ -19,10 +19,7 @@ from chiendich.units.models import Unit
 
 def _vn(value: Any) -> str:
     """A number as Vietnamese write it (1.234,56); "N/A" for a rate without denominator."""
-    if value is None:
-        return "N/A"
-    text = f"{value:,.2f}" if isinstance(value, Decimal) else f"{value:,}"
-    return text.replace(",", "#").replace(".", ",").replace("#", ".")
+    return vn_number(value, none="N/A")
 
 
 def _date(text: str) -> dt.date:

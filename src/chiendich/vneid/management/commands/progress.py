@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chiendich.core.cli import print_json, print_table
+from chiendich.core.numbers import vn_number
 from chiendich.plans.selectors import plan_for_unit
 from chiendich.units.models import Kind, Unit
 from chiendich.vneid.counts import counts_rebuild
@@ -15,12 +16,6 @@ from chiendich.vneid.models import DailyCount
 from chiendich.vneid.progress import FORECAST_WINDOW, progress_for
 
 NOTES = {"reached": "đã đạt", "not_before_deadline": "không kịp hạn", "on_pace": "", "": ""}
-
-
-def _vn(n: Any) -> str:
-    if n is None:
-        return "—"
-    return f"{n:,}".replace(",", "#").replace(".", ",").replace("#", ".")
 
 
 class Command(BaseCommand):
@@ -67,15 +62,15 @@ class Command(BaseCommand):
             [
                 {
                     "name": r.name,
-                    "eligible": _vn(r.counts.eligible),
-                    "activated_l1": _vn(r.counts.activated_l1),
-                    "activated_l2": _vn(r.counts.activated_l2),
-                    "activated": _vn(r.activated),
-                    "rate": _vn(r.rate_of_eligible),
-                    "target": _vn(r.target),
-                    "pct": _vn(r.percent_of_target),
-                    "new": _vn(r.counts.new_activations),
-                    "needed": _vn(r.needed_daily_pace),
+                    "eligible": vn_number(r.counts.eligible),
+                    "activated_l1": vn_number(r.counts.activated_l1),
+                    "activated_l2": vn_number(r.counts.activated_l2),
+                    "activated": vn_number(r.activated),
+                    "rate": vn_number(r.rate_of_eligible),
+                    "target": vn_number(r.target),
+                    "pct": vn_number(r.percent_of_target),
+                    "new": vn_number(r.counts.new_activations),
+                    "needed": vn_number(r.needed_daily_pace),
                     "forecast": r.forecast_date.strftime("%d/%m/%Y")
                     if r.forecast_date
                     else NOTES[r.forecast_note],
