@@ -1,0 +1,266 @@
+"""Importing a one-stop export of 700,000 dossiers (issue 5, item 7).
+
+    uv run python bench/bench_dossier_import.py --work /tmp/bk [--rows 700000] [--runs 3]
+    DATABASE_URL=postgres://... uv run python bench/bench_dossier_import.py --database postgres
+
+The file: --rows dossiers of the simulated database of bench_kpi.py (built in
+--work when missing), a spread over every unit and the whole year, written in
+date order with the canonical headers of a one-stop export ("Mã hồ sơ", "Mã
+TTHC", "Mã đơn vị", "Kênh" 1/2/3, dates dd/mm/yyyy, "Trạng thái" in words,
+0/1 flags, "Phí, lệ phí" in VND, "Thanh toán trực tuyến" 0/1/2). Every row is
+valid.
+
+Baseline, the floor: the sqlite3 shell's `.import --csv` of the same file into
+a plain table of a fresh database (no checks, no indexes). On PostgreSQL also
+psql's `\\copy` into a plain table. Ours: `dossiers_import(path)` in a child
+process, into a fresh database holding the units, organizations, plan and
+catalogue (the demo at scale 0), timed around the call, which includes the
+rebuild of the daily counts it touched; peak RSS is the child's ru_maxrss,
+Django included. Goal (issue 5): within 3x of the floor.
+"""
+
+# ruff: noqa: S603, S608 - benchmarks run our own tools and the sqlite3 shell by design
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import (  # noqa: E402 - the folder is not a package
+    SQLITE_SHELL,
+    child_env,
+    fmt_runs,
+    machine,
+    median,
+    pg_admin,
+    pg_url,
+    sqlite_copy,
+    timed,
+    work_folder,
+)
+from bench_kpi import DEFAULT_SCALE, _django, pg_base, sqlite_base, sqlite_dossiers  # noqa: E402
+
+PSQL = shutil.which("psql") or "/usr/bin/psql"
+HEADERS = (
+    "Mã hồ sơ", "Mã TTHC", "Mã đơn vị", "Kênh", "Ngày tiếp nhận", "Ngày hẹn trả",
+    "Ngày kết thúc", "Trạng thái", "Có thành phần số hóa", "Có kết quả điện tử",
+    "Phí, lệ phí", "Thanh toán trực tuyến", "Tái sử dụng dữ liệu",
+)  # fmt: skip
+STATUS_WORDS = {  # as one-stop systems write them (procedures/cells.py STATUS_TEXTS)
+    "processing": "Đang xử lý",
+    "supplement": "Chờ bổ sung",
+    "resolved": "Đã giải quyết",
+    "rejected": "Từ chối",
+    "withdrawn": "Rút hồ sơ",
+}
+PLAIN_TABLE = (
+    "CREATE TABLE dossiers (code TEXT, procedure TEXT, unit TEXT, channel TEXT, received TEXT,"
+    " due TEXT, finished TEXT, status TEXT, digitized TEXT, e_result TEXT, fee TEXT,"
+    " payment TEXT, reused TEXT)"
+)
+
+
+def export_query(rows: int) -> str:
+    """--rows dossiers spread over the year and every unit ((id x odd) mod 2^16 shuffles
+    the ids), written in the order of an export: by received day, then code."""
+    status = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in STATUS_WORDS.items())
+    names = [f'"{h}"' for h in HEADERS]
+    values = [
+        "d.code", "p.code", "u.code", "d.channel",
+        "strftime('%d/%m/%Y', d.received_on)", "strftime('%d/%m/%Y', d.due_on)",
+        "strftime('%d/%m/%Y', d.finished_on)", f"CASE d.status {status} END",
+        "d.digitized", "d.e_result", "d.fee", "d.payment", "d.reused",
+    ]  # fmt: skip
+    return (
+        f"SELECT {', '.join(f'{v} AS {n}' for v, n in zip(values, names, strict=True))}"
+        " FROM procedures_dossier d JOIN procedures_procedure p ON p.id = d.procedure_id"
+        " JOIN units_unit u ON u.id = d.unit_id"
+        " WHERE d.id IN (SELECT id FROM procedures_dossier"
+        f" ORDER BY (id * 40503) % 65536, id LIMIT {int(rows)})"
+        " ORDER BY d.received_on, d.code"
+    )
+
+
+def write_csv(source: Path, path: Path, rows: int) -> int:
+    with path.open("w") as out:
+        subprocess.run(
+            [SQLITE_SHELL, "-csv", "-header", str(source), export_query(rows)],
+            stdout=out,
+            check=True,
+        )
+    with path.open("rb") as f:
+        return sum(1 for _ in f) - 1
+
+
+# --- the child ------------------------------------------------------------------------------------
+
+
+def _child_import(path: str) -> dict[str, Any]:
+    _django()
+    from django.db import connection
+
+    from chiendich.procedures.importing import dossiers as module
+
+    rebuild_seconds = []
+    real_rebuild = module.counts_rebuild
+
+    def timed_rebuild(**kwargs: Any) -> int:
+        began = time.perf_counter()
+        try:
+            return real_rebuild(**kwargs)
+        finally:
+            rebuild_seconds.append(time.perf_counter() - began)
+
+    module.counts_rebuild = timed_rebuild  # type: ignore[assignment]
+    started = time.perf_counter()
+    report = module.dossiers_import(Path(path), errors_path=Path(path).with_name("errors.xlsx"))
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "counts_seconds": sum(rebuild_seconds),
+        "rows_read": report.rows_read,
+        "rows_valid": report.rows_valid,
+        "rows_rejected": report.rows_rejected,
+        "created": report.created,
+        "count_rows": report.count_rows,
+        "first_errors": [str(e) for e in report.errors[:5]],
+        "vendor": connection.vendor,
+        # Peak resident memory of this whole process, Django included (KiB on Linux).
+        "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }
+
+
+def run_child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, *args], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"child {args} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- main -----------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "_import":
+        print(json.dumps(_child_import(sys.argv[2])))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=700_000)
+    parser.add_argument("--runs", type=int, default=3, help="runs of each side (median)")
+    parser.add_argument("--scale", type=float, default=DEFAULT_SCALE, help="of the source database")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--work", type=Path, help="keep the built databases here for reuse")
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if args.database == "postgres" and not url.startswith("postgres"):
+        parser.error("--database postgres needs DATABASE_URL=postgres://user:pass@host/db")
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    with work_folder(args.work, "bench-dossier-import-") as work:
+        run(args, work, url)
+
+
+def run(args: argparse.Namespace, work: Path, url: str) -> None:
+    print(f"machine: {machine()}")
+    print(f"work folder: {work}")
+    base = sqlite_base(work)  # units, organizations, plan and catalogue; no dossiers
+    source = sqlite_dossiers(work, args.scale)
+    csv_path = work / f"dossiers-{args.rows}.csv"
+    if not csv_path.exists():
+        started = time.perf_counter()
+        written = write_csv(source, csv_path, args.rows)
+        print(f"file written from {source} in {time.perf_counter() - started:.1f} s (not timed)")
+    else:
+        with csv_path.open("rb") as f:
+            written = sum(1 for _ in f) - 1
+    size_mib = csv_path.stat().st_size / 1024 / 1024
+    print(f"file: {csv_path}, {written:,} rows, {size_mib:.0f} MiB")
+
+    floor = []
+    for run in range(args.runs):
+        db = work / f"floor-{run}.sqlite3"
+        db.unlink(missing_ok=True)
+        floor.append(
+            timed(
+                [SQLITE_SHELL, str(db), PLAIN_TABLE, f".import --csv --skip 1 {csv_path} dossiers"]
+            )
+        )
+        db.unlink()
+    print(f"baseline sqlite3 .import: {fmt_runs(floor)}; {written / median(floor):,.0f} rows/s")
+
+    pg_floor: list[float] = []
+    if args.database == "postgres":
+        template = pg_base(url).rsplit("/", 1)[1]
+        plain = pg_url(url, "chiendich_bench_plain")
+        pg_admin(
+            url,
+            "DROP DATABASE IF EXISTS chiendich_bench_plain",
+            "CREATE DATABASE chiendich_bench_plain",
+        )
+        for _ in range(args.runs):
+            subprocess.run(
+                [
+                    PSQL,
+                    plain,
+                    "-qc",
+                    f"SET client_min_messages = warning; DROP TABLE IF EXISTS dossiers; {PLAIN_TABLE}",
+                ],
+                check=True,
+            )
+            pg_floor.append(
+                timed([PSQL, plain, "-qc", f"\\copy dossiers FROM '{csv_path}' CSV HEADER"])
+            )
+        pg_admin(url, "DROP DATABASE IF EXISTS chiendich_bench_plain")
+        print(f"baseline psql \\copy:       {fmt_runs(pg_floor)}")
+
+    ours, rss, counts = [], [], []
+    for run in range(args.runs):
+        run_dir = work / f"ours-{run}"
+        shutil.rmtree(run_dir, ignore_errors=True)
+        if args.database == "postgres":
+            name = f"chiendich_bench_dossiers_run{run}"
+            pg_admin(
+                url,
+                f"DROP DATABASE IF EXISTS {name}",
+                f"CREATE DATABASE {name} TEMPLATE {template}",
+            )
+            env = child_env(run_dir, pg_url(url, name))
+        else:
+            sqlite_copy(base, run_dir)
+            env = child_env(run_dir)
+        result = run_child(["_import", str(csv_path)], env)
+        ours.append(result["seconds"])
+        counts.append(result["counts_seconds"])
+        rss.append(result["max_rss_kib"] / 1024)
+        print(
+            f"  run {run + 1}: {result['seconds']:.1f} s (counts_rebuild {counts[-1]:.1f} s),"
+            f" {result['rows_valid']:,} valid, {result['rows_rejected']:,} rejected,"
+            f" {result['created']:,} created, {result['count_rows']:,} count rows,"
+            f" peak RSS {rss[-1]:.0f} MiB ({result['vendor']})"
+        )
+        if result["rows_rejected"]:
+            print(f"  first errors: {result['first_errors']}")
+        if args.database == "postgres":
+            pg_admin(url, f"DROP DATABASE IF EXISTS chiendich_bench_dossiers_run{run}")
+        else:
+            shutil.rmtree(run_dir, ignore_errors=True)
+    print(f"ours dossiers_import:     {fmt_runs(ours)}; {written / median(ours):,.0f} rows/s")
+    print(f"  of which counts_rebuild: {fmt_runs(counts)}")
+    print(f"ratio ours / sqlite3 .import: {median(ours) / median(floor):.2f}x (goal <= 3x)")
+    if pg_floor:
+        print(f"ratio ours / psql \\copy:      {median(ours) / median(pg_floor):.2f}x")
+    print(f"peak RSS of our import: median {median(rss):.0f} MiB, max {max(rss):.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

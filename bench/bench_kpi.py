@@ -1,0 +1,558 @@
+"""Every TTHC indicator of every unit over the whole peak, from 1 million dossiers (issue 5, item 7).
+
+    uv run python bench/bench_kpi.py --work /tmp/bk [--runs 5] [--scale 1.43]
+    DATABASE_URL=postgres://... uv run python bench/bench_kpi.py --database postgres --work /tmp/bk
+
+Setup (not timed; kept in --work and reused by later runs): the demo at scale 0
+(`chiendich demo --no-serve --scale 0`: units, organizations, plan, no
+citizens), the demo catalogue, then `dossiers_simulate(scale=--scale)`; 1.43
+gives about 1,000,000 dossiers. The two agencies the simulation gives
+aggregate forms instead of records lose their forms, so every figure comes
+from dossier records.
+
+The units: the province, its 11 districts, 164 communes and the province-level
+agencies directly under the province. The window: the peak, 01/09-30/10/2023.
+
+Ours: everything the system does to answer from the raw dossier rows,
+`procedures.counts.counts_rebuild(end=30/10/2023)` (the stored counts per
+(unit, day, procedure) of every day up to the peak's end: the on-time rate
+needs what is still open at the end, counted from the first day on record)
+then `procedures.selectors.units_kpi(units, 01/09, 30/10)`. Also shown: the
+rebuild of the peak's days only (`--rebuild peak` makes it the headline) and
+`units_kpi` alone (a page reading stored counts).
+
+Baseline: the same numerators and denominators written directly in DuckDB over
+the same dossier rows, the catalogue flags and the unit tree, loaded into
+DuckDB in-memory tables before timing (DuckDB's SQLite scanner is an extension
+download, unavailable offline); only the query is timed. The script checks
+that both agree on numerator and denominator of every indicator, for every
+unit: the headline figure (the levels of the unit's target), the whole area,
+and each (level, commune type) row of the breakdown. Goal: within 3x of DuckDB.
+"""
+
+# ruff: noqa: S603, S608 - benchmarks run our own tools; SQL built from our own names
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import (  # noqa: E402 - the folder is not a package
+    REPO,
+    SQLITE_SHELL,
+    child_env,
+    fmt_runs,
+    machine,
+    median,
+    pg_admin,
+    pg_url,
+    work_folder,
+)
+
+PEAK_START, PEAK_END = dt.date(2023, 9, 1), dt.date(2023, 10, 30)
+DEFAULT_SCALE = 1.43  # x ~700,000 dossiers a year
+PG_BASE, PG_KPI = "chiendich_bench_dossier_base", "chiendich_bench_kpi"
+
+# --- setup (children) ---------------------------------------------------------------------------
+
+
+def run_child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run this file as a child with `args`; return the JSON it prints last."""
+    done = subprocess.run(
+        [sys.executable, __file__, *args], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"child {args} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _django() -> None:
+    sys.path.insert(0, str(REPO / "src"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chiendich.settings")
+    import django
+
+    django.setup()
+
+
+def _child_base() -> dict[str, Any]:
+    """The demo at scale 0 (units, organizations, plan, users) plus the demo catalogue."""
+    from django.core.management import call_command
+
+    _django()
+    from chiendich.procedures.catalogue import DEMO_CATALOGUE, catalogue_load
+    from chiendich.procedures.models import Procedure
+
+    call_command("demo", "--no-serve", "--scale", "0", verbosity=0)
+    catalogue_load(DEMO_CATALOGUE)
+    return {"procedures": Procedure.objects.count()}
+
+
+def _child_simulate(scale: str) -> dict[str, Any]:
+    """`dossiers_simulate(scale)`, then drop the aggregate forms (records only)."""
+    _django()
+    from chiendich.procedures.models import AggregateForm, Dossier
+    from chiendich.procedures.simulate import dossiers_simulate
+
+    started = time.perf_counter()
+    dossiers = dossiers_simulate(scale=float(scale))
+    seconds = time.perf_counter() - started
+    forms = AggregateForm.objects.count()
+    AggregateForm.objects.all().delete()
+    return {
+        "dossiers": dossiers,
+        "rows": Dossier.objects.count(),
+        "forms_removed": forms,
+        "seconds": seconds,
+    }
+
+
+CHILDREN = {"_base": _child_base, "_simulate": _child_simulate}
+
+
+def sqlite_base(work: Path) -> Path:
+    """work/base: the demo at scale 0 and the catalogue, built once (the import's start too)."""
+    folder = work / "base"
+    db = folder / "chiendich.sqlite3"
+    if not (folder / "ready").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        started = time.perf_counter()
+        made = run_child(["_base"], child_env(folder))
+        print(
+            f"setup: demo at scale 0 + catalogue ({made['procedures']} procedures) in {folder}, "
+            f"{time.perf_counter() - started:.1f} s (not timed)"
+        )
+        (folder / "ready").write_text("")
+    return db
+
+
+def sqlite_dossiers(work: Path, scale: float) -> Path:
+    """work/kpi-SCALE: the base with the simulated dossiers, built once."""
+    base = sqlite_base(work)
+    folder = work / f"kpi-{scale:g}"
+    if not (folder / "ready").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(work / f"export-sqlite-{scale:g}", ignore_errors=True)
+        folder.mkdir(parents=True)
+        shutil.copyfile(base, folder / "chiendich.sqlite3")
+        made = run_child(["_simulate", str(scale)], child_env(folder))
+        print(
+            f"setup: dossiers_simulate(scale={scale:g}): {made['rows']:,} dossiers in "
+            f"{made['seconds']:.1f} s, {made['forms_removed']} aggregate forms removed (not timed)"
+        )
+        (folder / "ready").write_text(str(made["rows"]))
+    return folder / "chiendich.sqlite3"
+
+
+def pg_simulated(url: str, scale: float) -> bool:
+    """Whether the database at `url` holds the simulation at `scale` (simulate.MARKER)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url) as db:
+            found = db.execute(
+                "SELECT COUNT(*) FROM procedures_dossierimport WHERE status = 'done'"
+                " AND file_name = %s",
+                [f"dossiers_simulate(scale={scale}, seed=383)"],
+            ).fetchone()
+            return bool(found and found[0])
+    except psycopg.Error:
+        return False
+
+
+def pg_base(url: str) -> str:
+    """A database PG_BASE with the demo at scale 0 and the catalogue (a template)."""
+    import psycopg
+
+    target = pg_url(url, PG_BASE)
+    try:
+        with psycopg.connect(target) as db:
+            ready = db.execute("SELECT COUNT(*) FROM procedures_procedure").fetchone()
+    except psycopg.Error:
+        ready = None
+    if not ready or not ready[0]:
+        pg_admin(url, f"DROP DATABASE IF EXISTS {PG_BASE}", f"CREATE DATABASE {PG_BASE}")
+        started = time.perf_counter()
+        run_child(["_base"], child_env(database_url=target))
+        print(f"setup: {PG_BASE} in {time.perf_counter() - started:.1f} s (not timed)")
+    return target
+
+
+def pg_dossiers(url: str, scale: float, work: Path) -> str:
+    """A database PG_KPI: PG_BASE with the simulated dossiers, built once."""
+    target = pg_url(url, PG_KPI)
+    if not pg_simulated(target, scale):
+        shutil.rmtree(work / f"export-postgres-{scale:g}", ignore_errors=True)
+        pg_base(url)
+        pg_admin(
+            url,
+            f"DROP DATABASE IF EXISTS {PG_KPI}",
+            f"CREATE DATABASE {PG_KPI} TEMPLATE {PG_BASE}",
+        )
+        made = run_child(["_simulate", str(scale)], child_env(database_url=target))
+        print(
+            f"setup: dossiers_simulate(scale={scale:g}) on PostgreSQL: {made['rows']:,} dossiers"
+            f" in {made['seconds']:.1f} s (not timed)"
+        )
+    return target
+
+
+# --- the baseline -------------------------------------------------------------------------------
+
+TABLES = {
+    "dossier": (
+        "SELECT unit_id, procedure_id, channel, received_on, due_on, finished_on, status,"
+        " CASE WHEN digitized THEN 1 ELSE 0 END, CASE WHEN e_result THEN 1 ELSE 0 END, fee,"
+        " payment, CASE WHEN reused THEN 1 ELSE 0 END FROM procedures_dossier",
+        "unit_id BIGINT, procedure_id BIGINT, channel INTEGER, received_on DATE, due_on DATE,"
+        " finished_on DATE, status VARCHAR, digitized INTEGER, e_result INTEGER, fee BIGINT,"
+        " payment INTEGER, reused INTEGER",
+    ),
+    "procedure": (
+        "SELECT id, CASE WHEN fee_bearing THEN 1 ELSE 0 END, CASE WHEN paper_result THEN 1 ELSE 0"
+        " END, CASE WHEN essential_06 AND police_service THEN 1 ELSE 0 END FROM procedures_procedure",
+        "id BIGINT, fee_bearing INTEGER, paper_result INTEGER, police INTEGER",
+    ),
+    "unit": (
+        "SELECT id, code, path, level, type, kind, parent_id FROM units_unit",
+        "id BIGINT, code VARCHAR, path VARCHAR, level VARCHAR, type VARCHAR, kind VARCHAR,"
+        " parent_id BIGINT",
+    ),
+}
+
+# Conditions on one dossier row (d: dossier joined with its procedure's flags).
+REC = "d.received_on BETWEEN $start AND $end"
+FIN = "d.finished_on BETWEEN $start AND $end"
+RESOLVED = f"{FIN} AND d.status = 'resolved'"
+FINISHED = f"{FIN} AND d.status IN ('resolved', 'rejected')"
+OPEN = "(d.finished_on IS NULL OR d.finished_on > $end)"  # rows are received <= $end
+ON_TIME = (
+    f"(({FINISHED} AND (d.due_on IS NULL OR d.finished_on <= d.due_on))"
+    f" OR ({OPEN} AND (d.due_on IS NULL OR d.due_on >= $end)))"
+)
+PAYABLE = f"{REC} AND d.fee_bearing = 1 AND d.fee > 0"
+# (indicator, variant) -> (numerator, denominator): the formulas of indicators.py,
+# written over dossier rows instead of stored counts.
+FORMULAS: dict[tuple[str, str], tuple[str, str]] = {
+    ("online_dossier_rate", "received"): (f"{REC} AND d.channel = 2", REC),
+    ("online_dossier_rate", "resolved"): (f"{RESOLVED} AND d.channel = 2", RESOLVED),
+    ("online_dossier_rate_police_essential", "received"): (
+        f"{REC} AND d.police = 1 AND d.channel = 2",
+        f"{REC} AND d.police = 1",
+    ),
+    ("online_dossier_rate_police_essential", "resolved"): (
+        f"{RESOLVED} AND d.police = 1 AND d.channel = 2",
+        f"{RESOLVED} AND d.police = 1",
+    ),
+    ("digitization_rate", "components_and_result"): (
+        f"{REC} AND d.digitized = 1 AND (d.paper_result = 0 OR d.e_result = 1)",
+        REC,
+    ),
+    ("digitization_rate", "components_only"): (f"{REC} AND d.digitized = 1", REC),
+    ("electronic_result_rate", "standard"): (
+        f"{RESOLVED} AND d.paper_result = 1 AND d.e_result = 1",
+        f"{RESOLVED} AND d.paper_result = 1",
+    ),
+    ("data_reuse_rate", "standard"): (f"{REC} AND d.reused = 1", REC),
+    ("online_payment_rate", "any_gateway"): (f"{PAYABLE} AND d.payment IN (1, 2)", PAYABLE),
+    ("online_payment_rate", "national_portal"): (f"{PAYABLE} AND d.payment = 1", PAYABLE),
+    ("on_time_rate", "processed"): (ON_TIME, f"(({FINISHED}) OR {OPEN})"),
+    ("on_time_rate", "finished"): (
+        f"{FINISHED} AND (d.due_on IS NULL OR d.finished_on <= d.due_on)",
+        FINISHED,
+    ),
+    ("result_reuse_rate", "all_resolved"): (f"{RESOLVED} AND d.e_result = 1", RESOLVED),
+    ("result_reuse_rate", "paper_result_only"): (
+        f"{RESOLVED} AND d.paper_result = 1 AND d.e_result = 1",
+        f"{RESOLVED} AND d.paper_result = 1",
+    ),
+}
+
+
+def duckdb_query(variants: list[tuple[str, str]]) -> str:
+    """Per receiving unit, then summed up every unit's path, by (level, commune type)."""
+    per_unit, summed = [], []
+    for n, key in enumerate(variants):
+        numerator, denominator = FORMULAS[key]
+        per_unit += [
+            f"COUNT(*) FILTER (WHERE {numerator}) AS n{n}",
+            f"COUNT(*) FILTER (WHERE {denominator}) AS d{n}",
+        ]
+        summed += [f"SUM(n{n})", f"SUM(d{n})"]
+    return f"""
+WITH d AS (
+    SELECT x.*, p.fee_bearing, p.paper_result, p.police
+    FROM dossier x JOIN procedure p ON p.id = x.procedure_id
+    WHERE x.received_on <= $end
+), per_unit AS (
+    SELECT d.unit_id, {", ".join(per_unit)} FROM d GROUP BY d.unit_id
+), bucket AS (
+    -- A dossier's level is its receiving unit's; a commune's police or People's
+    -- Committee counts with its commune's type.
+    SELECT u.id, u.path, u.level,
+           CASE WHEN u.level <> 'commune' THEN ''
+                WHEN u.kind = 'territorial' THEN u.type ELSE COALESCE(p.type, '') END AS ctype
+    FROM unit u LEFT JOIN unit p ON p.id = u.parent_id
+)
+SELECT t.code, b.level, b.ctype, {", ".join(summed)}
+FROM per_unit JOIN bucket b ON b.id = per_unit.unit_id,
+     UNNEST(string_split(rtrim(b.path, '/'), '/')) AS t(code)
+GROUP BY 1, 2, 3
+"""
+
+
+def export_sqlite(db: Path, folder: Path) -> None:
+    for name, (query, _) in TABLES.items():
+        with (folder / f"{name}.csv").open("w") as out:
+            subprocess.run([SQLITE_SHELL, "-csv", str(db), query], stdout=out, check=True)
+
+
+def export_postgres(url: str, folder: Path) -> None:
+    import psycopg
+
+    with psycopg.connect(url) as db, db.cursor() as cursor:
+        for name, (query, _) in TABLES.items():
+            with (
+                (folder / f"{name}.csv").open("wb") as out,
+                cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)") as copy,  # type: ignore[arg-type]
+            ):
+                for block in copy:
+                    out.write(block)
+
+
+def duckdb_load(folder: Path):  # type: ignore[no-untyped-def]
+    import duckdb
+
+    db = duckdb.connect()
+    for name, (_, columns) in TABLES.items():
+        types = ", ".join(
+            f"'{c.split()[0]}': '{c.split()[1]}'" for c in (x.strip() for x in columns.split(","))
+        )
+        db.execute(
+            f"CREATE TABLE {name} AS SELECT * FROM read_csv('{folder / name}.csv',"
+            f" header = false, columns = {{{types}}}, nullstr = '')"
+        )
+    return db
+
+
+# --- comparing ------------------------------------------------------------------------------------
+
+Pair = tuple[int, int]
+
+
+def compare(
+    ours: list[Any], duck: dict[tuple[str, str, str], list[Pair]], keys: list[str]
+) -> list[str]:
+    """Every mismatch between our results and DuckDB's buckets, as lines to print."""
+    by_unit: dict[str, dict[tuple[str, str], list[Pair]]] = defaultdict(dict)
+    for (code, level, ctype), pairs in duck.items():
+        by_unit[code][(level, ctype)] = pairs
+    problems = []
+    for kpi in ours:
+        buckets = by_unit.get(kpi.unit.code, {})
+        for n, key in enumerate(keys):
+            result = kpi.indicator(key)
+
+            def total(where: Any, n: int = n, buckets: Any = buckets) -> Pair:
+                parts = [pairs[n] for bucket, pairs in buckets.items() if where(bucket)]
+                return sum(p[0] for p in parts), sum(p[1] for p in parts)
+
+            checks = [
+                (
+                    "headline",
+                    (result.numerator, result.denominator),
+                    total(lambda b, lv=result.levels: b[0] in lv),
+                ),
+                (
+                    "area",
+                    (result.area.numerator, result.area.denominator),
+                    total(lambda b: True),
+                ),
+            ]
+            seen = set()
+            for row in result.breakdown:
+                bucket = (row.level, row.unit_type or "")
+                seen.add(bucket)
+                checks.append(
+                    (
+                        f"breakdown {bucket}",
+                        (row.numerator, row.denominator),
+                        total(lambda b, w=bucket: b == w),
+                    )
+                )
+            for bucket, pairs in buckets.items():
+                if bucket not in seen and pairs[n] != (0, 0):
+                    checks.append((f"breakdown {bucket}", (0, 0), pairs[n]))
+            for what, mine, theirs in checks:
+                if mine != theirs:
+                    problems.append(
+                        f"{kpi.unit.code} {key} {what}: ours {mine[0]}/{mine[1]}, "
+                        f"DuckDB {theirs[0]}/{theirs[1]}"
+                    )
+    return problems
+
+
+# --- main -----------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] in CHILDREN:
+        print(json.dumps(CHILDREN[sys.argv[1]](*sys.argv[2:])))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--work", type=Path, help="keep the built databases here for reuse")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--scale", type=float, default=DEFAULT_SCALE, help="x ~700,000 dossiers")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--rebuild",
+        choices=["upto", "peak"],
+        default="upto",
+        help="headline rebuild: every day up to the peak's end (default) or the peak's days",
+    )
+    args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    url = os.environ.get("DATABASE_URL", "")
+    if args.database == "postgres" and not url.startswith("postgres"):
+        parser.error("--database postgres needs DATABASE_URL=postgres://user:pass@host/db")
+    with work_folder(args.work, "bench-kpi-") as work:
+        run(args, work, url)
+
+
+def run(args: argparse.Namespace, work: Path, url: str) -> None:
+    print(f"machine: {machine()}")
+    print(f"work folder: {work}")
+    # The dossier rows never change (ours only rewrites counts): export them once.
+    export = work / f"export-{args.database}-{args.scale:g}"
+    if args.database == "postgres":
+        target = pg_dossiers(url, args.scale, work)
+        os.environ["DATABASE_URL"] = target
+    else:
+        db = sqlite_dossiers(work, args.scale)
+        os.environ["CHIENDICH_DATA_DIR"] = str(db.parent)
+        os.environ.pop("DATABASE_URL", None)
+    fresh = not (export / "ready").exists()
+    started = time.perf_counter()
+    if fresh:
+        export.mkdir(exist_ok=True)
+        if args.database == "postgres":
+            export_postgres(target, export)
+        else:
+            export_sqlite(db, export)
+        (export / "ready").write_text("")
+        print(
+            f"exported the records for DuckDB in {time.perf_counter() - started:.1f} s (not timed)"
+        )
+
+    _django()
+    from django.db import connection
+
+    from chiendich.procedures.counts import counts_rebuild
+    from chiendich.procedures.models import Dossier
+    from chiendich.procedures.selectors import indicator_settings, units_kpi
+    from chiendich.units.models import Kind, Level, Unit
+
+    province = Unit.objects.get(level=Level.PROVINCE, kind=Kind.TERRITORIAL, parent=None)
+    territorial = Unit.objects.filter(
+        kind=Kind.TERRITORIAL, level__in=[Level.PROVINCE, Level.DISTRICT, Level.COMMUNE]
+    )
+    agencies = Unit.objects.filter(kind=Kind.ORGANIZATION, level=Level.PROVINCE, parent=province)
+    units = sorted([*territorial, *agencies], key=lambda u: u.path)
+    levels = defaultdict(int)
+    for u in units:
+        levels[u.level if u.kind == Kind.TERRITORIAL else "agency"] += 1
+    dossiers = Dossier.objects.count()
+    print(
+        f"{dossiers:,} dossiers ({connection.vendor}); {len(units)} units: "
+        + ", ".join(f"{n} {level}" for level, n in levels.items())
+    )
+    from chiendich.plans.selectors import plan_for_unit
+
+    plan = plan_for_unit(province)
+    variants = [(s.indicator.key, s.variant) for s in indicator_settings(plan)]
+    keys = [k for k, _ in variants]
+    print("indicators: " + ", ".join(f"{k} ({v})" for k, v in variants))
+
+    started = time.perf_counter()
+    duck = duckdb_load(export)
+    print(f"DuckDB: loaded the records in {time.perf_counter() - started:.1f} s (not timed)")
+    query = duckdb_query(variants)
+    floor: list[float] = []
+    duck_rows: dict[tuple[str, str, str], list[Pair]] = {}
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        result = duck.execute(query, {"start": PEAK_START, "end": PEAK_END}).fetchall()
+        floor.append(time.perf_counter() - started)
+    duck_rows = {
+        (r[0], r[1], r[2]): [(int(r[3 + 2 * n]), int(r[4 + 2 * n])) for n in range(len(keys))]
+        for r in result
+    }
+    print(f"baseline DuckDB query: {fmt_runs(floor)}")
+
+    def ours_once(start: dt.date | None) -> tuple[float, float, list[Any]]:
+        began = time.perf_counter()
+        counts_rebuild(start=start, end=PEAK_END)
+        middle = time.perf_counter()
+        kpis = units_kpi(units, PEAK_START, PEAK_END, plan=plan)
+        return time.perf_counter() - began, middle - began, kpis
+
+    modes = {"upto": None, "peak": PEAK_START}
+    order = [args.rebuild, *(m for m in modes if m != args.rebuild)]
+    totals: dict[str, list[float]] = {m: [] for m in modes}
+    rebuilds: dict[str, list[float]] = {m: [] for m in modes}
+    kpis: list[Any] = []
+    for mode in order:
+        for _ in range(args.runs):
+            total, rebuild, kpis = ours_once(modes[mode])
+            totals[mode].append(total)
+            rebuilds[mode].append(rebuild)
+    reads = []
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        kpis = units_kpi(units, PEAK_START, PEAK_END, plan=plan)
+        reads.append(time.perf_counter() - started)
+    labels = {"upto": "rebuild of every day up to 30/10", "peak": "rebuild of the peak's days"}
+    for mode in order:
+        print(f"ours, {labels[mode]} + units_kpi: {fmt_runs(totals[mode])}")
+        print(f"  of which counts_rebuild: {fmt_runs(rebuilds[mode])}")
+    print(f"ours, units_kpi alone (stored counts): {fmt_runs(reads)}")
+    for mode in order:
+        print(
+            f"ratio ours ({labels[mode]}) / DuckDB: "
+            f"{median(totals[mode]) / median(floor):.1f}x"
+            + (" (goal <= 3x)" if mode == args.rebuild else "")
+        )
+    print(f"ratio units_kpi alone / DuckDB: {median(reads) / median(floor):.1f}x")
+
+    problems = compare(kpis, duck_rows, keys)
+    checked = len(kpis) * len(keys)
+    if problems:
+        print(f"MISMATCHES: {len(problems)} (of {checked} unit x indicator, each several figures)")
+        for line in problems[:40]:
+            print(f"  {line}")
+    else:
+        print(
+            f"same numerators and denominators in all {len(kpis)} units x {len(keys)} indicators"
+            " (headline, area and every breakdown row)"
+        )
+    top = next(k for k in kpis if k.unit.pk == province.pk)
+    for result in top.indicators:
+        print(
+            f"  province {result.key}: {result.numerator:,}/{result.denominator:,}"
+            f" = {result.rate} ({'+'.join(result.levels)}); area"
+            f" {result.area.numerator:,}/{result.area.denominator:,}"
+        )
+
+
+if __name__ == "__main__":
+    main()
