@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "chiendich.vneid",
     "chiendich.procedures",
     "chiendich.field",
+    "chiendich.staff",
     "chiendich.web",
     "chiendich.demo",
 ]

@@ -122,6 +122,7 @@ class AuditEvent(models.Model):
         PROCEDURES_LOADED = "procedures_loaded", _("procedure catalogue loaded")
         TTHC_FORM_SUBMITTED = "tthc_form_submitted", _("aggregate form submitted")
         TTHC_FORM_DELETED = "tthc_form_deleted", _("aggregate form deleted")
+        STAFF_IMPORTED = "staff_imported", _("staff list imported")
 
     time = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     type = models.CharField(_("event"), max_length=40, choices=Type.choices, db_index=True)

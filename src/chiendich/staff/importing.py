@@ -1,0 +1,447 @@
+"""Importing an agency's staff list (Plan 383 II.1.a note, V.5.b, V.6).
+
+`chiendich import staff FILE [--dry-run]`. The file names each row's agency in
+the column "Mã cơ quan", so one file may carry one agency or several (a
+department sending its own list and its schools' lists together).
+
+Same shape as the police-list import: every row is checked (ID number with
+leading zeros put back, a known category, an agency that exists, is an
+organization and is within the acting user's units, no ID twice for one
+agency), each problem is reported by row and column in an xlsx error file,
+and the valid rows are written in one transaction.
+
+A list is the agency's whole staff: importing it again replaces the agency's
+list, and people no longer on it are removed. Removal happens only when the
+file has no rejected row at all: a row with an error (or a mistyped agency
+code) may be a person who is still on staff, and removing them would make the
+agency's rate look better than it is. The summary says how many were removed,
+or how many were kept for that reason. Importing the same file twice changes
+nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+from typing import NamedTuple
+
+import openpyxl
+from django.db import transaction
+from django.utils import timezone
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from chiendich.accounts.models import AuditEvent, User
+from chiendich.accounts.services import audit_event_record
+from chiendich.core.cells import CellError
+from chiendich.core.tabular import Row, RowError, RowErrorLog, read_table, write_error_file
+from chiendich.units.models import Kind, Unit
+from chiendich.vneid.importing.cells import parse_id_number
+from chiendich.vneid.importing.citizens import default_errors_path, file_sha256
+
+from .cells import CATEGORY_TEXTS, REQUIRED, STAFF_COLUMNS, header, parse_category
+from .models import StaffMember
+
+# Not (yet) a choice of AuditEvent.Type; the accounts app owns that list.
+STAFF_IMPORTED = AuditEvent.Type.STAFF_IMPORTED
+NAME_MAX = StaffMember._meta.get_field("full_name").max_length or 120
+POSITION_MAX = StaffMember._meta.get_field("position").max_length or 200
+PROGRESS_EVERY = 1_000
+
+
+class StaffRow(NamedTuple):
+    """A row that passed every check."""
+
+    row: int
+    agency_id: int
+    id_number: str
+    full_name: str
+    position: str
+    category: str
+
+
+@dataclass
+class AgencyCounts:
+    """What an import did (or would do) to one agency's list."""
+
+    code: str
+    name: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    kept: int = 0  # no longer listed, but kept because the file has rejected rows
+
+
+@dataclass
+class StaffImportReport:
+    """What a staff-list import read, rejected and wrote (or, in a dry run, would write)."""
+
+    file: str
+    sha256: str
+    dry_run: bool
+    rows_read: int = 0
+    rows_valid: int = 0
+    rows_rejected: int = 0
+    ids_repaired: int = 0
+    agencies: dict[int, AgencyCounts] = field(default_factory=dict)
+    error_count: int = 0
+    errors: list[RowError] = field(default_factory=list)  # the first ones; all in error_file
+    error_file: Path | None = None
+
+    @property
+    def all_rejected(self) -> bool:
+        """Nothing could be imported: no data rows, or every row had an error."""
+        return self.rows_valid == 0
+
+    def _total(self, name: str) -> int:
+        return sum(getattr(a, name) for a in self.agencies.values())
+
+    @property
+    def created(self) -> int:
+        return self._total("created")
+
+    @property
+    def updated(self) -> int:
+        return self._total("updated")
+
+    @property
+    def unchanged(self) -> int:
+        return self._total("unchanged")
+
+    @property
+    def removed(self) -> int:
+        return self._total("removed")
+
+    @property
+    def kept(self) -> int:
+        return self._total("kept")
+
+    def summary_lines(self) -> list[str]:
+        verb = "sẽ " if self.dry_run else ""
+        lines = [
+            f"Tệp {self.file}"
+            + (" (chạy thử, không ghi gì vào cơ sở dữ liệu)" if self.dry_run else ""),
+            f"Số dòng đã đọc: {self.rows_read}; hợp lệ: {self.rows_valid}; "
+            f"bị từ chối: {self.rows_rejected}",
+            f"Số định danh được thêm lại số 0 ở đầu: {self.ids_repaired}",
+        ]
+        for a in sorted(self.agencies.values(), key=lambda a: a.code):
+            line = (
+                f"{a.name} ({a.code}): {verb}thêm mới {a.created}; {verb}cập nhật {a.updated}; "
+                f"không đổi {a.unchanged}; {verb}xoá khỏi danh sách {a.removed}"
+            )
+            if a.kept:
+                line += f"; giữ lại {a.kept} người không còn trong tệp vì tệp còn dòng lỗi"
+            lines.append(line)
+        if self.kept:
+            lines.append(
+                "Danh sách chưa được thay thế hoàn toàn: sửa các dòng lỗi rồi nhập lại "
+                "để xoá những người không còn trong danh sách."
+            )
+        if self.error_file is not None:
+            lines.append(f"Tệp lỗi: {self.error_file} ({self.error_count} lỗi)")
+        return lines
+
+
+class StaffRowChecker:
+    """Checks rows one by one, remembering the (agency, ID) pairs seen for duplicates."""
+
+    def __init__(self, file_name: str, errors: RowErrorLog, acting_user: User | None) -> None:
+        self.file_name = file_name
+        self.errors = errors
+        self.repaired = 0
+        self.seen: dict[tuple[int, str], int] = {}  # (agency, ID) -> first row
+        self._agencies: dict[str, Unit | str] = {}  # code text -> unit, or the problem
+        units = Unit.objects.all()
+        self._allowed = units.restrict(acting_user, "change") if acting_user is not None else None
+
+    def agency(self, text: str) -> Unit | str:
+        """The organization unit coded `text`, or the problem, cached per distinct text."""
+        found = self._agencies.get(text)
+        if found is None:
+            unit = Unit.objects.filter(code__iexact=text).first()
+            # Outside the user's units answers like a missing code: no existence leak.
+            if unit is None or (
+                self._allowed is not None and not self._allowed.filter(pk=unit.pk).exists()
+            ):
+                found = f"không có cơ quan, đơn vị mã “{text}”"
+            elif unit.kind != Kind.ORGANIZATION:
+                found = (
+                    f"“{unit.name}” là đơn vị hành chính, không phải cơ quan, tổ chức; "
+                    "hãy ghi mã cơ quan (ví dụ 82-SGDDT)"
+                )
+            else:
+                found = unit
+            self._agencies[text] = found
+        return found
+
+    def check(self, row: Row) -> StaffRow | None:
+        """The row as a StaffRow, or None after recording each of its errors."""
+        if row.problem:
+            self.errors.add(RowError(self.file_name, row.number, "", "", row.problem))
+            return None
+        problems: list[tuple[str, str, str]] = []
+        get = row.get
+
+        id_number = get("id_number")
+        if not id_number:
+            problems.append(("id_number", "", "thiếu số định danh cá nhân"))
+        else:
+            try:
+                id_number, repaired = parse_id_number(id_number)
+                self.repaired += repaired
+            except CellError as exc:
+                problems.append(("id_number", id_number, str(exc)))
+                id_number = ""
+
+        full_name = get("full_name")
+        if not full_name:
+            problems.append(("full_name", "", "thiếu họ và tên"))
+        elif len(full_name) > NAME_MAX:
+            problems.append(("full_name", full_name, f"họ và tên dài quá {NAME_MAX} ký tự"))
+
+        position = get("position")
+        if len(position) > POSITION_MAX:
+            problems.append(("position", position, f"chức vụ dài quá {POSITION_MAX} ký tự"))
+
+        category = ""
+        text = get("category")
+        if not text:
+            problems.append(("category", "", "thiếu đối tượng"))
+        else:
+            try:
+                category = parse_category(text).value
+            except CellError as exc:
+                problems.append(("category", text, str(exc)))
+
+        agency: Unit | None = None
+        text = get("agency_code")
+        if not text:
+            problems.append(("agency_code", "", "thiếu mã cơ quan"))
+        else:
+            found = self.agency(text)
+            if isinstance(found, str):
+                problems.append(("agency_code", text, found))
+            else:
+                agency = found
+
+        if id_number and agency is not None:
+            first = self.seen.setdefault((agency.pk, id_number), row.number)
+            if first != row.number:
+                problems.append(
+                    (
+                        "id_number",
+                        get("id_number"),
+                        f"trùng số định danh với dòng {first} (cùng cơ quan {agency.code})",
+                    )
+                )
+
+        if problems:
+            for key, value, problem in problems:
+                self.errors.add(RowError(self.file_name, row.number, header(key), value, problem))
+            return None
+        assert agency is not None  # noqa: S101
+        return StaffRow(row.number, agency.pk, id_number, full_name, position, category)
+
+
+def staff_import(
+    path: Path,
+    *,
+    dry_run: bool = False,
+    acting_user: User | None = None,
+    progress: Callable[[int], None] | None = None,
+    errors_path: Path | None = None,
+) -> StaffImportReport:
+    """Import the staff list at `path` (CSV or XLSX), replacing each listed agency's staff.
+
+    Rows with any error are rejected and listed in an error file (xlsx: Dòng, Cột,
+    Giá trị, Lỗi; `errors_path`, by default beside the file). The valid rows are
+    written in one transaction with one audit event; people no longer listed are
+    removed only when no row was rejected (see the module docstring). Raises
+    TabularError when the file cannot be read at all.
+    """
+    path = Path(path)
+    report = StaffImportReport(file=path.name, sha256=file_sha256(path), dry_run=dry_run)
+    errors = RowErrorLog()
+    try:
+        checker = StaffRowChecker(report.file, errors, acting_user)
+        by_agency: dict[int, list[StaffRow]] = {}
+        read = 0
+        for row in read_table(path, STAFF_COLUMNS, REQUIRED):
+            read += 1
+            valid = checker.check(row)
+            if valid is not None:
+                by_agency.setdefault(valid.agency_id, []).append(valid)
+            if progress is not None and read % PROGRESS_EVERY == 0:
+                progress(read)
+        if progress is not None:
+            progress(read)
+        report.rows_read = read
+        report.rows_valid = sum(len(rows) for rows in by_agency.values())
+        report.rows_rejected = read - report.rows_valid
+        report.ids_repaired = checker.repaired
+        report.error_count = len(errors)
+        report.errors = errors.first[:]
+        if dry_run:
+            _apply(by_agency, report, write=False)
+        else:
+            with transaction.atomic():
+                _apply(by_agency, report, write=True)
+                agencies = sorted(a.code for a in report.agencies.values())
+                audit_event_record(
+                    STAFF_IMPORTED,
+                    user=acting_user,
+                    unit=Unit.objects.get(pk=next(iter(report.agencies)))
+                    if len(report.agencies) == 1
+                    else None,
+                    file=report.file,
+                    sha256=report.sha256,
+                    agencies=agencies,
+                    rows=report.rows_read,
+                    valid=report.rows_valid,
+                    rejected=report.rows_rejected,
+                    created=report.created,
+                    updated=report.updated,
+                    removed=report.removed,
+                    kept=report.kept,
+                )
+        _finish_errors(report, errors, errors_path or default_errors_path(path), acting_user)
+        return report
+    finally:
+        errors.close()
+
+
+def _apply(by_agency: dict[int, list[StaffRow]], report: StaffImportReport, *, write: bool) -> None:
+    """Compare each agency's rows with its stored list; write the difference if `write`."""
+    remove_missing = report.rows_rejected == 0
+    now = timezone.now()
+    units = Unit.objects.in_bulk(list(by_agency))
+    for agency_id, rows in by_agency.items():
+        unit = units[agency_id]
+        counts = report.agencies[agency_id] = AgencyCounts(unit.code, unit.name)
+        stored = {m.id_number: m for m in StaffMember.objects.filter(agency_id=agency_id)}
+        to_create: list[StaffMember] = []
+        to_update: list[StaffMember] = []
+        for r in rows:
+            member = stored.pop(r.id_number, None)
+            if member is None:
+                to_create.append(
+                    StaffMember(
+                        agency_id=agency_id,
+                        id_number=r.id_number,
+                        full_name=r.full_name,
+                        position=r.position,
+                        category=r.category,
+                    )
+                )
+            elif (member.full_name, member.position, member.category) != (
+                r.full_name,
+                r.position,
+                r.category,
+            ):
+                member.full_name, member.position, member.category = (
+                    r.full_name,
+                    r.position,
+                    r.category,
+                )
+                member.updated_at = now
+                to_update.append(member)
+            else:
+                counts.unchanged += 1
+        counts.created, counts.updated = len(to_create), len(to_update)
+        # What is left in `stored` is no longer on the list.
+        if remove_missing:
+            counts.removed = len(stored)
+        else:
+            counts.kept = len(stored)
+        if not write:
+            continue
+        StaffMember.objects.bulk_create(to_create, batch_size=1000)
+        StaffMember.objects.bulk_update(
+            to_update, ["full_name", "position", "category", "updated_at"], batch_size=1000
+        )
+        if remove_missing and stored:
+            StaffMember.objects.filter(pk__in=[m.pk for m in stored.values()]).delete()
+
+
+def _finish_errors(
+    report: StaffImportReport, errors: RowErrorLog, path: Path, acting_user: User | None
+) -> None:
+    """Write the error file; it holds ID numbers, so writing it is audited as an export."""
+    if not len(errors):
+        return
+    written = write_error_file(errors, path)
+    report.error_file = path
+    audit_event_record(
+        AuditEvent.Type.PERSONAL_DATA_EXPORTED,
+        user=acting_user,
+        what="staff import errors",
+        file=str(path),
+        source=report.file,
+        rows=written,
+    )
+
+
+# --- template ----------------------------------------------------------------------------
+
+TEMPLATE_KEYS = ["id_number", "full_name", "position", "category", "agency_code"]
+EXAMPLE_ROWS = [
+    ["082085000123", "Nguyễn Văn An", "Phó Giám đốc", "Công chức", "82-STTTT"],
+    ["082190000456", "Trần Thị Bình", "Giáo viên Toán", "Giáo viên", "82-SGDDT"],
+]
+_GUIDE: dict[str, tuple[str, str]] = {
+    "id_number": (
+        "Bắt buộc",
+        "12 chữ số. Nếu Excel làm mất số 0 ở đầu (82… thay vì 082…), hệ thống tự thêm lại. "
+        "Mỗi người chỉ một dòng trong danh sách của một cơ quan.",
+    ),
+    "full_name": ("Bắt buộc", "Họ và tên đầy đủ, có dấu."),
+    "position": ("Không bắt buộc", "Chức vụ, chức danh."),
+    "category": (
+        "Bắt buộc",
+        "Một trong: " + ", ".join(texts[0] for texts in CATEGORY_TEXTS.values()) + ".",
+    ),
+    "agency_code": (
+        "Bắt buộc",
+        "Mã cơ quan, đơn vị trong danh mục (ví dụ 82-SGDDT, 815-CA). Một tệp có thể gồm "
+        "nhiều cơ quan. Nhập lại danh sách của một cơ quan sẽ thay thế danh sách cũ: người "
+        "không còn trong tệp bị xoá (chỉ khi tệp không còn dòng lỗi).",
+    ),
+}
+
+
+def staff_template_xlsx() -> bytes:
+    """The staff-list template: canonical headers, example rows, and a guide sheet."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None  # noqa: S101
+    sheet.title = "Danh sách cán bộ"
+    sheet.append([header(k) for k in TEMPLATE_KEYS])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for example in EXAMPLE_ROWS:
+        sheet.append(example)
+    for index in range(1, len(TEMPLATE_KEYS) + 1):
+        sheet.column_dimensions[get_column_letter(index)].width = 24
+    for cells in sheet.iter_rows(min_row=2, max_col=1):
+        for cell in cells:
+            cell.number_format = "@"  # ID numbers as text keep their leading zero
+    guide = book.create_sheet("Hướng dẫn")
+    guide.append(["Cột", "Bắt buộc", "Cách ghi"])
+    for cell in guide[1]:
+        cell.font = Font(bold=True)
+    for key in TEMPLATE_KEYS:
+        need, how = _GUIDE[key]
+        guide.append([header(key), need, how])
+    guide.column_dimensions["A"].width = 24
+    guide.column_dimensions["B"].width = 16
+    guide.column_dimensions["C"].width = 90
+    for cells in guide.iter_rows(min_row=2, min_col=3, max_col=3):
+        for cell in cells:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
