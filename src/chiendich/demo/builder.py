@@ -23,6 +23,7 @@ from chiendich.accounts.models import User
 from chiendich.accounts.roles import Role
 from chiendich.accounts.services import user_create
 from chiendich.core.numbers import vn_number
+from chiendich.field.simulate import field_simulate
 from chiendich.plans.allocation import targets_allocate
 from chiendich.plans.models import Plan
 from chiendich.plans.services import plan_load
@@ -291,14 +292,23 @@ def build(
     loaded = plan_load(PLAN_FILE)
     say(f"Kế hoạch: {loaded.plan.number} ({'đã nạp' if loaded.changed else 'không đổi'})")
 
+    # Users before the simulation: the demo volunteer joins a team of their hamlets.
+    users = ensure_demo_users()
+    say(f"Người dùng mẫu: {len(users)}")
+
     if scale > 0:
         simulate_campaign(scale, say)
+        started = time.monotonic()
+        visits = field_simulate()
+        if not visits.get("skipped"):
+            say(
+                f"Tổ, đội: {vn_number(visits['teams'])}; lượt đến nhà ghi nhận: "
+                f"{vn_number(visits['visits'])} ({time.monotonic() - started:.0f} giây)"
+            )
         started = time.monotonic()
         dossiers = dossiers_simulate(scale=scale)
         say(
             f"Hồ sơ TTHC mô phỏng năm 2023: {vn_number(dossiers)} ({time.monotonic() - started:.0f} giây)"
         )
 
-    users = ensure_demo_users()
-    say(f"Người dùng mẫu: {len(users)}")
     return users

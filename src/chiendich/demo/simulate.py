@@ -101,6 +101,7 @@ class SimulationResult:
 
 # Children first: the order rows can be deleted in.
 _TABLES = [
+    "field_visit",  # door-to-door visits point at citizens and households
     "vneid_dailycount",
     "vneid_flag",
     "vneid_accountevent",

@@ -1,0 +1,131 @@
+"""Writes of the door-to-door work: one outcome at a door becomes a Visit row, an
+account event and/or a flag, and the hamlet's counts are refreshed at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+
+from chiendich.accounts.models import User
+from chiendich.units.models import Unit
+from chiendich.vneid.counts import counts_refresh
+from chiendich.vneid.models import (
+    ACTIVATED_STATES,
+    AccountState,
+    Citizen,
+    FlagKind,
+    NotEligibleReason,
+    Source,
+)
+from chiendich.vneid.services import citizen_flag_clear, citizen_flag_set, citizen_state_record
+
+from .models import Outcome, Team, Visit
+
+# Outcomes after which the citizen is no longer "absent, to revisit": someone answered.
+_PRESENT = {
+    Outcome.ACTIVATED_L1,
+    Outcome.GUIDED,
+    Outcome.REFUSED,
+    Outcome.POLICE_L2,
+    Outcome.FREE_SIM,
+    Outcome.NOT_ELIGIBLE,
+}
+
+
+def _team_of(user: User | None, citizen: Citizen) -> Team | None:
+    if user is None or not user.pk:
+        return None
+    return Team.objects.filter(members=user, hamlets=citizen.unit_id).order_by("pk").first()
+
+
+@transaction.atomic
+def visit_record(
+    citizen: Citizen,
+    *,
+    outcome: Outcome | str,
+    day: dt.date,
+    acting_user: User | None,
+    reason: str = "",
+    note: str = "",
+    refresh_counts: bool = True,
+) -> Visit:
+    """Record what happened at `citizen`'s door on `day`.
+
+    Always stores a Visit (two members recording the same household at once
+    both keep their row). Then: activated level 1 is an account event (source
+    visit); guided turns a not-registered citizen into a pending application;
+    absent sets the absent flag; not eligible sets that flag with `reason`
+    (the citizen leaves the denominator); any answer at the door ends an open
+    absent flag. Counts of the citizen's hamlet are refreshed from `day` on.
+    """
+    outcome = Outcome(outcome)
+    if outcome == Outcome.NOT_ELIGIBLE and reason not in NotEligibleReason.values:
+        raise ValueError("cần lý do không đủ điều kiện")
+    # Lock the citizen row so concurrent outcomes for one person apply in turn
+    # (a no-op on SQLite, whose writers are serialized anyway).
+    citizen = Citizen.objects.select_for_update().get(pk=citizen.pk)
+    visit = Visit.objects.create(
+        citizen=citizen,
+        household_id=citizen.household_id,
+        unit_id=citizen.unit_id,
+        team=_team_of(acting_user, citizen),
+        outcome=outcome,
+        reason=reason if outcome == Outcome.NOT_ELIGIBLE else "",
+        note=note[:300],
+        day=day,
+        recorded_by=acting_user if acting_user is not None and acting_user.pk else None,
+    )
+    by = visit.recorded_by
+    state = None
+    if outcome == Outcome.ACTIVATED_L1 and citizen.state not in ACTIVATED_STATES:
+        state = AccountState.ACTIVATED_L1
+    elif outcome == Outcome.GUIDED and citizen.state == AccountState.NOT_REGISTERED:
+        state = AccountState.L1_PENDING
+    if state is not None:
+        citizen_state_record(
+            citizen, state=state, date=day, source=Source.VISIT, acting_user=by, note=note
+        )
+    if outcome == Outcome.ABSENT:
+        citizen_flag_set(
+            citizen,
+            kind=FlagKind.ABSENT,
+            date=day,
+            source=Source.VISIT,
+            acting_user=by,
+            note=note,
+        )
+    elif outcome in _PRESENT:
+        citizen_flag_clear(citizen, kind=FlagKind.ABSENT, date=day)
+    if outcome == Outcome.NOT_ELIGIBLE:
+        citizen_flag_set(
+            citizen,
+            kind=FlagKind.NOT_ELIGIBLE,
+            reason=reason,
+            date=day,
+            source=Source.VISIT,
+            acting_user=by,
+            note=note,
+        )
+    if refresh_counts:
+        counts_refresh([citizen.unit_id], since=day)
+    return visit
+
+
+@transaction.atomic
+def team_create(
+    *,
+    name: str,
+    type: str,  # noqa: A002 - the field's name
+    commune: Unit,
+    hamlets: list[Unit],
+    members: list[User] | None = None,
+) -> Team:
+    """Create a team of `commune` covering `hamlets` (which must lie in the commune)."""
+    team = Team.objects.create(name=name, type=type, commune=commune)
+    prefix = team.commune.path
+    if any(not h.path.startswith(prefix) for h in hamlets):
+        raise ValueError("ấp không thuộc xã của tổ")
+    team.hamlets.set(hamlets)
+    team.members.set(members or [])
+    return team

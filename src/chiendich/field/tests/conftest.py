@@ -1,0 +1,93 @@
+"""A hand-made commune for the door-to-door tests: two hamlets of Phường 5 (Mỹ Tho),
+households with people in every state, counts built up to today, and a team."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+from django.utils import timezone
+
+from chiendich.accounts.roles import Role
+from chiendich.conftest import COMMUNE_A
+from chiendich.field.models import Team, TeamType
+from chiendich.units.models import Level, Unit
+from chiendich.units.services import unit_upsert
+from chiendich.vneid.counts import counts_rebuild
+from chiendich.vneid.models import AccountState, Citizen, FlagKind, Household, Source
+from chiendich.vneid.services import citizen_flag_set, citizen_state_record
+
+HAMLET_A, HAMLET_B = f"{COMMUNE_A}-01", f"{COMMUNE_A}-02"
+PASSWORD = "tinh-nguyen-383"
+
+
+@dataclass
+class Field:
+    hamlet_a: Unit
+    hamlet_b: Unit
+    people: dict[str, Citizen]
+    team: Team
+    volunteer: object
+    today: dt.date
+
+
+_serial = iter(range(1, 100_000))
+
+
+def make_citizen(hamlet: Unit, household: Household, name: str, state: str | None) -> Citizen:
+    n = next(_serial)
+    citizen = Citizen.objects.create(
+        id_number=f"082{n:09d}",
+        full_name=name,
+        birth_date=dt.date(1980, 1, 1) + dt.timedelta(days=n),
+        sex="F" if n % 2 else "M",
+        phone=f"09{n:08d}",
+        commune=hamlet.parent,
+        unit=hamlet,
+        household=household,
+    )
+    if state:
+        day = timezone.localdate() - dt.timedelta(days=10)
+        citizen_state_record(citizen, state=state, date=day, source=Source.POLICE_LIST)
+    return citizen
+
+
+@pytest.fixture
+def field(tien_giang, make_user) -> Field:
+    commune = Unit.objects.get(code=COMMUNE_A)
+    hamlets = [
+        unit_upsert(code=code, name=name, unit_type="ap", level=Level.HAMLET, parent=commune)
+        for code, name in ((HAMLET_A, "Khu phố Một"), (HAMLET_B, "Khu phố Hai"))
+    ]
+    a, b = (Unit.objects.get(pk=h[0].pk) for h in hamlets)
+    hh = {code: Household.objects.create(code=code, commune=commune, unit=a) for code in "HPNXD"}
+    hh["B"] = Household.objects.create(code="B", commune=commune, unit=b)
+    people = {
+        # Household N: only a not-registered person.
+        "not_registered": make_citizen(a, hh["N"], "Nguyễn Văn Chưa", None),
+        # Household P: pending and activated.
+        "pending": make_citizen(a, hh["P"], "Trần Thị Chờ", AccountState.L1_PENDING),
+        "activated": make_citizen(a, hh["P"], "Lê Văn Xong", AccountState.ACTIVATED_L2),
+        # Household H: approved, awaiting activation: the best chance.
+        "approved": make_citizen(a, hh["H"], "Phạm Thị Duyệt", AccountState.APPROVED),
+        "approved2": make_citizen(a, hh["H"], "Phạm Văn Duyệt", AccountState.APPROVED),
+        # Household X: absent, to revisit.
+        "absent": make_citizen(a, hh["X"], "Võ Văn Vắng", AccountState.APPROVED),
+        # Household D: nothing left to win.
+        "done": make_citizen(a, hh["D"], "Đặng Thị Đủ", AccountState.ACTIVATED_L1),
+        "other": make_citizen(b, hh["B"], "Hồ Văn Khác", AccountState.APPROVED),
+    }
+    today = timezone.localdate()
+    citizen_flag_set(
+        people["absent"],
+        kind=FlagKind.ABSENT,
+        date=today - dt.timedelta(days=3),
+        source=Source.VISIT,
+    )
+    counts_rebuild(today - dt.timedelta(days=10), today)
+    volunteer = make_user(Role.VOLUNTEER, HAMLET_A, password=PASSWORD)
+    team = Team.objects.create(name="Đội tình nguyện KP1", type=TeamType.VOLUNTEER, commune=commune)
+    team.hamlets.set([a])
+    team.members.set([volunteer])
+    return Field(a, b, people, team, volunteer, today)

@@ -1,0 +1,77 @@
+"""On a 360x740 phone in Debian's Chromium: a volunteer records two outcomes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chiendich.conftest import REPO_DIR
+from chiendich.field.models import Visit
+
+from .conftest import HAMLET_A, PASSWORD
+
+CHROMIUM = Path(os.environ.get("CHIENDICH_CHROMIUM", "/usr/bin/chromium"))
+SCREENSHOTS = REPO_DIR / "var" / "screenshots"
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"CI must install Debian's chromium: {CHROMIUM} is missing")
+    pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield b
+        b.close()
+
+
+def activated_count(page) -> int:  # type: ignore[no-untyped-def]
+    return int(page.text_content("#activated").replace(".", "").replace(",", ""))
+
+
+def test_volunteer_records_outcomes_on_a_phone(browser, live_server, field) -> None:
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    page.goto(f"{live_server.url}/thuc-dia/")
+    page.fill("#id_username", field.volunteer.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url(f"{live_server.url}/thuc-dia/")
+    page.click("text=Khu phố Một")
+    page.wait_for_url(f"**/thuc-dia/ap/{HAMLET_A}/")
+    before = activated_count(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    assert "Phạm Văn Duyệt" not in (page.text_content("#revisit") or "")
+
+    # Household H: one tap activates the first person, one tap marks the other absent.
+    page.screenshot(path=str(SCREENSHOTS / "field-hamlet-phone.png"), full_page=True)
+    page.click('#households a[href="?ho=H"]')
+    approved, other = field.people["approved"], field.people["approved2"]
+    page.click(f"#c{approved.pk} button[data-outcome=activated_l1]")
+    page.wait_for_load_state()
+    page.click(f"#c{other.pk} button[data-outcome=absent]")
+    page.wait_for_load_state()
+    # Nothing on the page is wider than the phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    box = page.locator(f"#c{other.pk} button[data-outcome=absent]").bounding_box()
+    assert box is not None and box["height"] >= 44
+    page.screenshot(path=str(SCREENSHOTS / "field-household-phone.png"), full_page=True)
+
+    page.click("nav.crumbs >> text=Khu phố Một")
+    page.wait_for_url(f"**/thuc-dia/ap/{HAMLET_A}/")
+    assert activated_count(page) == before + 1
+    assert "Phạm Văn Duyệt" in page.text_content("#revisit")
+    assert Visit.objects.filter(recorded_by=field.volunteer).count() == 2
+    page.close()

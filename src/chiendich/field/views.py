@@ -1,0 +1,302 @@
+"""Door-to-door pages: a team member's hamlets, a hamlet's households and the
+one-tap outcome buttons, the worklist files, the plan's lists and the mop-up.
+
+Views parse input, call selectors and services, render. Every object is
+fetched through the user's scope (selectors.hamlet_get / unit_get), so another
+hamlet's household answers 404 like a missing one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from chiendich.accounts.models import AuditEvent, User
+from chiendich.accounts.roles import Action, Role
+from chiendich.accounts.services import audit_event_record
+from chiendich.plans.selectors import plan_for_unit
+from chiendich.units.models import Level, Unit
+from chiendich.vneid.models import Citizen, Household, NotEligibleReason
+from chiendich.vneid.progress import Counts, rollup
+from chiendich.web.selectors import as_of_day
+
+from . import worklists
+from .models import Outcome, Team
+from .selectors import (
+    hamlet_get,
+    hamlet_households,
+    hamlets_for,
+    may_see_personal,
+    mop_up,
+    plan_lists,
+    unit_get,
+    worklist,
+)
+from .services import visit_record
+
+# The outcomes shown as one-tap buttons, most common first.
+BUTTONS = (
+    Outcome.ACTIVATED_L1,
+    Outcome.GUIDED,
+    Outcome.ABSENT,
+    Outcome.REFUSED,
+    Outcome.POLICE_L2,
+    Outcome.FREE_SIM,
+)
+
+
+LIST_ROWS = 1000  # names per list on screen; the xlsx export holds them all
+MOP_UP_ROWS = 500  # households listed on screen; the counts cover them all
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _period_days(user: Any, hamlet: Unit, today: dt.date) -> list[dt.date]:
+    """Days an officer may record outcomes for: the VNeID peak up to today (so the
+    2023 campaign can be replayed); volunteers always record today."""
+    if getattr(user, "role", None) == Role.VOLUNTEER:
+        return []
+    from chiendich.vneid.progress import vneid_target
+
+    plan = plan_for_unit(hamlet)
+    target = vneid_target(plan) if plan else None
+    period = target.period if target else None
+    if period is None or period.start > today:
+        return []
+    last = min(period.end, today)
+    return [last - dt.timedelta(days=k) for k in range((last - period.start).days + 1)]
+
+
+def _outcome_day(raw: str | None, allowed: list[dt.date], today: dt.date) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(raw or "")
+    except ValueError:
+        return today
+    return day if day in allowed else today
+
+
+def _hamlet_counts(hamlet: Unit) -> tuple[dt.date | None, Counts]:
+    day = as_of_day(None)
+    if day is None:
+        return None, Counts()
+    return day, rollup(day, Unit.objects.filter(pk=hamlet.pk)).get(hamlet.code, Counts())
+
+
+@login_required
+def field_home(request: HttpRequest) -> HttpResponse:
+    """The hamlets the user works in, with their teams."""
+    user: User = request.user  # type: ignore[assignment]
+    hamlets = list(hamlets_for(user).select_related("parent"))
+    teams = Team.objects.restrict(user).filter(members=user).order_by("name")
+    return render(
+        request,
+        "field/home.html",
+        {
+            "hamlets": hamlets,
+            "teams": teams,
+            "units": Unit.objects.filter(pk__in=user.units.values("pk")),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def hamlet_view(request: HttpRequest, code: str) -> HttpResponse:
+    """A hamlet: its households to visit; with ?ho=, one household's people and the
+    outcome buttons; POST records one outcome and comes back to the household."""
+    user = request.user
+    hamlet = hamlet_get(user, code)
+    today = timezone.localdate()
+    allowed = _period_days(user, hamlet, today)
+    if request.method == "POST":
+        hamlet = hamlet_get(user, code, Action.CHANGE)
+        raw = request.POST.get("citizen", "").strip()
+        citizen = (
+            Citizen.objects.restrict(user, Action.CHANGE)
+            .filter(unit=hamlet, pk=int(raw))
+            .select_related("household")
+            .first()
+            if raw.isdigit()
+            else None
+        )
+        outcome = request.POST.get("outcome", "")
+        if citizen is None:
+            raise Http404
+        day = _outcome_day(request.POST.get("ngay"), allowed, today)
+        try:
+            visit_record(
+                citizen,
+                outcome=outcome,
+                day=day,
+                acting_user=user,  # type: ignore[arg-type]
+                reason=request.POST.get("reason", ""),
+                note=request.POST.get("note", "").strip(),
+            )
+        except ValueError:
+            messages.error(request, _("Choose a valid outcome (and a reason for not eligible)."))
+        else:
+            messages.success(
+                request,
+                _("%(name)s: %(outcome)s")
+                % {"name": citizen.full_name, "outcome": Outcome(outcome).label},
+            )
+        query = {"ho": citizen.household.code if citizen.household else ""}
+        if day != today:
+            query["ngay"] = day.isoformat()
+        return redirect(f"{reverse('field:hamlet', args=[hamlet.code])}?{urlencode(query)}")
+
+    context: dict[str, Any] = {"hamlet": hamlet, "buttons": BUTTONS}
+    context["counts_day"], context["counts"] = _hamlet_counts(hamlet)
+    household_code = request.GET.get("ho")
+    if household_code:
+        household = (
+            Household.objects.restrict(user).filter(unit=hamlet, code=household_code).first()
+        )
+        if household is None:
+            raise Http404
+        unmasked = request.GET.get("hien") == "1" and may_see_personal(user, hamlet)
+        blocks = hamlet_households(hamlet, today, unmasked=unmasked, household=household)
+        if unmasked:
+            audit_event_record(
+                AuditEvent.Type.PERSONAL_DATA_VIEWED,
+                user=user,  # type: ignore[arg-type]
+                unit=hamlet,
+                obj=household,
+                ip_address=_ip(request),
+                page="field:household",
+                people=sum(len(b.people) for b in blocks),
+            )
+        context.update(
+            household=household,
+            entry=blocks[0] if blocks else None,
+            unmasked=unmasked,
+            can_unmask=may_see_personal(user, hamlet),
+            reasons=NotEligibleReason.choices,
+            days=allowed,
+            day=_outcome_day(request.GET.get("ngay"), allowed, today),
+            today=today,
+        )
+        return render(request, "field/household.html", context)
+    lists = plan_lists(hamlet, today)
+    context.update(blocks=worklist(hamlet, today), revisit=lists.absent)
+    return render(request, "field/hamlet.html", context)
+
+
+def _export(request: HttpRequest, unit: Unit, kind: str, rows: int, unmasked: bool) -> None:
+    audit_event_record(
+        AuditEvent.Type.PERSONAL_DATA_EXPORTED,
+        user=request.user,  # type: ignore[arg-type]
+        unit=unit,
+        ip_address=_ip(request),
+        file=kind,
+        rows=rows,
+        unmasked=unmasked,
+    )
+
+
+def _file(content: bytes, content_type: str, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def worklist_xlsx(request: HttpRequest, code: str) -> HttpResponse:
+    """The hamlet's worklist as a spreadsheet (ID numbers masked unless allowed)."""
+    hamlet = hamlet_get(request.user, code)
+    today = timezone.localdate()
+    unmasked = may_see_personal(request.user, hamlet)
+    blocks = worklist(hamlet, today, unmasked=unmasked)
+    _export(request, hamlet, "worklist.xlsx", sum(len(b.people) for b in blocks), unmasked)
+    content = worklists.worklist_xlsx(hamlet, today, blocks)
+    return _file(content, worklists.XLSX, f"danh-sach-{hamlet.code}-{today:%Y%m%d}.xlsx")
+
+
+@login_required
+def worklist_pdf(request: HttpRequest, code: str) -> HttpResponse:
+    """The hamlet's worklist to print on A4 and tick by hand."""
+    hamlet = hamlet_get(request.user, code)
+    today = timezone.localdate()
+    unmasked = may_see_personal(request.user, hamlet)
+    blocks = worklist(hamlet, today, unmasked=unmasked)
+    _export(request, hamlet, "worklist.pdf", sum(len(b.people) for b in blocks), unmasked)
+    content = worklists.worklist_pdf(hamlet, today, blocks)
+    return _file(content, "application/pdf", f"danh-sach-{hamlet.code}-{today:%Y%m%d}.pdf")
+
+
+@login_required
+def lists_view(request: HttpRequest, code: str) -> HttpResponse:
+    """Plan 383 V.2.d lists for a hamlet or any unit above: confirmed activations,
+    people absent (to revisit), people not eligible with reasons. ?xuat=xlsx exports."""
+    unit = unit_get(request.user, code)
+    day = as_of_day(request.GET.get("ngay")) or timezone.localdate()
+    if unit.level not in (Level.HAMLET, Level.COMMUNE):
+        # The plan keeps these lists per hamlet and commune; a district's would be
+        # hundreds of thousands of names, more than a page or a sheet can hold.
+        communes = Unit.objects.restrict(request.user).filter(
+            path__startswith=unit.path, level=Level.COMMUNE, kind="territorial"
+        )
+        return render(request, "field/lists_pick.html", {"unit": unit, "communes": communes})
+    can_unmask = may_see_personal(request.user, unit)
+    exporting = request.GET.get("xuat") == "xlsx"
+    unmasked = can_unmask and (exporting or request.GET.get("hien") == "1")
+    lists = plan_lists(unit, day, unmasked=unmasked)
+    rows = len(lists.activated) + len(lists.absent) + len(lists.not_eligible)
+    if exporting:
+        _export(request, unit, "lists.xlsx", rows, unmasked)
+        content = worklists.plan_lists_xlsx(unit, day, lists)
+        return _file(content, worklists.XLSX, f"ket-qua-{unit.code}-{day:%Y%m%d}.xlsx")
+    if unmasked:
+        audit_event_record(
+            AuditEvent.Type.PERSONAL_DATA_VIEWED,
+            user=request.user,  # type: ignore[arg-type]
+            unit=unit,
+            ip_address=_ip(request),
+            page="field:lists",
+            people=rows,
+        )
+    return render(
+        request,
+        "field/lists.html",
+        {
+            "unit": unit,
+            "day": day,
+            "lists": lists,
+            "unmasked": unmasked,
+            "can_unmask": can_unmask,
+            "rows": LIST_ROWS,
+        },
+    )
+
+
+@login_required
+def mopup_view(request: HttpRequest, code: str) -> HttpResponse:
+    """Households that still have work, and each team's days needed at its pace."""
+    unit = unit_get(request.user, code)
+    day = as_of_day(request.GET.get("ngay")) or timezone.localdate()
+    households, teams = mop_up(request.user, unit, day)
+    return render(
+        request,
+        "field/mopup.html",
+        {
+            "unit": unit,
+            "day": day,
+            "households": households[:MOP_UP_ROWS],
+            "more": max(0, len(households) - MOP_UP_ROWS),
+            "household_count": len(households),
+            "teams": teams,
+            "people": sum(h.people for h in households),
+        },
+    )
