@@ -140,6 +140,8 @@ USE_I18N = True
 USE_THOUSAND_SEPARATOR = True
 FORMAT_MODULE_PATH = ["chiendich.formats"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
+# The campaign's "today" (yyyy-mm-dd); unset means the real date. See core/clock.py.
+CAMPAIGN_TODAY = os.environ.get("CHIENDICH_TODAY", "")
 USE_TZ = True
 
 STATIC_URL = "static/"

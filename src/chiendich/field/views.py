@@ -16,7 +16,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 from chiendich.accounts.models import AuditEvent, User
 from chiendich.accounts.roles import Action, Role
 from chiendich.accounts.services import audit_event_record
+from chiendich.core import clock
 from chiendich.plans.selectors import plan_for_unit
 from chiendich.units.models import Level, Unit
 from chiendich.vneid.models import Citizen, Household, NotEligibleReason
@@ -118,7 +118,7 @@ def hamlet_view(request: HttpRequest, code: str) -> HttpResponse:
     outcome buttons; POST records one outcome and comes back to the household."""
     user = request.user
     hamlet = hamlet_get(user, code)
-    today = timezone.localdate()
+    today = clock.today()
     allowed = _period_days(user, hamlet, today)
     if request.method == "POST":
         hamlet = hamlet_get(user, code, Action.CHANGE)
@@ -216,7 +216,7 @@ def _file(content: bytes, content_type: str, name: str) -> HttpResponse:
 def worklist_xlsx(request: HttpRequest, code: str) -> HttpResponse:
     """The hamlet's worklist as a spreadsheet (ID numbers masked unless allowed)."""
     hamlet = hamlet_get(request.user, code)
-    today = timezone.localdate()
+    today = clock.today()
     unmasked = may_see_personal(request.user, hamlet)
     blocks = worklist(hamlet, today, unmasked=unmasked)
     _export(request, hamlet, "worklist.xlsx", sum(len(b.people) for b in blocks), unmasked)
@@ -228,7 +228,7 @@ def worklist_xlsx(request: HttpRequest, code: str) -> HttpResponse:
 def worklist_pdf(request: HttpRequest, code: str) -> HttpResponse:
     """The hamlet's worklist to print on A4 and tick by hand."""
     hamlet = hamlet_get(request.user, code)
-    today = timezone.localdate()
+    today = clock.today()
     unmasked = may_see_personal(request.user, hamlet)
     blocks = worklist(hamlet, today, unmasked=unmasked)
     _export(request, hamlet, "worklist.pdf", sum(len(b.people) for b in blocks), unmasked)
@@ -241,7 +241,7 @@ def lists_view(request: HttpRequest, code: str) -> HttpResponse:
     """Plan 383 V.2.d lists for a hamlet or any unit above: confirmed activations,
     people absent (to revisit), people not eligible with reasons. ?xuat=xlsx exports."""
     unit = unit_get(request.user, code)
-    day = as_of_day(request.GET.get("ngay")) or timezone.localdate()
+    day = as_of_day(request.GET.get("ngay")) or clock.today()
     if unit.level not in (Level.HAMLET, Level.COMMUNE):
         # The plan keeps these lists per hamlet and commune; a district's would be
         # hundreds of thousands of names, more than a page or a sheet can hold.
@@ -285,7 +285,7 @@ def lists_view(request: HttpRequest, code: str) -> HttpResponse:
 def mopup_view(request: HttpRequest, code: str) -> HttpResponse:
     """Households that still have work, and each team's days needed at its pace."""
     unit = unit_get(request.user, code)
-    day = as_of_day(request.GET.get("ngay")) or timezone.localdate()
+    day = as_of_day(request.GET.get("ngay")) or clock.today()
     households, teams = mop_up(request.user, unit, day)
     return render(
         request,

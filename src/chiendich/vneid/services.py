@@ -12,9 +12,9 @@ import datetime as dt
 from typing import Any
 
 from django.db import connection, transaction
-from django.utils import timezone
 
 from chiendich.accounts.models import User
+from chiendich.core import clock
 
 from .models import ELIGIBLE_AGE, AccountEvent, AccountState, Citizen, Flag, FlagKind, Source
 
@@ -88,7 +88,7 @@ def citizen_state_record(
     Returns the new event, or None when the history already says exactly that
     (same state on the same day), so repeating an entry changes nothing.
     """
-    if date > timezone.localdate():
+    if date > clock.today():
         raise ValueError(f"ngày {date:%d/%m/%Y} ở tương lai")
     event, created = AccountEvent.objects.get_or_create(
         citizen=citizen,

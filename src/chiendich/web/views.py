@@ -10,9 +10,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chiendich.core import clock
 from chiendich.plans.allocation import AllocationError, target_override
 from chiendich.plans.models import Plan
 from chiendich.plans.selectors import plan_for_unit, targets_for_unit
@@ -39,7 +39,7 @@ class LoginView(auth_views.LoginView):
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The campaign, its periods and the targets of the user's own units."""
-    today = timezone.localdate()
+    today = clock.today()
     context = campaign_overview(request.user, today)  # type: ignore[arg-type]
     context["today"] = today
     return render(request, "web/home.html", context)

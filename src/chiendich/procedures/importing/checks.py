@@ -8,8 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from django.utils import timezone
-
+from chiendich.core import clock
 from chiendich.core.cells import CellError, parse_date
 from chiendich.core.tabular import Row, RowError, RowErrorLog
 from chiendich.units.models import Level, Unit
@@ -103,7 +102,7 @@ class DossierChecker:
     def __init__(self, file_name: str, errors: RowErrorLog, scope_ids: set[int] | None) -> None:
         self.file_name = file_name
         self.errors = errors
-        self.today = timezone.localdate()
+        self.today = clock.today()
         self.places = _Places(scope_ids)
         self.procedures: dict[str, tuple[int, frozenset[str]]] = {
             code: (pk, frozenset(levels))

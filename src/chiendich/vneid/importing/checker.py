@@ -12,8 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import NamedTuple
 
-from django.utils import timezone
-
+from chiendich.core import clock
 from chiendich.core.cells import CellError, parse_date
 from chiendich.core.tabular import Row, RowError, RowErrorLog
 
@@ -61,7 +60,7 @@ class RowChecker:
         self.file_name = file_name
         self.places = places
         self.errors = errors
-        self.today = timezone.localdate()
+        self.today = clock.today()
         self.seen: dict[int, int] = {}  # ID number (as int: half the memory) -> first row
         self.households: dict[str, tuple[int, int, int]] = {}  # code -> commune, unit, row
         self.repaired = 0

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chiendich.core.cli import print_table
 from chiendich.demo.builder import DEMO_PASSWORD, build
+from chiendich.demo.population import END as SIMULATION_END
 
 
 class Command(BaseCommand):
@@ -66,5 +67,12 @@ class Command(BaseCommand):
         self.stdout.write(f"Xong sau {time.monotonic() - started:.1f} giây.")
         if options["no_serve"]:
             return
+        if options["scale"] > 0 and not settings.CAMPAIGN_TODAY:
+            # The demo replays 2023: "today" is the simulation's last day, so an
+            # outcome recorded from a phone lands on a counted day.
+            settings.CAMPAIGN_TODAY = SIMULATION_END.isoformat()
+            self.stdout.write(
+                f"Ngày hiện tại của bản demo: {SIMULATION_END:%d/%m/%Y} (CHIENDICH_TODAY)."
+            )
         self.stdout.write(f"Mở http://{options['addr']}/ và đăng nhập bằng một tài khoản ở trên.")
         call_command("runserver", options["addr"], use_reloader=False, use_threading=True)

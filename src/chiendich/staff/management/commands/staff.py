@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from chiendich.core import clock
 from chiendich.core.cli import print_json, print_table
 from chiendich.staff.selectors import (
     agencies_under,
@@ -53,7 +54,7 @@ class Command(BaseCommand):
         unit = Unit.objects.filter(code=options["unit"]).first()
         if unit is None:
             raise CommandError(f"Không có đơn vị mã {options['unit']}.")
-        day = _date(options["date"]) if options["date"] else dt.date.today()  # noqa: DTZ011
+        day = _date(options["date"]) if options["date"] else clock.today()
         results = staff_compliance(agencies_under(unit), day)
         total = compliance_total(r.total for r in results)
         if options["format"] == "json":
