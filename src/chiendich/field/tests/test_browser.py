@@ -57,12 +57,15 @@ def test_volunteer_records_outcomes_on_a_phone(browser, live_server, field) -> N
 
     # Household H: one tap activates the first person, one tap marks the other absent.
     page.screenshot(path=str(SCREENSHOTS / "field-hamlet-phone.png"), full_page=True)
-    page.click('#households a[href="?ho=H"]')
+    # Each tap loads a page: wait for it before the next, or a slow server (CI on a
+    # busy machine) leaves the next click looking at the page before.
+    with page.expect_navigation():
+        page.click('#households a[href="?ho=H"]')
     approved, other = field.people["approved"], field.people["approved2"]
-    page.click(f"#c{approved.pk} button[data-outcome=activated_l1]")
-    page.wait_for_load_state()
-    page.click(f"#c{other.pk} button[data-outcome=absent]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click(f"#c{approved.pk} button[data-outcome=activated_l1]")
+    with page.expect_navigation():
+        page.click(f"#c{other.pk} button[data-outcome=absent]")
     # Nothing on the page is wider than the phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     box = page.locator(f"#c{other.pk} button[data-outcome=absent]").bounding_box()
