@@ -399,9 +399,6 @@ class ChunkWriter:
         events_relink(sql, params)
 
 
-SQLITE_CACHE_KIB = 256 * 1024
-
-
 @contextmanager
 def large_page_cache() -> Iterator[None]:
     """On SQLite, let the import keep the citizen and event indexes in memory (256 MiB
