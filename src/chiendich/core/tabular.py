@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import itertools
 import operator
 import os
@@ -429,3 +430,34 @@ def _text_cell(sheet: Any, text: str) -> Any:
     cell = WriteOnlyCell(sheet, value=text)
     cell.data_type = "s"
     return cell
+
+
+def file_sha256(path: Path) -> str:
+    """The file's SHA-256, read in 1 MiB blocks: an import records what it read."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            while block := f.read(1 << 20):
+                digest.update(block)
+    except OSError as exc:
+        raise TabularError(
+            [RowError(path.name, 0, "", "", f"không mở được tệp: {exc.strerror}")]
+        ) from exc
+    return digest.hexdigest()
+
+
+def default_errors_path(path: Path) -> Path:
+    """Where the error file of `path` goes unless told: beside it, "<name>-loi.xlsx"."""
+    return path.with_name(f"{path.stem}-loi.xlsx")
+
+
+def primed(rows: Iterator[Row]) -> Iterator[Row]:
+    """Read the header now, so a missing column fails before any transaction opens."""
+    first = next(rows, None)
+
+    def chained() -> Iterator[Row]:
+        if first is not None:
+            yield first
+            yield from rows
+
+    return chained()

@@ -36,10 +36,17 @@ from openpyxl.utils import get_column_letter
 from chiendich.accounts.models import AuditEvent, User
 from chiendich.accounts.services import audit_event_record
 from chiendich.core.cells import CellError
-from chiendich.core.tabular import Row, RowError, RowErrorLog, read_table, write_error_file
+from chiendich.core.tabular import (
+    Row,
+    RowError,
+    RowErrorLog,
+    default_errors_path,
+    file_sha256,
+    read_table,
+    write_error_file,
+)
 from chiendich.units.models import Kind, Unit
 from chiendich.vneid.importing.cells import parse_id_number
-from chiendich.vneid.importing.citizens import default_errors_path, file_sha256
 
 from .cells import CATEGORY_TEXTS, REQUIRED, STAFF_COLUMNS, header, parse_category
 from .models import StaffMember

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +33,9 @@ from chiendich.core.tabular import (
     Row,
     RowError,
     RowErrorLog,
-    TabularError,
+    default_errors_path,
+    file_sha256,
+    primed,
     read_table,
     write_error_file,
 )
@@ -297,36 +298,6 @@ class _Writer:
         return out
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as f:
-            while block := f.read(1 << 20):
-                digest.update(block)
-    except OSError as exc:
-        raise TabularError(
-            [RowError(path.name, 0, "", "", f"không mở được tệp: {exc.strerror}")]
-        ) from exc
-    return digest.hexdigest()
-
-
-def default_errors_path(path: Path) -> Path:
-    """Where the error file of `path` goes unless told: beside it, "<name>-loi.xlsx"."""
-    return path.with_name(f"{path.stem}-loi.xlsx")
-
-
-def _primed(rows: Iterator[Row]) -> Iterator[Row]:
-    """Read the header now, so a missing column fails before any transaction opens."""
-    first = next(rows, None)
-
-    def chained() -> Iterator[Row]:
-        if first is not None:
-            yield first
-            yield from rows
-
-    return chained()
-
-
 def _scope(acting_user: User | None) -> set[int] | None:
     """Ids of the units `acting_user` may import for; None for the system or a superuser."""
     if acting_user is None or acting_user.is_superuser:
@@ -353,7 +324,7 @@ def dossiers_import(
     """
     path = Path(path)
     report = DossierImportReport(file=path.name, sha256=file_sha256(path), dry_run=dry_run)
-    rows = _primed(read_table(path, DOSSIER_COLUMNS, DOSSIER_REQUIRED))
+    rows = primed(read_table(path, DOSSIER_COLUMNS, DOSSIER_REQUIRED))
     errors = RowErrorLog()
     errors_path = errors_path or default_errors_path(path)
     user = acting_user if acting_user is not None and acting_user.pk else None

@@ -4,8 +4,10 @@
 template; the columns and the accepted texts live in `cells`.
 """
 
+from chiendich.core.tabular import default_errors_path
+
 from .cells import CITIZEN_COLUMNS, STATUS_TEXTS
-from .citizens import citizens_import, default_errors_path
+from .citizens import citizens_import
 from .report import CitizenImportReport
 from .template import TEMPLATE_HEADERS, citizen_template_xlsx
 

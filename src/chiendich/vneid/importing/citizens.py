@@ -16,7 +16,6 @@ citizens, households or events, so its counts are what a real run would do.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -27,9 +26,10 @@ from chiendich.accounts.models import AuditEvent, User
 from chiendich.accounts.services import audit_event_record
 from chiendich.core.tabular import (
     Row,
-    RowError,
     RowErrorLog,
-    TabularError,
+    default_errors_path,
+    file_sha256,
+    primed,
     read_table,
     write_error_file,
 )
@@ -44,36 +44,6 @@ from .writer import ChunkWriter, large_page_cache
 
 CHUNK_SIZE = 10_000  # valid rows per write; memory stays flat, statements stay few
 PROGRESS_EVERY = 5_000
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as f:
-            while block := f.read(1 << 20):
-                digest.update(block)
-    except OSError as exc:
-        raise TabularError(
-            [RowError(path.name, 0, "", "", f"không mở được tệp: {exc.strerror}")]
-        ) from exc
-    return digest.hexdigest()
-
-
-def default_errors_path(path: Path) -> Path:
-    """Where the error file of `path` goes unless told: beside it, "<name>-loi.xlsx"."""
-    return path.with_name(f"{path.stem}-loi.xlsx")
-
-
-def _primed(rows: Iterator[Row]) -> Iterator[Row]:
-    """Read the header now, so a missing column fails before any transaction opens."""
-    first = next(rows, None)
-
-    def chained() -> Iterator[Row]:
-        if first is not None:
-            yield first
-            yield from rows
-
-    return chained()
 
 
 def citizens_import(
@@ -95,7 +65,7 @@ def citizens_import(
     """
     path = Path(path)
     report = CitizenImportReport(file=path.name, sha256=file_sha256(path), dry_run=dry_run)
-    rows = _primed(read_table(path, CITIZEN_COLUMNS, REQUIRED))
+    rows = primed(read_table(path, CITIZEN_COLUMNS, REQUIRED))
     errors = RowErrorLog()
     errors_path = errors_path or default_errors_path(path)
     try:
