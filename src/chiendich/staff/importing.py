@@ -23,15 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from io import BytesIO
 from pathlib import Path
 from typing import NamedTuple
 
-import openpyxl
 from django.db import transaction
 from django.utils import timezone
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from chiendich.accounts.models import AuditEvent, User
 from chiendich.accounts.services import audit_event_record
@@ -45,6 +41,7 @@ from chiendich.core.tabular import (
     read_table,
     write_error_file,
 )
+from chiendich.core.xlsx import template_bytes, template_workbook
 from chiendich.units.models import Kind, Unit
 from chiendich.vneid.importing.cells import parse_id_number
 
@@ -422,33 +419,13 @@ _GUIDE: dict[str, tuple[str, str]] = {
 
 def staff_template_xlsx() -> bytes:
     """The staff-list template: canonical headers, example rows, and a guide sheet."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None  # noqa: S101
-    sheet.title = "Danh sách cán bộ"
-    sheet.append([header(k) for k in TEMPLATE_KEYS])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for example in EXAMPLE_ROWS:
-        sheet.append(example)
-    for index in range(1, len(TEMPLATE_KEYS) + 1):
-        sheet.column_dimensions[get_column_letter(index)].width = 24
-    for cells in sheet.iter_rows(min_row=2, max_col=1):
-        for cell in cells:
-            cell.number_format = "@"  # ID numbers as text keep their leading zero
-    guide = book.create_sheet("Hướng dẫn")
-    guide.append(["Cột", "Bắt buộc", "Cách ghi"])
-    for cell in guide[1]:
-        cell.font = Font(bold=True)
+    book, guide = template_workbook(
+        "Danh sách cán bộ",
+        [header(k) for k in TEMPLATE_KEYS],
+        EXAMPLE_ROWS,
+        ["Cột", "Bắt buộc", "Cách ghi"],
+    )
     for key in TEMPLATE_KEYS:
         need, how = _GUIDE[key]
         guide.append([header(key), need, how])
-    guide.column_dimensions["A"].width = 24
-    guide.column_dimensions["B"].width = 16
-    guide.column_dimensions["C"].width = 90
-    for cells in guide.iter_rows(min_row=2, min_col=3, max_col=3):
-        for cell in cells:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return template_bytes(book, guide, (24, 16, 90))

@@ -3,11 +3,7 @@ and a sheet explaining each column and the texts the import accepts."""
 
 from __future__ import annotations
 
-from io import BytesIO
-
-import openpyxl
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+from chiendich.core.xlsx import template_bytes, template_workbook
 
 from ..cells import DOSSIER_COLUMNS, STATUS_TEXTS, dossier_header
 
@@ -73,23 +69,12 @@ _GUIDE: dict[str, tuple[str, str]] = {
 
 def dossier_template_xlsx() -> bytes:
     """The template as xlsx bytes, for `chiendich import dossiers --template` and downloads."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None  # noqa: S101 - a new workbook always has one sheet
-    sheet.title = "Hồ sơ"
-    sheet.append(TEMPLATE_HEADERS)
-    sheet.append(EXAMPLE_ROW)
-    bold = Font(bold=True)
-    for index, key in enumerate(DOSSIER_COLUMNS, start=1):
-        letter = get_column_letter(index)
-        sheet.cell(row=1, column=index).font = bold
-        sheet.column_dimensions[letter].width = max(14, len(dossier_header(key)) + 4)
-        sheet.column_dimensions[letter].number_format = "@"
-        sheet.cell(row=2, column=index).number_format = "@"
-    sheet.freeze_panes = "A2"
-
-    guide = book.create_sheet("Hướng dẫn")
-    guide.append(["Cột", "Bắt buộc", "Cách ghi", "Tên cột khác được chấp nhận"])
+    book, guide = template_workbook(
+        "Hồ sơ",
+        TEMPLATE_HEADERS,
+        [EXAMPLE_ROW],
+        ["Cột", "Bắt buộc", "Cách ghi", "Tên cột khác được chấp nhận"],
+    )
     for key in DOSSIER_COLUMNS:
         needed, how = _GUIDE[key]
         guide.append([dossier_header(key), needed, how, "; ".join(DOSSIER_COLUMNS[key][1:])])
@@ -99,13 +84,4 @@ def dossier_template_xlsx() -> bytes:
     guide.append(["Trạng thái", "Các cách ghi được chấp nhận"])
     for status, texts in STATUS_TEXTS.items():
         guide.append([texts[0], "; ".join([*texts[1:], status.value])])
-    for row in guide.iter_rows():
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for cell in guide[1]:
-        cell.font = bold
-    for letter, width in zip("ABCD", (26, 22, 80, 50), strict=True):
-        guide.column_dimensions[letter].width = width
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return template_bytes(book, guide, (26, 22, 80, 50))
