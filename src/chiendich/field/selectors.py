@@ -149,17 +149,21 @@ def priority_of(citizen: Citizen, absent: bool, not_eligible: bool) -> int | Non
 
 
 def hamlet_households(
-    hamlet: Unit, day: dt.date, *, unmasked: bool = False, household: Household | None = None
+    user: Any,
+    hamlet: Unit,
+    day: dt.date,
+    *,
+    unmasked: bool = False,
+    household: Household | None = None,
 ) -> list[HouseholdBlock]:
-    """Every household of the hamlet with all its members, ordered by what can be
-    won today (the household's best chance first), then by household code."""
-    citizens = list(
-        Citizen.objects.filter(unit=hamlet)
-        .select_related("household")
-        .order_by("household__code", "birth_date", "id")
-    )
+    """Every household of the hamlet with all its members `user` may see, ordered by
+    what can be won today (the household's best chance first), then by code."""
+    citizens_qs = Citizen.objects.restrict(user).filter(unit=hamlet)
     if household is not None:
-        citizens = [c for c in citizens if c.household_id == household.pk]
+        citizens_qs = citizens_qs.filter(household=household)
+    citizens = list(
+        citizens_qs.select_related("household").order_by("household__code", "birth_date", "id")
+    )
     ids = [c.pk for c in citizens]
     flags = open_flags(ids, day)
     last: dict[int, Visit] = {}
@@ -184,11 +188,13 @@ def hamlet_households(
     return sorted(blocks.values(), key=lambda b: (b.priority, b.code))
 
 
-def worklist(hamlet: Unit, day: dt.date, *, unmasked: bool = False) -> list[HouseholdBlock]:
+def worklist(
+    user: Any, hamlet: Unit, day: dt.date, *, unmasked: bool = False
+) -> list[HouseholdBlock]:
     """The hamlet's worklist: households with work left, and only the people in them
     who still have something to win, ordered by what can be won today."""
     out = []
-    for block in hamlet_households(hamlet, day, unmasked=unmasked):
+    for block in hamlet_households(user, hamlet, day, unmasked=unmasked):
         people = [p for p in block.people if p.priority is not None]
         if people:
             out.append(HouseholdBlock(block.household, people))
@@ -204,14 +210,19 @@ class PlanLists:
     not_eligible: list[tuple[Citizen, Flag]]
 
 
-def plan_lists(unit: Unit, day: dt.date, *, unmasked: bool = False) -> PlanLists:
+def plan_lists(user: Any, unit: Unit, day: dt.date, *, unmasked: bool = False) -> PlanLists:
     """Confirmed activations, people absent (to revisit) and people not eligible (with
-    their reason; they leave the denominator) among citizens under `unit` on `day`."""
-    citizens = Citizen.objects.filter(unit__path__startswith=unit.path).select_related(
-        "unit", "household"
+    their reason; they leave the denominator) among the citizens under `unit` on
+    `day` that `user` may see."""
+    citizens = (
+        Citizen.objects.restrict(user)
+        .filter(unit__path__startswith=unit.path)
+        .select_related("unit", "household")
     )
-    flags = Flag.objects.filter(unit__path__startswith=unit.path, date__lte=day).filter(
-        Q(until__isnull=True) | Q(until__gt=day)
+    flags = (
+        Flag.objects.restrict(user)
+        .filter(unit__path__startswith=unit.path, date__lte=day)
+        .filter(Q(until__isnull=True) | Q(until__gt=day))
     )
     by_kind: dict[str, dict[int, Flag]] = {FlagKind.ABSENT: {}, FlagKind.NOT_ELIGIBLE: {}}
     for flag in flags.order_by("date", "id"):
@@ -285,7 +296,8 @@ def mop_up(user: Any, unit: Unit, day: dt.date) -> tuple[list[HouseholdWork], li
     # of a correlated NOT EXISTS per citizen, which SQLite plans poorly.
     key = ("unit_id", "household__code")
     open_cases = (
-        Citizen.objects.filter(unit_id__in=hamlet_ids)
+        Citizen.objects.restrict(user)
+        .filter(unit_id__in=hamlet_ids)
         .exclude(state__in=ACTIVATED_STATES)
         .values(*key)
         .annotate(people=Count("id"))

@@ -167,7 +167,7 @@ def hamlet_view(request: HttpRequest, code: str) -> HttpResponse:
         if household is None:
             raise Http404
         unmasked = request.GET.get("hien") == "1" and may_see_personal(user, hamlet)
-        blocks = hamlet_households(hamlet, today, unmasked=unmasked, household=household)
+        blocks = hamlet_households(user, hamlet, today, unmasked=unmasked, household=household)
         if unmasked:
             audit_event_record(
                 AuditEvent.Type.PERSONAL_DATA_VIEWED,
@@ -189,8 +189,8 @@ def hamlet_view(request: HttpRequest, code: str) -> HttpResponse:
             today=today,
         )
         return render(request, "field/household.html", context)
-    lists = plan_lists(hamlet, today)
-    context.update(blocks=worklist(hamlet, today), revisit=lists.absent)
+    lists = plan_lists(user, hamlet, today)
+    context.update(blocks=worklist(user, hamlet, today), revisit=lists.absent)
     return render(request, "field/hamlet.html", context)
 
 
@@ -218,7 +218,7 @@ def worklist_xlsx(request: HttpRequest, code: str) -> HttpResponse:
     hamlet = hamlet_get(request.user, code)
     today = clock.today()
     unmasked = may_see_personal(request.user, hamlet)
-    blocks = worklist(hamlet, today, unmasked=unmasked)
+    blocks = worklist(request.user, hamlet, today, unmasked=unmasked)
     _export(request, hamlet, "worklist.xlsx", sum(len(b.people) for b in blocks), unmasked)
     content = worklists.worklist_xlsx(hamlet, today, blocks)
     return _file(content, worklists.XLSX, f"danh-sach-{hamlet.code}-{today:%Y%m%d}.xlsx")
@@ -230,7 +230,7 @@ def worklist_pdf(request: HttpRequest, code: str) -> HttpResponse:
     hamlet = hamlet_get(request.user, code)
     today = clock.today()
     unmasked = may_see_personal(request.user, hamlet)
-    blocks = worklist(hamlet, today, unmasked=unmasked)
+    blocks = worklist(request.user, hamlet, today, unmasked=unmasked)
     _export(request, hamlet, "worklist.pdf", sum(len(b.people) for b in blocks), unmasked)
     content = worklists.worklist_pdf(hamlet, today, blocks)
     return _file(content, "application/pdf", f"danh-sach-{hamlet.code}-{today:%Y%m%d}.pdf")
@@ -252,7 +252,7 @@ def lists_view(request: HttpRequest, code: str) -> HttpResponse:
     can_unmask = may_see_personal(request.user, unit)
     exporting = request.GET.get("xuat") == "xlsx"
     unmasked = can_unmask and (exporting or request.GET.get("hien") == "1")
-    lists = plan_lists(unit, day, unmasked=unmasked)
+    lists = plan_lists(request.user, unit, day, unmasked=unmasked)
     rows = len(lists.activated) + len(lists.absent) + len(lists.not_eligible)
     if exporting:
         _export(request, unit, "lists.xlsx", rows, unmasked)

@@ -46,7 +46,7 @@ def test_masks() -> None:
 
 
 def test_worklist_is_ordered_by_what_can_be_won_today(field) -> None:
-    blocks = worklist(field.hamlet_a, field.today)
+    blocks = worklist(field.volunteer, field.hamlet_a, field.today)
     # Approved first, then pending, then not registered, then absent; D has nothing left.
     assert [b.code for b in blocks] == ["H", "P", "N", "X"]
     names = [p.citizen.full_name for b in blocks for p in b.people]
@@ -86,7 +86,7 @@ def test_absent_and_not_eligible_become_flags(field) -> None:
     # Someone answered the door: the absent flag ends.
     visit_record(field.people["absent"], outcome=Outcome.REFUSED, day=field.today, acting_user=None)
     assert rollup(field.today)[HAMLET_A].eligible == eligible - 1
-    lists = plan_lists(field.hamlet_a, field.today)
+    lists = plan_lists(field.volunteer, field.hamlet_a, field.today)
     assert [c.full_name for c, _ in lists.absent] == ["Trần Thị Chờ"]
     assert [(c.full_name, f.reason) for c, f in lists.not_eligible] == [
         ("Nguyễn Văn Chưa", "moved_away")
