@@ -63,3 +63,22 @@ def user_create(
         units=[u.code for u in units],
     )
     return user
+
+
+def error_file_write_audited(
+    errors: Any, path: Any, *, what: str, source: str, acting_user: User | None
+) -> int:
+    """Write an import's error file that holds ID numbers (core.tabular.write_error_file)
+    and record the export, as Decree 13/2023 asks for personal data. Returns rows written."""
+    from chiendich.core.tabular import write_error_file
+
+    written = write_error_file(errors, path)
+    audit_event_record(
+        AuditEvent.Type.PERSONAL_DATA_EXPORTED,
+        user=acting_user,
+        what=what,
+        file=str(path),
+        source=source,
+        rows=written,
+    )
+    return written

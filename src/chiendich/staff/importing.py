@@ -30,7 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from chiendich.accounts.models import AuditEvent, User
-from chiendich.accounts.services import audit_event_record
+from chiendich.accounts.services import audit_event_record, error_file_write_audited
 from chiendich.core.cells import CellError
 from chiendich.core.tabular import (
     Row,
@@ -39,7 +39,6 @@ from chiendich.core.tabular import (
     default_errors_path,
     file_sha256,
     read_table,
-    write_error_file,
 )
 from chiendich.core.xlsx import template_bytes, template_workbook
 from chiendich.units.models import Kind, Unit
@@ -377,16 +376,10 @@ def _finish_errors(
     """Write the error file; it holds ID numbers, so writing it is audited as an export."""
     if not len(errors):
         return
-    written = write_error_file(errors, path)
-    report.error_file = path
-    audit_event_record(
-        AuditEvent.Type.PERSONAL_DATA_EXPORTED,
-        user=acting_user,
-        what="staff import errors",
-        file=str(path),
-        source=report.file,
-        rows=written,
+    error_file_write_audited(
+        errors, path, what="staff import errors", source=report.file, acting_user=acting_user
     )
+    report.error_file = path
 
 
 # --- template ----------------------------------------------------------------------------

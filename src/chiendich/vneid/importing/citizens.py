@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from chiendich.accounts.models import AuditEvent, User
-from chiendich.accounts.services import audit_event_record
+from chiendich.accounts.services import audit_event_record, error_file_write_audited
 from chiendich.core.tabular import (
     Row,
     RowErrorLog,
@@ -31,7 +31,6 @@ from chiendich.core.tabular import (
     file_sha256,
     primed,
     read_table,
-    write_error_file,
 )
 
 from ..counts import counts_refresh
@@ -165,16 +164,10 @@ def _finish_errors(
     """Write the error file; it holds ID numbers, so writing it is audited as an export."""
     if not len(errors):
         return
-    written = write_error_file(errors, path)
-    report.error_file = path
-    audit_event_record(
-        AuditEvent.Type.PERSONAL_DATA_EXPORTED,
-        user=acting_user,
-        what="citizen import errors",
-        file=str(path),
-        source=report.file,
-        rows=written,
+    error_file_write_audited(
+        errors, path, what="citizen import errors", source=report.file, acting_user=acting_user
     )
+    report.error_file = path
 
 
 def _saved(user: User | None) -> User | None:
