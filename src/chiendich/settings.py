@@ -36,6 +36,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "django_tasks",
+    "django_tasks_db",
     "chiendich.core",
     "chiendich.accounts",
     "chiendich.units",
@@ -44,6 +49,10 @@ INSTALLED_APPS = [
     "chiendich.procedures",
     "chiendich.field",
     "chiendich.staff",
+    "chiendich.reporting",
+    "chiendich.results",
+    "chiendich.imports",
+    "chiendich.api",
     "chiendich.web",
     "chiendich.demo",
 ]
@@ -153,6 +162,30 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Background jobs (imports): Django's tasks framework through the django-tasks
+# backport, stored in the database; `chiendich db_worker` runs them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Digitized results' files live here, never in the database (results app).
+RESULTS_STORAGE_DIR = Path(os.environ.get("CHIENDICH_RESULTS_DIR") or DATA_DIR / "results")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "chiendich API",
+    "DESCRIPTION": "Units, progress, indicators, reports and writes of a provincial campaign.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

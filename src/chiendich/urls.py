@@ -9,6 +9,10 @@ from chiendich.web import views as web_views
 urlpatterns = [
     path("", include("chiendich.web.urls")),
     path("thuc-dia/", include("chiendich.field.urls")),
+    path("bao-cao/", include("chiendich.reporting.urls")),
+    path("ket-qua/", include("chiendich.results.urls")),
+    path("nhap/", include("chiendich.imports.urls")),
+    path("api/", include("chiendich.api.urls")),
     path("dang-nhap/", web_views.LoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
