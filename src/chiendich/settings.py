@@ -110,6 +110,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("CHIENDICH_TEST_SQLITE") or None}
+elif os.environ.get("CHIENDICH_TEST_DB"):
+    # Several test runs against one PostgreSQL server need their own test databases.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["CHIENDICH_TEST_DB"]}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
