@@ -60,10 +60,14 @@ class Sums:
     records: dict[Flags, Counts] = field(default_factory=dict)
     forms: FormCounts = field(default_factory=FormCounts)
     open: OpenCounts = field(default_factory=OpenCounts)
+    # Dossiers resolved in the window whose result is in the results store (results app).
+    stored: dict[Flags, int] = field(default_factory=dict)
 
     def add(self, other: Sums) -> None:
         for flags, counts in other.records.items():
             self.records.setdefault(flags, Counts()).add(counts)
+        for flags, count in other.stored.items():
+            self.stored[flags] = self.stored.get(flags, 0) + count
         self.forms.add(other.forms)
         self.open.add(other.open)
 
@@ -242,9 +246,9 @@ def result_reuse_rate(s: Sums, variant: str = "all_resolved") -> Fraction:
     dossiers have their result digitized, stored and reusable; R6).
 
     The window starts no earlier than the `applies_from` of the plan's target (01/9/2023);
-    selectors clamp it. Until the results store (R12, results app) exists, a result
-    counts as digitized and stored when the dossier's "Có kết quả điện tử" is 1: that
-    column is the proxy, not proof that the result is in the store.
+    selectors clamp it. A result counts as digitized and stored when the dossier's "Có
+    kết quả điện tử" is 1, as the one-stop export says; result_store_coverage measures the
+    same target on proof: results actually in the results store (R12).
     - variant "all_resolved" (default): numerator = dossiers resolved in the window
       with an electronic result; denominator = dossiers resolved in the window
       (successfully: refused and withdrawn ones have no result).
@@ -258,6 +262,24 @@ def result_reuse_rate(s: Sums, variant: str = "all_resolved") -> Fraction:
     )
 
 
+def result_store_coverage(s: Sums, variant: str = "all_resolved") -> Fraction:
+    """Result store coverage since 01/9/2023 (Plan 383 II.1.đ, V.3.b; R6, R12): resolved
+    dossiers whose result is in the results store / resolved dossiers.
+
+    The same target as result_reuse_rate (II.1.đ, 100% from 01/9/2023), measured on
+    proof instead of the export's "Có kết quả điện tử" column: a result counts when the
+    store holds a digitized result naming the dossier's code (results.coverage), revoked
+    or not (it was digitized and stored).
+    - variant "all_resolved" (default): numerator = dossiers resolved in the window with
+      a stored result; denominator = dossiers resolved in the window.
+    - variant "paper_result_only": only procedures with a paper result.
+    Forms are not counted: they do not say which results are in the store.
+    """
+    where = _paper if variant == "paper_result_only" else None
+    stored = sum(n for flags, n in s.stored.items() if where is None or where(flags))
+    return Fraction(stored, s.total(where).resolved)
+
+
 # --- the registry -----------------------------------------------------------------------------
 
 
@@ -267,6 +289,12 @@ class Indicator:
     name: str | Promise  # the plan file's name wins; this is the fallback
     formula: Callable[[Sums, str], Fraction]
     variants: tuple[str, ...] = ("standard",)
+    # Measured against another indicator's plan targets (same plan section, other proof).
+    targets_of: str = ""
+
+    @property
+    def target_key(self) -> str:
+        return self.targets_of or self.key
 
 
 INDICATORS: tuple[Indicator, ...] = (
@@ -302,6 +330,13 @@ INDICATORS: tuple[Indicator, ...] = (
         _("Resolved dossiers with a digitized, reusable result"),
         result_reuse_rate,
         ("all_resolved", "paper_result_only"),
+    ),
+    Indicator(
+        "result_store_coverage",
+        _("Resolved dossiers whose result is in the results store"),
+        result_store_coverage,
+        ("all_resolved", "paper_result_only"),
+        targets_of="result_reuse_rate",
     ),
 )
 BY_KEY = {i.key: i for i in INDICATORS}

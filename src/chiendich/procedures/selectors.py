@@ -265,13 +265,19 @@ def _collect(
     for form in form_query:
         forms_by_unit[form.unit_id].append(form)
     per_unit: dict[int, Sums] = {}
-    for unit_id in {*records, *still_open, *forms_by_unit}:
+    # The results store (R12) counts which resolved dossiers have their result stored;
+    # imported here, not at the top, because results itself builds on procedures.
+    from chiendich.results.coverage import stored_result_sums
+
+    stored = stored_result_sums(start, end, tree.ids)
+    for unit_id in {*records, *still_open, *forms_by_unit, *stored}:
         if unit_id not in tree.paths:
             continue
         per_unit[unit_id] = Sums(
             records=records.get(unit_id, {}),
             forms=_form_counts(select_forms(forms_by_unit.get(unit_id, []), start, end)),
             open=still_open.get(unit_id, OpenCounts()),
+            stored=stored.get(unit_id, {}),
         )
     wanted = {u.code for u in roots}
     out: dict[str, dict[Bucket, Sums]] = {code: {} for code in wanted}
@@ -330,7 +336,8 @@ def units_kpi(
     tree = _Tree(units)
     windows: dict[dt.date, dict[str, dict[Bucket, Sums]]] = {}
     starts = {
-        s.indicator.key: _window_start(by_indicator[s.indicator.key], date_from) for s in settings
+        s.indicator.key: _window_start(by_indicator[s.indicator.target_key], date_from)
+        for s in settings
     }
     for start in set(starts.values()):
         if start <= date_to:
@@ -347,8 +354,17 @@ def units_kpi(
             key = setting.indicator.key
             start = starts[key]
             buckets = windows[start][unit.code] if start in windows else {}
+            target_key = setting.indicator.target_key
             results.append(
-                _result(setting, unit, start, date_to, buckets, own.get(key), by_indicator[key])
+                _result(
+                    setting,
+                    unit,
+                    start,
+                    date_to,
+                    buckets,
+                    own.get(target_key),
+                    by_indicator[target_key],
+                )
             )
         out.append(UnitKpi(unit, date_from, date_to, plan, results))
     return out

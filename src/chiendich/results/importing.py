@@ -1,0 +1,524 @@
+"""Bulk ingest: a zip file or a folder holding result files and one metadata table.
+
+The table (CSV or XLSX, at the top of the zip or folder) has one row per file
+(columns in INPUT_COLUMNS, headers matched ignoring case and diacritics). Like
+every import here it is checked whole first: each row's cells, its file (present,
+a PDF or an image), duplicates inside the batch and against the store. Any
+error refuses the whole batch, with every problem named by file, row and column
+in an error file (which holds ID numbers, so writing it is audited). Then one
+transaction writes every row; files go to storage first and the ones this
+import wrote are removed again if the transaction fails.
+
+Idempotent: a row whose file is already stored with the same unit, number and
+issue date counts as "already stored" and is skipped, so running the same batch
+twice stores it once. The same file with other metadata, or the same number
+with another file, is an error naming the stored result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from django.db import transaction
+from django.utils import timezone
+
+from chiendich.accounts.models import AuditEvent, User
+from chiendich.accounts.services import audit_event_record, error_file_write_audited
+from chiendich.core import clock
+from chiendich.core.cells import CellError, parse_date
+from chiendich.core.numbers import vn_number
+from chiendich.core.tabular import (
+    Row,
+    RowError,
+    RowErrorLog,
+    TabularError,
+    default_errors_path,
+    file_sha256,
+    primed,
+    read_table,
+)
+from chiendich.core.text import fold
+from chiendich.procedures.models import Procedure
+from chiendich.units.models import Unit
+
+from .documents import number_key
+from .models import Result, ResultImport, ResultType, SubjectKind
+from .services import ResultError, ResultInput, may_change, result_fields, subject_id_clean
+from .storage import file_delete, file_put, sha256_of
+
+INPUT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "file": ("Tệp", "Tên tệp", "File"),
+    "unit": ("Mã cơ quan ban hành", "Mã đơn vị ban hành", "Mã đơn vị"),
+    "number": ("Số ký hiệu", "Số, ký hiệu", "Số hiệu văn bản"),
+    "issued_on": ("Ngày ban hành", "Ngày cấp", "Ngày ký"),
+    "title": ("Trích yếu", "Tên kết quả", "Tiêu đề"),
+    "result_type": ("Mã loại kết quả", "Loại kết quả"),
+    "procedure": ("Mã TTHC", "Mã thủ tục"),
+    "subject_kind": ("Loại chủ thể",),
+    "subject_id": ("Số định danh/Mã doanh nghiệp", "Số định danh", "Số CCCD", "Mã số doanh nghiệp"),
+    "subject_name": ("Họ tên/Tên tổ chức", "Họ và tên", "Tên tổ chức", "Chủ thể"),
+    "valid_until": ("Hiệu lực đến", "Có hiệu lực đến"),
+    "dossier": ("Mã hồ sơ",),
+}
+REQUIRED = (
+    "file",
+    "unit",
+    "number",
+    "issued_on",
+    "title",
+    "result_type",
+    "subject_id",
+    "subject_name",
+)
+TABLE_NAMES = ("danh-sach.csv", "danh-sach.xlsx", "metadata.csv", "metadata.xlsx")
+CHUNK = 500
+_ENTERPRISE_WORDS = {"to chuc", "doanh nghiep", "enterprise", "organization"}
+
+
+@dataclass
+class ResultImportReport:
+    """What a bulk import read, refused and wrote (in a dry run: would write)."""
+
+    source: str
+    dry_run: bool
+    rows_read: int = 0
+    created: int = 0
+    already_stored: int = 0
+    rows_rejected: int = 0
+    scans: int = 0  # stored without a text layer: an officer checks their metadata
+    error_count: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    error_file: Path | None = None
+    batch_id: int | None = None
+
+    @property
+    def all_rejected(self) -> bool:
+        """The batch was refused (any error refuses it whole) or held no row."""
+        return self.error_count > 0 or self.rows_read == 0
+
+    def summary_lines(self) -> list[str]:
+        n = vn_number
+        verb = "sẽ " if self.dry_run else ""
+        lines = [
+            f"Nguồn {self.source}" + (" (chạy thử, không ghi gì)" if self.dry_run else ""),
+            f"Số dòng đã đọc: {n(self.rows_read)}; lỗi: {n(self.error_count)}",
+            f"Kết quả {verb}lưu mới: {n(self.created)}; đã có trong kho (bỏ qua): "
+            f"{n(self.already_stored)}; bản quét không có lớp văn bản, chờ cán bộ kiểm tra "
+            f"thông tin: {n(self.scans)}",
+        ]
+        if self.error_count:
+            lines.append("Có lỗi nên không lưu kết quả nào của lô này.")
+        if self.error_file is not None:
+            lines.append(f"Tệp lỗi: {self.error_file}")
+        return lines
+
+
+class _Source:
+    """The files of a zip or a folder, read by their relative names."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.zip: zipfile.ZipFile | None = None
+        self.names: dict[str, Path | None]
+        if path.is_dir():
+            self.names = {p.relative_to(path).as_posix(): p for p in path.rglob("*") if p.is_file()}
+        else:
+            try:
+                self.zip = zipfile.ZipFile(path)
+            except (OSError, zipfile.BadZipFile) as exc:
+                raise TabularError(
+                    [RowError(path.name, 0, "", "", "không phải tệp zip hay thư mục đọc được")]
+                ) from exc
+            self.names = {
+                i.filename: None
+                for i in self.zip.infolist()
+                if not i.is_dir() and not _unsafe(i.filename)
+            }
+
+    def close(self) -> None:
+        if self.zip is not None:
+            self.zip.close()
+
+    def table_name(self) -> str:
+        top = [n for n in self.names if "/" not in n]
+        for wanted in TABLE_NAMES:
+            if wanted in top:
+                return wanted
+        tables = [n for n in top if n.lower().endswith((".csv", ".xlsx"))]
+        if len(tables) != 1:
+            raise TabularError(
+                [
+                    RowError(
+                        self.path.name,
+                        0,
+                        "",
+                        "",
+                        "cần đúng một bảng danh sách (.csv hoặc .xlsx) ở thư mục gốc, "
+                        f"đặt tên {TABLE_NAMES[0]} (tìm thấy {len(tables)})",
+                    )
+                ]
+            )
+        return tables[0]
+
+    def resolve(self, name: str) -> str | None:
+        """The stored name of a file the table names ("./a.pdf", "a\\b.pdf" accepted)."""
+        posix = str(PurePosixPath(name.replace("\\", "/")))
+        return posix if posix in self.names and not _unsafe(posix) else None
+
+    def read(self, name: str) -> bytes:
+        if self.zip is not None:
+            return self.zip.read(name)
+        local = self.names[name]
+        assert local is not None  # noqa: S101 - a folder entry always has its path
+        return local.read_bytes()
+
+    @contextmanager
+    def table_file(self, name: str) -> Iterator[Path]:
+        """The table as a local file (read_table needs a path)."""
+        if self.zip is None:
+            local = self.names[name]
+            assert local is not None  # noqa: S101
+            yield local
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(tmp) / PurePosixPath(name).name
+            with self.zip.open(name) as src, target.open("wb") as dst:
+                shutil.copyfileobj(src, dst)
+            yield target
+
+
+def _unsafe(name: str) -> bool:
+    parts = PurePosixPath(name).parts
+    return name.startswith("/") or ".." in parts
+
+
+@dataclass
+class _Row:
+    number: int
+    data: ResultInput
+    file: str
+    sha256: str
+    key: str
+
+
+def _subject_kind(text: str, subject_id: str) -> str:
+    if text:
+        return SubjectKind.ENTERPRISE if fold(text) in _ENTERPRISE_WORDS else SubjectKind.CITIZEN
+    # A 12-digit number is a personal ID; enterprise codes have 10, 13 or 14 characters.
+    digits = subject_id.replace(" ", "")
+    return (
+        SubjectKind.CITIZEN
+        if len(digits) in (11, 12) and digits.isdigit()
+        else (SubjectKind.ENTERPRISE)
+    )
+
+
+class _Checker:
+    """Checks rows one by one against reference data loaded once."""
+
+    def __init__(self, table: str, user: User | None, errors: RowErrorLog) -> None:
+        self.table, self.user, self.errors = table, user, errors
+        self.units = {u.code: u for u in Unit.objects.all()}
+        self.types = {t.code: t for t in ResultType.objects.select_related("procedure")}
+        self.procedures = {p.code: p for p in Procedure.objects.all()}
+        self.allowed: dict[int, bool] = {}
+        self.shas: dict[str, int] = {}
+        self.numbers: dict[tuple[int, str, dt.date], int] = {}
+        self.today = clock.today()
+
+    def error(self, row: int, column: str, value: str, problem: str) -> None:
+        header = INPUT_COLUMNS[column][0] if column else ""
+        self.errors.add(RowError(self.table, row, header, value, problem))
+
+    def row(self, number: int, values: Row, source: _Source) -> _Row | None:
+        before = len(self.errors)
+        get = values.get  # "" for a column the table does not have
+        unit = self.units.get(get("unit"))
+        if unit is None:
+            self.error(number, "unit", get("unit"), "không có đơn vị mã này")
+        else:
+            if unit.pk not in self.allowed:
+                self.allowed[unit.pk] = may_change(self.user, unit)
+            if not self.allowed[unit.pk]:
+                self.error(
+                    number, "unit", get("unit"), "bạn không được nhập kết quả của đơn vị này"
+                )
+        result_type = self.types.get(get("result_type"))
+        if result_type is None:
+            self.error(number, "result_type", get("result_type"), "không có loại kết quả mã này")
+        procedure = None
+        if get("procedure"):
+            procedure = self.procedures.get(get("procedure"))
+            if procedure is None:
+                self.error(number, "procedure", get("procedure"), "không có thủ tục mã này")
+        dates: dict[str, dt.date | None] = {}
+        for column in ("issued_on", "valid_until"):
+            dates[column] = None
+            if get(column):
+                try:
+                    dates[column] = parse_date(get(column))
+                except CellError as exc:
+                    self.error(number, column, get(column), str(exc))
+        issued_on = dates["issued_on"]
+        if issued_on is not None and issued_on > self.today:
+            self.error(number, "issued_on", get("issued_on"), "ngày ban hành ở tương lai")
+        kind = _subject_kind(get("subject_kind"), get("subject_id"))
+        subject_id = ""
+        try:
+            subject_id = subject_id_clean(kind, get("subject_id"))
+        except ResultError as exc:
+            self.error(number, "subject_id", get("subject_id"), str(exc))
+        for column in ("number", "title", "subject_name"):
+            if not get(column):
+                self.error(number, column, "", "thiếu giá trị")
+        name = source.resolve(get("file")) if get("file") else None
+        if get("file") and name is None:
+            self.error(number, "file", get("file"), "không có tệp này trong lô")
+        if len(self.errors) > before or unit is None or result_type is None or issued_on is None:
+            return None
+        assert name is not None  # noqa: S101 - checked above
+        content = source.read(name)
+
+        data = ResultInput(
+            unit=unit,
+            number_symbol=get("number"),
+            issued_on=issued_on,
+            title=get("title"),
+            result_type=result_type,
+            subject_id=subject_id,
+            subject_name=get("subject_name"),
+            subject_kind=kind,
+            procedure=procedure,
+            valid_until=dates["valid_until"],
+            source_dossier_code=get("dossier"),
+        )
+        try:
+            _check_file(content)
+        except ResultError as exc:
+            self.error(number, "file", get("file"), str(exc))
+            return None
+        sha = sha256_of(io.BytesIO(content))
+        key = number_key(get("number"))
+        if sha in self.shas:
+            self.error(number, "file", get("file"), f"trùng tệp với dòng {self.shas[sha]}")
+            return None
+        if (unit.pk, key, issued_on) in self.numbers:
+            other = self.numbers[unit.pk, key, issued_on]
+            self.error(
+                number, "number", get("number"), f"trùng số, ký hiệu và ngày với dòng {other}"
+            )
+            return None
+        self.shas[sha] = number
+        self.numbers[unit.pk, key, issued_on] = number
+        return _Row(number, data, name, sha, key)
+
+
+def _check_file(content: bytes) -> None:
+    from .services import MAX_FILE_BYTES
+    from .storage import sniff_content_type
+
+    if not content:
+        raise ResultError("tệp rỗng")
+    if len(content) > MAX_FILE_BYTES:
+        raise ResultError("tệp lớn hơn 50 MB")
+    if sniff_content_type(content[:16]) is None:
+        raise ResultError("chỉ nhận tệp PDF hoặc ảnh (JPEG, PNG, TIFF)")
+
+
+def _against_store(rows: list[_Row], checker: _Checker, report: ResultImportReport) -> list[_Row]:
+    """Rows not yet stored; already-stored ones are counted, conflicting ones are errors."""
+    by_sha = {
+        r.sha256: r
+        for r in Result.objects.filter(sha256__in=[r.sha256 for r in rows]).only(
+            "pk", "sha256", "unit_id", "number_key", "issued_on", "number_symbol", "title"
+        )
+    }
+    keys = {r.key for r in rows}
+    by_number = {}
+    for start in range(0, len(keys), 5_000):
+        part = list(keys)[start : start + 5_000]
+        for r in Result.objects.filter(number_key__in=part).only(
+            "pk", "sha256", "unit_id", "number_key", "issued_on", "number_symbol", "title"
+        ):
+            by_number[r.unit_id, r.number_key, r.issued_on] = r
+    fresh = []
+    for row in rows:
+        same_file = by_sha.get(row.sha256)
+        same_number = by_number.get((row.data.unit.pk, row.key, row.data.issued_on))
+        if same_file is not None and same_number is not None and same_file.pk == same_number.pk:
+            report.already_stored += 1
+        elif same_file is not None:
+            checker.error(
+                row.number,
+                "file",
+                row.file,
+                f"tệp này đã có trong kho là kết quả số {same_file.pk} "
+                f"({same_file.number_symbol} ngày {same_file.issued_on:%d/%m/%Y})",
+            )
+        elif same_number is not None:
+            checker.error(
+                row.number,
+                "number",
+                row.data.number_symbol,
+                f"đơn vị đã có kết quả số {same_number.pk} cùng số, ký hiệu và ngày ban hành "
+                f"(“{same_number.title}”)",
+            )
+        else:
+            fresh.append(row)
+    return fresh
+
+
+def _communes(rows: list[_Row]) -> dict[str, int]:
+    from chiendich.vneid.models import Citizen
+
+    ids = [r.data.subject_id for r in rows if r.data.subject_kind == SubjectKind.CITIZEN]
+    out: dict[str, int] = {}
+    for start in range(0, len(ids), 5_000):
+        out.update(
+            Citizen.objects.filter(id_number__in=ids[start : start + 5_000]).values_list(
+                "id_number", "commune_id"
+            )
+        )
+    return out
+
+
+def results_import(
+    path: Path,
+    *,
+    dry_run: bool = False,
+    acting_user: User | None = None,
+    progress: Callable[[int], None] | None = None,
+    errors_path: Path | None = None,
+) -> ResultImportReport:
+    """Check and store a batch of results (see the module docstring). `progress` is
+    called with a growing count: rows checked, then rows checked plus rows written."""
+    report = ResultImportReport(source=path.name, dry_run=dry_run)
+    source = _Source(path)
+    batch = ResultImport.objects.create(
+        source=str(path),
+        sha256=file_sha256(path) if path.is_file() else "",
+        user=acting_user if acting_user is not None and acting_user.pk else None,
+        status=ResultImport.Status.DRY_RUN if dry_run else ResultImport.Status.RUNNING,
+    )
+    report.batch_id = batch.pk
+    errors = RowErrorLog()
+    try:
+        table = source.table_name()
+        with source.table_file(table) as table_path:
+            checker = _Checker(table, acting_user, errors)
+            rows: list[_Row] = []
+            for row in primed(read_table(table_path, INPUT_COLUMNS, REQUIRED)):
+                report.rows_read += 1
+                if row.problem:
+                    errors.add(RowError(table, row.number, "", "", row.problem))
+                else:
+                    checked = checker.row(row.number, row, source)
+                    if checked is not None:
+                        rows.append(checked)
+                if progress is not None and report.rows_read % 50 == 0:
+                    progress(report.rows_read)
+        fresh = _against_store(rows, checker, report)
+        report.error_count = len(errors)
+        report.errors = errors.first[:50]
+        if report.error_count:
+            report.rows_rejected = report.error_count
+            target = errors_path or default_errors_path(path)
+            error_file_write_audited(
+                errors,
+                target,
+                what="results import errors",
+                source=str(path),
+                acting_user=acting_user,
+            )
+            report.error_file = target
+        elif not dry_run:
+            _write(fresh, source, batch, acting_user, report, progress)
+        else:
+            report.created = len(fresh)
+        batch.status = (
+            ResultImport.Status.DRY_RUN
+            if dry_run
+            else ResultImport.Status.FAILED
+            if report.error_count
+            else ResultImport.Status.DONE
+        )
+    except Exception as exc:
+        batch.status, batch.message = ResultImport.Status.FAILED, str(exc)[:2000]
+        raise
+    finally:
+        source.close()
+        errors.close()
+        batch.rows_total = report.rows_read
+        batch.created = report.created
+        batch.already_stored = report.already_stored
+        batch.rows_rejected = report.rows_rejected
+        batch.error_file = str(report.error_file or "")
+        batch.finished_at = timezone.now()
+        batch.save()
+    return report
+
+
+def _write(
+    rows: list[_Row],
+    source: _Source,
+    batch: ResultImport,
+    user: User | None,
+    report: ResultImportReport,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """One transaction for the whole batch; files written first, removed on failure."""
+    communes = _communes(rows)
+    units = Unit.objects.in_bulk(set(communes.values()))
+    written: list[str] = []
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            for start in range(0, len(rows), CHUNK):
+                objects = []
+                for row in rows[start : start + CHUNK]:
+                    content = source.read(row.file)
+                    commune = communes.get(row.data.subject_id)
+                    row.data.subject_unit = units.get(commune) if commune else None
+                    fields = result_fields(
+                        row.data, content, PurePosixPath(row.file).name, find_commune=False
+                    )
+                    name, new = file_put(content, row.sha256, fields["content_type"])
+                    if new:
+                        written.append(name)
+                    report.scans += fields["needs_review"]
+                    objects.append(
+                        Result(
+                            **fields,
+                            sha256=row.sha256,
+                            file_name=name,
+                            digitized_by=user if user is not None and user.pk else None,
+                            digitized_at=now,
+                            batch=batch,
+                        )
+                    )
+                Result.objects.bulk_create(objects)
+                report.created += len(objects)
+                if progress is not None:
+                    progress(report.rows_read + report.created)
+            audit_event_record(
+                AuditEvent.Type.RESULTS_IMPORTED,
+                user=user,
+                obj=batch,
+                source=str(source.path),
+                created=report.created,
+                already_stored=report.already_stored,
+                scans=report.scans,
+            )
+    except BaseException:
+        for name in written:
+            file_delete(name)
+        report.created = report.scans = 0
+        raise

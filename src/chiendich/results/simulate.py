@@ -1,0 +1,175 @@
+"""Simulated results metadata for the benchmark (and any demo that wants a store).
+
+`results_metadata_simulate(n)` writes `n` result rows fast, straight through
+the database cursor (files are not needed to measure metadata search and
+lookups: each row names a file that does not exist). Titles read like real
+decisions and certificates of Tiền Giang's communes, subjects are drawn from a
+pool of citizens (so a citizen has several results), some results are expired
+or revoked, and every row carries the folded search text the index reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+from collections.abc import Callable
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from chiendich.demo.names import GIVEN_FEMALE, GIVEN_MALE, SURNAMES
+from chiendich.units.models import Level, Unit
+
+from .documents import number_key, search_text, unit_tokens
+from .models import Result, ResultType
+from .search import search_index_drop, search_index_ensure, search_index_rebuild
+
+DEFAULT_SEED = 383
+_ACTIONS = {
+    "TP.KS": ("Trích lục khai sinh", "TLKS"),
+    "TP.KH": ("Giấy chứng nhận kết hôn", "GCNKH"),
+    "TP.HN": ("Giấy xác nhận tình trạng hôn nhân", "XNHN"),
+    "TP.LLTP": ("Phiếu lý lịch tư pháp số 1", "LLTP"),
+    "CA.CT": ("Giấy xác nhận thông tin về cư trú", "XNCT"),
+    "TN.GCN": ("Giấy chứng nhận quyền sử dụng đất thửa số {plot}", "GCN"),
+    "TN.QD": (
+        "Quyết định về việc giao đất, chuyển mục đích sử dụng đất đai thửa {plot}",
+        "QĐ-UBND",
+    ),
+    "XD.GP": ("Giấy phép xây dựng nhà ở riêng lẻ", "GPXD"),
+    "KH.HKD": ("Giấy chứng nhận đăng ký hộ kinh doanh", "GCN-HKD"),
+    "GT.GPLX": ("Giấy phép lái xe hạng B2", "GPLX"),
+    "GD.VB": ("Bản sao bằng tốt nghiệp trung học phổ thông", "BS"),
+}
+COLUMNS = (
+    "unit_id",
+    "number_symbol",
+    "number_key",
+    "issued_on",
+    "title",
+    "result_type_id",
+    "subject_kind",
+    "subject_id",
+    "subject_name",
+    "valid_until",
+    "revoked_on",
+    "revoked_reason",
+    "source_dossier_code",
+    "file_name",
+    "original_name",
+    "content_type",
+    "size",
+    "sha256",
+    "has_text",
+    "needs_review",
+    "text",
+    "search_text",
+    "version",
+    "change_kind",
+    "change_note",
+    "is_current",
+    "digitized_at",
+)
+
+
+def _name(rng: random.Random) -> str:
+    female = rng.random() < 0.5
+    return (
+        f"{rng.choice(SURNAMES)} {'Thị' if female else 'Văn'} "
+        f"{rng.choice(GIVEN_FEMALE if female else GIVEN_MALE)}"
+    )
+
+
+def results_metadata_simulate(
+    n: int,
+    *,
+    seed: int = DEFAULT_SEED,
+    citizens: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write `n` simulated results (metadata only). The full-text index is dropped
+    during the load and rebuilt once at the end, as a bulk load should."""
+    rng = random.Random(seed)  # noqa: S311 - simulation, not secrets
+    communes = list(
+        Unit.objects.filter(level=Level.COMMUNE, kind="territorial").select_related("parent")
+    )
+    types = {t.code: t for t in ResultType.objects.filter(code__in=_ACTIONS)}
+    codes = list(types)
+    pool = citizens or max(n // 3, 1)
+    ids = [f"082{rng.randrange(10**9):09d}" for _ in range(pool)]
+    names = [_name(rng) for _ in range(pool)]
+    today = dt.date(2023, 10, 18)
+    now = timezone.now()
+    table = Result._meta.db_table
+    sql = (
+        f"INSERT INTO {table} ({', '.join(COLUMNS)}, digitized_by_id, root_id)"  # noqa: S608
+        f" VALUES ({', '.join(['%s'] * len(COLUMNS))}, NULL, NULL)"
+    )
+    search_index_drop()
+    written = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        batch = []
+        for i in range(n):
+            commune = rng.choice(communes)
+            code = rng.choice(codes)
+            kind = types[code]
+            template, symbol = _ACTIONS[code]
+            person = rng.randrange(pool)
+            issued = dt.date(2019, 1, 1) + dt.timedelta(days=rng.randrange(1750))
+            title = template.format(plot=rng.randrange(1, 900))
+            district = commune.parent.name if commune.parent else ""
+            title = f"{title} cho {names[person]}, {commune.name}, {district}"
+            number = f"{i + 1}/{symbol}"
+            valid_until = None
+            if kind.validity_months:
+                valid_until = issued + dt.timedelta(days=30 * kind.validity_months)
+            revoked = issued + dt.timedelta(days=200) if rng.random() < 0.02 else None
+            sha = hashlib.sha256(f"{seed}-{i}".encode()).hexdigest()
+            batch.append(
+                (
+                    commune.pk,
+                    number,
+                    number_key(number),
+                    issued,
+                    title,
+                    kind.pk,
+                    "citizen",
+                    ids[person],
+                    names[person],
+                    valid_until,
+                    revoked if revoked and revoked <= today else None,
+                    "hủy" if revoked and revoked <= today else "",
+                    f"SIM-{i + 1:07d}",
+                    f"{sha[:2]}/{sha[2:4]}/{sha}.pdf",
+                    "ket-qua.pdf",
+                    "application/pdf",
+                    100_000,
+                    sha,
+                    True,
+                    False,
+                    "",
+                    search_text(title, number, kind.name, commune.name, names[person])
+                    + " "
+                    + unit_tokens(commune.path),
+                    1,
+                    "original",
+                    "",
+                    True,
+                    now,
+                )
+            )
+            if len(batch) == 10_000:
+                cursor.executemany(sql, batch)
+                written += len(batch)
+                batch.clear()
+                if progress is not None:
+                    progress(written)
+        if batch:
+            cursor.executemany(sql, batch)
+            written += len(batch)
+    search_index_ensure()
+    search_index_rebuild()
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {table}")  # a bulk load leaves the planner's statistics stale
+    return written
