@@ -28,6 +28,8 @@ from chiendich.plans.allocation import targets_allocate
 from chiendich.plans.models import Plan
 from chiendich.plans.services import plan_load
 from chiendich.procedures.simulate import dossiers_simulate
+from chiendich.reporting.schedule import reports_expect
+from chiendich.reporting.simulate import activities_simulate, reporting_simulate
 from chiendich.units.models import Level, Unit, UnitType
 from chiendich.units.services import hamlets_import, organizations_import, units_load_province
 from chiendich.vneid.counts import counts_rebuild
@@ -310,5 +312,15 @@ def build(
         say(
             f"Hồ sơ TTHC mô phỏng năm 2023: {vn_number(dossiers)} ({time.monotonic() - started:.0f} giây)"
         )
+        started = time.monotonic()
+        reports = reporting_simulate(loaded.plan, END)
+        activities = activities_simulate(loaded.plan, END)
+        say(
+            f"Báo cáo phải nộp: {vn_number(reports['reports'])}, đã nộp đến "
+            f"{END:%d/%m/%Y}: {vn_number(reports['sent'])}; hoạt động truyền thông: "
+            f"{vn_number(activities)} ({time.monotonic() - started:.0f} giây)"
+        )
+    else:
+        reports_expect(loaded.plan)
 
     return users

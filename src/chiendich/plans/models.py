@@ -190,6 +190,7 @@ class ReportSchedule(ChangeLoggedModel):
     )
     reports_on_level = models.CharField(_("one row per unit of level"), max_length=10, blank=True)
     recipient = models.TextField(_("recipient"))
+    recipient_level = models.CharField(_("level of the receiving unit"), max_length=10, blank=True)
     weekday = models.PositiveSmallIntegerField(_("weekday (0 = Monday)"), null=True, blank=True)
     batch = models.PositiveSmallIntegerField(_("batch number"), null=True, blank=True)
     data_from = models.DateField(_("data from"), null=True, blank=True)

@@ -237,6 +237,9 @@ class ReportSpec(Strict):
     responsible_unit_types: UnitTypes = []
     reports_on_level: LevelValue | None = None
     recipient: Line
+    # The level of the unit that receives and approves the report: the responsible unit's
+    # own ancestor at that level ("cùng cấp" = the responsible level). None = the province.
+    recipient_level: LevelValue | None = None
     weekday: Annotated[int, Field(ge=0, le=6)] | None = None  # 0 = Monday (thứ Hai)
     batch: Annotated[int, Field(ge=1)] | None = None
     data_from: PlanDate | None = None

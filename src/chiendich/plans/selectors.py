@@ -110,6 +110,7 @@ def plan_as_dict(plan: Plan) -> dict[str, Any]:
                 "responsible_unit_types": r.responsible_unit_types,
                 "reports_on_level": r.reports_on_level or None,
                 "recipient": r.recipient,
+                "recipient_level": r.recipient_level or None,
                 "weekday": r.weekday,
                 "batch": r.batch,
                 "data_from": _date(r.data_from),

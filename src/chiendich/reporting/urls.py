@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "reporting"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.report_list, name="report-list"),
+    path("day-du/", views.completeness_page, name="completeness"),
+    path("truyen-thong/", views.activities, name="activities"),
+    path("<str:report>/", views.report_detail, name="report-detail"),
+    path("<str:report>/tai/<str:fmt>/", views.report_download, name="report-download"),
+]

@@ -1,0 +1,97 @@
+"""What users read for the report tables' keys: column headers, table titles, units."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from chiendich.units.models import Level
+
+# How each column's value is written: "pct" with two decimals and "%", "int" whole,
+# "text" as is. Columns not listed are whole numbers.
+COLUMN_KINDS = {
+    "rate_of_eligible": "pct",
+    "percent_of_target": "pct",
+    "rate": "pct",
+    "target_rate": "pct",
+    "score": "dec",
+    "total": "dec",
+    "percent": "pct",
+    "expected_percent": "pct",
+    "recent_daily_pace": "dec",
+    "indicator": "text",
+    "met": "bool",
+}
+
+COLUMN_LABELS = {
+    "name": _("Unit"),
+    "parent": _("Part of"),
+    "eligible": _("Eligible citizens"),
+    "activated": _("Activated accounts"),
+    "activated_l2": _("of which level 2"),
+    "new_activations": _("Activated that day"),
+    "rate_of_eligible": _("Activated of eligible (%)"),
+    "target": _("Target"),
+    "percent_of_target": _("Of target (%)"),
+    "needed_daily_pace": _("Needed per day"),
+    "recent_daily_pace": _("Per day, last 7 days"),
+    "numerator": _("Numerator"),
+    "denominator": _("Denominator"),
+    "rate": _("Rate"),
+    "met": _("Met"),
+    "rank": _("Rank"),
+    "score": _("Score"),
+    "bonus": _("Bonus points"),
+    "total": _("Total"),
+    "indicator": _("Indicator"),
+    "percent": _("Of target (%)"),
+    "expected_percent": _("Expected by now (%)"),
+    "sessions": _("Sessions held"),
+    "people_reached": _("People reached"),
+    "posters": _("Posters and banners"),
+    "posts": _("Social media posts"),
+    "radio_spots": _("Radio spots"),
+    "tv_spots": _("TV spots"),
+    "video_guides": _("Video guides"),
+}
+
+TABLE_TITLES = {
+    "vneid": _("VNeID accounts"),
+    "tthc_indicators": _("Administrative procedure indicators"),
+    "tthc_units": _("Indicators by unit (rate, %)"),
+    "ranking": _("Emulation ranking (% of target per indicator)"),
+    "lagging": _("Lagging units"),
+    "forecast_miss": _("Forecast to miss the target by the deadline"),
+    "activities": _("Communication activities since the campaign began"),
+}
+
+SHEET_NAMES = {
+    Level.PROVINCE: _("Province level"),
+    Level.DISTRICT: _("District level"),
+    Level.COMMUNE: _("Commune level"),
+    Level.HAMLET: _("Hamlet level"),
+}
+
+LEVEL_NAMES = {
+    Level.PROVINCE: _("province"),
+    Level.DISTRICT: _("districts"),
+    Level.COMMUNE: _("communes"),
+    Level.HAMLET: _("hamlets"),
+}
+
+
+def row_header(kind: str) -> str:
+    """The first column's header: what a row is (a unit, or an indicator)."""
+    return str(COLUMN_LABELS["indicator" if kind == "tthc_indicators" else "name"])
+
+
+def column_label(column: str, plan_labels: dict[str, str]) -> str:
+    """A column's header: the plan's indicator name, else our translated label."""
+    if column in plan_labels:
+        return plan_labels[column]
+    return str(COLUMN_LABELS.get(column, column))
+
+
+def table_title(kind: str, level: str) -> str:
+    title = str(TABLE_TITLES.get(kind, kind))
+    level_name = LEVEL_NAMES.get(level)  # type: ignore[call-overload]
+    return f"{title} – {level_name}" if level_name else title

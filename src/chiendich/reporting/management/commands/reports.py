@@ -1,0 +1,84 @@
+"""`chiendich reports expect|completeness`: the expected reports of the loaded plans,
+and DHIS2's completeness of reporting as of a day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from chiendich.core import clock
+from chiendich.core.cli import print_json, print_table
+from chiendich.core.numbers import vn_number
+from chiendich.plans.models import Plan
+from chiendich.reporting.completeness import completeness
+from chiendich.reporting.models import Report
+from chiendich.reporting.schedule import reports_expect
+from chiendich.units.models import Unit
+
+
+def _date(text: str | None) -> dt.date:
+    if not text:
+        return clock.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"Ngày “{text}” không đúng dạng YYYY-MM-DD.") from None
+
+
+class Command(BaseCommand):
+    help = "Expected reports of the plans and the completeness of reporting."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("expect", help="create every report the loaded plans make due")
+        comp = sub.add_parser("completeness", help="reporting and on-time rates as of a day")
+        comp.add_argument("--unit", help="only reports of units under this code")
+        comp.add_argument("--date", help="YYYY-MM-DD (default: today)")
+        comp.add_argument("--format", choices=["table", "json"], default="table")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "expect":
+            for plan in Plan.objects.all():
+                new = reports_expect(plan)
+                total = Report.objects.filter(plan=plan).count()
+                self.stdout.write(f"{plan.number}: {vn_number(new)} mới, {vn_number(total)} tất cả")
+            return
+        reports = Report.objects.all()
+        if options["unit"]:
+            unit = Unit.objects.filter(code=options["unit"]).first()
+            if unit is None:
+                raise CommandError(f"Không có đơn vị mã {options['unit']}.")
+            reports = reports.filter(unit__path__startswith=unit.path)
+        result = completeness(reports, _date(options["date"]))
+        if options["format"] == "json":
+            print_json(result.as_dict(), self.stdout)
+            self.stdout.write("")
+            return
+        rows = [{"type": "(tất cả)", **_fmt(result.overall)}]
+        rows += [{"type": k, **_fmt(v)} for k, v in result.by_type.items()]
+        print_table(
+            f"Mức đầy đủ của báo cáo đến {result.as_of:%d/%m/%Y}",
+            [
+                ("type", "Báo cáo"),
+                ("expected", "Phải nộp"),
+                ("received", "Đã nhận"),
+                ("on_time", "Đúng hạn"),
+                ("reporting_rate", "Tỷ lệ báo cáo"),
+                ("on_time_rate", "Tỷ lệ đúng hạn"),
+            ],
+            rows,
+            self.stdout,
+        )
+        self.stdout.write(f"Thiếu: {len(result.missing)} · Trễ: {len(result.late)}")
+
+
+def _fmt(r: Any) -> dict[str, str]:
+    return {
+        "expected": vn_number(r.expected),
+        "received": vn_number(r.received),
+        "on_time": vn_number(r.on_time),
+        "reporting_rate": f"{vn_number(r.reporting_rate, none='N/A')}%",
+        "on_time_rate": f"{vn_number(r.on_time_rate, none='N/A')}%",
+    }

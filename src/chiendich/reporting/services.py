@@ -1,0 +1,226 @@
+"""Writes of the reporting app: the report workflow and communication activities.
+
+open → submitted (by the responsible unit) → approved (by the receiving unit) →
+locked. The receiving unit may return a submitted or approved report to the sender
+with a reason; a locked report never changes. Every transition is an audit event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chiendich.accounts.models import AuditEvent, User
+from chiendich.accounts.roles import Action
+from chiendich.accounts.services import audit_event_record
+from chiendich.core import clock
+from chiendich.units.models import Unit
+
+from .content import report_content
+from .models import CommunicationActivity, Report, ReportState
+
+
+class WorkflowError(ValueError):
+    """A transition the report's state does not allow; the message is for the user."""
+
+
+def _may(user: User, action: str, unit_id: int) -> bool:
+    return Unit.objects.restrict(user, action).filter(pk=unit_id).exists()
+
+
+def may_submit(user: User, report: Report) -> bool:
+    return report.state == ReportState.OPEN and _may(user, Action.CHANGE, report.unit_id)
+
+
+def may_review(user: User, report: Report) -> bool:
+    """The receiving unit's approvers: may approve, return or lock."""
+    return _may(user, Action.APPROVE, report.recipient_unit_id)
+
+
+def _locked_for_update(report: Report) -> Report:
+    return (
+        Report.objects.select_for_update()
+        .select_related("schedule", "plan", "unit")
+        .get(pk=report.pk)
+    )
+
+
+@transaction.atomic
+def report_submit(
+    *, report: Report, acting_user: User, note: str = "", on: dt.date | None = None
+) -> Report:
+    """Send the report: freeze today's numbers as its snapshot, stamp the campaign day.
+
+    `on` backdates the submission day (the demo's replay of 2023); users never pass it.
+    """
+    report = _locked_for_update(report)
+    if not _may(acting_user, Action.CHANGE, report.unit_id):
+        raise PermissionDenied
+    if report.state != ReportState.OPEN:
+        raise WorkflowError(_("Only an open report can be submitted."))
+    report.snapshot = report_content(report).as_dict()
+    report.state = ReportState.SUBMITTED
+    report.submitted_on = on or clock.today()
+    report.submitted_at = timezone.now()
+    report.submitted_by = acting_user
+    report.note = note
+    report.save()
+    audit_event_record(
+        AuditEvent.Type.REPORT_SUBMITTED,
+        user=acting_user,
+        unit=report.unit,
+        obj=report,
+        report=report.slug,
+        on_time=report.on_time,
+    )
+    return report
+
+
+@transaction.atomic
+def report_approve(*, report: Report, acting_user: User) -> Report:
+    """The receiving unit accepts the report as submitted; its snapshot stays frozen."""
+    report = _locked_for_update(report)
+    if not may_review(acting_user, report):
+        raise PermissionDenied
+    if report.state != ReportState.SUBMITTED:
+        raise WorkflowError(_("Only a submitted report can be approved."))
+    if report.submitted_by_id == acting_user.pk:
+        raise WorkflowError(_("A report is approved by someone other than its sender."))
+    report.state = ReportState.APPROVED
+    report.approved_at = timezone.now()
+    report.approved_by = acting_user
+    report.save()
+    audit_event_record(
+        AuditEvent.Type.REPORT_APPROVED,
+        user=acting_user,
+        unit=report.unit,
+        obj=report,
+        report=report.slug,
+    )
+    return report
+
+
+@transaction.atomic
+def report_return(*, report: Report, acting_user: User, reason: str) -> Report:
+    """Send a submitted or approved (not locked) report back to its unit to redo."""
+    report = _locked_for_update(report)
+    if not may_review(acting_user, report):
+        raise PermissionDenied
+    if report.state not in (ReportState.SUBMITTED, ReportState.APPROVED):
+        raise WorkflowError(_("Only a submitted or approved report can be returned."))
+    if not reason.strip():
+        raise WorkflowError(_("Say why the report is returned."))
+    previous = report.state
+    report.state = ReportState.OPEN
+    report.snapshot = {}
+    report.submitted_on = report.submitted_at = report.approved_at = None
+    report.submitted_by = report.approved_by = None
+    report.save()
+    audit_event_record(
+        AuditEvent.Type.REPORT_RETURNED,
+        user=acting_user,
+        unit=report.unit,
+        obj=report,
+        report=report.slug,
+        reason=reason.strip(),
+        previous_state=previous,
+    )
+    return report
+
+
+@transaction.atomic
+def report_lock(*, report: Report, acting_user: User) -> Report:
+    """Close an approved report for good: no return, no change."""
+    report = _locked_for_update(report)
+    if not may_review(acting_user, report):
+        raise PermissionDenied
+    if report.state != ReportState.APPROVED:
+        raise WorkflowError(_("Only an approved report can be locked."))
+    report.state = ReportState.LOCKED
+    report.locked_at = timezone.now()
+    report.save()
+    audit_event_record(
+        AuditEvent.Type.REPORT_LOCKED,
+        user=acting_user,
+        unit=report.unit,
+        obj=report,
+        report=report.slug,
+    )
+    return report
+
+
+def activity_clean(values: Mapping[str, Any]) -> dict[str, int]:
+    """Whole, non-negative numbers for each activity field; errors name the field."""
+    cleaned: dict[str, int] = {}
+    errors: dict[str, str] = {}
+    for name in CommunicationActivity.FIELDS:
+        raw = values.get(name, 0)
+        text = str(raw if raw is not None else "").strip().replace(".", "")
+        if text == "":
+            cleaned[name] = 0
+            continue
+        if not text.isdigit():
+            errors[name] = _("“%(value)s” is not a whole number of 0 or more.") % {"value": raw}
+            continue
+        cleaned[name] = int(text)
+    if errors:
+        raise ActivityError(errors)
+    return cleaned
+
+
+class ActivityError(ValueError):
+    """Bad numbers in a communication activity entry, by field."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@transaction.atomic
+def activity_record(
+    *,
+    unit: Unit,
+    date: dt.date,
+    values: Mapping[str, Any],
+    acting_user: User,
+    note: str = "",
+) -> CommunicationActivity:
+    """Enter (or replace) one unit's communication activities of one day."""
+    if not _may(acting_user, Action.CHANGE, unit.pk):
+        raise PermissionDenied
+    cleaned = activity_clean(values)
+    activity, _created = CommunicationActivity.objects.update_or_create(
+        unit=unit, date=date, defaults={**cleaned, "note": note, "recorded_by": acting_user}
+    )
+    audit_event_record(
+        AuditEvent.Type.ACTIVITIES_RECORDED,
+        user=acting_user,
+        unit=unit,
+        obj=activity,
+        date=date.isoformat(),
+        values=cleaned,
+    )
+    return activity
+
+
+def report_export(*, report: Report, fmt: str, acting_user: User | None) -> tuple[bytes, str, str]:
+    """The report as an XLSX or PDF file, with the export on the audit log."""
+    from .selectors import report_file
+
+    data, name, content_type = report_file(report, fmt)
+    audit_event_record(
+        AuditEvent.Type.REPORT_EXPORTED,
+        user=acting_user,
+        unit=report.unit,
+        obj=report if report.pk else None,
+        report=report.slug,
+        format=fmt,
+        state=report.state,
+    )
+    return data, name, content_type

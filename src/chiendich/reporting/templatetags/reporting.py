@@ -1,0 +1,51 @@
+"""Template filters that write a report table's cells the way the reader's language does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from ..labels import column_label, row_header, table_title
+
+register = template.Library()
+
+
+@register.simple_tag
+def cell(table: Any, row: dict[str, Any], column: str) -> str:
+    """`row`'s value in `column` of `table`, written for the reader's language."""
+    value = row.get(column)
+    if value is None:
+        return "–"
+    kind = table.kind_of(column)
+    if kind == "pct":
+        return f"{number_format(value, 2, use_l10n=True, force_grouping=True)}%"
+    if kind == "dec":
+        return number_format(value, 2, use_l10n=True, force_grouping=True)
+    if kind == "bool":
+        return _("met") if value else _("not met")
+    if kind == "text":
+        return str(value)
+    return number_format(value, 0, use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def header(table: dict[str, Any] | Any, column: str) -> str:
+    return column_label(column, getattr(table, "labels", {}) or {})
+
+
+@register.filter
+def first_header(table: Any) -> str:
+    return row_header(table.kind)
+
+
+@register.filter
+def title(table: Any) -> str:
+    return table_title(table.kind, table.level)
+
+
+@register.filter
+def shows_parent(table: Any) -> bool:
+    return len({r.get("parent") for r in table.rows}) > 1

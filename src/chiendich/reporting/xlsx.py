@@ -1,0 +1,154 @@
+"""A report as an Excel workbook: a summary sheet, then one sheet per level of units.
+
+Numbers are stored as numbers (rates as fractions with a percent format, so Excel and
+LibreOffice compute with them), headers in Vietnamese, header rows frozen, totals
+rows in bold, every sheet set up to print on A4 landscape, one page wide.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import BytesIO
+from typing import Any
+
+import openpyxl
+from django.utils.translation import gettext as _
+from openpyxl.chart import LineChart, Reference
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .content import ReportContent, Table
+from .document import Heading
+from .labels import SHEET_NAMES, column_label, row_header, table_title
+
+BOLD = Font(bold=True)
+TITLE = Font(bold=True, size=13)
+HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
+FORMATS = {"pct": "0.00%", "dec": "#,##0.00", "int": "#,##0", "bool": "0"}
+
+
+def _value(kind: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if kind == "pct":
+        return value / 100
+    if kind == "bool":
+        return _("met") if value else _("not met")
+    return value
+
+
+def _print_setup(sheet: Worksheet) -> None:
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.horizontalCentered = True
+
+
+def _write_table(sheet: Worksheet, row: int, table: Table, *, freeze: bool) -> int:
+    """Write `table` from `row`; returns the next free row."""
+    sheet.cell(row=row, column=1, value=table_title(table.kind, table.level)).font = BOLD
+    row += 1
+    show_parent = len({r.get("parent") for r in table.rows}) > 1
+    columns = ["name", *(["parent"] if show_parent else []), *table.columns]
+    for index, column in enumerate(columns, start=1):
+        label = row_header(table.kind) if column == "name" else column_label(column, table.labels)
+        cell = sheet.cell(row=row, column=index, value=label)
+        cell.font, cell.fill = BOLD, HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    if freeze:
+        sheet.freeze_panes = sheet.cell(row=row + 1, column=2)
+        sheet.print_title_rows = f"{row}:{row}"
+    row += 1
+    body = [*table.rows, *([table.total] if table.total else [])]
+    for line_no, line in enumerate(body):
+        is_total = table.total is not None and line_no == len(body) - 1
+        for index, column in enumerate(columns, start=1):
+            value = line.get(column)
+            if is_total and column == "name":
+                value = _("Total: %(unit)s") % {"unit": value}
+            kind = "text" if column in ("name", "parent") else table.kind_of(column)
+            cell = sheet.cell(row=row, column=index, value=_value(kind, value))
+            if kind in FORMATS:
+                cell.number_format = FORMATS[kind]
+            if is_total:
+                cell.font = BOLD
+        row += 1
+    if not body:
+        sheet.cell(row=row, column=1, value=_("No rows."))
+        row += 1
+    return row + 1
+
+
+def _widths(sheet: Worksheet) -> None:
+    sheet.column_dimensions["A"].width = 34
+    for index in range(2, sheet.max_column + 1):
+        sheet.column_dimensions[get_column_letter(index)].width = 15
+
+
+def report_xlsx(heading: Heading, content: ReportContent) -> bytes:
+    """The workbook's bytes."""
+    book = openpyxl.Workbook()
+    summary = book.active
+    assert summary is not None  # noqa: S101 - a new workbook always has one sheet
+    summary.title = _("Overview")[:31]
+    lines = [
+        (heading.issuer_upper, BOLD),
+        (heading.issuer, BOLD),
+        (heading.number, None),
+        (heading.place_date, None),
+        (heading.title, TITLE),
+        (heading.subtitle, None),
+        (heading.state_line, None),
+    ]
+    for row, (text, font) in enumerate(lines, start=1):
+        cell = summary.cell(row=row, column=1, value=text)
+        if font is not None:
+            cell.font = font
+    row = len(lines) + 2
+    levels: dict[str, list[Table]] = {}
+    for table in content.tables:
+        if table.rows and table.kind not in ("tthc_indicators",):
+            levels.setdefault(table.level, []).append(table)
+        else:
+            row = _write_table(summary, row, table, freeze=False)
+    if content.trend and content.trend.get("dates"):
+        row = _trend(summary, row, content.trend)
+    _widths(summary)
+    _print_setup(summary)
+    for level, tables in levels.items():
+        sheet = book.create_sheet(title=str(SHEET_NAMES.get(level, level))[:31])  # type: ignore[call-overload]
+        at = 1
+        for index, table in enumerate(tables):
+            at = _write_table(sheet, at, table, freeze=index == 0)
+        _widths(sheet)
+        _print_setup(sheet)
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _trend(sheet: Worksheet, row: int, trend: dict[str, Any]) -> int:
+    """The daily series with the target as a second line, and a line chart of both."""
+    sheet.cell(row=row, column=1, value=_("Activated accounts day by day")).font = BOLD
+    row += 1
+    for index, text in enumerate((_("Day"), _("Activated accounts"), _("Target")), start=1):
+        sheet.cell(row=row, column=index, value=text).font = BOLD
+    first = row + 1
+    for day, value in zip(trend["dates"], trend["activated"], strict=True):
+        row += 1
+        sheet.cell(row=row, column=1, value=dt.date.fromisoformat(day)).number_format = "dd/mm/yyyy"
+        sheet.cell(row=row, column=2, value=value).number_format = "#,##0"
+        sheet.cell(row=row, column=3, value=trend.get("target")).number_format = "#,##0"
+    chart = LineChart()
+    chart.title = _("Activated VNeID accounts and the target")
+    chart.height, chart.width = 8, 22
+    chart.add_data(
+        Reference(sheet, min_col=2, max_col=3, min_row=first - 1, max_row=row),
+        titles_from_data=True,
+    )
+    chart.set_categories(Reference(sheet, min_col=1, min_row=first, max_row=row))
+    sheet.add_chart(chart, f"E{first}")
+    return row + 2
