@@ -188,6 +188,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Units, progress, indicators, reports and writes of a provincial campaign.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a `kind` or `state`: name each enum after its own model.
+    "ENUM_NAME_OVERRIDES": {
+        "AccountStateEnum": "chiendich.vneid.models.AccountState",
+        "UnitKindEnum": "chiendich.units.models.Kind",
+        "ReportStateEnum": "chiendich.reporting.models.ReportState",
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True

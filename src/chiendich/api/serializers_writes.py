@@ -1,0 +1,192 @@
+"""What the API writes: door-to-door outcomes and aggregate forms, and the citizens an
+outcome is recorded for (IDs and phones masked).
+
+Objects named in a body are looked up through the viewset's `scoped()` (the
+`citizens` / `units` querysets handed in the serializer context), so another
+unit's citizen or unit reads "does not exist", exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from chiendich.field.models import Outcome, Visit
+from chiendich.field.selectors import mask_id, mask_phone
+from chiendich.procedures.models import FORM_FIELDS, AggregateForm
+from chiendich.procedures.services import FORM_LABELS, FORM_MAX, aggregate_form_clean
+from chiendich.units.models import Unit
+from chiendich.vneid.models import AccountState, Citizen, NotEligibleReason
+
+from .schema import DayField
+
+MAX_ID = 2**63 - 1  # the largest primary key either database stores
+
+
+class CitizenSerializer(serializers.ModelSerializer):
+    """A citizen to visit. The ID and phone numbers are masked (Decree 13/2023)."""
+
+    id_number_masked = serializers.SerializerMethodField()
+    phone_masked = serializers.SerializerMethodField()
+    household = serializers.CharField(source="household.code", allow_null=True, default=None)
+    unit = serializers.CharField(source="unit.code", help_text="Hamlet (or commune) code.")
+    state = serializers.ChoiceField(choices=AccountState.choices)
+
+    class Meta:
+        model = Citizen
+        fields = [
+            "id",
+            "full_name",
+            "id_number_masked",
+            "phone_masked",
+            "household",
+            "unit",
+            "state",
+            "state_date",
+        ]
+
+    def get_id_number_masked(self, citizen: Citizen) -> str:
+        return mask_id(citizen.id_number)
+
+    def get_phone_masked(self, citizen: Citizen) -> str:
+        return mask_phone(citizen.phone)
+
+
+class VisitSerializer(serializers.ModelSerializer):
+    """One outcome recorded at a door."""
+
+    citizen = serializers.IntegerField(source="citizen_id")
+    citizen_state = serializers.CharField(
+        source="citizen.state", help_text="The citizen's account state now (see Citizen.state)."
+    )
+    unit = serializers.CharField(source="unit.code", help_text="Hamlet code.")
+    household = serializers.CharField(source="household.code", allow_null=True, default=None)
+    team = serializers.CharField(source="team.name", allow_null=True, default=None)
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    reason = serializers.ChoiceField(choices=NotEligibleReason.choices, allow_blank=True)
+    recorded_by = serializers.CharField(
+        source="recorded_by.username", allow_null=True, default=None
+    )
+
+    class Meta:
+        model = Visit
+        fields = [
+            "id",
+            "citizen",
+            "citizen_state",
+            "unit",
+            "household",
+            "team",
+            "outcome",
+            "reason",
+            "note",
+            "day",
+            "recorded_by",
+            "recorded_at",
+        ]
+
+
+class VisitCreateSerializer(serializers.Serializer):
+    """An outcome to record, as on the /thuc-dia/ page."""
+
+    citizen = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="Citizen id (from /api/citizens/)."
+    )
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    reason = serializers.ChoiceField(
+        choices=NotEligibleReason.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required when the outcome is not_eligible.",
+    )
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    day = DayField(
+        required=False,
+        help_text="Day of the visit (yyyy-mm-dd): today by default; an officer may give an "
+        "earlier day of the VNeID peak, a volunteer only today.",
+    )
+
+    def validate_citizen(self, value: int) -> Citizen:
+        citizen = self.context["citizens"].filter(pk=value).first()
+        if citizen is None:
+            raise serializers.ValidationError(_("No citizen with this id in your hamlets."))
+        return citizen
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["outcome"] == Outcome.NOT_ELIGIBLE and not attrs.get("reason"):
+            raise serializers.ValidationError(
+                {"reason": [_("Give the reason the citizen is not eligible.")]}
+            )
+        return attrs
+
+
+class AggregateFormSerializer(serializers.ModelSerializer):
+    """A unit's counts for one reporting batch (Plan 383 VII.2.b)."""
+
+    unit = serializers.CharField(source="unit.code")
+    submitted_by = serializers.CharField(
+        source="submitted_by.username", allow_null=True, default=None
+    )
+
+    class Meta:
+        model = AggregateForm
+        fields = [
+            "id",
+            "unit",
+            "report_key",
+            "data_from",
+            "data_to",
+            *FORM_FIELDS,
+            "note",
+            "submitted_by",
+            "submitted_at",
+        ]
+
+
+class AggregateFormSubmitSerializer(serializers.Serializer):
+    """A form to create or replace: the unit, the batch report's key, the eight counts."""
+
+    unit = serializers.CharField(max_length=40, help_text="Code of the unit the form is for.")
+    report_key = serializers.CharField(
+        max_length=60, help_text="Key of the plan's batch report, e.g. tthc_batch_1."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        for name in FORM_FIELDS:
+            fields[name] = serializers.IntegerField(
+                min_value=0, max_value=FORM_MAX, help_text=FORM_LABELS[name]
+            )
+        return fields
+
+    def to_internal_value(self, data: Any) -> Any:
+        """Every problem at once: the fields' own checks, plus the service's check that
+        no part exceeds its whole for the counts that are numbers (the page's messages)."""
+        try:
+            values = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not isinstance(data, Mapping) or not isinstance(exc.detail, dict):
+                raise
+            errors = dict(exc.detail)
+        else:
+            errors, data = {}, values
+        try:
+            aggregate_form_clean({name: data.get(name) for name in FORM_FIELDS})
+        except DjangoValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                errors.setdefault(name, messages)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return values
+
+    def validate_unit(self, value: str) -> Unit:
+        unit = self.context["units"].filter(code=value).first()
+        if unit is None:
+            raise serializers.ValidationError(_("No unit with this code in your scope."))
+        return unit
