@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "imports"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.imports_home, name="home"),
+    path("mau/<str:kind>.xlsx", views.template_view, name="template"),
+    path("<str:job>/", views.job_view, name="job"),
+    path("<str:job>/tien-do/", views.job_progress_view, name="job-progress"),
+    path("<str:job>/xac-nhan/", views.job_confirm_view, name="job-confirm"),
+]

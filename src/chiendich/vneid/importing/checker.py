@@ -30,6 +30,7 @@ from .places import Commune, PlaceError, Places
 
 NAME_MAX = Citizen._meta.get_field("full_name").max_length or 120
 HOUSEHOLD_MAX = Household._meta.get_field("code").max_length or 30
+OUT_OF_SCOPE = "đơn vị này ngoài phạm vi các đơn vị của bạn"
 
 
 class ValidRow(NamedTuple):
@@ -56,10 +57,18 @@ class RowChecker:
     common case of a well-formed ID or phone number skips the general parser.
     """
 
-    def __init__(self, file_name: str, places: Places, errors: RowErrorLog) -> None:
+    def __init__(
+        self,
+        file_name: str,
+        places: Places,
+        errors: RowErrorLog,
+        scope: set[int] | None = None,
+    ) -> None:
         self.file_name = file_name
         self.places = places
         self.errors = errors
+        # Ids of the units the acting user may import for; None: no limit (the CLI).
+        self.scope = scope
         self.today = clock.today()
         self.seen: dict[int, int] = {}  # ID number (as int: half the memory) -> first row
         self.households: dict[str, tuple[int, int, int]] = {}  # code -> commune, unit, row
@@ -195,6 +204,15 @@ class RowChecker:
                 hamlet_id = self.places.hamlet(commune, text)
             except PlaceError as exc:
                 problems.append(("hamlet", text, exc.problem))
+        if (
+            commune is not None
+            and self.scope is not None
+            and (hamlet_id or commune.id) not in self.scope
+        ):
+            column = (
+                "hamlet" if hamlet_id else "commune_code" if get("commune_code") else "commune_name"
+            )
+            problems.append((column, get(column, ""), OUT_OF_SCOPE))
 
         household = get("household", "")
         if len(household) > HOUSEHOLD_MAX:

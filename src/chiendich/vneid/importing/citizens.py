@@ -32,6 +32,7 @@ from chiendich.core.tabular import (
     primed,
     read_table,
 )
+from chiendich.units.models import Unit
 
 from ..counts import counts_refresh
 from ..models import ImportBatch
@@ -58,8 +59,9 @@ def citizens_import(
     Rows with any error are rejected and listed in an error file (xlsx: Dòng, Cột,
     Giá trị, Lỗi; `errors_path`, by default beside the file); the valid rows are
     written in one transaction with an ImportBatch and an AuditEvent. Importing
-    the same file again writes nothing new. `progress` is called with the number
-    of rows read so far. Raises TabularError when the file cannot be read at all
+    the same file again writes nothing new. An `acting_user` bound to units may only
+    add or change citizens of those units; other rows are rejected like any error.
+    `progress` is called with the number of rows read so far. Raises TabularError when the file cannot be read at all
     (missing file, missing required column, not UTF-8).
     """
     path = Path(path)
@@ -125,13 +127,15 @@ def _run(
     acting_user: User | None,
     progress: Callable[[int], None] | None,
 ) -> ChunkWriter:
-    checker = RowChecker(report.file, Places(), errors)
+    scope = _scope(acting_user)
+    checker = RowChecker(report.file, Places(), errors, scope)
     writer = ChunkWriter(
         report,
         checker,
         batch_id=batch_id,
         user_id=acting_user.pk if acting_user is not None else None,
         dry_run=batch_id is None,
+        scope=scope,
     )
     chunk: list[ValidRow] = []
     read = 0
@@ -168,6 +172,15 @@ def _finish_errors(
         errors, path, what="citizen import errors", source=report.file, acting_user=acting_user
     )
     report.error_file = path
+
+
+def _scope(acting_user: User | None) -> set[int] | None:
+    """Ids of the units `acting_user` may import citizens for; None for the system
+    (the command line) or a superuser. An officer's list may only add or change
+    citizens of their own units."""
+    if acting_user is None or acting_user.is_superuser:
+        return None
+    return set(Unit.objects.restrict(acting_user, "change").values_list("pk", flat=True))
 
 
 def _saved(user: User | None) -> User | None:

@@ -18,8 +18,11 @@ from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
+from chiendich.core.tabular import RowError
+
 from ..models import AccountEvent, AccountState, Citizen, Household, Source
 from ..services import events_relink
+from .cells import header
 from .checker import RowChecker, ValidRow
 from .report import CitizenImportReport
 
@@ -160,9 +163,11 @@ class ChunkWriter:
         batch_id: int | None,
         user_id: int | None,
         dry_run: bool,
+        scope: set[int] | None = None,
     ) -> None:
         self.report = report
         self.checker = checker
+        self.scope = scope  # unit ids the acting user may import for; None: no limit
         self.batch_id = batch_id
         self.user_id = user_id
         self.dry_run = dry_run
@@ -185,8 +190,55 @@ class ChunkWriter:
     def flush(self, chunk: list[ValidRow]) -> None:
         with connection.cursor() as cursor:
             existing = self._existing(cursor, chunk)
+            if self.scope is not None:
+                chunk = self._within_scope(cursor, chunk, existing)
             self._households(cursor, chunk)
             self._citizens(cursor, chunk, existing)
+
+    def _within_scope(
+        self, cursor: Any, chunk: list[ValidRow], existing: dict[str, tuple[Any, ...]]
+    ) -> list[ValidRow]:
+        """The rows that change nothing outside the acting user's units.
+
+        A row whose ID number or household is already recorded in another unit would
+        move that citizen or household into the user's unit: rejected, naming the
+        cell, like the one-stop import does for a dossier code of another unit.
+        """
+        assert self.scope is not None  # noqa: S101
+        scope = self.scope
+        foreign: set[str] = set()
+        codes = sorted({r.household for r in chunk if r.household} - self.household_ids.keys())
+        if codes and not self.no_households:
+            foreign = {
+                code
+                for code, unit_id in _lookup(
+                    cursor,
+                    f"SELECT code, unit_id FROM {HOUSEHOLD} WHERE code {{among}}",  # noqa: S608
+                    codes,
+                )
+                if unit_id not in scope
+            }
+        kept = []
+        for r in chunk:
+            old = existing.get(r.id_number)
+            if old is not None and old[6] not in scope:
+                self._reject(r.row, "id_number", r.id_number, "số định danh đã có ở đơn vị khác")
+            elif r.household and r.household in foreign:
+                self._reject(r.row, "household", r.household, "mã hộ đã có ở đơn vị khác")
+            else:
+                kept.append(r)
+        return kept
+
+    def _reject(self, row: int, key: str, value: str, problem: str) -> None:
+        self.checker.errors.add(
+            RowError(
+                self.checker.file_name,
+                row,
+                header(key),
+                value,
+                f"{problem}, ngoài phạm vi các đơn vị của bạn",
+            )
+        )
 
     def _existing(self, cursor: Any, chunk: list[ValidRow]) -> dict[str, tuple[Any, ...]]:
         if self.no_citizens:

@@ -23,6 +23,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="build only, do not serve")
         parser.add_argument("--addr", default="127.0.0.1:8000", help="address to serve on")
         parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="serve without starting `chiendich db_worker` (imports from the web wait "
+            "for a worker started elsewhere)",
+        )
+        parser.add_argument(
             "--scale",
             type=float,
             # The environment variable lets the test suite build a small demo.
@@ -75,4 +81,18 @@ class Command(BaseCommand):
                 f"Ngày hiện tại của bản demo: {SIMULATION_END:%d/%m/%Y} (CHIENDICH_TODAY)."
             )
         self.stdout.write(f"Mở http://{options['addr']}/ và đăng nhập bằng một tài khoản ở trên.")
-        call_command("runserver", options["addr"], use_reloader=False, use_threading=True)
+        if options["no_worker"]:
+            call_command("runserver", options["addr"], use_reloader=False, use_threading=True)
+            return
+        # Imports from the web run as background tasks: the worker runs beside the server
+        # and stops with it.
+        from chiendich.imports.services import jobs_recover
+        from chiendich.imports.worker import worker_start, worker_stop
+
+        jobs_recover()
+        worker = worker_start(quiet=False)
+        self.stdout.write(f"Tiến trình xử lý nhập dữ liệu (db_worker) đang chạy, pid {worker.pid}.")
+        try:
+            call_command("runserver", options["addr"], use_reloader=False, use_threading=True)
+        finally:
+            worker_stop(worker)

@@ -1,0 +1,62 @@
+"""The kinds of file the web can import: those `chiendich import` knows.
+
+The registry is the command's (core/management/commands/import.py and each
+app's `import_kinds`); this module adds what a page needs: a translated
+label, and whether the error file may hold personal data.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+
+# The command module is named after a Python keyword: import it by name.
+_command = importlib.import_module("chiendich.core.management.commands.import")
+
+LABELS = {
+    "citizens": _("Police list of citizens and their VNeID accounts"),
+    "dossiers": _("One-stop system export of dossiers"),
+    "staff": _("Agency staff list"),
+}
+# Error files of these kinds hold only dossier codes and procedure names; any
+# other kind (a new one too, until listed here) is treated as holding ID numbers.
+WITHOUT_PERSONAL_DATA = frozenset({"dossiers"})
+
+
+def kinds() -> dict[str, Any]:
+    """name -> ImportKind (service, template, help), every installed app's."""
+    found: dict[str, Any] = _command.import_kinds()
+    return found
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    return [(name, str(LABELS.get(name, spec.help))) for name, spec in sorted(kinds().items())]
+
+
+def kind_label(name: str) -> str:
+    spec = kinds().get(name)
+    return str(LABELS.get(name, spec.help if spec else name))
+
+
+def kind_service(name: str) -> Callable[..., Any]:
+    """The import function of `name`: service(path, *, dry_run, acting_user, progress,
+    errors_path) returning a report."""
+    service: Callable[..., Any] = import_string(kinds()[name].service)
+    return service
+
+
+def kind_template(name: str) -> bytes | None:
+    """The kind's template as xlsx bytes, or None when it has none."""
+    spec = kinds().get(name)
+    if spec is None or not spec.template:
+        return None
+    make: Callable[[], bytes] = import_string(spec.template)
+    return make()
+
+
+def has_personal_data(name: str) -> bool:
+    return name not in WITHOUT_PERSONAL_DATA

@@ -1,0 +1,115 @@
+"""What a job stores of an import service's report, and how its errors are shown.
+
+The job keeps counts and the first row errors as JSON with every ID or phone
+number masked: a page showing the dry-run report is not a view of personal
+data (Decree 13/2023/NĐ-CP), and the row and column are enough to find the
+cell in the officer's own file. The full errors stay in the xlsx error file;
+a user who may see personal data downloads it as written (audited), anyone
+else gets a copy with the same masking.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from django.utils.translation import gettext_lazy as _
+
+from chiendich.core.tabular import RowError, write_error_file
+
+ERRORS_KEPT = 200  # row errors stored on the job for the page; all are in the error file
+
+# Labels of the counts a report may carry, in the order a page lists them.
+COUNT_LABELS = {
+    "rows_read": _("Rows read"),
+    "rows_valid": _("Valid rows"),
+    "rows_rejected": _("Rejected rows"),
+    "created": _("New records"),
+    "updated": _("Updated records"),
+    "unchanged": _("Unchanged records"),
+    "events_created": _("Account state changes"),
+    "households_created": _("New households"),
+    "ids_repaired": _("ID numbers given back their leading zero"),
+    "removed": _("Removed from the list"),
+    "kept": _("Kept though not listed (the file has rejected rows)"),
+    "count_rows": _("Daily counts recomputed"),
+    "counts_refreshed": _("Daily counts recomputed"),
+}
+
+# Counts a dry run leaves at 0 by design: not worth a line of its report.
+RECOUNT_KEYS = frozenset({"count_rows", "counts_refreshed"})
+
+# Nine or more digits, maybe spaced ("0912 345 678", "+84 912…"): ID and phone numbers.
+_NUMBER = re.compile(r"\+?\d(?:[ .]?\d){8,}")
+
+
+def mask_numbers(text: str) -> str:
+    """Every ID or phone number in `text` with its middle hidden (082******789)."""
+
+    def hide(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match.group())
+        return digits[:3] + "*" * (len(digits) - 6) + digits[-3:]
+
+    return _NUMBER.sub(hide, text)
+
+
+def report_json(report: Any) -> dict[str, Any]:
+    """The counts and the first errors of an import service's report, masked."""
+    counts = {
+        key: int(getattr(report, key))
+        for key in COUNT_LABELS
+        if isinstance(getattr(report, key, None), int)
+        and not (report.dry_run and key in RECOUNT_KEYS)
+    }
+    errors = [
+        {
+            "row": e.row,
+            "column": e.column,
+            "value": mask_numbers(e.value),
+            "problem": mask_numbers(e.problem),
+        }
+        for e in report.errors[:ERRORS_KEPT]
+    ]
+    return {"counts": counts, "error_count": int(report.error_count), "errors": errors}
+
+
+def count_rows(report: dict[str, Any]) -> list[tuple[str, int]]:
+    """(label, value) of the counts a stored report holds, in COUNT_LABELS order."""
+    counts = report.get("counts", {})
+    seen: set[str] = set()
+    rows = []
+    for key, label in COUNT_LABELS.items():
+        if key in counts and str(label) not in seen:
+            seen.add(str(label))
+            rows.append((str(label), counts[key]))
+    return rows
+
+
+def _read_error_file(path: Path) -> Iterator[RowError]:
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        rows = book.worksheets[0].iter_rows(min_row=2, values_only=True)
+        for row, column, value, problem in rows:
+            if row is None:  # the "… and N more" line past Excel's limit
+                continue
+            yield RowError(path.name, int(row), str(column or ""), str(value or ""), problem or "")
+    finally:
+        book.close()
+
+
+def masked_error_file(source: Path, target: Path) -> int:
+    """Copy the error file `source` to `target` with ID and phone numbers masked."""
+    partial = target.with_name(f".{target.name}.{os.getpid()}.xlsx")
+    written = write_error_file(
+        (
+            RowError(e.file, e.row, e.column, mask_numbers(e.value), mask_numbers(e.problem))
+            for e in _read_error_file(source)
+        ),
+        partial,
+    )
+    os.replace(partial, target)  # two downloads at once never read half a file
+    return written
