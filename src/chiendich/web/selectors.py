@@ -126,3 +126,48 @@ def allocation_rows(unit: Unit, visible: Any, plan: Plan) -> tuple[Any, list[All
         pace = math.ceil(max(a.value - already, 0) / days) if days else None
         rows.append(AllocationRow(a.unit, a.basis, a.value, a.is_override, a.note, pace))
     return mine, rows
+
+
+def peer_ranks(scores: dict[str, Any]) -> dict[str, int]:
+    """Position of each unit (by code) among peers, highest score first; peers with
+    the same score share a position ("1, 2, 2, 4") and units without a score are
+    not ranked. The dashboard ranks siblings by % of their own target, so a phường
+    at 55% and a xã at 25% compete on how much of their target each reached."""
+    ranked = sorted(((s, c) for c, s in scores.items() if s is not None), key=lambda x: -x[0])
+    out: dict[str, int] = {}
+    for index, (score, code) in enumerate(ranked):
+        if index and score == ranked[index - 1][0]:
+            out[code] = out[ranked[index - 1][1]]
+        else:
+            out[code] = index + 1
+    return out
+
+
+@dataclass
+class DayChoices:
+    """The as-of picker: the days with stored counts, and the days either side of the chosen one."""
+
+    first: dt.date | None
+    last: dt.date | None
+    previous: dt.date | None
+    next: dt.date | None
+
+    @property
+    def all(self) -> list[dt.date]:
+        """Every day from the first to the last, latest first (the picker's options)."""
+        if self.first is None or self.last is None:
+            return []
+        return [self.last - dt.timedelta(days=k) for k in range((self.last - self.first).days + 1)]
+
+
+def day_choices(day: dt.date | None) -> DayChoices:
+    from .stored import vneid_span
+
+    first, last = vneid_span()
+    one = dt.timedelta(days=1)
+    return DayChoices(
+        first,
+        last,
+        day - one if day and first and day - one >= first else None,
+        day + one if day and last and day + one <= last else None,
+    )

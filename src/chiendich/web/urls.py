@@ -7,5 +7,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("mau/<str:name>", views.import_template, name="import-template"),
     path("don-vi/<str:code>/", views.UnitDetailView.as_view(), name="unit-detail"),
+    path("don-vi/<str:code>/bang-chi-so.xlsx", views.UnitExportView.as_view(), name="unit-xlsx"),
     path("don-vi/<str:code>/chi-tieu/", views.UnitTargetsView.as_view(), name="unit-targets"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -10,6 +11,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from chiendich.core import clock
@@ -20,8 +24,11 @@ from chiendich.units.models import Unit
 from chiendich.units.selectors import children_of
 from chiendich.vneid.progress import eligible_basis, vneid_target
 
+from .dashboard import Dashboard, unit_dashboard
+from .exports import XLSX_TYPE, dashboard_xlsx
 from .mixins import ScopedObjectView
-from .selectors import allocation_rows, as_of_day, breadcrumbs, campaign_overview, vneid_progress
+from .selectors import allocation_rows, as_of_day, breadcrumbs, campaign_overview, day_choices
+from .stored import TTHC, VNEID, cached
 
 
 class LoginView(auth_views.LoginView):
@@ -69,7 +76,8 @@ def import_template(request: HttpRequest, name: str) -> HttpResponse:
 
 
 class UnitDetailView(ScopedObjectView):
-    """One unit: where it sits, what lies under it, and the targets that apply to it."""
+    """A unit's dashboard on an as-of day (`?ngay=`, default the data's last day):
+    each indicator the plan sets for it, and the units below it, sortable."""
 
     model = Unit
     template_name = "web/unit_detail.html"
@@ -79,15 +87,73 @@ class UnitDetailView(ScopedObjectView):
         context = super().get_context_data(**kwargs)
         unit: Unit = self.object
         visible = Unit.objects.restrict(self.request.user, self.action)
-        plan = plan_for_unit(unit)
+        day = as_of_day(self.request.GET.get("ngay"))
         context.update(
             breadcrumbs=breadcrumbs(unit, visible),
-            children=children_of(unit, visible),
-            plan=plan,
-            targets=targets_for_unit(plan, unit) if plan else [],
-            progress=vneid_progress(unit, visible, as_of_day(self.request.GET.get("ngay")), plan),
+            day=day,
+            body=unit_body_html(unit, visible, day),
         )
         return context
+
+
+def unit_body_html(unit: Unit, visible: Any, day: dt.date | None) -> str:
+    """Everything on a unit's page below the breadcrumbs, rendered once per unit, day
+    and language for each version of the data it shows (web/stored.py). Nothing in
+    it depends on the reader: whoever may open a unit sees its whole subtree (scope
+    is by subtree), so `visible` only ever keeps all of the unit's children."""
+
+    def render() -> str:
+        plan = plan_for_unit(unit)
+        children = children_of(unit, visible)
+        return render_to_string(
+            "web/_unit_body.html",
+            {
+                "unit": unit,
+                "day": day,
+                "days": day_choices(day),
+                "plan": plan,
+                "targets": targets_for_unit(plan, unit) if plan else [],
+                "children": children,
+                "dashboard": (
+                    unit_dashboard(unit, day, plan, children["territorial"])
+                    if day and plan
+                    else None
+                ),
+                "chart_labels": {
+                    "actual": _("Actual"),
+                    "target": _("Target"),
+                    "pace": _("Steady pace"),
+                    "forecast": _("Forecast"),
+                },
+            },
+        )
+
+    key = f"page:{get_language()}:{unit.code}:{day.isoformat() if day else '-'}"
+    return mark_safe(cached(key, render, VNEID, TTHC))  # noqa: S308 - our own template
+
+
+class UnitExportView(ScopedObjectView):
+    """The dashboard of a unit as a spreadsheet: its indicators and the units below it,
+    numbers stored as numbers."""
+
+    model = Unit
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        unit: Unit = self.get_object()
+        visible = Unit.objects.restrict(request.user, self.action)
+        children = children_of(unit, visible)["territorial"]
+        day = as_of_day(request.GET.get("ngay"))
+        # Nothing counted yet: the file still opens, with its headers and no rows.
+        dashboard = (
+            unit_dashboard(unit, day, plan_for_unit(unit), children)
+            if day
+            else Dashboard(clock.today(), [], [], [])
+        )
+        day = dashboard.day
+        response = HttpResponse(dashboard_xlsx(unit, dashboard), content_type=XLSX_TYPE)
+        name = f"chi-so-{unit.code}-{day:%Y%m%d}.xlsx"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
 
 class UnitTargetsView(ScopedObjectView):

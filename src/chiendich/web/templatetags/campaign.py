@@ -32,3 +32,39 @@ def pct(value: Any) -> str:
     if value is None or value == "":
         return "N/A"
     return f"{number_format(Decimal(str(value)), decimal_pos=2, use_l10n=True)}%"
+
+
+@register.filter
+def bar(value: Any) -> str:
+    """A share of target as a CSS width: 0 to 100, dot decimal whatever the language."""
+    if value is None or value == "":
+        return "0"
+    return f"{min(max(Decimal(str(value)), Decimal(0)), Decimal(100)):.1f}"
+
+
+@register.filter
+def light(value: str | None) -> str:
+    """met / on_pace / behind as the reader's language says it."""
+    from chiendich.web.dashboard import light_label
+
+    return str(light_label(value))
+
+
+@register.filter
+def measure(value: Any, kind: str) -> str:
+    """A count as "903.203", a rate as "70,25%"."""
+    return num(value) if kind == "count" else pct(value)
+
+
+@register.filter
+def raw(value: Any) -> str:
+    """A number for a data- attribute (sorting): no grouping, dot decimal, "" for none."""
+    if value is None or value == "":
+        return ""
+    return str(value)
+
+
+@register.filter
+def get(mapping: Any, key: str) -> Any:
+    """mapping[key], None when absent (table cells by indicator key)."""
+    return mapping.get(key) if mapping else None

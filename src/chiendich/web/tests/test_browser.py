@@ -87,3 +87,43 @@ def test_wrong_password_is_refused(browser, live_server, campaign) -> None:
     page.click("button.primary")
     assert "Sai tên đăng nhập hoặc mật khẩu" in page.text_content("main")
     page.close()
+
+
+# --- the dashboard -----------------------------------------------------------------------------
+
+
+def rate_shown(page) -> str:  # type: ignore[no-untyped-def]
+    return page.text_content("#ind-vneid_activation_rate .value").strip()
+
+
+def test_dashboard_drill_down_and_as_of_day(
+    browser, live_server, small_campaign, make_user
+) -> None:
+    chairman = make_user(Role.PROVINCE_VIEWER, "82", password="mat-khau-tinh-82")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for width, height, name in [(1366, 768, "desktop"), (360, 740, "phone")]:
+        page = browser.new_page(viewport={"width": width, "height": height})
+        sign_in(page, live_server, chairman, "mat-khau-tinh-82")
+        page.goto(f"{live_server.url}/don-vi/82/")
+        page.wait_for_selector(".chart canvas")  # ECharts drew the trends
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(SCREENSHOTS / f"overview-{name}.png"), full_page=True)
+        page.close()
+
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    sign_in(page, live_server, chairman, "mat-khau-tinh-82")
+    page.goto(f"{live_server.url}/don-vi/82/")
+    # Province -> district -> commune -> hamlet, through the tables of units below.
+    for name, code in [("Huyện Chợ Gạo", "822"), ("Xã Trung Hòa", "28597"), ("Ấp 1", "28597-01")]:
+        with page.expect_navigation():
+            page.click(f"#children >> text={name}")
+        assert f"/don-vi/{code}/" in page.url
+        assert page.text_content("h1") == name
+    with page.expect_navigation():
+        page.click("nav.crumbs >> text=Xã Trung Hòa")
+    assert rate_shown(page) == "83,33%"  # 5 of 6 as of 18/10/2023, the data's last day
+    with page.expect_navigation():
+        page.select_option("#ngay", "2023-09-03")
+    assert rate_shown(page) == "33,33%"  # 2 of 6 on 03/09/2023
+    assert "03/09/2023" in page.text_content("#as-of-day")
+    page.close()

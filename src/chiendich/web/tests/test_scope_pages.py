@@ -15,6 +15,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from chiendich.accounts.roles import Role
 from chiendich.conftest import COMMUNE_A, COMMUNE_B
+from chiendich.imports.tests.factories import SCOPE_JOB_IDS, scope_jobs
+from chiendich.reporting.schedule import reports_expect
+from chiendich.results.tests.factories import SCOPE_RESULT_IDS, scope_results
 from chiendich.units.models import Level, Unit
 from chiendich.units.services import unit_upsert
 
@@ -43,9 +46,14 @@ def object_pages() -> Iterator[tuple[str, list[str]]]:
 # and of commune B (another commune).
 OBJECT_ARGUMENTS = {
     "code": (f"{COMMUNE_A}-01", f"{COMMUNE_B}-01"),
+    "job": SCOPE_JOB_IDS,  # web import jobs of commune A and B (imports app)
+    "result": SCOPE_RESULT_IDS,  # digitized results of commune A and B (results app)
+    # Each commune's final VNeID report (Plan 383 VII.2.a), and a download format.
+    "report": (f"vneid_final.{COMMUNE_A}.20231025", f"vneid_final.{COMMUNE_B}.20231025"),
+    "fmt": ("xlsx", "xlsx"),
 }
 # Pages whose argument names no unit's object: the same for every signed-in user.
-UNSCOPED_PAGES = {"web:import-template"}
+UNSCOPED_PAGES = {"imports:template", "web:import-template"}
 
 
 def same_page(a: bytes, a_url: str, b: bytes, b_url: str) -> bool:
@@ -59,7 +67,7 @@ def same_page(a: bytes, a_url: str, b: bytes, b_url: str) -> bool:
 
 
 @pytest.fixture
-def two_communes(tien_giang):
+def two_communes(tien_giang, plan_383):
     for commune in (COMMUNE_A, COMMUNE_B):
         unit_upsert(
             code=f"{commune}-01",
@@ -68,6 +76,9 @@ def two_communes(tien_giang):
             level=Level.HAMLET,
             parent=Unit.objects.get(code=commune),
         )
+    scope_results(COMMUNE_A, COMMUNE_B)
+    reports_expect(plan_383)
+    scope_jobs(COMMUNE_A, COMMUNE_B)
     return tien_giang
 
 

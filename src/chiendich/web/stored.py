@@ -1,0 +1,167 @@
+"""The dashboard's reads of stored counts (DailyCount, DossierCount), and the cache
+that keeps a province overview from re-reading them on every page view.
+
+Everything here reads aggregates only, never citizens or dossiers. A page's
+count-derived figures are cached per (unit, day) under `data_version()`, a
+fingerprint that moves whenever a count, a form, a target or a unit changes:
+
+- DailyCount and DossierCount are only ever rewritten by deleting the rows of
+  the recounted units and days and inserting the recount (vneid.counts,
+  procedures.counts). Ids are never reused (AUTOINCREMENT in SQLite, sequences
+  in PostgreSQL), so a recount that yields any row moves the table's MAX(id);
+- aggregate forms, plans, their targets and allocations, units and the
+  procedure catalogue are change-logged models: every save or delete of one
+  writes an ObjectChange row, so the MAX(id) of those rows moves too.
+
+Three index-only MAX(id) reads cost well under a millisecond; see
+bench/bench_dashboard.py for what the cache saves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.db.models import F, Max, Sum
+
+from chiendich.accounts.models import ObjectChange
+from chiendich.procedures.counts import Counts as DossierCounts
+from chiendich.procedures.counts import Flags
+from chiendich.procedures.models import COUNT_FIELDS, AggregateForm, DossierCount, Procedure
+from chiendich.units.models import Unit
+from chiendich.vneid.models import DailyCount
+from chiendich.vneid.progress import Counts
+
+T = TypeVar("T")
+CACHE_SECONDS = 6 * 3600  # entries of an old version are unreachable anyway; this frees memory
+
+
+def _logged_models() -> list[type[Any]]:
+    from chiendich.plans.models import Period, Plan, Target, TargetAllocation
+
+    return [Unit, Plan, Period, Target, TargetAllocation, AggregateForm, Procedure]
+
+
+VNEID, TTHC = "vneid", "tthc"
+COUNT_MODELS: dict[str, Any] = {VNEID: DailyCount, TTHC: DossierCount}
+
+
+def data_version(*kinds: str) -> str:
+    """A fingerprint of everything the dashboard's cached figures of `kinds` (VNEID,
+    TTHC) are computed from: those kinds' counts, and the change-logged rows."""
+    parts = [str(COUNT_MODELS[k].objects.aggregate(m=Max("id"))["m"]) for k in kinds]
+    types = ContentType.objects.get_for_models(*_logged_models()).values()
+    changes = ObjectChange.objects.filter(content_type__in=list(types)).aggregate(m=Max("id"))["m"]
+    return "-".join([*parts, str(changes)])
+
+
+def cached(key: str, compute: Callable[[], T], *kinds: str) -> T:
+    """`compute()` cached under `key` for the current version of the `kinds` data."""
+    full = f"web:{key}:{data_version(*kinds)}"
+    found = cache.get(full)
+    if found is None:
+        found = compute()
+        cache.set(full, found, CACHE_SECONDS)
+    return found  # type: ignore[no-any-return]
+
+
+def vneid_span() -> tuple[dt.date | None, dt.date | None]:
+    """The first and last day with stored VNeID counts (the data's own calendar)."""
+    # Two index probes: SQLite answers MIN and MAX together with a full scan.
+    days = DailyCount.objects.values_list("date", flat=True)
+    return days.order_by("date").first(), days.order_by("-date").first()
+
+
+@dataclass(frozen=True)
+class VneidDay:
+    """A unit's VNeID counts on one day, summed over its subtree."""
+
+    day: dt.date
+    activated: int
+    eligible: int
+    new_activations: int
+
+
+def vneid_series(unit: Unit, start: dt.date, end: dt.date) -> list[VneidDay]:
+    """One VneidDay per stored day from `start` to `end`, for `unit`'s subtree."""
+    rows = DailyCount.objects.filter(date__gte=start, date__lte=end)
+    if unit.parent_id is not None:  # the root's subtree is every row: no join needed
+        rows = rows.filter(unit__path__startswith=unit.path)
+    summed = (
+        rows.values("date")
+        .annotate(
+            activated=Sum(F("activated_l1") + F("activated_l2")),
+            eligible=Sum("eligible"),
+            new=Sum("new_activations"),
+        )
+        .order_by("date")
+    )
+    return [
+        VneidDay(r["date"], int(r["activated"] or 0), int(r["eligible"] or 0), int(r["new"] or 0))
+        for r in summed
+    ]
+
+
+# DossierCount rows of one day, by receiving level and catalogue flags.
+TthcDay = dict[str, dict[Flags, DossierCounts]]
+
+
+def tthc_daily(unit: Unit, start: dt.date, end: dt.date) -> dict[dt.date, TthcDay]:
+    """DossierCount counters of `unit`'s subtree for each day from `start` to `end`,
+    by the receiving unit's level and the procedure's flags (what the indicator
+    formulas group by), so a cumulative rate can be taken on every day."""
+    rows = DossierCount.objects.filter(day__gte=start, day__lte=end)
+    if unit.parent_id is not None:
+        rows = rows.filter(unit__path__startswith=unit.path)
+    out: dict[dt.date, TthcDay] = {}
+    summed: Any = rows.values(
+        "day",
+        "unit__level",
+        "procedure__fee_bearing",
+        "procedure__paper_result",
+        "procedure__essential_06",
+        "procedure__police_service",
+    ).annotate(**{f"s_{f}": Sum(f) for f in COUNT_FIELDS})
+    for r in summed:
+        flags = Flags(
+            bool(r["procedure__fee_bearing"]),
+            bool(r["procedure__paper_result"]),
+            bool(r["procedure__essential_06"] and r["procedure__police_service"]),
+        )
+        counts = DossierCounts(*(int(r[f"s_{f}"] or 0) for f in COUNT_FIELDS))
+        by_flags = out.setdefault(r["day"], {}).setdefault(r["unit__level"], {})
+        if flags in by_flags:  # two flag combinations fold into one police flag
+            by_flags[flags].add(counts)
+        else:
+            by_flags[flags] = counts
+    return out
+
+
+def forms_under(unit: Unit, start: dt.date, end: dt.date) -> list[AggregateForm]:
+    """Aggregate forms of `unit`'s subtree whose data window lies inside `start`..`end`."""
+    forms = AggregateForm.objects.filter(data_from__gte=start, data_to__lte=end)
+    if unit.parent_id is not None:
+        forms = forms.filter(unit__path__startswith=unit.path)
+    return list(forms.select_related("unit"))
+
+
+def vneid_rollup(day: dt.date, codes: set[str]) -> dict[str, Counts]:
+    """vneid.progress.rollup for the units `codes` only: the day's counts of every
+    lowest unit summed up its path, read as plain tuples (a tenth of the time of
+    model instances at 1.5k hamlets)."""
+    from chiendich.vneid.progress import COUNT_FIELDS as FIELDS
+
+    totals: dict[str, Counts] = {}
+    for path, *values in DailyCount.objects.filter(date=day).values_list("unit__path", *FIELDS):
+        for code in path.rstrip("/").split("/"):
+            if code in codes:
+                c = totals.get(code)
+                if c is None:
+                    c = totals[code] = Counts()
+                for name, value in zip(FIELDS, values, strict=True):
+                    setattr(c, name, getattr(c, name) + value)
+    return totals
