@@ -30,6 +30,7 @@ from chiendich.plans.services import plan_load
 from chiendich.procedures.simulate import dossiers_simulate
 from chiendich.reporting.schedule import reports_expect
 from chiendich.reporting.simulate import activities_simulate, reporting_simulate
+from chiendich.results.simulate import results_demo_simulate
 from chiendich.units.models import Level, Unit, UnitType
 from chiendich.units.services import hamlets_import, organizations_import, units_load_province
 from chiendich.vneid.counts import counts_rebuild
@@ -312,6 +313,13 @@ def build(
         say(
             f"Hồ sơ TTHC mô phỏng năm 2023: {vn_number(dossiers)} ({time.monotonic() - started:.0f} giây)"
         )
+        started = time.monotonic()
+        results = results_demo_simulate(work_dir, scale=scale, until=END)
+        if not results["skipped"]:
+            say(
+                f"Kết quả TTHC số hóa (tệp PDF và danh sách, nhập qua kho): "
+                f"{vn_number(results['stored'])} ({time.monotonic() - started:.0f} giây)"
+            )
         started = time.monotonic()
         reports = reporting_simulate(loaded.plan, END)
         activities = activities_simulate(loaded.plan, END)

@@ -10,10 +10,13 @@ or revoked, and every row carries the folded search text the index reads.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import random
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -24,6 +27,7 @@ from chiendich.units.models import Level, Unit
 from .documents import number_key, search_text, unit_tokens
 from .models import Result, ResultType
 from .search import search_index_drop, search_index_ensure, search_index_rebuild
+from .services import add_months
 
 DEFAULT_SEED = 383
 _ACTIONS = {
@@ -173,3 +177,108 @@ def results_metadata_simulate(
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {table}")  # a bulk load leaves the planner's statistics stale
     return written
+
+
+def results_demo_simulate(
+    work_dir: Path, *, scale: float, until: dt.date, seed: int = DEFAULT_SEED
+) -> dict[str, int]:
+    """The demo's results store, through the real bulk import: a small PDF (with a
+    text layer) per result and a `danh-sach.csv`, for some dossiers resolved since
+    01/9/2023 by procedures that issue a known result type, each naming a citizen of
+    the dossier's commune. A few hundred to a thousand results: the store starts
+    small, so the coverage indicator shows how far digitization has to go.
+
+    Skipped when the store already holds results (a rebuild changes nothing).
+    """
+    from chiendich.procedures.models import Dossier, DossierStatus
+    from chiendich.vneid.models import Citizen
+
+    from .catalogue import result_types_load
+    from .importing import results_import
+
+    result_types_load()
+    if Result.objects.exists():
+        return {"stored": 0, "skipped": 1}
+    rng = random.Random(seed)  # noqa: S311 - simulation, not secrets
+    issued_by = {
+        t.procedure.code: t
+        for t in ResultType.objects.select_related("procedure").exclude(procedure=None)
+    }
+    wanted = max(200, min(1000, int(1000 * scale)))
+    dossiers = list(
+        Dossier.objects.filter(
+            status=DossierStatus.RESOLVED,
+            finished_on__gte=dt.date(2023, 9, 1),
+            finished_on__lte=until,
+            procedure__code__in=list(issued_by),
+        )
+        .select_related("procedure", "unit")
+        .order_by("code")[: wanted * 20]
+    )
+    rng.shuffle(dossiers)
+    folder = work_dir / "ket-qua-so-hoa"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    people: dict[int, list[tuple[str, str]]] = {}
+    rows = []
+    for dossier in dossiers:
+        if len(rows) >= wanted:
+            break
+        commune_id = dossier.unit_id
+        if commune_id not in people:
+            people[commune_id] = list(
+                Citizen.objects.filter(commune_id=commune_id).values_list("id_number", "full_name")[
+                    :200
+                ]
+            )
+        if not people[commune_id]:
+            continue
+        id_number, name = rng.choice(people[commune_id])
+        kind = issued_by[dossier.procedure.code]
+        template, symbol = _ACTIONS.get(kind.code, (kind.name, "GCN"))
+        title = f"{template.format(plot=rng.randrange(1, 900))} cho {name}, {dossier.unit.name}"
+        number = f"{len(rows) + 1}/{symbol}"
+        file_name = f"{len(rows) + 1:05d}.pdf"
+        _demo_pdf(folder / file_name, title, number, dossier.finished_on)
+        valid_until = (
+            add_months(dossier.finished_on, kind.validity_months) if kind.validity_months else None
+        )
+        rows.append(
+            [
+                file_name, dossier.unit.code, number, f"{dossier.finished_on:%d/%m/%Y}", title,
+                kind.code, dossier.procedure.code, id_number, name,
+                f"{valid_until:%d/%m/%Y}" if valid_until else "", dossier.code,
+            ]
+        )  # fmt: skip
+    with (folder / "danh-sach.csv").open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(
+            [
+                "Tệp", "Mã cơ quan ban hành", "Số ký hiệu", "Ngày ban hành", "Trích yếu",
+                "Mã loại kết quả", "Mã TTHC", "Số định danh", "Họ và tên", "Hiệu lực đến",
+                "Mã hồ sơ",
+            ]
+        )  # fmt: skip
+        writer.writerows(rows)
+    report = results_import(folder)
+    if report.error_count:
+        raise RuntimeError(f"demo results refused: {report.errors[:3]}")
+    return {"stored": report.created, "skipped": 0}
+
+
+def _demo_pdf(path: Path, title: str, number: str, day: dt.date) -> None:
+    """A one-page result with a text layer (so search and text extraction have work)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    from chiendich.core.pdf import register_serif_fonts
+
+    regular, bold, _italic = register_serif_fonts()
+    pdf = canvas.Canvas(str(path), pagesize=A4, invariant=True)
+    pdf.setFont(bold, 13)
+    pdf.drawString(72, 760, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+    pdf.setFont(regular, 12)
+    pdf.drawString(72, 730, f"Số: {number} — ngày {day:%d/%m/%Y}")
+    pdf.drawString(72, 700, title[:95])
+    pdf.save()
