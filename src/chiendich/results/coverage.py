@@ -54,9 +54,10 @@ def stored_result_sums(
                 "SELECT d.unit_id,"  # noqa: S608 - our own table names; values are parameters
                 " CASE WHEN p.fee_bearing THEN 1 ELSE 0 END,"
                 f" CASE WHEN p.paper_result THEN 1 ELSE 0 END, {police}, COUNT(DISTINCT d.id)"
-                f" FROM {result} r JOIN {dossier} d ON d.code = r.source_dossier_code"
+                # CROSS JOIN keeps SQLite's planner on this order (PostgreSQL plans freely).
+                f" FROM {result} r CROSS JOIN {dossier} d"
                 f" JOIN {procedure} p ON p.id = d.procedure_id"
-                " WHERE r.source_dossier_code <> ''"
+                " WHERE d.code = r.source_dossier_code AND r.source_dossier_code <> ''"
                 " AND d.status = %s AND d.finished_on >= %s AND d.finished_on <= %s"
                 f"{where} GROUP BY 1, 2, 3, 4",
                 params,
