@@ -203,6 +203,7 @@ def results_demo_simulate(
     issued_by = {
         t.procedure.code: t
         for t in ResultType.objects.select_related("procedure").exclude(procedure=None)
+        if t.procedure is not None
     }
     wanted = max(200, min(1000, int(1000 * scale)))
     dossiers = list(
@@ -221,10 +222,13 @@ def results_demo_simulate(
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     people: dict[int, list[tuple[str, str]]] = {}
-    rows = []
+    rows: list[list[str]] = []
     for dossier in dossiers:
+        finished = dossier.finished_on
         if len(rows) >= wanted:
             break
+        if finished is None:
+            continue
         commune_id = dossier.unit_id
         if commune_id not in people:
             people[commune_id] = list(
@@ -240,13 +244,11 @@ def results_demo_simulate(
         title = f"{template.format(plot=rng.randrange(1, 900))} cho {name}, {dossier.unit.name}"
         number = f"{len(rows) + 1}/{symbol}"
         file_name = f"{len(rows) + 1:05d}.pdf"
-        _demo_pdf(folder / file_name, title, number, dossier.finished_on)
-        valid_until = (
-            add_months(dossier.finished_on, kind.validity_months) if kind.validity_months else None
-        )
+        _demo_pdf(folder / file_name, title, number, finished)
+        valid_until = add_months(finished, kind.validity_months) if kind.validity_months else None
         rows.append(
             [
-                file_name, dossier.unit.code, number, f"{dossier.finished_on:%d/%m/%Y}", title,
+                file_name, dossier.unit.code, number, f"{finished:%d/%m/%Y}", title,
                 kind.code, dossier.procedure.code, id_number, name,
                 f"{valid_until:%d/%m/%Y}" if valid_until else "", dossier.code,
             ]
