@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chiendich.accounts.audit import ChangeLoggedModel
 from chiendich.accounts.restrict import RestrictedQuerySet
+from chiendich.core.models import ImportHistory
 
 
 class OnlineLevel(models.TextChoices):
@@ -87,33 +88,15 @@ class Procedure(ChangeLoggedModel):
         return self.essential_06 and self.police_service
 
 
-class DossierImport(models.Model):
+class DossierImport(ImportHistory):
     """One import of a one-stop export: what it held, what it wrote, and who ran it."""
 
-    class Status(models.TextChoices):
-        RUNNING = "running", _("running")
-        DONE = "done", _("done")
-        FAILED = "failed", _("failed")
-        DRY_RUN = "dry_run", _("dry run")
-
     file_name = models.CharField(_("file"), max_length=255)
-    sha256 = models.CharField(max_length=64, db_index=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    rows_total = models.PositiveIntegerField(default=0)
     rows_valid = models.PositiveIntegerField(default=0)
-    rows_rejected = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
-    error_file = models.CharField(max_length=500, blank=True)
-    message = models.TextField(blank=True)
 
-    class Meta:
-        ordering = ["-started_at", "-id"]
+    class Meta(ImportHistory.Meta):
         verbose_name = _("dossier import")
         verbose_name_plural = _("dossier imports")
 

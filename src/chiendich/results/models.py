@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chiendich.accounts.audit import ChangeLoggedModel
 from chiendich.accounts.restrict import RestrictedQuerySet
+from chiendich.core.models import ImportHistory
 
 
 class ResultType(ChangeLoggedModel):
@@ -259,32 +260,14 @@ class ResultReuse(models.Model):
         return f"{self.dossier_code} <- {self.result_id}"
 
 
-class ResultImport(models.Model):
+class ResultImport(ImportHistory):
     """One bulk import (zip or folder with a metadata CSV): what it held and wrote."""
 
-    class Status(models.TextChoices):
-        RUNNING = "running", _("running")
-        DONE = "done", _("done")
-        FAILED = "failed", _("failed")
-        DRY_RUN = "dry_run", _("dry run")
-
     source = models.CharField(_("file or folder"), max_length=500)
-    sha256 = models.CharField(max_length=64, db_index=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    rows_total = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     already_stored = models.PositiveIntegerField(default=0)
-    rows_rejected = models.PositiveIntegerField(default=0)
-    error_file = models.CharField(max_length=500, blank=True)
-    message = models.TextField(blank=True)
 
-    class Meta:
-        ordering = ["-started_at", "-id"]
+    class Meta(ImportHistory.Meta):
         verbose_name = _("result import")
         verbose_name_plural = _("result imports")
 

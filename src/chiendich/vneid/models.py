@@ -20,6 +20,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from chiendich.accounts.restrict import RestrictedQuerySet
+from chiendich.core.models import ImportHistory
 
 ELIGIBLE_AGE = 14  # Law on Identification 2023: chip CCCD and VNeID from age 14
 
@@ -66,38 +67,18 @@ class NotEligibleReason(models.TextChoices):
     OTHER = "other", _("other")
 
 
-class ImportBatch(models.Model):
+class ImportBatch(ImportHistory):
     """One import of a file: what it held, what it wrote, and who ran it."""
 
     class Kind(models.TextChoices):
         CITIZENS = "citizens", _("police list of citizens")
 
-    class Status(models.TextChoices):
-        RUNNING = "running", _("running")
-        DONE = "done", _("done")
-        FAILED = "failed", _("failed")
-        DRY_RUN = "dry_run", _("dry run")
-
     kind = models.CharField(max_length=20, choices=Kind.choices)
     file_name = models.CharField(max_length=255)
-    sha256 = models.CharField(max_length=64, db_index=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    rows_total = models.PositiveIntegerField(default=0)
     rows_valid = models.PositiveIntegerField(default=0)
-    rows_rejected = models.PositiveIntegerField(default=0)
     citizens_created = models.PositiveIntegerField(default=0)
     citizens_updated = models.PositiveIntegerField(default=0)
     events_created = models.PositiveIntegerField(default=0)
-    error_file = models.CharField(max_length=500, blank=True)
-    message = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-started_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.file_name} ({self.get_status_display()})"
