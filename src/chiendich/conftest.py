@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +16,35 @@ from chiendich.units.models import Unit
 from chiendich.units.services import units_load_province
 
 REPO_DIR = Path(__file__).resolve().parents[2]
+# Browser tests drive Debian's Chromium (never a downloaded one); CI saves screenshots here.
+CHROMIUM = Path(os.environ.get("CHIENDICH_CHROMIUM", "/usr/bin/chromium"))
+SCREENSHOTS = REPO_DIR / "var" / "screenshots"
+
+
+def require_chromium() -> None:
+    """At the top of a browser test module: skip it without Chromium, fail in CI."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            raise RuntimeError(f"CI must install Debian's chromium: {CHROMIUM} is missing")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium through Playwright, with the flags this machine needs."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the
+    # tests make around it are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield launched
+        launched.close()
+
 
 # Two communes of different districts, and one more in the same district as the first.
 COMMUNE_A = "28249"  # Phường 5, Thành phố Mỹ Tho (815)

@@ -2,40 +2,16 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from chiendich.conftest import REPO_DIR
+from chiendich.conftest import SCREENSHOTS, require_chromium
 from chiendich.field.models import Visit
 
 from .conftest import HAMLET_A, PASSWORD
 
-CHROMIUM = Path(os.environ.get("CHIENDICH_CHROMIUM", "/usr/bin/chromium"))
-SCREENSHOTS = REPO_DIR / "var" / "screenshots"
-
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"CI must install Debian's chromium: {CHROMIUM} is missing")
-    pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
+require_chromium()
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield b
-        b.close()
 
 
 def activated_count(page) -> int:  # type: ignore[no-untyped-def]

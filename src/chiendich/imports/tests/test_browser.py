@@ -9,43 +9,20 @@ database backend and its worker process are proven in test_worker.py.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chiendich.conftest import COMMUNE_A, REPO_DIR
+from chiendich.conftest import COMMUNE_A, SCREENSHOTS, require_chromium
 from chiendich.imports.models import ImportJob, JobState
 from chiendich.imports.progress import ProgressFile
 
 from .conftest import BAD_FUTURE, GOOD_1, GOOD_3, PASSWORD, police_csv, upload
 
-CHROMIUM = Path(os.environ.get("CHIENDICH_CHROMIUM", "/usr/bin/chromium"))
-SCREENSHOTS = REPO_DIR / "var" / "screenshots"
-
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"CI must install Debian's chromium: {CHROMIUM} is missing")
-    pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
+require_chromium()
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield b
-        b.close()
 
 
 def sign_in(page: Any, base: str, username: str) -> None:
