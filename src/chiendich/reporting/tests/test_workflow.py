@@ -20,9 +20,7 @@ from chiendich.reporting.services import (
     report_return,
     report_submit,
 )
-from chiendich.vneid.counts import counts_rebuild
-
-from .conftest import END, activate, person
+from chiendich.vneid.importing import citizens_import
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2023, 9, 15)
@@ -32,7 +30,9 @@ def daily(district: str, day: dt.date = DAY) -> Report:
     return Report.objects.get(schedule__key="vneid_daily", unit__code=district, deadline=day)
 
 
-def test_approved_report_keeps_its_numbers_and_shows_the_change(campaign, make_user) -> None:
+def test_approved_report_keeps_its_numbers_and_shows_the_change(
+    campaign, make_user, tmp_path
+) -> None:
     sender = make_user(Role.POLICE_DISTRICT, "815")
     chairman = make_user(Role.DISTRICT_OFFICER, "815")
     report = report_submit(report=daily("815"), acting_user=sender, on=DAY)
@@ -40,9 +40,18 @@ def test_approved_report_keeps_its_numbers_and_shows_the_change(campaign, make_u
     before = report_view(report)
     total = before.content.tables[0].total
     assert total["activated"] == 2 and not before.changes  # people 0 and 1 of Phường 5
-    # A later police list says a third person of the commune was activated on 12/9.
-    activate(person(99, COMMUNE_A), dt.date(2023, 9, 12))
-    counts_rebuild(dt.date(2023, 9, 12), END)
+    # A later police list (imported as officers do) adds a person of the commune
+    # activated on 12/9; the import recounts the days it touched.
+    police_list = tmp_path / "ds-bo-sung.csv"
+    police_list.write_text(
+        "Số định danh cá nhân,Họ và tên,Ngày sinh,Giới tính,Mã xã,Ấp/Khu phố,Mã hộ,"
+        "Số điện thoại,Trạng thái,Ngày cập nhật\n"
+        f"082090123456,Nguyễn Văn Mới,01/02/1990,Nam,{COMMUNE_A},Ấp 1,H9,,"
+        "Đã kích hoạt mức 2,12/09/2023\n",
+        encoding="utf-8",
+    )
+    imported = citizens_import(police_list)
+    assert imported.rows_rejected == 0, imported.errors
     after = report_view(Report.objects.get(pk=report.pk))
     assert after.content.tables[0].total["activated"] == 2  # frozen as approved
     assert after.current.tables[0].total["activated"] == 3
