@@ -312,6 +312,8 @@ def table_row_estimate(path: Path) -> int | None:
     XLSX: the sheet's declared dimension. CSV: the file size over the mean length
     of the first lines (exact for small files).
     """
+    if path.suffix.lower() not in (".csv", *XLSX_SUFFIXES):
+        return None  # a zip of files: its list is inside, counted as it is read
     try:
         if path.suffix.lower() in XLSX_SUFFIXES:
             book = openpyxl.load_workbook(path, read_only=True)

@@ -10,23 +10,20 @@ from django.utils.translation import gettext_lazy as _
 
 from chiendich.units.models import Unit
 
-from .kinds import kind_choices
-from .services import SUFFIXES
+from .kinds import all_suffixes, kind_choices
 
 
 class UploadForm(forms.Form):
     """Kind and file; the unit only when the user has several to choose from."""
 
     kind = forms.ChoiceField(label=_("Kind of file"))
-    file = forms.FileField(
-        label=_("File (CSV UTF-8 or XLSX)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ",".join(SUFFIXES)}),
-    )
+    file = forms.FileField(label=_("File (CSV UTF-8 or XLSX; a zip for digitized results)"))
     unit = forms.ModelChoiceField(label=_("For unit"), queryset=Unit.objects.none())
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = kind_choices()  # type: ignore[attr-defined]
+        self.fields["file"].widget.attrs["accept"] = ",".join(all_suffixes())
         unit_field: Any = self.fields["unit"]
         unit_field.queryset = units
         unit_field.label_from_instance = lambda u: f"{u.name} ({u.code})"

@@ -21,6 +21,7 @@ LABELS = {
     "citizens": _("Police list of citizens and their VNeID accounts"),
     "dossiers": _("One-stop system export of dossiers"),
     "staff": _("Agency staff list"),
+    "results": _("Digitized results: a zip of the files with their list (danh-sach.csv)"),
 }
 # Error files of these kinds hold only dossier codes and procedure names; any
 # other kind (a new one too, until listed here) is treated as holding ID numbers.
@@ -60,3 +61,13 @@ def kind_template(name: str) -> bytes | None:
 
 def has_personal_data(name: str) -> bool:
     return name not in WITHOUT_PERSONAL_DATA
+
+
+def kind_suffixes(name: str) -> tuple[str, ...]:
+    """The file name endings a kind reads (.csv/.xlsx; .zip for digitized results)."""
+    spec = kinds().get(name)
+    return tuple(spec.suffixes) if spec is not None else ()
+
+
+def all_suffixes() -> list[str]:
+    return sorted({s for spec in kinds().values() for s in spec.suffixes})

@@ -29,6 +29,7 @@ COUNT_LABELS = {
     "rows_valid": _("Valid rows"),
     "rows_rejected": _("Rejected rows"),
     "created": _("New records"),
+    "already_stored": _("Already in the store"),
     "updated": _("Updated records"),
     "unchanged": _("Unchanged records"),
     "events_created": _("Account state changes"),

@@ -24,14 +24,13 @@ from django.utils.translation import gettext_noop
 from chiendich.accounts.models import AuditEvent, User
 from chiendich.accounts.services import audit_event_record
 from chiendich.core.tabular import (
-    XLSX_SUFFIXES,
     TabularError,
     file_sha256,
     table_row_estimate,
 )
 from chiendich.units.models import Unit
 
-from .kinds import kind_service, kinds
+from .kinds import kind_service, kind_suffixes, kinds
 from .models import ImportJob, JobState, imports_dir
 from .progress import ProgressFile
 from .report import report_json
@@ -41,7 +40,6 @@ from .selectors import upload_units
 AUDIT_IMPORT_UPLOADED = AuditEvent.Type.IMPORT_UPLOADED
 AUDIT_IMPORT_CONFIRMED = AuditEvent.Type.IMPORT_CONFIRMED
 
-SUFFIXES = (".csv", *XLSX_SUFFIXES)
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # a national police list of 1.5 million rows is ~150 MB
 NAME_MAX = 100
 
@@ -69,7 +67,10 @@ def job_upload(
     if kind not in kinds():
         raise ImportJobError(_("Unknown kind of file."))
     suffix = Path(file_name).suffix.lower()
-    if suffix not in SUFFIXES:
+    allowed = kind_suffixes(kind)
+    if suffix not in allowed:
+        if allowed == (".zip",):
+            raise ImportJobError(_("Upload a zip file holding the files and their list."))
         raise ImportJobError(_("Upload a CSV (UTF-8) or XLSX file."))
     unit = _upload_unit(acting_user, unit)
     name = _safe_name(file_name)
@@ -290,7 +291,11 @@ def _relative(path: Path) -> str:
 
 def _batch_type(kind: str) -> str:
     """The model (as AuditEvent.object_type names it) holding the kind's import history."""
-    return {"citizens": "vneid.importbatch", "dossiers": "procedures.dossierimport"}.get(kind, "")
+    return {
+        "citizens": "vneid.importbatch",
+        "dossiers": "procedures.dossierimport",
+        "results": "results.resultimport",
+    }.get(kind, "")
 
 
 def jobs_recover() -> int:

@@ -27,6 +27,7 @@ class ResultsConfig(AppConfig):
         "results": {
             "service": "chiendich.results.importing.results_import",
             "help": "kết quả giải quyết TTHC số hóa: tệp zip hoặc thư mục kèm danh sách CSV",
+            "suffixes": (".zip",),
         }
     }
 

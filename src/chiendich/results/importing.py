@@ -104,6 +104,11 @@ class ResultImportReport:
         """The batch was refused (any error refuses it whole) or held no row."""
         return self.error_count > 0 or self.rows_read == 0
 
+    @property
+    def rows_valid(self) -> int:
+        """Rows that can be stored: none when any row is bad (the batch goes whole)."""
+        return 0 if self.all_rejected else self.rows_read
+
     def summary_lines(self) -> list[str]:
         n = vn_number
         verb = "sẽ " if self.dry_run else ""

@@ -204,3 +204,27 @@ def test_optional_columns_may_be_left_out(catalogues: None, tmp_path: Path) -> N
 def test_the_import_command_knows_results(catalogues: None, tmp_path: Path) -> None:
     call_command("import", "results", str(write_zip(tmp_path / "lo.zip", rows_ok())))
     assert Result.objects.count() == 3
+
+
+def test_a_zip_uploaded_on_the_web_is_checked_then_stored_as_a_background_job(
+    catalogues: None, tmp_path: Path, settings, make_user
+) -> None:
+    """The imports page offers digitized results: a zip, checked first, stored on confirm."""
+    from chiendich.accounts.roles import Role
+    from chiendich.imports.models import JobState
+    from chiendich.imports.services import ImportJobError, job_confirm, job_upload
+
+    settings.DATA_DIR = tmp_path / "data"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    officer = make_user(Role.COMMUNE_OFFICER, COMMUNE_A)
+    with pytest.raises(ImportJobError, match="zip"):
+        job_upload(acting_user=officer, kind="results", file_name="ds.csv", chunks=[b"x"])
+    content = write_zip(tmp_path / "lo-web.zip", rows_ok()[:2]).read_bytes()
+    job = job_upload(acting_user=officer, kind="results", file_name="lo-web.zip", chunks=[content])
+    assert job.state == JobState.CHECKED, job.message
+    assert job.check_report["counts"]["rows_read"] == 2 and job.check_report["error_count"] == 0
+    assert not Result.objects.exists()  # the check writes nothing
+    job = job_confirm(acting_user=officer, job=job)
+    assert job.state == JobState.DONE, job.message
+    assert set(Result.objects.values_list("number_symbol", flat=True)) == {"1/TLKS", "2/QĐ-UBND"}
+    assert job.batch_type == "results.resultimport" and job.batch_id

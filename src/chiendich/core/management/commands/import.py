@@ -55,6 +55,8 @@ class ImportKind:
     service: str  # dotted path of the import function
     template: str = ""  # dotted path of a function returning the template as xlsx bytes
     help: str = ""
+    # The files it reads (the web upload checks the name); a zip for results with files.
+    suffixes: tuple[str, ...] = (".csv", ".xlsx", ".xlsm")
 
 
 IMPORT_KINDS: dict[str, ImportKind] = {
