@@ -1,4 +1,4 @@
-"""Reports and completeness in the REST API (read only), on the API's scoped base."""
+"""Reports and completeness (read only) and communication activities in the REST API."""
 
 from __future__ import annotations
 
@@ -6,19 +6,24 @@ import datetime as dt
 from typing import Any
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import generics, serializers
+from rest_framework import generics, serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from chiendich.accounts.roles import Action
 from chiendich.api.schema import DayField, responses
-from chiendich.api.scope import ScopedReadOnlyViewSet, ScopedViewSetMixin
+from chiendich.api.scope import ScopedListCreateViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
 from chiendich.core import clock
+from chiendich.units.models import Unit
 
 from .completeness import completeness
-from .models import Report, ReportState
+from .models import CommunicationActivity, Report, ReportState
 from .selectors import SLUG, report_view
+from .services import activity_record
 
 REPORT_PARAMETER = OpenApiParameter(
     "report",
@@ -174,3 +179,80 @@ class CompletenessView(ScopedViewSetMixin, generics.GenericAPIView):  # type: ig
         reports = self.subtree(self.get_queryset(), query.validated_data.get("unit"))
         day = query.validated_data.get("date") or clock.today()
         return Response(completeness(reports, day).as_dict())
+
+
+ACTIVITY_MAX = 10_000_000  # no unit reaches ten million people in a day
+
+
+class ActivitySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    unit = serializers.CharField(source="unit.code", read_only=True)
+
+    class Meta:
+        model = CommunicationActivity
+        fields = ["unit", "date", *CommunicationActivity.FIELDS, "note"]
+
+
+class ActivityEntrySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """One unit's communication activities of one day; entering the day again replaces it."""
+
+    unit = serializers.CharField(max_length=40, help_text="Code of one of your units.")
+    date = DayField(help_text="The day (yyyy-mm-dd).")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        fields = super().get_fields()
+        for name in CommunicationActivity.FIELDS:
+            fields[name] = serializers.IntegerField(
+                min_value=0, max_value=ACTIVITY_MAX, required=False, default=0
+            )
+        return fields
+
+    def validate_unit(self, value: str) -> Unit:
+        unit = self.context["units"].filter(code=value).first()
+        if unit is None:
+            raise serializers.ValidationError(_("No unit with this code in your scope."))
+        return unit
+
+
+class ActivityQuery(serializers.Serializer):  # type: ignore[type-arg]
+    unit = serializers.CharField(required=False, max_length=40, help_text="A unit's subtree.")
+
+
+class ActivityViewSet(ScopedListCreateViewSet):
+    """Communication activities (R11) of the user's units: list, and enter one day."""
+
+    queryset = CommunicationActivity.objects.select_related("unit")
+    serializer_class = ActivitySerializer
+    parser_classes = [JSONParser]
+
+    def narrow(self, queryset: Any) -> Any:
+        query = ActivityQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return self.subtree(queryset, query.validated_data.get("unit")).order_by(
+            "-date", "unit__path"
+        )
+
+    @extend_schema(
+        parameters=[ActivityQuery], responses=responses(ActivitySerializer(many=True), 400)
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=ActivityEntrySerializer,
+        responses=responses(ActivitySerializer, 400, status=201),
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        entry = ActivityEntrySerializer(
+            data=request.data, context={"units": self.scoped(Unit, Action.CHANGE)}
+        )
+        entry.is_valid(raise_exception=True)
+        data = entry.validated_data
+        activity = activity_record(
+            unit=data["unit"],
+            date=data["date"],
+            values={name: data[name] for name in CommunicationActivity.FIELDS},
+            acting_user=request.user,  # type: ignore[arg-type]
+            note=data["note"],
+        )
+        return Response(ActivitySerializer(activity).data, status=status.HTTP_201_CREATED)

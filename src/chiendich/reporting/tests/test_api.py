@@ -54,3 +54,19 @@ def test_completeness_api(campaign, make_user) -> None:
     assert data["overall"]["expected"] == 28
     assert "vneid_daily.815.20230915" not in data["missing"]
     assert client.get("/api/completeness/", {"date": "15/09/2023"}).status_code == 400
+
+
+def test_activities_api_writes_in_scope_only(campaign, make_user) -> None:
+    client = api(make_user(Role.COMMUNE_OFFICER, COMMUNE_A))
+    entry = {"unit": COMMUNE_A, "date": "2023-09-04", "sessions": 3, "people_reached": 150}
+    created = client.post("/api/activities/", entry, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["sessions"] == 3 and created.json()["posters"] == 0
+    again = client.post("/api/activities/", {**entry, "sessions": 5}, format="json")
+    assert again.status_code == 201 and again.json()["sessions"] == 5  # the day is replaced
+    other = client.post("/api/activities/", {**entry, "unit": COMMUNE_B}, format="json")
+    assert other.status_code == 400 and "unit" in other.json()
+    bad = client.post("/api/activities/", {**entry, "sessions": -1}, format="json")
+    assert bad.status_code == 400 and "sessions" in bad.json()
+    rows = client.get("/api/activities/").json()["results"]
+    assert [(r["unit"], r["sessions"]) for r in rows] == [(COMMUNE_A, 5)]
