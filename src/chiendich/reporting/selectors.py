@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import translation
 
 from chiendich.accounts.models import User
 from chiendich.core import clock
+from chiendich.plans.models import ReportKind, ReportSchedule
+from chiendich.plans.selectors import plan_for_unit
+from chiendich.units.models import Unit
 
 from .content import Change, ReportContent, content_changes, report_content
 from .document import heading_for
@@ -101,13 +103,9 @@ def report_for(plan_reports: QuerySet[Report], key: str, unit_code: str, day: dt
     """The report `key` of `unit_code` for `day`: the expected one whose data end or
     deadline is `day`, or else one computed for that day and not stored (a weekly
     report as of a Thursday, say). Raises Report.DoesNotExist for an unknown key/unit."""
-    from chiendich.plans.models import ReportKind, ReportSchedule
-    from chiendich.plans.selectors import plan_for_unit
-    from chiendich.units.models import Unit
-
     found = (
         plan_reports.filter(schedule__key=key, unit__code=unit_code)
-        .filter(models_q_day(day))
+        .filter(Q(deadline=day) | Q(data_to=day))
         .select_related("schedule", "plan", "unit")
         .first()
     )
@@ -132,12 +130,11 @@ def report_for(plan_reports: QuerySet[Report], key: str, unit_code: str, day: dt
             deadline=schedule.deadline or day,
         )
     return Report(
-        plan=plan, schedule=schedule, unit=unit, recipient_unit=plan.province,
-        data_from=schedule.data_from, data_to=schedule.data_to, deadline=schedule.deadline or day,
-    )  # fmt: skip
-
-
-def models_q_day(day: dt.date) -> Any:
-    from django.db.models import Q
-
-    return Q(deadline=day) | Q(data_to=day)
+        plan=plan,
+        schedule=schedule,
+        unit=unit,
+        recipient_unit=plan.province,
+        data_from=schedule.data_from,
+        data_to=schedule.data_to,
+        deadline=schedule.deadline or day,
+    )

@@ -110,6 +110,17 @@ def test_report_command_errors_are_clear(campaign, tmp_path: Path) -> None:
             "-o",
             str(tmp_path / "x.doc"),
         )
+    with pytest.raises(CommandError, match="Không có đơn vị mã 99999"):
+        call_command(
+            "report",
+            "vneid_weekly",
+            "--unit",
+            "99999",
+            "--date",
+            MONDAY,
+            "-o",
+            str(tmp_path / "x.pdf"),
+        )
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command(
             "report",

@@ -15,6 +15,7 @@ from chiendich.plans.models import ReportSchedule
 from chiendich.reporting.models import Report
 from chiendich.reporting.selectors import report_for
 from chiendich.reporting.services import report_export
+from chiendich.units.models import Unit
 
 
 class Command(BaseCommand):
@@ -42,8 +43,12 @@ class Command(BaseCommand):
             )
         try:
             report = report_for(Report.objects.all(), options["type"], options["unit"], day)
-        except Exception as error:  # noqa: BLE001 - unknown unit or plan, told to the user
-            raise CommandError(f"Không lập được báo cáo: {error}") from None
+        except Unit.DoesNotExist:
+            raise CommandError(f"Không có đơn vị mã {options['unit']}.") from None
+        except (Report.DoesNotExist, ReportSchedule.DoesNotExist):
+            raise CommandError(
+                f"Đơn vị {options['unit']} không thuộc kế hoạch nào có báo cáo “{options['type']}”."
+            ) from None
         with acting_as(None, origin="cli"):
             data, _name, _type = report_export(report=report, fmt=fmt, acting_user=None)
         output.parent.mkdir(parents=True, exist_ok=True)
