@@ -20,9 +20,8 @@ from rest_framework.response import Response
 from chiendich.accounts.roles import Action
 from chiendich.core import clock
 from chiendich.field.models import Outcome, Visit
-from chiendich.field.selectors import hamlets_for
+from chiendich.field.selectors import hamlets_for, recording_days
 from chiendich.field.services import visit_record
-from chiendich.field.views import _period_days
 from chiendich.procedures.models import FORM_FIELDS, AggregateForm
 from chiendich.procedures.services import aggregate_form_submit
 from chiendich.units.models import Kind, Level, Unit
@@ -238,7 +237,7 @@ class VisitViewSet(ScopedListCreateViewSet):
         citizen: Citizen = data["citizen"]
         today = clock.today()
         day = data.get("day") or today
-        if day != today and day not in _period_days(user, citizen.unit, today):
+        if day != today and day not in recording_days(user, citizen.unit, today):
             raise ValidationError(
                 {"day": [_("You may record outcomes for today or a past day of the peak.")]}
             )

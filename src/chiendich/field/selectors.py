@@ -12,6 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from chiendich.accounts.roles import Action, Role
+from chiendich.plans.selectors import plan_for_unit
 from chiendich.units.models import Level, Unit
 from chiendich.vneid.models import (
     ACTIVATED_STATES,
@@ -22,6 +23,7 @@ from chiendich.vneid.models import (
     FlagKind,
     Household,
 )
+from chiendich.vneid.progress import vneid_target
 
 from .models import Outcome, Team, Visit
 
@@ -357,3 +359,17 @@ def mop_up(user: Any, unit: Unit, day: dt.date) -> tuple[list[HouseholdWork], li
             )
         )
     return households, rows
+
+
+def recording_days(user: Any, hamlet: Unit, today: dt.date) -> list[dt.date]:
+    """Days an officer may record outcomes for: the VNeID peak up to today (so the
+    2023 campaign can be replayed); volunteers always record today."""
+    if getattr(user, "role", None) == Role.VOLUNTEER:
+        return []
+    plan = plan_for_unit(hamlet)
+    target = vneid_target(plan) if plan else None
+    period = target.period if target else None
+    if period is None or period.start > today:
+        return []
+    last = min(period.end, today)
+    return [last - dt.timedelta(days=k) for k in range((last - period.start).days + 1)]

@@ -21,10 +21,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from chiendich.accounts.models import AuditEvent, User
-from chiendich.accounts.roles import Action, Role
+from chiendich.accounts.roles import Action
 from chiendich.accounts.services import audit_event_record
 from chiendich.core import clock
-from chiendich.plans.selectors import plan_for_unit
 from chiendich.units.models import Level, Unit
 from chiendich.vneid.models import Citizen, Household, NotEligibleReason
 from chiendich.vneid.progress import Counts, rollup
@@ -39,6 +38,7 @@ from .selectors import (
     may_see_personal,
     mop_up,
     plan_lists,
+    recording_days,
     unit_get,
     worklist,
 )
@@ -61,22 +61,6 @@ MOP_UP_ROWS = 500  # households listed on screen; the counts cover them all
 
 def _ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
-
-
-def _period_days(user: Any, hamlet: Unit, today: dt.date) -> list[dt.date]:
-    """Days an officer may record outcomes for: the VNeID peak up to today (so the
-    2023 campaign can be replayed); volunteers always record today."""
-    if getattr(user, "role", None) == Role.VOLUNTEER:
-        return []
-    from chiendich.vneid.progress import vneid_target
-
-    plan = plan_for_unit(hamlet)
-    target = vneid_target(plan) if plan else None
-    period = target.period if target else None
-    if period is None or period.start > today:
-        return []
-    last = min(period.end, today)
-    return [last - dt.timedelta(days=k) for k in range((last - period.start).days + 1)]
 
 
 def _outcome_day(raw: str | None, allowed: list[dt.date], today: dt.date) -> dt.date:
@@ -119,7 +103,7 @@ def hamlet_view(request: HttpRequest, code: str) -> HttpResponse:
     user = request.user
     hamlet = hamlet_get(user, code)
     today = clock.today()
-    allowed = _period_days(user, hamlet, today)
+    allowed = recording_days(user, hamlet, today)
     if request.method == "POST":
         hamlet = hamlet_get(user, code, Action.CHANGE)
         raw = request.POST.get("citizen", "").strip()
