@@ -231,8 +231,14 @@ def results_demo_simulate(
             continue
         commune_id = dossier.unit_id
         if commune_id not in people:
+            # By the indexed lowest unit (the commune's hamlets, or the commune itself):
+            # citizens carry no index on their commune.
+            places = [
+                commune_id,
+                *Unit.objects.filter(parent_id=commune_id).values_list("pk", flat=True),
+            ]
             people[commune_id] = list(
-                Citizen.objects.filter(commune_id=commune_id).values_list("id_number", "full_name")[
+                Citizen.objects.filter(unit_id__in=places).values_list("id_number", "full_name")[
                     :200
                 ]
             )
