@@ -341,6 +341,8 @@ class _Builder:
                 kpis=kpis,
                 vneid_period=period,
             )
+            if not any(s.achievements for s in ranked):
+                continue  # no unit of this level has a target (hamlets): nothing to rank
             rows, lagging, missing = [], [], []
             for s in ranked:
                 row = {**_row(s.unit, self.parents), "rank": s.rank}

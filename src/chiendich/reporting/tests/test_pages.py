@@ -75,3 +75,14 @@ def test_activities_are_entered_checked_and_summed(campaign, make_user) -> None:
     my_tho = next(r for r in table.rows if r["code"] == "815")
     assert (my_tho["sessions"], my_tho["people_reached"]) == (6, 2400)
     assert table.total["sessions"] == 6
+
+
+def test_a_communes_final_report_ranks_nothing_without_targets_below_it(campaign) -> None:
+    """Hamlets have no allocated targets: the commune's report has no empty ranking."""
+    report = Report.objects.get(schedule__key="vneid_final", unit__code=COMMUNE_A)
+    kinds = [t.kind for t in report_view(report).content.tables]
+    assert "vneid" in kinds and "activities" in kinds and "ranking" not in kinds
+    province = Report.objects.get(schedule__key="vneid_final", unit__code="82")
+    ranking = [t for t in report_view(province).content.tables if t.kind == "ranking"]
+    assert [t.level for t in ranking] == ["district", "commune"]
+    assert len(ranking[0].rows) == 11 and len(ranking[1].rows) == 164
