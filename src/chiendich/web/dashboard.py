@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -32,14 +31,20 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
-from chiendich.plans.models import Plan, Target, TargetAllocation
+from chiendich.plans.models import Plan, Target
 from chiendich.plans.selectors import targets_for_unit
 from chiendich.procedures.indicators import FormCounts, Sums
 from chiendich.procedures.models import FORM_FIELDS
 from chiendich.procedures.selectors import IndicatorResult, indicator_settings, select_forms
 from chiendich.procedures.selectors import units_kpi as tthc_units_kpi
 from chiendich.units.models import Kind, Level, Unit
-from chiendich.vneid.progress import FORECAST_WINDOW, Counts, Progress, rate, vneid_target
+from chiendich.vneid.progress import (
+    FORECAST_WINDOW,
+    Progress,
+    progress_for,
+    rate,
+    vneid_target,
+)
 
 from . import stored
 from .selectors import peer_ranks
@@ -175,30 +180,6 @@ class Dashboard:
 
 def _days(start: dt.date, end: dt.date) -> list[dt.date]:
     return [start + dt.timedelta(days=k) for k in range((end - start).days + 1)]
-
-
-def _progress(
-    units: Sequence[Unit],
-    day: dt.date,
-    allocations: dict[int, int],
-    period_end: dt.date | None,
-) -> dict[str, Progress]:
-    codes = {u.code for u in units}
-    today = stored.vneid_rollup(day, codes)
-    week_ago = stored.vneid_rollup(day - dt.timedelta(days=FORECAST_WINDOW), codes)
-    return {
-        u.code: Progress(
-            code=u.code,
-            name=u.name,
-            level=u.level,
-            date=day,
-            counts=today.get(u.code, Counts()),
-            target=allocations.get(u.pk),
-            period_end=period_end,
-            activated_week_ago=week_ago.get(u.code, Counts()).activated,
-        )
-        for u in units
-    }
 
 
 def _count_light(p: Progress, start: dt.date, end: dt.date, share: Decimal) -> str | None:
@@ -519,16 +500,7 @@ def _vneid_part(
         rate_target.period if rate_target else None
     )
     everyone = list({u.code: u for u in [unit, *siblings, *children]}.values())
-    allocations = (
-        dict(
-            TargetAllocation.objects.filter(target=count_target, unit__in=everyone).values_list(
-                "unit_id", "value"
-            )
-        )
-        if count_target
-        else {}
-    )
-    progress = _progress(everyone, day, allocations, period.end if period else None)
+    progress = {p.code: p for p in progress_for(everyone, day, plan)}
     cards = _vneid_cards(unit, day, plan, targets, siblings, progress, share, count_target)
     # Units below rank by % of their activated-accounts target, or by share of
     # eligible citizens where none is allocated (hamlets).
