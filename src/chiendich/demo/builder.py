@@ -314,7 +314,7 @@ def build(
             f"Hồ sơ TTHC mô phỏng năm 2023: {vn_number(dossiers)} ({time.monotonic() - started:.0f} giây)"
         )
         started = time.monotonic()
-        results = results_demo_simulate(work_dir, scale=scale, until=END)
+        results = results_demo_simulate(work_dir, plan=loaded.plan, scale=scale, until=END)
         if not results["skipped"]:
             say(
                 f"Kết quả TTHC số hóa (tệp PDF và danh sách, nhập qua kho): "

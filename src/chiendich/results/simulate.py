@@ -22,6 +22,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from chiendich.demo.names import GIVEN_FEMALE, GIVEN_MALE, SURNAMES
+from chiendich.plans.models import Plan
+from chiendich.procedures.indicators import BY_KEY
 from chiendich.units.models import Level, Unit
 
 from .documents import number_key, search_text, unit_tokens
@@ -180,12 +182,12 @@ def results_metadata_simulate(
 
 
 def results_demo_simulate(
-    work_dir: Path, *, scale: float, until: dt.date, seed: int = DEFAULT_SEED
+    work_dir: Path, *, plan: Plan, scale: float, until: dt.date, seed: int = DEFAULT_SEED
 ) -> dict[str, int]:
     """The demo's results store, through the real bulk import: a small PDF (with a
-    text layer) per result and a `danh-sach.csv`, for some dossiers resolved since
-    01/9/2023 by procedures that issue a known result type, each naming a citizen of
-    the dossier's commune. A few hundred to a thousand results: the store starts
+    text layer) per result and a `danh-sach.csv`, for some dossiers resolved from the
+    plan's storing date (01/9/2023 in Plan 383) to `until` by procedures that issue a
+    known result type, each naming a citizen of the dossier's commune. A few hundred to a thousand results: the store starts
     small, so the coverage indicator shows how far digitization has to go.
 
     Skipped when the store already holds results (a rebuild changes nothing).
@@ -206,10 +208,18 @@ def results_demo_simulate(
         if t.procedure is not None
     }
     wanted = max(200, min(1000, int(1000 * scale)))
+    # From the day the plan asks results to be stored (II.1.đ: the target's applies_from).
+    target_key = BY_KEY["result_store_coverage"].target_key
+    since = (
+        plan.targets.filter(indicator=target_key, applies_from__isnull=False)
+        .order_by("applies_from")
+        .values_list("applies_from", flat=True)
+        .first()
+    )
     dossiers = list(
         Dossier.objects.filter(
             status=DossierStatus.RESOLVED,
-            finished_on__gte=dt.date(2023, 9, 1),
+            finished_on__gte=since or until,
             finished_on__lte=until,
             procedure__code__in=list(issued_by),
         )
