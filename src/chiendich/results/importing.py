@@ -51,7 +51,14 @@ from chiendich.units.models import Unit
 
 from .documents import number_key
 from .models import Result, ResultImport, ResultType, SubjectKind
-from .services import ResultError, ResultInput, may_change, result_fields, subject_id_clean
+from .services import (
+    ResultError,
+    ResultInput,
+    citizen_communes,
+    may_change,
+    result_fields,
+    subject_id_clean,
+)
 from .storage import file_delete, file_put, sha256_of
 
 INPUT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -382,17 +389,9 @@ def _against_store(rows: list[_Row], checker: _Checker, report: ResultImportRepo
 
 
 def _communes(rows: list[_Row]) -> dict[str, int]:
-    from chiendich.vneid.models import Citizen
-
-    ids = [r.data.subject_id for r in rows if r.data.subject_kind == SubjectKind.CITIZEN]
-    out: dict[str, int] = {}
-    for start in range(0, len(ids), 5_000):
-        out.update(
-            Citizen.objects.filter(id_number__in=ids[start : start + 5_000]).values_list(
-                "id_number", "commune_id"
-            )
-        )
-    return out
+    return citizen_communes(
+        [r.data.subject_id for r in rows if r.data.subject_kind == SubjectKind.CITIZEN]
+    )
 
 
 def results_import(

@@ -189,12 +189,24 @@ def result_fields(
     }
 
 
-def _citizen_commune(id_number: str) -> Unit | None:
-    """The commune the police lists place a citizen in, when they are on them: their
-    commune's officers may then see the ID number on the result too."""
+def citizen_communes(id_numbers: list[str]) -> dict[str, int]:
+    """ID number -> commune id, for those the police lists place in a commune: their
+    commune's officers may then see the ID number on the result too. Only the commune
+    is read, to scope the result; nothing of the citizen reaches the user."""
     from chiendich.vneid.models import Citizen
 
-    found = Citizen.objects.filter(id_number=id_number).values_list("commune_id", flat=True).first()
+    out: dict[str, int] = {}
+    for start in range(0, len(id_numbers), 5_000):
+        out.update(
+            Citizen.objects.filter(id_number__in=id_numbers[start : start + 5_000]).values_list(
+                "id_number", "commune_id"
+            )
+        )
+    return out
+
+
+def _citizen_commune(id_number: str) -> Unit | None:
+    found = citizen_communes([id_number]).get(id_number)
     return Unit.objects.filter(pk=found).first() if found else None
 
 
