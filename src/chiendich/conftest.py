@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,8 +13,8 @@ import pytest
 from chiendich.accounts.models import User
 from chiendich.accounts.roles import Role
 from chiendich.accounts.services import user_create
+from chiendich.units.loading import units_load
 from chiendich.units.models import Unit
-from chiendich.units.services import units_load_province
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 # Browser tests drive Debian's Chromium (never a downloaded one); CI saves screenshots here.
@@ -46,6 +47,9 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
+# A day of Plan 383's campaign: the units in force then are the 2023 tree.
+TREE_2023 = dt.date(2023, 9, 1)
+
 # Two communes of different districts, and one more in the same district as the first.
 COMMUNE_A = "28249"  # Phường 5, Thành phố Mỹ Tho (815)
 COMMUNE_A2 = "28252"  # Phường 4, Thành phố Mỹ Tho
@@ -54,8 +58,8 @@ COMMUNE_B = "28363"  # Xã Hậu Mỹ Bắc B, Huyện Cái Bè (819)
 
 @pytest.fixture
 def tien_giang(db: None) -> Unit:
-    """Province 82 with its 11 districts and 164 communes, as the GSO list has them."""
-    units_load_province(82)
+    """Province 82 as in force in 2023 (Tiền Giang): 11 districts and 164 communes."""
+    units_load(82, TREE_2023)
     return Unit.objects.get(code="82")
 
 

@@ -141,6 +141,8 @@ class AuditEvent(models.Model):
         RESULT_REUSED = "result_reused", _("digitized result reused for a dossier")
         RESULTS_VERIFIED = "results_verified", _("results store verified")
         RESULT_TYPES_LOADED = "result_types_loaded", _("result types loaded")
+        HAMLET_ASSIGNED = "hamlet_assigned", _("hamlet of a split commune assigned")
+        RECORD_PLACED = "record_placed", _("record without a hamlet given one")
 
     time = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     type = models.CharField(_("event"), max_length=40, choices=Type.choices, db_index=True)

@@ -6,6 +6,11 @@ row to its Unit ("" for Unit itself, "commune" for a citizen, ...). Views,
 API viewsets, reports and exports call `.restrict(user, action)` and never
 filter by scope themselves. A row outside the scope simply isn't in the
 queryset, so fetching it answers 404, exactly like a row that doesn't exist.
+
+A unit's subtree includes, back in time, the units of the earlier tree whose
+territory it took over (Unit.successor_path): an officer of Phường Đạo Thạnh
+sees the 2023 records of Phường 5, Phường 4 and Xã Đạo Thạnh. Never forward:
+a user still bound to a dissolved unit sees nothing of what it became.
 """
 
 from __future__ import annotations
@@ -34,8 +39,9 @@ class RestrictedQuerySet(models.QuerySet):  # type: ignore[type-arg]
         if not paths:
             return self.none()
         field: str = self.model.scope_unit_field  # type: ignore[attr-defined]
-        lookup = f"{field}__path__startswith" if field else "path__startswith"
+        prefix = f"{field}__" if field else ""
         condition = Q()
         for path in paths:
-            condition |= Q(**{lookup: path})
+            condition |= Q(**{f"{prefix}path__startswith": path})
+            condition |= Q(**{f"{prefix}successor_path__startswith": path})
         return self.filter(condition)

@@ -31,8 +31,9 @@ from chiendich.procedures.simulate import dossiers_simulate
 from chiendich.reporting.schedule import reports_expect
 from chiendich.reporting.simulate import activities_simulate, reporting_simulate
 from chiendich.results.simulate import results_demo_simulate
+from chiendich.units.loading import units_load
 from chiendich.units.models import Level, Unit, UnitType
-from chiendich.units.services import hamlets_import, organizations_import, units_load_province
+from chiendich.units.services import hamlets_import, organizations_import
 from chiendich.vneid.counts import counts_rebuild
 from chiendich.vneid.models import DailyCount
 from chiendich.vneid.progress import eligible_basis, vneid_target
@@ -274,22 +275,22 @@ def build(
     simulate (1.0 = all of them; 0 = none, no simulation at all).
     """
     work_dir.mkdir(parents=True, exist_ok=True)
-    result = units_load_province(PROVINCE)
+    result = units_load(PROVINCE, START)
     say(f"Đơn vị hành chính tỉnh {PROVINCE}: {result.total} (thêm mới {result.created})")
     province = Unit.objects.get(code=str(PROVINCE))
 
     hamlets_csv = work_dir / "ap-khu-pho-82.csv"
     write_hamlets_csv(province, hamlets_csv)
-    result = hamlets_import(hamlets_csv)
+    result = hamlets_import(hamlets_csv, on=START)
     say(f"Ấp, khu phố: {result.total} (thêm mới {result.created})")
 
-    result = organizations_import(ORGANIZATIONS_FILE)
+    result = organizations_import(ORGANIZATIONS_FILE, on=START)
     say(
         f"Sở, ban, ngành, đoàn thể, khu công nghiệp, trường học: {result.total} (thêm mới {result.created})"
     )
     local_csv = work_dir / "cong-an-ubnd-82.csv"
     write_local_organizations_csv(province, local_csv)
-    result = organizations_import(local_csv)
+    result = organizations_import(local_csv, on=START)
     say(f"Công an và UBND cấp huyện, xã: {result.total} (thêm mới {result.created})")
 
     loaded = plan_load(PLAN_FILE)

@@ -199,12 +199,12 @@ def _age_factor(age: int) -> float:
     return 0.3
 
 
-def _pick(rng: random.Random, items: Sequence[T], cum_weights: Sequence[float]) -> T:
+def _pick[T](rng: random.Random, items: Sequence[T], cum_weights: Sequence[float]) -> T:
     """rng.choices(items, cum_weights=...)[0] without its per-call overhead."""
     return items[bisect.bisect(cum_weights, rng.random() * cum_weights[-1])]
 
 
-def _pick1(rng: random.Random, items: Sequence[T]) -> T:
+def _pick1[T](rng: random.Random, items: Sequence[T]) -> T:
     return items[int(rng.random() * len(items))]
 
 

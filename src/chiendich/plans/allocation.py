@@ -35,7 +35,7 @@ class AllocationError(ValueError):
     """Overrides that cannot be honoured (they exceed their parent's value)."""
 
 
-def largest_remainder(
+def largest_remainder[K: Hashable](
     total: int, weights: Mapping[K, int], order: list[K] | None = None
 ) -> dict[K, int]:
     """Split `total` into integers proportional to `weights` that sum exactly to `total`.

@@ -5,10 +5,23 @@ One table holds them all so that one scope rule (a user sees the subtree of
 their units) covers every kind. The tree has no fixed depth: since 1/7/2025
 communes sit directly under the province, so code asks a unit's `level`
 (what it is administratively), never its depth.
+
+Units are dated. The 2023 tree (province > district > commune) and the tree
+in force since 1/7/2025 (province > commune) live side by side, and the same
+GSO code names different places in each: 28249 was Phường 5 (Mỹ Tho) until
+30/6/2025 and is Phường Đạo Thạnh since. So `gso_code` (the code documents and
+files write) is not an identity; a date picks the unit (selectors.unit_at).
+`code` is the identity, used in paths and URLs: the bare code for the 2023
+tree's units, the code with the tree's year for later trees ("28249.2025").
+Lineage rows say which unit became which; `successor_path` puts each unit of
+an earlier tree under the unit of today's tree its records now count for.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -42,6 +55,7 @@ class UnitType(models.TextChoices):
     COMMUNE = "xa", _("Commune")
     WARD = "phuong", _("Ward")
     TOWNSHIP = "thi_tran", _("Township")
+    SPECIAL_ZONE = "dac_khu", _("Special zone")
     HAMLET = "ap", _("Hamlet")
     QUARTER = "khu_pho", _("Urban quarter")
     DEPARTMENT = "so_ban_nganh", _("Department or agency")
@@ -64,6 +78,7 @@ TERRITORIAL_TYPES = {
     UnitType.COMMUNE,
     UnitType.WARD,
     UnitType.TOWNSHIP,
+    UnitType.SPECIAL_ZONE,
     UnitType.HAMLET,
     UnitType.QUARTER,
 }
@@ -81,6 +96,20 @@ class UnitQuerySet(RestrictedQuerySet):
     def subtree(self, unit: Unit) -> UnitQuerySet:
         """`unit` and everything below it."""
         return self.filter(path__startswith=unit.path)
+
+    def valid_on(self, day: dt.date) -> UnitQuerySet:
+        """Units in force on `day` (no date means no limit on that side)."""
+        return self.filter(
+            models.Q(valid_from__isnull=True) | models.Q(valid_from__lte=day),
+            models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=day),
+        )
+
+    def territory(self, unit: Unit) -> UnitQuerySet:
+        """`unit`'s subtree and the units of earlier trees whose records now count under it
+        (its predecessors, through lineage: see Unit.successor_path)."""
+        return self.filter(
+            models.Q(path__startswith=unit.path) | models.Q(successor_path__startswith=unit.path)
+        )
 
 
 class Unit(ChangeLoggedModel):
@@ -106,6 +135,14 @@ class Unit(ChangeLoggedModel):
         related_name="children",
     )
     path = models.CharField(max_length=400, db_index=True, editable=False)
+    # The code as documents, files and officers write it: the GSO code of a territorial
+    # unit, the code given to a hamlet or organization. Not unique across trees.
+    gso_code = models.CharField(_("code"), max_length=40, db_index=True, default="")
+    # For a unit of an earlier tree: the path, in today's tree, of the unit whose
+    # figures its records now add to (its successor, or for a hamlet of a split
+    # commune the commune an officer assigned it to; the new province while none
+    # is assigned). Empty for units of today's tree. Rebuilt by lineage.py.
+    successor_path = models.CharField(max_length=400, db_index=True, blank=True, editable=False)
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=120, blank=True)
@@ -132,6 +169,11 @@ class Unit(ChangeLoggedModel):
         return self.name
 
     @property
+    def tree_suffix(self) -> str:
+        """What the identity adds to the code: "" in the 2023 tree, ".2025" after."""
+        return self.code[len(self.gso_code) :] if self.code.startswith(self.gso_code) else ""
+
+    @property
     def parent_code(self) -> str:
         parts = self.path.rstrip(PATH_SEPARATOR).split(PATH_SEPARATOR)
         return parts[-2] if len(parts) > 1 else ""
@@ -145,7 +187,51 @@ class Unit(ChangeLoggedModel):
         prefix = self.parent.path if self.parent_id and self.parent else ""
         return f"{prefix}{self.code}{PATH_SEPARATOR}"
 
-    def is_valid_on(self, day) -> bool:  # type: ignore[no-untyped-def]
+    def is_valid_on(self, day: dt.date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
             self.valid_to is None or day <= self.valid_to
         )
+
+
+class Lineage(models.Model):
+    """`predecessor` (a unit of an earlier tree) became, in whole or in part, `successor`.
+
+    From the package's conversion table for provinces and communes (Resolution
+    1663/NQ-UBTVQH15 and its siblings, through vietnam-provinces); an officer's
+    assignment for a hamlet of a commune split across several new ones, so that
+    the hamlet's records follow it. An old commune with more than one successor
+    is split: its records count for a new commune only through its hamlets.
+    """
+
+    class Source(models.TextChoices):
+        GSO = "gso", _("conversion table")
+        ASSIGNED = "assigned", _("assigned by an officer")
+
+    predecessor = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="successor_links", verbose_name=_("from")
+    )
+    successor = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="predecessor_links", verbose_name=_("to")
+    )
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("assigned by"),
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("lineage")
+        verbose_name_plural = _("lineage")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["predecessor", "successor"], name="units_lineage_unique_pair"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.predecessor_id} → {self.successor_id}"

@@ -1,35 +1,128 @@
-"""Reads of the unit tree shared by pages, commands and reports."""
+"""Reads of the unit tree shared by pages, commands, imports and reports.
+
+A code alone never names a unit (codes were reused on 1/7/2025): `unit_at`
+takes the date the code was written for. Identities (`Unit.code`, e.g.
+"28249.2025") are accepted too, whatever the date.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from .models import Kind, Unit, UnitQuerySet
+from django.db.models import Q
+
+from .models import PATH_SEPARATOR, Kind, Level, Lineage, Unit, UnitQuerySet
+
+
+def unit_at(
+    code: str,
+    day: dt.date,
+    *,
+    level: str | None = None,
+    kind: str | None = None,
+    queryset: UnitQuerySet | None = None,
+) -> Unit | None:
+    """The unit `code` names on `day`: the one with that code in force then, or the
+    unit whose identity is `code`. None when there is neither."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    units = queryset if queryset is not None else Unit.objects.all()
+    if level:
+        units = units.filter(level=level)
+    if kind:
+        units = units.filter(kind=kind)
+    found = list(units.filter(gso_code=code).valid_on(day).order_by("-valid_from")[:2])
+    if found:
+        return found[0]
+    return units.filter(code=code).first()
+
+
+def units_at(codes: set[str], day: dt.date, **filters: Any) -> dict[str, Unit]:
+    """`unit_at` for many codes at once: code -> unit, for those found."""
+    codes = {c.strip() for c in codes if c and c.strip()}
+    if not codes:
+        return {}
+    out: dict[str, Unit] = {}
+    for unit in (
+        Unit.objects.filter(gso_code__in=codes, **filters).valid_on(day).order_by("valid_from")
+    ):
+        out[unit.gso_code] = unit
+    for unit in Unit.objects.filter(code__in=codes - out.keys(), **filters):
+        out[unit.code] = unit
+    return out
+
+
+def earlier_unit(code: str, *, level: str | None = None) -> Unit | None:
+    """The most recent unit of an earlier tree that had `code` (it has an end date)."""
+    units = Unit.objects.filter(gso_code=code, valid_to__isnull=False)
+    if level:
+        units = units.filter(level=level)
+    return units.order_by("-valid_to").first()
+
+
+def code_problem(code: str, day: dt.date, *, what: str, level: str | None = None) -> str:
+    """Why `code` names no unit on `day`, for an error message: it names none at all, or
+    only one outside that date ("Phường 5, đến 30/06/2025")."""
+    units = Unit.objects.filter(gso_code=code)
+    if level:
+        units = units.filter(level=level)
+    others = list(units.order_by("valid_from")[:3])
+    if not others:
+        return f"không có {what} mã này"
+    when = "; ".join(f"{u.name}, {describe_validity(u)}" for u in others)
+    return f"mã này không có hiệu lực vào ngày {day:%d/%m/%Y} ({when})"
+
+
+def describe_validity(unit: Unit) -> str:
+    """ "từ 01/07/2025", "đến 30/06/2025", or "" for a unit with no dates."""
+    if unit.valid_from and unit.valid_to:
+        return f"{unit.valid_from:%d/%m/%Y}–{unit.valid_to:%d/%m/%Y}"
+    if unit.valid_from:
+        return f"từ {unit.valid_from:%d/%m/%Y}"
+    if unit.valid_to:
+        return f"đến {unit.valid_to:%d/%m/%Y}"
+    return ""
 
 
 def unit_tree_rows(queryset: UnitQuerySet) -> list[dict[str, Any]]:
     """Units in tree order as rows of code, name, type, level, parent code."""
+    rows = list(queryset.order_by("path").select_related("parent"))
     return [
         {
-            "code": u.code,
+            "code": u.gso_code or u.code,
+            "key": u.code,
             "name": u.name,
             "kind": u.kind,
             "type": u.type,
             "level": u.level,
-            "parent_code": u.parent_code,
-            "depth": u.path.count("/") - 1,
+            "parent_code": (u.parent.gso_code or u.parent.code) if u.parent else "",
+            "depth": u.path.count(PATH_SEPARATOR) - 1,
             "valid_from": u.valid_from.isoformat() if u.valid_from else None,
             "valid_to": u.valid_to.isoformat() if u.valid_to else None,
         }
-        for u in queryset.order_by("path")
+        for u in rows
     ]
 
 
-def province_units(province_code: str) -> UnitQuerySet:
-    root = Unit.objects.filter(code=province_code, parent__isnull=True).first()
+def province_at(code: str, day: dt.date) -> Unit | None:
+    """The province with GSO code `code` in force on `day`."""
+    return unit_at(code, day, level=Level.PROVINCE, kind=Kind.TERRITORIAL)
+
+
+def province_units(province_code: str, day: dt.date | None = None) -> UnitQuerySet:
+    """The subtree of the province `province_code` in force on `day` (any date when None:
+    the province whose identity is the code)."""
+    root = (
+        province_at(province_code, day)
+        if day is not None
+        else Unit.objects.filter(code=province_code, parent__isnull=True).first()
+    )
     if root is None:
         return Unit.objects.none()
-    return Unit.objects.subtree(root)
+    units = Unit.objects.subtree(root)
+    return units.valid_on(day) if day is not None else units
 
 
 def children_of(unit: Unit, queryset: UnitQuerySet) -> dict[str, list[Unit]]:
@@ -39,3 +132,60 @@ def children_of(unit: Unit, queryset: UnitQuerySet) -> dict[str, list[Unit]]:
         "territorial": [u for u in rows if u.kind == Kind.TERRITORIAL],
         "organizations": [u for u in rows if u.kind == Kind.ORGANIZATION],
     }
+
+
+def _lineage_row(unit: Unit, source: str) -> dict[str, Any]:
+    return {
+        "code": unit.gso_code or unit.code,
+        "key": unit.code,
+        "name": unit.name,
+        "type": unit.type,
+        "level": unit.level,
+        "valid_from": unit.valid_from.isoformat() if unit.valid_from else None,
+        "valid_to": unit.valid_to.isoformat() if unit.valid_to else None,
+        "source": source,
+    }
+
+
+def lineage_of(unit: Unit) -> dict[str, Any]:
+    """`unit` with the units it was formed from and the units it became, from lineage."""
+    predecessors = [
+        _lineage_row(link.predecessor, link.source)
+        for link in Lineage.objects.filter(successor=unit)
+        .select_related("predecessor")
+        .order_by("predecessor__gso_code")
+    ]
+    successors = [
+        _lineage_row(link.successor, link.source)
+        for link in Lineage.objects.filter(predecessor=unit)
+        .select_related("successor")
+        .order_by("successor__gso_code")
+    ]
+    return {
+        "unit": _lineage_row(unit, ""),
+        "predecessors": predecessors,
+        "successors": successors,
+        "split": sum(1 for s in successors if s["source"] == Lineage.Source.GSO) > 1,
+    }
+
+
+def split_communes(queryset: UnitQuerySet | None = None) -> UnitQuerySet:
+    """Communes of an earlier tree that the conversion table splits across several new ones."""
+    units = queryset if queryset is not None else Unit.objects.all()
+    split_ids = (
+        Lineage.objects.filter(source=Lineage.Source.GSO, predecessor__level=Level.COMMUNE)
+        .values("predecessor_id")
+        .order_by()
+    )
+    counted: dict[int, int] = {}
+    for pk in split_ids.values_list("predecessor_id", flat=True):
+        counted[pk] = counted.get(pk, 0) + 1
+    return units.filter(pk__in=[pk for pk, n in counted.items() if n > 1])
+
+
+def territory_condition(unit: Unit, field: str = "") -> Q:
+    """Rows whose unit lies in `unit`'s subtree or counts under it through lineage."""
+    prefix = f"{field}__" if field else ""
+    return Q(**{f"{prefix}path__startswith": unit.path}) | Q(
+        **{f"{prefix}successor_path__startswith": unit.path}
+    )

@@ -1,4 +1,4 @@
-"""Writes to the unit tree: loading GSO units, importing hamlets and organizations.
+"""Writes to the unit tree: importing hamlets and organizations (GSO loads: loading.py).
 
 Every loader is idempotent (a second run with the same input writes nothing)
 and atomic (a bad row means nothing is written), and records one AuditEvent;
@@ -19,11 +19,13 @@ from django.utils import translation
 from chiendich.accounts.context import acting_as
 from chiendich.accounts.models import AuditEvent, User
 from chiendich.accounts.services import audit_event_record
+from chiendich.core import clock
 from chiendich.core.tabular import RowError, TabularError, read_csv
 from chiendich.core.text import clean, fold
 
-from . import gso
+from .lineage import successor_paths_refresh
 from .models import PATH_SEPARATOR, Kind, Level, Unit, UnitType
+from .selectors import code_problem, units_at
 
 
 @dataclass
@@ -34,6 +36,7 @@ class LoadResult:
     updated: int = 0
     unchanged: int = 0
     by_type: Counter[str] = field(default_factory=Counter)
+    lineage: int = 0  # lineage rows written (GSO loads)
 
     def add(self, outcome: str, unit_type: str) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
@@ -55,13 +58,23 @@ def unit_upsert(
     source: str = "",
     valid_from: dt.date | None = None,
     valid_to: dt.date | None = None,
+    gso_code: str | None = None,
 ) -> tuple[Unit, str]:
-    """Create or update the unit with `code`; returns it and "created", "updated" or "unchanged".
+    """Create or update the unit whose identity is `code`; returns it and "created",
+    "updated" or "unchanged". `gso_code` is the code as written (default: `code`).
 
-    Moving a unit under another parent rewrites the paths of its whole subtree.
+    A unit lives within its parent's dates (a hamlet of a commune that ended on
+    30/6/2025 ends then too). Moving a unit under another parent rewrites the
+    paths of its whole subtree.
     """
+    if parent is not None:
+        starts = [d for d in (valid_from, parent.valid_from) if d]
+        valid_from = max(starts) if starts else None
+        ends = [d for d in (valid_to, parent.valid_to) if d]
+        valid_to = min(ends) if ends else None
     wanted: dict[str, Any] = {
         "name": clean(name),
+        "gso_code": gso_code if gso_code is not None else code,
         "type": unit_type,
         "level": level,
         "kind": kind,
@@ -92,44 +105,6 @@ def unit_upsert(
     return unit, "updated"
 
 
-@transaction.atomic
-def units_load_province(province_code: int, *, acting_user: User | None = None) -> LoadResult:
-    """Load a province with its district- and commune-level units from the GSO list."""
-    divisions = list(gso.iter_province(province_code))  # raises before any write
-    result = LoadResult()
-    by_code: dict[str, Unit] = {}
-    with acting_as(acting_user, origin="command"):
-        for d in divisions:
-            parent = by_code[d.parent_code] if d.parent_code else None
-            unit, outcome = unit_upsert(
-                code=d.code,
-                name=d.name,
-                unit_type=d.type,
-                level=d.level,
-                parent=parent,
-                source=gso.SOURCE,
-                valid_from=_keep_validity(d.code, "valid_from"),
-                valid_to=_keep_validity(d.code, "valid_to"),
-            )
-            by_code[d.code] = unit
-            result.add(outcome, d.type)
-        if result.created or result.updated:
-            audit_event_record(
-                AuditEvent.Type.UNITS_LOADED,
-                user=acting_user,
-                unit=by_code[divisions[0].code],
-                source=gso.SOURCE,
-                created=result.created,
-                updated=result.updated,
-            )
-    return result
-
-
-def _keep_validity(code: str, attr: str) -> dt.date | None:
-    """Validity dates are set by an officer, not by the GSO list: a reload keeps them."""
-    return Unit.objects.filter(code=code).values_list(attr, flat=True).first()
-
-
 HAMLET_COLUMNS = {
     "commune_code": ["Mã xã", "Ma xa", "commune_code", "Mã đơn vị hành chính cấp xã"],
     "name": ["Tên ấp/khu phố", "Ấp/Khu phố", "hamlet_name", "Tên"],
@@ -147,21 +122,22 @@ def _hamlet_type(name: str, commune: Unit) -> str:
 
 
 @transaction.atomic
-def hamlets_import(path: Path, *, acting_user: User | None = None) -> LoadResult:
+def hamlets_import(
+    path: Path, *, on: dt.date | None = None, acting_user: User | None = None
+) -> LoadResult:
     """Import hamlets (ấp / khu phố) from a CSV of commune code, hamlet name, optional code.
 
-    All rows are checked before anything is written; any error raises
-    TabularError naming the file, row and column, and the tree is left as it was.
-    A hamlet without a code is matched by its commune and name (ignoring case
-    and diacritics) and, when new, gets the code "<commune code>-<nn>".
+    Commune codes are read as in force on `on` (default: today). All rows are
+    checked before anything is written; any error raises TabularError naming
+    the file, row and column, and the tree is left as it was. A hamlet without
+    a code is matched by its commune and name (ignoring case and diacritics)
+    and, when new, gets the code "<commune code>-<nn>".
     """
+    day = on or clock.today()
     rows = list(read_csv(path, HAMLET_COLUMNS, required=["commune_code", "name"]))
-    communes = {
-        u.code: u
-        for u in Unit.objects.filter(
-            code__in={r.get("commune_code") for r in rows}, level=Level.COMMUNE
-        )
-    }
+    communes = units_at(
+        {r.get("commune_code") for r in rows}, day, level=Level.COMMUNE, kind=Kind.TERRITORIAL
+    )
     errors: list[RowError] = []
     seen: dict[tuple[str, str], int] = {}
     seen_codes: dict[str, int] = {}
@@ -172,7 +148,11 @@ def hamlets_import(path: Path, *, acting_user: User | None = None) -> LoadResult
         elif commune_code not in communes:
             errors.append(
                 RowError(
-                    path.name, r.number, "Mã xã", commune_code, "không có xã/phường/thị trấn mã này"
+                    path.name,
+                    r.number,
+                    "Mã xã",
+                    commune_code,
+                    code_problem(commune_code, day, what="xã/phường/thị trấn", level=Level.COMMUNE),
                 )
             )
         if not name:
@@ -201,7 +181,9 @@ def hamlets_import(path: Path, *, acting_user: User | None = None) -> LoadResult
                     )
                 )
             seen_codes.setdefault(code, r.number)
-            clash = Unit.objects.filter(code=code).exclude(parent__code=commune_code).first()
+            commune = communes.get(commune_code)
+            identity = code + (commune.tree_suffix if commune else "")
+            clash = Unit.objects.filter(code=identity).exclude(parent=commune).first()
             if clash:
                 errors.append(
                     RowError(
@@ -222,11 +204,12 @@ def hamlets_import(path: Path, *, acting_user: User | None = None) -> LoadResult
                     fold(h.name): h for h in Unit.objects.filter(parent=commune, level=Level.HAMLET)
                 }
             name = r.get("name")
-            code = r.get("code") or (known[fold(name)].code if fold(name) in known else "")
+            code = r.get("code") or (known[fold(name)].gso_code if fold(name) in known else "")
             if not code:
                 code = _next_hamlet_code(commune, known)
             unit, outcome = unit_upsert(
-                code=code,
+                code=code + commune.tree_suffix,
+                gso_code=code,
                 name=name,
                 unit_type=_hamlet_type(name, commune),
                 level=Level.HAMLET,
@@ -236,6 +219,7 @@ def hamlets_import(path: Path, *, acting_user: User | None = None) -> LoadResult
             known[fold(unit.name)] = unit
             result.add(outcome, unit.type)
         if result.created or result.updated:
+            successor_paths_refresh()
             audit_event_record(
                 AuditEvent.Type.HAMLETS_IMPORTED,
                 user=acting_user,
@@ -247,14 +231,15 @@ def hamlets_import(path: Path, *, acting_user: User | None = None) -> LoadResult
 
 
 def _next_hamlet_code(commune: Unit, known: dict[str, Unit]) -> str:
-    taken = {h.code for h in known.values()}
+    """The next free "<commune code>-<nn>" (as written; its identity adds the tree suffix)."""
+    taken = {h.gso_code for h in known.values()}
     n = len(known) + 1
     while (
-        f"{commune.code}-{n:02d}" in taken
-        or Unit.objects.filter(code=f"{commune.code}-{n:02d}").exists()
+        f"{commune.gso_code}-{n:02d}" in taken
+        or Unit.objects.filter(code=f"{commune.gso_code}-{n:02d}{commune.tree_suffix}").exists()
     ):
         n += 1
-    return f"{commune.code}-{n:02d}"
+    return f"{commune.gso_code}-{n:02d}"
 
 
 ORGANIZATION_COLUMNS = {
@@ -301,21 +286,23 @@ def _org_type(text: str) -> str | None:
 
 
 @transaction.atomic
-def organizations_import(path: Path, *, acting_user: User | None = None) -> LoadResult:
+def organizations_import(
+    path: Path, *, on: dt.date | None = None, acting_user: User | None = None
+) -> LoadResult:
     """Import non-territorial organizations, each attached to a territorial unit and a level.
 
     Columns: code, name, type (e.g. "cong_an", "so_ban_nganh"), level
-    (tỉnh / huyện / xã), and the code of the territorial unit it belongs to.
-    Validated whole before any write, like hamlets_import.
+    (tỉnh / huyện / xã), and the code of the territorial unit it belongs to, read
+    as in force on `on` (default: today). Validated whole before any write, like
+    hamlets_import.
     """
+    day = on or clock.today()
     rows = list(
         read_csv(
             path, ORGANIZATION_COLUMNS, required=["code", "name", "type", "level", "parent_code"]
         )
     )
-    parents = {
-        u.code: u for u in Unit.objects.filter(code__in={r.get("parent_code") for r in rows})
-    }
+    parents = units_at({r.get("parent_code") for r in rows}, day, kind=Kind.TERRITORIAL)
     errors: list[RowError] = []
     seen: dict[str, int] = {}
     parsed = []
@@ -352,10 +339,11 @@ def organizations_import(path: Path, *, acting_user: User | None = None) -> Load
                     r.number,
                     "Mã đơn vị hành chính",
                     r.get("parent_code"),
-                    "không có đơn vị hành chính mã này",
+                    code_problem(r.get("parent_code"), day, what="đơn vị hành chính"),
                 )
             )
-        existing = Unit.objects.filter(code=code).first() if code else None
+        key = code + (parent.tree_suffix if parent else "")
+        existing = Unit.objects.filter(code=key).first() if code else None
         if existing is not None and existing.kind != Kind.ORGANIZATION:
             errors.append(
                 RowError(path.name, r.number, "Mã đơn vị", code, f"mã đã dùng cho “{existing}”")
@@ -368,7 +356,8 @@ def organizations_import(path: Path, *, acting_user: User | None = None) -> Load
     with acting_as(acting_user, origin="command"):
         for code, name, unit_type, level, parent in parsed:
             _, outcome = unit_upsert(
-                code=code,
+                code=code + (parent.tree_suffix if parent else ""),
+                gso_code=code,
                 name=name,
                 unit_type=unit_type,  # type: ignore[arg-type]
                 level=level,  # type: ignore[arg-type]
@@ -378,6 +367,7 @@ def organizations_import(path: Path, *, acting_user: User | None = None) -> Load
             )
             result.add(outcome, unit_type)  # type: ignore[arg-type]
         if result.created or result.updated:
+            successor_paths_refresh()
             audit_event_record(
                 AuditEvent.Type.ORGANIZATIONS_IMPORTED,
                 user=acting_user,

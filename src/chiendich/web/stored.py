@@ -58,7 +58,7 @@ def data_version(*kinds: str) -> str:
     return "-".join([*parts, str(changes)])
 
 
-def cached(key: str, compute: Callable[[], T], *kinds: str) -> T:
+def cached[T](key: str, compute: Callable[[], T], *kinds: str) -> T:
     """`compute()` cached under `key` for the current version of the `kinds` data."""
     full = f"web:{key}:{data_version(*kinds)}"
     found = cache.get(full)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.db.models import F
 
+from chiendich.conftest import TREE_2023
 from chiendich.demo.builder import write_hamlets_csv
 from chiendich.demo.population import (
     END,
@@ -48,7 +49,7 @@ FLOOR = 903_203  # Plan 383 II.1.a
 def hamlets(tien_giang: Unit, tmp_path: Path) -> Unit:
     path = tmp_path / "hamlets.csv"
     write_hamlets_csv(tien_giang, path)
-    hamlets_import(path)
+    hamlets_import(path, on=TREE_2023)
     return tien_giang
 
 

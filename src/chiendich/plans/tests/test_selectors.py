@@ -6,11 +6,13 @@ from decimal import Decimal
 
 import pytest
 
+from chiendich.conftest import TREE_2023
 from chiendich.plans.models import Plan
 from chiendich.plans.selectors import plan_as_dict, plan_for_unit, targets_for_unit
 from chiendich.plans.services import plan_load
+from chiendich.units.loading import units_load
 from chiendich.units.models import Kind, Level, Unit, UnitType
-from chiendich.units.services import unit_upsert, units_load_province
+from chiendich.units.services import unit_upsert
 
 from .conftest import EXAMPLE_BEN_TRE
 
@@ -88,7 +90,7 @@ def test_national_goals_are_context_only_on_request(plan_383: Plan, tien_giang: 
 @pytest.mark.django_db
 def test_a_second_province_plan_loads_beside_383(plan_383: Plan) -> None:
     """Bến Tre (83), from an example file: same code, different targets and dates."""
-    units_load_province(83)
+    units_load(83, TREE_2023)
     example = plan_load(EXAMPLE_BEN_TRE).plan
     assert example.province.code == "83"
     assert Plan.objects.count() == 2
@@ -114,7 +116,7 @@ def test_a_second_province_plan_loads_beside_383(plan_383: Plan) -> None:
 
 @pytest.mark.django_db
 def test_no_plan_for_a_province_without_one(plan_383: Plan) -> None:
-    units_load_province(83)
+    units_load(83, TREE_2023)
     assert plan_for_unit(_first("83", UnitType.COMMUNE)) is None
 
 

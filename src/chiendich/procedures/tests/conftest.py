@@ -125,8 +125,10 @@ PEAK = (dt.date(2023, 9, 1), dt.date(2023, 10, 30))
 @pytest.fixture
 def demo_province(plan_383: Any) -> Unit:
     """Tiền Giang with the demo's province agencies and Plan 383, as the demo builds it."""
-    from chiendich.conftest import REPO_DIR
+    from chiendich.conftest import REPO_DIR, TREE_2023
     from chiendich.units.services import organizations_import
 
-    organizations_import(REPO_DIR / "src" / "chiendich" / "demo" / "data" / "organizations-82.csv")
+    organizations_import(
+        REPO_DIR / "src" / "chiendich" / "demo" / "data" / "organizations-82.csv", on=TREE_2023
+    )
     return Unit.objects.get(code="82")

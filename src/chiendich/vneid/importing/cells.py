@@ -69,8 +69,14 @@ def header(key: str) -> str:
 
 @cache
 def province_prefixes() -> frozenset[str]:
-    """The real province codes as an ID number's first three digits ("082")."""
-    return frozenset(f"{code:03d}" for code in gso.province_codes())
+    """The real province codes as an ID number's first three digits ("082"): the 63 of
+    the tree before 1/7/2025 (where everyone alive was registered at birth) and
+    today's 34."""
+    codes = {
+        *gso.province_numbers(gso.LAST_DAY_BEFORE_REFORM),
+        *gso.province_numbers(gso.REFORM_DATE),
+    }
+    return frozenset(f"{code:03d}" for code in codes)
 
 
 def parse_id_number(text: str) -> tuple[str, bool]:

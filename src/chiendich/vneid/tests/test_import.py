@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from chiendich.accounts.models import AuditEvent
+from chiendich.conftest import TREE_2023
 from chiendich.core.tabular import TabularError
 from chiendich.units.models import Unit
 from chiendich.units.services import hamlets_import
@@ -54,7 +55,8 @@ def places(tien_giang: Unit, write_file: WriteFile) -> None:
             "ap.csv",
             "Mã xã,Tên ấp/khu phố,Mã ấp/khu phố\n"
             "28249,Khu phố 1,\n28249,Khu phố 2,\n28597,Ấp Hòa Bình,2859701\n28594,Khu phố 1,\n",
-        )
+        ),
+        on=TREE_2023,
     )
 
 
