@@ -21,13 +21,17 @@ def province_code_of(unit: Unit) -> str:
     return unit.path.split(PATH_SEPARATOR)[0]
 
 
-def plan_for_unit(unit: Unit) -> Plan | None:
-    """The latest plan (by issue date) of the province `unit` belongs to, if any."""
-    return (
-        Plan.objects.filter(province__code=province_code_of(unit))
-        .order_by("-issued_on", "-loaded_at", "-pk")
-        .first()
-    )
+def plan_for_unit(unit: Unit, on: dt.date | None = None) -> Plan | None:
+    """The latest plan (by issue date) of the province `unit` belongs to, if any.
+
+    With `on`, the plan that governs that day: the latest one issued by then. A unit
+    of today's tree asked about a day of 2023 has none (its 2023 figures are the sum of
+    its predecessors', measured against no target of theirs).
+    """
+    plans = Plan.objects.filter(province__code=province_code_of(unit))
+    if on is not None:
+        plans = plans.filter(issued_on__lte=on)
+    return plans.order_by("-issued_on", "-loaded_at", "-pk").first()
 
 
 def targets_for_unit(plan: Plan, unit: Unit, *, include_context: bool = False) -> list[Target]:

@@ -8,6 +8,7 @@ takes the date the code was written for. Identities (`Unit.code`, e.g.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q
@@ -73,6 +74,57 @@ def code_problem(code: str, day: dt.date, *, what: str, level: str | None = None
         return f"không có {what} mã này"
     when = "; ".join(f"{u.name}, {describe_validity(u)}" for u in others)
     return f"mã này không có hiệu lực vào ngày {day:%d/%m/%Y} ({when})"
+
+
+@dataclass
+class InTree:
+    """Where a unit of one tree lands in the tree of another day (see `unit_in_tree`)."""
+
+    unit: Unit | None  # the unit in force that day, None when it cannot be told
+    candidates: list[Unit] = field(default_factory=list)  # a split commune's new communes
+    mapped: bool = False  # True when lineage was followed
+
+
+def unit_in_tree(unit: Unit, day: dt.date, *, hamlet: Unit | None = None) -> InTree:
+    """The unit in force on `day` that `unit` (of any tree) is, or became.
+
+    A unit in force on `day` is itself. Otherwise lineage is followed forward
+    (a later reform would add a step): one successor is the answer; a commune
+    split across several new ones is decided by `hamlet`, one of its hamlets
+    that an officer assigned (units.lineage.hamlet_assign); without it the
+    candidates are returned and `unit` is None, never a guess.
+    """
+    if unit.is_valid_on(day):
+        return InTree(unit)
+    if hamlet is not None:
+        assigned = (
+            Unit.objects.filter(
+                predecessor_links__predecessor=hamlet,
+                predecessor_links__source=Lineage.Source.ASSIGNED,
+            )
+            .valid_on(day)
+            .first()
+        )
+        if assigned is not None:
+            return InTree(assigned, mapped=True)
+    frontier, seen = [unit.pk], {unit.pk}
+    for _ in range(4):  # a few reforms at most
+        successors = list(
+            Unit.objects.filter(
+                predecessor_links__predecessor_id__in=frontier,
+                predecessor_links__source=Lineage.Source.GSO,
+            ).distinct()
+        )
+        if not successors:
+            break
+        valid = [s for s in successors if s.is_valid_on(day)]
+        if len(valid) == 1 and len(successors) == 1:
+            return InTree(valid[0], mapped=True)
+        if valid:
+            return InTree(None, sorted(valid, key=lambda u: u.gso_code), mapped=True)
+        frontier = [s.pk for s in successors if s.pk not in seen]
+        seen.update(frontier)
+    return InTree(None)
 
 
 def describe_validity(unit: Unit) -> str:
