@@ -24,14 +24,21 @@ def province_code_of(unit: Unit) -> str:
 def plan_for_unit(unit: Unit, on: dt.date | None = None) -> Plan | None:
     """The latest plan (by issue date) of the province `unit` belongs to, if any.
 
-    With `on`, the plan that governs that day: the latest one issued by then. A unit
-    of today's tree asked about a day of 2023 has none (its 2023 figures are the sum of
-    its predecessors', measured against no target of theirs).
+    With `on`, the plan that governs that day: none when the province did not exist
+    then (a unit of today's tree asked about 2023 sums its predecessors' records,
+    measured against no target of theirs), else the latest one issued by then, or
+    the latest of all when none was issued yet.
     """
-    plans = Plan.objects.filter(province__code=province_code_of(unit))
-    if on is not None:
-        plans = plans.filter(issued_on__lte=on)
-    return plans.order_by("-issued_on", "-loaded_at", "-pk").first()
+    plans = Plan.objects.filter(province__code=province_code_of(unit)).order_by(
+        "-issued_on", "-loaded_at", "-pk"
+    )
+    if on is None:
+        return plans.first()
+    plans = plans.select_related("province")
+    first = plans.first()
+    if first is None or not first.province.is_valid_on(on):
+        return None
+    return plans.filter(issued_on__lte=on).first() or first
 
 
 def targets_for_unit(plan: Plan, unit: Unit, *, include_context: bool = False) -> list[Target]:

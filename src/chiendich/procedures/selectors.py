@@ -27,7 +27,8 @@ from django.db.models import Q, QuerySet
 from chiendich.accounts.models import User
 from chiendich.plans.models import Plan, ReportKind, ReportSchedule, Target
 from chiendich.plans.selectors import plan_for_unit, province_code_of
-from chiendich.units.models import PATH_SEPARATOR, Kind, Level, Unit
+from chiendich.units.models import Kind, Level, Unit, path_codes
+from chiendich.units.selectors import covers_everything, territory_condition
 
 from .counts import OpenCounts, open_sums, window_sums
 from .indicators import INDICATORS, FormCounts, Fraction, Indicator, Sums, index_score
@@ -174,7 +175,8 @@ class UnitKpi:
     def as_dict(self) -> dict[str, Any]:
         return {
             "unit": {
-                "code": self.unit.code,
+                "code": self.unit.gso_code or self.unit.code,
+                "key": self.unit.code,
                 "name": self.unit.name,
                 "level": self.unit.level,
                 "type": self.unit.type,
@@ -221,21 +223,29 @@ def _type_of(unit_id: int | None) -> str:
 
 
 class _Tree:
-    """The units below some units: each one's path, level and bucket."""
+    """The units below some units: each one's path, level and bucket.
+
+    "Below" includes the units of an earlier tree whose records count under a
+    root (Unit.successor_path), so a commune of today's tree asked about 2023 sums
+    its predecessors' dossiers, each in the bucket of its own level and type.
+    """
 
     def __init__(self, roots: Sequence[Unit]) -> None:
         units = Unit.objects.all()
-        if not any(u.parent_id is None for u in roots):
+        everything = any(covers_everything(u) for u in roots)
+        if not everything:
             condition = Q()
             for root in roots:
-                condition |= Q(path__startswith=root.path)
+                condition |= territory_condition(root)
             units = units.filter(condition)
-        rows = list(units.values_list("pk", "path", "level", "type", "kind", "parent_id"))
-        types = {pk: unit_type for pk, _, _, unit_type, _, _ in rows}
-        self.paths: dict[int, str] = {}
+        rows = list(
+            units.values_list("pk", "path", "successor_path", "level", "type", "kind", "parent_id")
+        )
+        types = {pk: unit_type for pk, _, _, _, unit_type, _, _ in rows}
+        self.codes: dict[int, list[str]] = {}
         self.buckets: dict[int, Bucket] = {}
-        for pk, path, level, unit_type, kind, parent in rows:
-            self.paths[pk] = path
+        for pk, path, successor, level, unit_type, kind, parent in rows:
+            self.codes[pk] = path_codes(path, successor)
             commune_type = ""
             if level == Level.COMMUNE:
                 # A commune's police or People's Committee counts with its commune's type.
@@ -246,10 +256,8 @@ class _Tree:
                 else:  # the organization itself is a root
                     commune_type = _type_of(parent)
             self.buckets[pk] = (level, commune_type)
-        # None: every unit (a root is the top of the tree), so no IN (...) list at all.
-        self.ids: list[int] | None = (
-            None if any(u.parent_id is None for u in roots) else list(self.paths)
-        )
+        # None: every unit (a root's territory is the whole table), so no IN (...) list.
+        self.ids: list[int] | None = None if everything else list(self.codes)
 
 
 def _collect(
@@ -271,7 +279,7 @@ def _collect(
 
     stored = stored_result_sums(start, end, tree.ids)
     for unit_id in {*records, *still_open, *forms_by_unit, *stored}:
-        if unit_id not in tree.paths:
+        if unit_id not in tree.codes:
             continue
         per_unit[unit_id] = Sums(
             records=records.get(unit_id, {}),
@@ -283,7 +291,7 @@ def _collect(
     out: dict[str, dict[Bucket, Sums]] = {code: {} for code in wanted}
     for unit_id, sums in per_unit.items():
         bucket = tree.buckets[unit_id]
-        for code in tree.paths[unit_id].rstrip(PATH_SEPARATOR).split(PATH_SEPARATOR):
+        for code in tree.codes[unit_id]:
             if code in wanted:
                 out[code].setdefault(bucket, Sums()).add(sums)
     return out
@@ -327,7 +335,7 @@ def units_kpi(
     if not units:
         return []
     if plan is None:
-        plan = plan_for_unit(units[0])
+        plan = plan_for_unit(units[0], on=date_to)
     settings = indicator_settings(plan)
     all_targets = list(plan.targets.filter(is_context=False).order_by("position")) if plan else []
     by_indicator: dict[str, list[Target]] = defaultdict(list)

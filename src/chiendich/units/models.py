@@ -86,6 +86,15 @@ TERRITORIAL_TYPES = {
 PATH_SEPARATOR = "/"
 
 
+def path_codes(path: str, successor_path: str = "") -> list[str]:
+    """The units a row of a unit with this path adds to: its own ancestors and, for a
+    unit of an earlier tree, the ancestors of its successor in today's tree."""
+    codes = path.rstrip(PATH_SEPARATOR).split(PATH_SEPARATOR)
+    if successor_path:
+        codes += successor_path.rstrip(PATH_SEPARATOR).split(PATH_SEPARATOR)
+    return codes
+
+
 class UnitQuerySet(RestrictedQuerySet):
     def territorial(self) -> UnitQuerySet:
         return self.filter(kind=Kind.TERRITORIAL)

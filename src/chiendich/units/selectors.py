@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from .models import PATH_SEPARATOR, Kind, Level, Lineage, Unit, UnitQuerySet
 
@@ -221,6 +221,20 @@ def lineage_of(unit: Unit) -> dict[str, Any]:
     }
 
 
+def predecessors_on(unit: Unit, day: dt.date) -> list[Unit]:
+    """The units `unit` was formed from, when `day` is before it came into force (their
+    records are its figures for that day); none otherwise."""
+    if unit.valid_from is None or day >= unit.valid_from:
+        return []
+    return list(
+        Unit.objects.filter(
+            successor_links__successor=unit, successor_links__source=Lineage.Source.GSO
+        )
+        .distinct()
+        .order_by("gso_code")
+    )
+
+
 def split_communes(queryset: UnitQuerySet | None = None) -> UnitQuerySet:
     """Communes of an earlier tree that the conversion table splits across several new ones."""
     units = queryset if queryset is not None else Unit.objects.all()
@@ -241,3 +255,19 @@ def territory_condition(unit: Unit, field: str = "") -> Q:
     return Q(**{f"{prefix}path__startswith": unit.path}) | Q(
         **{f"{prefix}successor_path__startswith": unit.path}
     )
+
+
+def covers_everything(unit: Unit) -> bool:
+    """Whether every unit lies in `unit`'s territory (one province, with the old units it
+    took over): then its rows are all rows, and a read needs no join on units."""
+    if unit.parent_id is not None:
+        return False
+    return not Unit.objects.exclude(territory_condition(unit)).exists()
+
+
+def in_territory[Q_T: QuerySet[Any]](queryset: Q_T, unit: Unit, field: str = "unit") -> Q_T:
+    """Rows of `queryset` (whose unit is reached through `field`) in `unit`'s territory:
+    its subtree and the old units whose records count under it."""
+    if covers_everything(unit):
+        return queryset
+    return queryset.filter(territory_condition(unit, field))

@@ -64,8 +64,9 @@ def unit_upsert(
     "updated" or "unchanged". `gso_code` is the code as written (default: `code`).
 
     A unit lives within its parent's dates (a hamlet of a commune that ended on
-    30/6/2025 ends then too). Moving a unit under another parent rewrites the
-    paths of its whole subtree.
+    30/6/2025 ends then too), and counts in today's tree where its parent does
+    (`successor_path`) until lineage of its own says otherwise. Moving a unit under
+    another parent rewrites the paths of its whole subtree.
     """
     if parent is not None:
         starts = [d for d in (valid_from, parent.valid_from) if d]
@@ -88,6 +89,7 @@ def unit_upsert(
         unit = Unit(code=code, **wanted)
         unit.parent = parent
         unit.path = unit.compute_path()
+        unit.successor_path = parent.successor_path if parent else ""
         unit.save()
         return unit, "created"
     if all(getattr(unit, k) == v for k, v in wanted.items()):

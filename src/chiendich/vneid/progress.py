@@ -16,7 +16,8 @@ from typing import Any
 from django.db.models import QuerySet
 
 from chiendich.plans.models import Plan, Target, TargetAllocation
-from chiendich.units.models import Unit
+from chiendich.units.models import Unit, path_codes
+from chiendich.units.selectors import predecessors_on
 
 from .counts import counts_rebuild
 from .models import DailyCount
@@ -64,6 +65,11 @@ def rollup(
 ) -> dict[str, Counts]:
     """Counts on `day` for every unit (by code) that has counted units below it.
 
+    A counted unit adds to the units of its path and, when it belongs to an earlier
+    tree, to those of its successor's path in today's tree (Unit.successor_path):
+    Phường Đạo Thạnh's figures for a day of 2023 are the sums of Phường 5, Phường 4
+    and Xã Đạo Thạnh's records, never an average of their rates.
+
     `units` or `codes` limit the result to those units (e.g. already restricted to a
     user); `codes` also skips summing for every other unit. Rows are read as plain
     tuples: a tenth of the time of model instances at 1,500 hamlets.
@@ -72,9 +78,11 @@ def rollup(
         wanted = set(units.values_list("code", flat=True))
         codes = wanted if codes is None else codes & wanted
     totals: dict[str, Counts] = {}
-    rows = DailyCount.objects.filter(date=day).values_list("unit__path", *COUNT_FIELDS)
-    for path, *values in rows:
-        for code in path.rstrip("/").split("/"):
+    rows = DailyCount.objects.filter(date=day).values_list(
+        "unit__path", "unit__successor_path", *COUNT_FIELDS
+    )
+    for path, successor, *values in rows:
+        for code in path_codes(path, successor):
             if codes is not None and code not in codes:
                 continue
             counts = totals.get(code)
@@ -98,7 +106,7 @@ def rate(numerator: int, denominator: int) -> Decimal | None:
 class Progress:
     """Where one unit stands on one day against its activated-accounts target."""
 
-    code: str
+    code: str  # the unit's identity (Unit.code)
     name: str
     level: str
     date: dt.date
@@ -106,6 +114,7 @@ class Progress:
     target: int | None
     period_end: dt.date | None
     activated_week_ago: int
+    gso_code: str = ""  # the code as written, when it differs from the identity
     rate_of_eligible: Decimal | None = field(init=False)
     percent_of_target: Decimal | None = field(init=False)
     needed_daily_pace: int | None = field(init=False)
@@ -145,8 +154,11 @@ class Progress:
         return self.counts.activated
 
     def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: `code` is the code as written, `key` the unit's identity."""
         data = asdict(self)
         data.update(data.pop("counts"))
+        data["key"] = self.code
+        data["code"] = data.pop("gso_code") or self.code
         data["activated"] = self.activated
         return {
             k: (
@@ -179,6 +191,7 @@ def progress_for(units: list[Unit], day: dt.date, plan: Plan | None) -> list[Pro
     return [
         Progress(
             code=u.code,
+            gso_code=u.gso_code,
             name=u.name,
             level=u.level,
             date=day,
@@ -188,6 +201,47 @@ def progress_for(units: list[Unit], day: dt.date, plan: Plan | None) -> list[Pro
             activated_week_ago=week_ago.get(u.code, Counts()).activated,
         )
         for u in units
+    ]
+
+
+def _shares(unit: Unit, codes: set[str], day: dt.date) -> dict[str, Counts]:
+    """What each of the old units `codes` adds to `unit`'s figures on `day`: the counts
+    of its units whose records count under `unit` (all of them, or for a split
+    commune only its assigned hamlets)."""
+    totals: dict[str, Counts] = {}
+    rows = DailyCount.objects.filter(
+        date=day, unit__successor_path__startswith=unit.path
+    ).values_list("unit__path", *COUNT_FIELDS)
+    for path, *values in rows:
+        for code in path_codes(path):
+            if code in codes:
+                counts = totals.setdefault(code, Counts())
+                for name, value in zip(COUNT_FIELDS, values, strict=True):
+                    setattr(counts, name, getattr(counts, name) + value)
+    return totals
+
+
+def progress_of_predecessors(unit: Unit, day: dt.date) -> list[Progress]:
+    """Before `unit` came into force, its figures are its predecessors' records: one row
+    per predecessor with the part it adds (they sum to `unit`'s own row). No targets:
+    those were set for the old units whole."""
+    predecessors = predecessors_on(unit, day)
+    codes = {p.code for p in predecessors}
+    today = _shares(unit, codes, day)
+    week_ago = _shares(unit, codes, day - dt.timedelta(days=FORECAST_WINDOW))
+    return [
+        Progress(
+            code=p.code,
+            gso_code=p.gso_code,
+            name=p.name,
+            level=p.level,
+            date=day,
+            counts=today.get(p.code, Counts()),
+            target=None,
+            period_end=None,
+            activated_week_ago=week_ago.get(p.code, Counts()).activated,
+        )
+        for p in predecessors
     ]
 
 

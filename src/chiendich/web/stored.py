@@ -11,7 +11,9 @@ fingerprint that moves whenever a count, a form, a target or a unit changes:
   in PostgreSQL), so a recount that yields any row moves the table's MAX(id);
 - aggregate forms, plans, their targets and allocations, units and the
   procedure catalogue are change-logged models: every save or delete of one
-  writes an ObjectChange row, so the MAX(id) of those rows moves too.
+  writes an ObjectChange row, so the MAX(id) of those rows moves too;
+- the unit trees' bulk loads and hamlet assignments (which move where old
+  records count under today's units) each write an AuditEvent.
 
 Three index-only MAX(id) reads cost well under a millisecond; see
 bench/bench_dashboard.py for what the cache saves.
@@ -28,11 +30,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db.models import F, Max, Sum
 
-from chiendich.accounts.models import ObjectChange
+from chiendich.accounts.models import AuditEvent, ObjectChange
 from chiendich.procedures.counts import Counts as DossierCounts
 from chiendich.procedures.counts import Flags
 from chiendich.procedures.models import COUNT_FIELDS, AggregateForm, DossierCount, Procedure
 from chiendich.units.models import Unit
+from chiendich.units.selectors import in_territory
 from chiendich.vneid.models import DailyCount
 
 T = TypeVar("T")
@@ -46,6 +49,13 @@ def _logged_models() -> list[type[Any]]:
 
 
 VNEID, TTHC = "vneid", "tthc"
+# Bulk writes to the unit trees, which the change log does not see.
+TREE_EVENTS = (
+    AuditEvent.Type.UNITS_LOADED,
+    AuditEvent.Type.HAMLET_ASSIGNED,
+    AuditEvent.Type.HAMLETS_IMPORTED,
+    AuditEvent.Type.ORGANIZATIONS_IMPORTED,
+)
 COUNT_MODELS: dict[str, Any] = {VNEID: DailyCount, TTHC: DossierCount}
 
 
@@ -55,7 +65,8 @@ def data_version(*kinds: str) -> str:
     parts = [str(COUNT_MODELS[k].objects.aggregate(m=Max("id"))["m"]) for k in kinds]
     types = ContentType.objects.get_for_models(*_logged_models()).values()
     changes = ObjectChange.objects.filter(content_type__in=list(types)).aggregate(m=Max("id"))["m"]
-    return "-".join([*parts, str(changes)])
+    trees = AuditEvent.objects.filter(type__in=TREE_EVENTS).aggregate(m=Max("id"))["m"]
+    return "-".join([*parts, str(changes), str(trees)])
 
 
 def cached[T](key: str, compute: Callable[[], T], *kinds: str) -> T:
@@ -87,9 +98,7 @@ class VneidDay:
 
 def vneid_series(unit: Unit, start: dt.date, end: dt.date) -> list[VneidDay]:
     """One VneidDay per stored day from `start` to `end`, for `unit`'s subtree."""
-    rows = DailyCount.objects.filter(date__gte=start, date__lte=end)
-    if unit.parent_id is not None:  # the root's subtree is every row: no join needed
-        rows = rows.filter(unit__path__startswith=unit.path)
+    rows = in_territory(DailyCount.objects.filter(date__gte=start, date__lte=end), unit)
     summed = (
         rows.values("date")
         .annotate(
@@ -113,9 +122,7 @@ def tthc_daily(unit: Unit, start: dt.date, end: dt.date) -> dict[dt.date, TthcDa
     """DossierCount counters of `unit`'s subtree for each day from `start` to `end`,
     by the receiving unit's level and the procedure's flags (what the indicator
     formulas group by), so a cumulative rate can be taken on every day."""
-    rows = DossierCount.objects.filter(day__gte=start, day__lte=end)
-    if unit.parent_id is not None:
-        rows = rows.filter(unit__path__startswith=unit.path)
+    rows = in_territory(DossierCount.objects.filter(day__gte=start, day__lte=end), unit)
     out: dict[dt.date, TthcDay] = {}
     summed: Any = rows.values(
         "day",
@@ -142,7 +149,5 @@ def tthc_daily(unit: Unit, start: dt.date, end: dt.date) -> dict[dt.date, TthcDa
 
 def forms_under(unit: Unit, start: dt.date, end: dt.date) -> list[AggregateForm]:
     """Aggregate forms of `unit`'s subtree whose data window lies inside `start`..`end`."""
-    forms = AggregateForm.objects.filter(data_from__gte=start, data_to__lte=end)
-    if unit.parent_id is not None:
-        forms = forms.filter(unit__path__startswith=unit.path)
+    forms = in_territory(AggregateForm.objects.filter(data_from__gte=start, data_to__lte=end), unit)
     return list(forms.select_related("unit"))

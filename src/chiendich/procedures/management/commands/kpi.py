@@ -1,7 +1,11 @@
 """`chiendich kpi --unit CODE --from YYYY-MM-DD --to YYYY-MM-DD [--format json|table]`:
 the TTHC indicators of a unit (Plan 383 II.1.b–đ) with numerator, denominator, rate,
 target, met and national-index score. The JSON keys are documented in
-procedures/KPI_JSON.md."""
+procedures/KPI_JSON.md.
+
+`--tree YYYY-MM-DD` picks the units in force that day (default: `--to`): `--unit 28249
+--from 2023-09-01 --to 2023-09-15 --tree 2026-01-01` is Phường Đạo Thạnh, whose 2023
+figures are the sums of the communes it was formed from (each also listed)."""
 
 from __future__ import annotations
 
@@ -13,8 +17,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from chiendich.core.cli import print_json, print_table
 from chiendich.core.numbers import vn_number
 from chiendich.procedures.counts import counts_rebuild
-from chiendich.procedures.selectors import unit_kpi
+from chiendich.procedures.selectors import UnitKpi, units_kpi
+from chiendich.units.lineage import split_successors
 from chiendich.units.models import Unit
+from chiendich.units.selectors import code_problem, predecessors_on, unit_at
 
 
 def _vn(value: Any) -> str:
@@ -38,25 +44,48 @@ class Command(BaseCommand):
         parser.add_argument("--unit", required=True, help="unit code, e.g. 82, 822, 28249, 82-STP")
         parser.add_argument("--from", dest="date_from", required=True, help="YYYY-MM-DD")
         parser.add_argument("--to", dest="date_to", required=True, help="YYYY-MM-DD")
+        parser.add_argument(
+            "--tree", help="YYYY-MM-DD: the units in force that day (default: --to)"
+        )
         parser.add_argument("--format", choices=["table", "json"], default="table")
         parser.add_argument(
             "--rebuild", action="store_true", help="recount every day from the dossiers first"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        unit = Unit.objects.filter(code=options["unit"]).first()
-        if unit is None:
-            raise CommandError(f"Không có đơn vị mã {options['unit']}.")
         date_from, date_to = _date(options["date_from"]), _date(options["date_to"])
         if date_to < date_from:
             raise CommandError("--to phải không trước --from.")
+        tree = _date(options["tree"]) if options["tree"] else date_to
+        unit = unit_at(options["unit"], tree)
+        if unit is None:
+            raise CommandError(
+                f"Mã {options['unit']}: "
+                + code_problem(options["unit"], tree, what="đơn vị")
+                + " (--tree chọn địa giới theo ngày)."
+            )
         if options["rebuild"]:
             counts_rebuild()
-        kpi = unit_kpi(unit, date_from, date_to)
+        # Before the unit existed its figures are its predecessors' records: those not
+        # split are listed with their own figures (they sum to the unit's); a split
+        # commune's desk has no hamlet, so its dossiers count for the province only.
+        predecessors = [p for p in predecessors_on(unit, date_from) if not split_successors(p)]
+        kpi, *parts = units_kpi([unit, *predecessors], date_from, date_to)
         if options["format"] == "json":
-            print_json(kpi.as_dict(), self.stdout)
+            data = kpi.as_dict()
+            if parts:
+                data["predecessors"] = [p.as_dict() for p in parts]
+            print_json(data, self.stdout)
             self.stdout.write("")
             return
+        self._table(kpi, date_from, date_to)
+        for part in parts:
+            self._table(part, date_from, date_to, of=unit)
+
+    def _table(
+        self, kpi: UnitKpi, date_from: dt.date, date_to: dt.date, of: Unit | None = None
+    ) -> None:
+        unit = kpi.unit
         rows = []
         for r in kpi.indicators:
             rows.append(
@@ -72,8 +101,10 @@ class Command(BaseCommand):
                     "forms": r.forms or "",
                 }
             )
+        part = f" — phần hợp thành {of.name}" if of is not None else ""
         print_table(
-            f"Chỉ số thủ tục hành chính: {unit.name} ({date_from:%d/%m/%Y}–{date_to:%d/%m/%Y})",
+            f"Chỉ số thủ tục hành chính: {unit.name}{part} "
+            f"({date_from:%d/%m/%Y}–{date_to:%d/%m/%Y})",
             [
                 ("name", "Chỉ số"),
                 ("window", "Kỳ"),

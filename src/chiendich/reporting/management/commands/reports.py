@@ -15,7 +15,7 @@ from chiendich.plans.models import Plan
 from chiendich.reporting.completeness import completeness
 from chiendich.reporting.models import Report
 from chiendich.reporting.schedule import reports_expect
-from chiendich.units.models import Unit
+from chiendich.units.selectors import code_problem, in_territory, unit_at
 
 
 def _date(text: str | None) -> dt.date:
@@ -34,8 +34,15 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("expect", help="create every report the loaded plans make due")
         comp = sub.add_parser("completeness", help="reporting and on-time rates as of a day")
-        comp.add_argument("--unit", help="only reports of units under this code")
+        comp.add_argument(
+            "--unit",
+            help="only reports of units under this code (and of the old units it took over)",
+        )
         comp.add_argument("--date", help="YYYY-MM-DD (default: today)")
+        comp.add_argument(
+            "--tree",
+            help="YYYY-MM-DD: read --unit among the units in force that day (default: --date)",
+        )
         comp.add_argument("--format", choices=["table", "json"], default="table")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -46,12 +53,18 @@ class Command(BaseCommand):
                 self.stdout.write(f"{plan.number}: {vn_number(new)} mới, {vn_number(total)} tất cả")
             return
         reports = Report.objects.all()
+        day = _date(options["date"])
         if options["unit"]:
-            unit = Unit.objects.filter(code=options["unit"]).first()
+            tree = _date(options["tree"]) if options["tree"] else day
+            unit = unit_at(options["unit"], tree)
             if unit is None:
-                raise CommandError(f"Không có đơn vị mã {options['unit']}.")
-            reports = reports.filter(unit__path__startswith=unit.path)
-        result = completeness(reports, _date(options["date"]))
+                raise CommandError(
+                    f"Mã {options['unit']}: " + code_problem(options["unit"], tree, what="đơn vị")
+                )
+            # A unit of today's tree asked about 2023 answers for the reports its
+            # predecessors owed (each as they were submitted, under the old units).
+            reports = in_territory(reports, unit)
+        result = completeness(reports, day)
         if options["format"] == "json":
             print_json(result.as_dict(), self.stdout)
             self.stdout.write("")

@@ -1,4 +1,7 @@
-"""`chiendich progress --unit CODE --date YYYY-MM-DD`: a unit and its children on a day."""
+"""`chiendich progress --unit CODE --date YYYY-MM-DD [--tree YYYY-MM-DD]`: a unit and its
+children on a day. `--tree` picks the units in force on that day (default: `--date`):
+`--unit 28249 --date 2023-09-15 --tree 2026-01-01` is Phường Đạo Thạnh, whose 2023
+figures are the sums of the communes it was formed from (listed below it)."""
 
 from __future__ import annotations
 
@@ -11,9 +14,18 @@ from chiendich.core.cli import print_json, print_table
 from chiendich.core.numbers import vn_number
 from chiendich.plans.selectors import plan_for_unit
 from chiendich.units.models import Kind, Unit
+from chiendich.units.selectors import code_problem, unit_at
 from chiendich.vneid.counts import counts_rebuild
 from chiendich.vneid.models import DailyCount
-from chiendich.vneid.progress import FORECAST_WINDOW, progress_for
+from chiendich.vneid.progress import FORECAST_WINDOW, progress_for, progress_of_predecessors
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"Ngày “{text}” không đúng dạng YYYY-MM-DD.") from None
+
 
 NOTES = {"reached": "đã đạt", "not_before_deadline": "không kịp hạn", "on_pace": "", "": ""}
 
@@ -25,25 +37,49 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--unit", required=True, help="unit code, e.g. 82 or 822")
-        parser.add_argument("--date", required=True, type=dt.date.fromisoformat, help="YYYY-MM-DD")
+        parser.add_argument("--date", required=True, type=_date, help="YYYY-MM-DD")
+        parser.add_argument(
+            "--tree",
+            type=_date,
+            help="YYYY-MM-DD: the units in force that day (default: --date)",
+        )
         parser.add_argument("--format", choices=["table", "json"], default="table")
         parser.add_argument(
             "--rebuild", action="store_true", help="recount the days from the records first"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        unit = Unit.objects.filter(code=options["unit"]).first()
-        if unit is None:
-            raise CommandError(f"Không có đơn vị mã {options['unit']}.")
         day: dt.date = options["date"]
+        tree: dt.date = options["tree"] or day
+        unit = unit_at(options["unit"], tree)
+        if unit is None:
+            raise CommandError(
+                f"Mã {options['unit']}: "
+                + code_problem(options["unit"], tree, what="đơn vị")
+                + " (--tree chọn địa giới theo ngày)."
+            )
         for d in (day, day - dt.timedelta(days=FORECAST_WINDOW)):
             if options["rebuild"] or not DailyCount.objects.filter(date=d).exists():
                 counts_rebuild(d)
-        units = [unit, *Unit.objects.filter(parent=unit, kind=Kind.TERRITORIAL).order_by("code")]
-        rows = progress_for(units, day, plan_for_unit(unit))
+        units = [
+            unit,
+            *Unit.objects.filter(parent=unit, kind=Kind.TERRITORIAL)
+            .valid_on(tree)
+            .order_by("code"),
+        ]
+        rows = progress_for(units, day, plan_for_unit(unit, on=day))
+        # Before the unit existed its figures are its predecessors' records: list them too.
+        parts = progress_of_predecessors(unit, day)
         if options["format"] == "json":
-            print_json([r.as_dict() for r in rows], self.stdout)
+            print_json(
+                [r.as_dict() for r in rows]
+                + [{**r.as_dict(), "predecessor_of": unit.code} for r in parts],
+                self.stdout,
+            )
             return
+        for row in parts:
+            row.name = f"↳ {row.name} (trước {unit.valid_from:%d/%m/%Y})"
+        rows += parts
         print_table(
             f"Tiến độ kích hoạt VNeID ngày {day:%d/%m/%Y}: {unit.name}",
             [
