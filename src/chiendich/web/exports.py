@@ -115,7 +115,7 @@ def dashboard_xlsx(unit: Unit, dashboard: Dashboard) -> bytes:
     table = []
     for child in dashboard.children:
         row = [
-            child.unit.code,
+            child.unit.gso_code or child.unit.code,
             child.unit.name,
             child.rank.position if child.rank else None,
             child.eligible,

@@ -68,6 +68,43 @@ def breadcrumbs(unit: Unit, visible: Any) -> list[tuple[Unit, bool]]:
     return [(ancestors[c], c in openable) for c in codes if c in ancestors]
 
 
+@dataclass
+class TreeSwitch:
+    """ "Địa giới: năm 2023 | hiện nay" on a unit's page for a day of an earlier tree.
+
+    `side` is the tree the page shows: "day" (the units of the as-of day: an old
+    unit) or "today" (a unit of today's tree, its figures summed from the old units
+    it was formed from). `others` are the units on the other side the reader may
+    open: the old unit's successor (several for a split commune; the new province for
+    a district), or the new unit's predecessors.
+    """
+
+    side: str
+    year: int
+    others: list[Unit]
+    ended: dt.date | None = None  # an old unit asked about a day after it ended
+
+
+def tree_switch(unit: Unit, day: dt.date | None, visible: Any, today: dt.date) -> TreeSwitch | None:
+    """The switch between the as-of day's units and today's, or None when they are the same."""
+    from chiendich.units.selectors import predecessors_on, unit_in_tree
+
+    if day is None:
+        return None
+    if unit.valid_to is not None and unit.valid_to < today:
+        found = unit_in_tree(unit, today)
+        others = [found.unit] if found.unit else found.candidates
+        if not others and unit.successor_path:
+            others = list(Unit.objects.filter(path=unit.successor_path))
+        side, ended = "day", (unit.valid_to if day > unit.valid_to else None)
+    elif unit.valid_from is not None and day < unit.valid_from:
+        others, side, ended = predecessors_on(unit, day), "today", None
+    else:
+        return None
+    allowed = set(visible.filter(pk__in=[o.pk for o in others]).values_list("pk", flat=True))
+    return TreeSwitch(side, day.year, [o for o in others if o.pk in allowed], ended)
+
+
 def as_of_day(raw: str | None) -> dt.date | None:
     """The day a page reports on: `raw` (dd/mm/yyyy or yyyy-mm-dd) if valid, else the
     last day that has counts (a 2023 campaign is read as of its data, not today)."""

@@ -26,8 +26,16 @@ from chiendich.vneid.progress import eligible_basis, vneid_target
 
 from .dashboard import Dashboard, unit_dashboard
 from .exports import XLSX_TYPE, dashboard_xlsx
+from .history import history_dashboard, history_plan
 from .mixins import ScopedObjectView
-from .selectors import allocation_rows, as_of_day, breadcrumbs, campaign_overview, day_choices
+from .selectors import (
+    allocation_rows,
+    as_of_day,
+    breadcrumbs,
+    campaign_overview,
+    day_choices,
+    tree_switch,
+)
 from .stored import TTHC, VNEID, cached
 
 
@@ -91,9 +99,27 @@ class UnitDetailView(ScopedObjectView):
         context.update(
             breadcrumbs=breadcrumbs(unit, visible),
             day=day,
+            switch=tree_switch(unit, day, visible, clock.today()),
             body=unit_body_html(unit, visible, day),
         )
         return context
+
+
+def page_dashboard(
+    unit: Unit, day: dt.date | None, children: list[Unit]
+) -> tuple[Plan | None, bool, Dashboard | None]:
+    """The plan, whether the page shows history, and the dashboard of `unit` on `day`.
+
+    A unit of today's tree asked about a day before it existed shows its history,
+    summed from the old units it was formed from, under the plan that governed them.
+    """
+    history = day is not None and unit.valid_from is not None and day < unit.valid_from
+    plan = history_plan(unit, day) if history and day else plan_for_unit(unit)
+    if day is None or plan is None:
+        return plan, history, None
+    if history:
+        return plan, True, history_dashboard(unit, day, plan)
+    return plan, False, unit_dashboard(unit, day, plan, children)
 
 
 def unit_body_html(unit: Unit, visible: Any, day: dt.date | None) -> str:
@@ -103,8 +129,8 @@ def unit_body_html(unit: Unit, visible: Any, day: dt.date | None) -> str:
     is by subtree), so `visible` only ever keeps all of the unit's children."""
 
     def render() -> str:
-        plan = plan_for_unit(unit)
         children = children_of(unit, visible)
+        plan, history, dashboard = page_dashboard(unit, day, children["territorial"])
         return render_to_string(
             "web/_unit_body.html",
             {
@@ -112,13 +138,10 @@ def unit_body_html(unit: Unit, visible: Any, day: dt.date | None) -> str:
                 "day": day,
                 "days": day_choices(day),
                 "plan": plan,
-                "targets": targets_for_unit(plan, unit) if plan else [],
+                "history": history,
+                "targets": targets_for_unit(plan, unit) if plan and not history else [],
                 "children": children,
-                "dashboard": (
-                    unit_dashboard(unit, day, plan, children["territorial"])
-                    if day and plan
-                    else None
-                ),
+                "dashboard": dashboard,
                 "chart_labels": {
                     "actual": _("Actual"),
                     "target": _("Target"),
@@ -144,14 +167,12 @@ class UnitExportView(ScopedObjectView):
         children = children_of(unit, visible)["territorial"]
         day = as_of_day(request.GET.get("ngay"))
         # Nothing counted yet: the file still opens, with its headers and no rows.
-        dashboard = (
-            unit_dashboard(unit, day, plan_for_unit(unit), children)
-            if day
-            else Dashboard(clock.today(), [], [], [])
+        dashboard = page_dashboard(unit, day, children)[2] or Dashboard(
+            day or clock.today(), [], [], []
         )
         day = dashboard.day
         response = HttpResponse(dashboard_xlsx(unit, dashboard), content_type=XLSX_TYPE)
-        name = f"chi-so-{unit.code}-{day:%Y%m%d}.xlsx"
+        name = f"chi-so-{unit.gso_code or unit.code}-{day:%Y%m%d}.xlsx"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
