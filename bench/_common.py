@@ -149,15 +149,19 @@ def _base() -> dict[str, Any]:
     call_command("migrate", verbosity=0, interactive=False)
     import tempfile
 
-    from chiendich.demo.builder import write_hamlets_csv
-    from chiendich.units.models import Unit
-    from chiendich.units.services import hamlets_import, units_load_province
+    import datetime as dt
 
-    units_load_province(82)
+    from chiendich.demo.builder import write_hamlets_csv
+    from chiendich.units.loading import units_load
+    from chiendich.units.models import Unit
+    from chiendich.units.services import hamlets_import
+
+    in_2023 = dt.date(2023, 9, 1)  # the police lists measured are Plan 383's, on the 2023 tree
+    units_load(82, in_2023)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "hamlets.csv"
         write_hamlets_csv(Unit.objects.get(code="82"), path)
-        hamlets_import(path)
+        hamlets_import(path, on=in_2023)
     return {"units": Unit.objects.count()}
 
 
