@@ -28,6 +28,8 @@ primary-key SELECT of one row for the once-only lookup.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import argparse
 import json
 import os
@@ -60,10 +62,10 @@ def _child_setup(rows: str) -> dict[str, Any]:
     from chiendich.procedures.catalogue import DEMO_CATALOGUE, catalogue_load
     from chiendich.results.catalogue import result_types_load
     from chiendich.results.simulate import results_metadata_simulate
-    from chiendich.units.services import units_load_province
+    from chiendich.units.loading import units_load
 
     call_command("migrate", verbosity=0, interactive=False)
-    units_load_province(82)
+    units_load(82, dt.date(2023, 9, 1))
     catalogue_load(DEMO_CATALOGUE)
     result_types_load()
     started = time.perf_counter()
