@@ -147,9 +147,8 @@ def _base() -> dict[str, Any]:
 
     _setup()
     call_command("migrate", verbosity=0, interactive=False)
-    import tempfile
-
     import datetime as dt
+    import tempfile
 
     from chiendich.demo.builder import write_hamlets_csv
     from chiendich.units.loading import units_load

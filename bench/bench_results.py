@@ -28,9 +28,8 @@ primary-key SELECT of one row for the once-only lookup.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import argparse
+import datetime as dt
 import json
 import os
 import random
