@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from chiendich.accounts.models import AuditEvent, User
 from chiendich.accounts.services import audit_event_record
@@ -72,12 +72,15 @@ def successor_paths_refresh() -> int:
         memo[pk] = found
         return found
 
-    changed = []
-    for pk, (_, _, current) in rows.items():
-        wanted = final(pk)
-        if wanted != current:
-            changed.append(Unit(pk=pk, successor_path=wanted))
-    Unit.objects.bulk_update(changed, ["successor_path"], batch_size=5_000)
+    changed = [(final(pk), pk) for pk, (_, _, current) in rows.items() if final(pk) != current]
+    if changed:
+        # One prepared statement stepped per row: Django's bulk_update builds a CASE per
+        # row and spends seconds on the country's 14,000 units.
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {Unit._meta.db_table} SET successor_path = %s WHERE id = %s",  # noqa: S608
+                changed,
+            )
     return len(changed)
 
 
