@@ -21,8 +21,11 @@ CODE_PARAMETER = OpenApiParameter(
     OpenApiParameter.PATH,
     pattern=CODE_PATTERN,
     description=(
-        "Unit code: GSO code of a province, district or commune, a hamlet's or an "
-        "organization's code. A unit outside your scope answers 404, like a missing one."
+        "Unit: its key (e.g. 28249.2025, the identity every answer gives as `key`) or its "
+        "code as written (GSO code of a province, district or commune, a hamlet's or an "
+        "organization's code), read among the units in force today: since 1/7/2025 "
+        "28249 is Phường Đạo Thạnh (key 28249.2025), before it Phường 5 (key 28249). "
+        "A unit outside your scope answers 404, like a missing one."
     ),
 )
 

@@ -89,13 +89,24 @@ class ScopedViewSetMixin:
         when the unit is outside the scope, the same as for a code that does not exist."""
         if not code:
             return queryset
-        from chiendich.units.models import Unit
 
-        unit = self.scoped(Unit, Action.VIEW).filter(code=code).first()
+        unit = self.unit_named(code)
         if unit is None:
             return queryset.none()
+        from chiendich.units.selectors import in_territory
+
         field = queryset.model.scope_unit_field
-        return queryset.filter(**{f"{field}__path__startswith": unit.path})
+        return in_territory(queryset, unit, field)
+
+    def unit_named(self, code: str) -> Any:
+        """The unit in scope a request names: by key, or by its code read as of today."""
+        from chiendich.core import clock
+        from chiendich.units.models import Unit
+        from chiendich.units.selectors import unit_at
+
+        if "\x00" in code:
+            return None
+        return unit_at(code, clock.today(), queryset=self.scoped(Unit, Action.VIEW))
 
     def get_object(self) -> Any:
         # PostgreSQL refuses NUL in a string: such a code names nothing, so 404.

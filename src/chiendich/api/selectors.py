@@ -40,13 +40,19 @@ def default_window(plan: Plan | None) -> tuple[dt.date, dt.date]:
 
 
 def unit_ref(unit: Unit) -> dict[str, str]:
-    return {"code": unit.code, "name": unit.name, "level": unit.level, "type": unit.type}
+    return {
+        "code": unit.gso_code or unit.code,
+        "key": unit.code,
+        "name": unit.name,
+        "level": unit.level,
+        "type": unit.type,
+    }
 
 
 def unit_progress(unit: Unit, visible: UnitQuerySet, day: dt.date) -> dict[str, Any]:
     """VNeID progress of `unit` and of its territorial children in `visible` on `day`,
     exactly as the unit's page shows it (web.selectors.vneid_progress)."""
-    plan = plan_for_unit(unit)
+    plan = plan_for_unit(unit, on=day)
     progress = vneid_progress(unit, visible, day, plan)
     return {
         "unit": unit_ref(unit),

@@ -28,14 +28,38 @@ def _rate(**kwargs: Any) -> serializers.DecimalField:
 class UnitSerializer(serializers.ModelSerializer):
     """A unit of the tree: code, name, what it is and where it hangs."""
 
+    code = serializers.CharField(
+        source="gso_code",
+        help_text="The code as documents write it (GSO code); not unique across the trees "
+        "before and after 1/7/2025: `valid_from`/`valid_to` say which.",
+    )
+    key = serializers.CharField(
+        source="code", help_text="The unit's identity, for URLs: 28249 (2023 tree), 28249.2025."
+    )
     kind = serializers.ChoiceField(choices=Kind.choices)
     type = serializers.ChoiceField(choices=UnitType.choices)
     level = serializers.ChoiceField(choices=Level.choices)
-    parent_code = serializers.CharField(help_text="Code of the parent unit; empty for a province.")
+    parent_code = serializers.SerializerMethodField(
+        help_text="Code (as written) of the parent unit; empty for a province."
+    )
 
     class Meta:
         model = Unit
-        fields = ["code", "name", "kind", "type", "level", "parent_code", "valid_from", "valid_to"]
+        fields = [
+            "code",
+            "key",
+            "name",
+            "kind",
+            "type",
+            "level",
+            "parent_code",
+            "valid_from",
+            "valid_to",
+        ]
+
+    def get_parent_code(self, unit: Unit) -> str:
+        parent = unit.parent
+        return (parent.gso_code or parent.code) if parent else ""
 
 
 class UnitDetailSerializer(UnitSerializer):
@@ -44,7 +68,7 @@ class UnitDetailSerializer(UnitSerializer):
     ancestors = serializers.ListField(
         child=serializers.CharField(),
         source="ancestor_codes",
-        help_text="Codes from the province down to the parent.",
+        help_text="Keys from the province down to the parent.",
     )
     children = serializers.SerializerMethodField()
 
@@ -58,7 +82,8 @@ class UnitDetailSerializer(UnitSerializer):
 
 
 class UnitRefSerializer(serializers.Serializer):
-    code = serializers.CharField()
+    code = serializers.CharField(help_text="The code as written (GSO code).")
+    key = serializers.CharField(help_text="The unit's identity (28249.2025).")
     name = serializers.CharField()
     level = serializers.ChoiceField(choices=Level.choices)
     type = serializers.ChoiceField(choices=UnitType.choices)

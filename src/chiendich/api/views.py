@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
@@ -114,12 +115,21 @@ class UnitViewSet(ScopedReadOnlyViewSet):
             return queryset
         query = _query(UnitQuery, self.request)
         if query.get("parent"):
-            queryset = queryset.filter(parent__code=query["parent"])
+            parent = self.unit_named(query["parent"])
+            queryset = queryset.filter(parent=parent) if parent else queryset.none()
         if query.get("level"):
             queryset = queryset.filter(level=query["level"])
         if query.get("kind"):
             queryset = queryset.filter(kind=query["kind"])
         return queryset.order_by("path")
+
+    def get_object(self) -> Any:
+        """The unit the URL names: its key, or its code as written, read as of today."""
+        unit = self.unit_named(str(self.kwargs.get("code", "")))
+        if unit is None:
+            raise Http404
+        self.check_object_permissions(self.request, unit)
+        return unit
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         unit = self.get_object()

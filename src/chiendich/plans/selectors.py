@@ -25,7 +25,7 @@ def plan_for_unit(unit: Unit, on: dt.date | None = None) -> Plan | None:
     """The latest plan (by issue date) of the province `unit` belongs to, if any.
 
     With `on`, the plan that governs that day: none when the province did not exist
-    then (a unit of today's tree asked about 2023 sums its predecessors' records,
+    yet (a unit of today's tree asked about 2023 sums its predecessors' records,
     measured against no target of theirs), else the latest one issued by then, or
     the latest of all when none was issued yet.
     """
@@ -36,7 +36,8 @@ def plan_for_unit(unit: Unit, on: dt.date | None = None) -> Plan | None:
         return plans.first()
     plans = plans.select_related("province")
     first = plans.first()
-    if first is None or not first.province.is_valid_on(on):
+    starts = first.province.valid_from if first is not None else None
+    if first is None or (starts is not None and on < starts):
         return None
     return plans.filter(issued_on__lte=on).first() or first
 

@@ -86,6 +86,18 @@ TERRITORIAL_TYPES = {
 PATH_SEPARATOR = "/"
 
 
+def valid_on(day: dt.date, field: str = "") -> models.Q:
+    """Units (reached through `field`) in force on `day`; no date: no limit on that side."""
+    prefix = f"{field}__" if field else ""
+    return (
+        models.Q(**{f"{prefix}valid_from__isnull": True})
+        | models.Q(**{f"{prefix}valid_from__lte": day})
+    ) & (
+        models.Q(**{f"{prefix}valid_to__isnull": True})
+        | models.Q(**{f"{prefix}valid_to__gte": day})
+    )
+
+
 def path_codes(path: str, successor_path: str = "") -> list[str]:
     """The units a row of a unit with this path adds to: its own ancestors and, for a
     unit of an earlier tree, the ancestors of its successor in today's tree."""
@@ -108,10 +120,7 @@ class UnitQuerySet(RestrictedQuerySet):
 
     def valid_on(self, day: dt.date) -> UnitQuerySet:
         """Units in force on `day` (no date means no limit on that side)."""
-        return self.filter(
-            models.Q(valid_from__isnull=True) | models.Q(valid_from__lte=day),
-            models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=day),
-        )
+        return self.filter(valid_on(day))
 
     def territory(self, unit: Unit) -> UnitQuerySet:
         """`unit`'s subtree and the units of earlier trees whose records now count under it

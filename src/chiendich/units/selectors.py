@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from .models import PATH_SEPARATOR, Kind, Level, Lineage, Unit, UnitQuerySet
+from .models import PATH_SEPARATOR, Kind, Level, Lineage, Unit, UnitQuerySet, valid_on
 
 
 def unit_at(
@@ -22,7 +22,7 @@ def unit_at(
     *,
     level: str | None = None,
     kind: str | None = None,
-    queryset: UnitQuerySet | None = None,
+    queryset: QuerySet[Unit] | None = None,
 ) -> Unit | None:
     """The unit `code` names on `day`: the one with that code in force then, or the
     unit whose identity is `code`. None when there is neither."""
@@ -34,7 +34,7 @@ def unit_at(
         units = units.filter(level=level)
     if kind:
         units = units.filter(kind=kind)
-    found = list(units.filter(gso_code=code).valid_on(day).order_by("-valid_from")[:2])
+    found = list(units.filter(valid_on(day), gso_code=code).order_by("-valid_from")[:2])
     if found:
         return found[0]
     return units.filter(code=code).first()
