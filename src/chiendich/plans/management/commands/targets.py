@@ -11,6 +11,7 @@ from chiendich.core.numbers import vn_number
 from chiendich.plans.allocation import AllocationError, targets_allocate
 from chiendich.plans.models import Plan, TargetAllocation
 from chiendich.units.models import Unit
+from chiendich.units.selectors import code_problem, unit_at
 from chiendich.vneid.progress import eligible_basis, vneid_target
 
 
@@ -56,15 +57,25 @@ class Command(BaseCommand):
                 f"không đổi {result.unchanged}."
             )
             options["unit"], options["format"] = None, "table"
-        self._show(target, options["unit"] or plan.province.code, options["format"])
+        unit = plan.province
+        if options["unit"]:
+            # A code is read in the plan's own tree (the day its first period starts).
+            day = min((p.start for p in plan.periods.all()), default=plan.issued_on)
+            found = unit_at(options["unit"], day, queryset=Unit.objects.subtree(plan.province))
+            if found is None:
+                raise CommandError(
+                    f"Mã {options['unit']}: "
+                    + code_problem(options["unit"], day, what="đơn vị")
+                    + f" trong {plan.province.name}"
+                )
+            unit = found
+        self._show(target, unit, options["format"])
 
-    def _show(self, target: Any, code: str, fmt: str) -> None:
-        unit = Unit.objects.filter(code=code).first()
-        if unit is None:
-            raise CommandError(f"Không có đơn vị mã {code}.")
+    def _show(self, target: Any, unit: Unit, fmt: str) -> None:
         rows: list[dict[str, Any]] = [
             {
-                "code": a.unit.code,
+                "code": a.unit.gso_code or a.unit.code,
+                "key": a.unit.code,
                 "name": a.unit.name,
                 "level": a.unit.level,
                 "basis": a.basis,
@@ -72,8 +83,7 @@ class Command(BaseCommand):
                 "override": a.is_override,
             }
             for a in TargetAllocation.objects.filter(target=target)
-            .filter(unit__path__startswith=unit.path, unit__parent__isnull=False)
-            .filter(unit__parent__code=code)
+            .filter(unit__parent=unit)
             .select_related("unit")
             .order_by("unit__code")
         ]
