@@ -7,6 +7,7 @@ from django.urls import include, path
 from chiendich.web import views as web_views
 
 urlpatterns = [
+    path("don-vi/chia-tach/", include("chiendich.units.urls")),
     path("", include("chiendich.web.urls")),
     path("thuc-dia/", include("chiendich.field.urls")),
     path("bao-cao/", include("chiendich.reporting.urls")),

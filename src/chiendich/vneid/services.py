@@ -12,10 +12,14 @@ import datetime as dt
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils import timezone
 
-from chiendich.accounts.models import User
+from chiendich.accounts.models import AuditEvent, User
+from chiendich.accounts.services import audit_event_record
 from chiendich.core import clock
+from chiendich.units.models import Level, Unit
 
+from .counts import counts_refresh
 from .models import ELIGIBLE_AGE, AccountEvent, AccountState, Citizen, Flag, FlagKind, Source
 
 
@@ -147,3 +151,57 @@ def citizen_flag_clear(citizen: Citizen, *, kind: FlagKind | str, date: dt.date)
     return Flag.objects.filter(
         citizen=citizen, kind=kind, until__isnull=True, date__lte=date
     ).update(until=date)
+
+
+class PlaceError(ValueError):
+    """A citizen who cannot be put in that hamlet."""
+
+
+@transaction.atomic
+def citizen_place(citizen: Citizen, hamlet: Unit, *, acting_user: User | None) -> Citizen:
+    """Give a citizen recorded without a hamlet (their `unit` is the commune) one of that
+    commune's hamlets, as an officer read it off the household register.
+
+    Why a write of its own: a police list without a hamlet leaves the citizen on the
+    commune, and a commune split across several new ones counts such a citizen only
+    for the new province; placed in a hamlet (that an officer assigned to a new
+    commune), the citizen and their history count for that commune. The hamlet is
+    inside the same commune, so the commune's own totals do not move: its counts
+    pass from the commune row to the hamlet row. The household follows when it has
+    no hamlet either; a household already in another hamlet refuses the move rather
+    than split a family across hamlets by guess. Events and flags take the new unit
+    (events_relink), the two units' daily counts are recounted, and the move is
+    audited (RECORD_PLACED).
+    """
+    # Lock the citizen row only (PostgreSQL refuses FOR UPDATE across the nullable
+    # household join): a concurrent outcome or placement for the person waits its turn.
+    citizen = Citizen.objects.select_for_update().get(pk=citizen.pk)
+    commune = citizen.unit
+    if commune.level == Level.HAMLET:
+        raise PlaceError(f"{citizen.full_name} đã ở {commune.name}")
+    if hamlet.level != Level.HAMLET or hamlet.parent_id != commune.pk:
+        raise PlaceError(f"{hamlet.name} không phải ấp/khu phố của {commune.name}")
+    household = citizen.household
+    household_moved = False
+    if household is not None and household.unit_id != hamlet.pk:
+        if household.unit_id != commune.pk:
+            raise PlaceError(
+                f"hộ {household.code} ở ấp/khu phố khác ({household.unit}): chọn ấp/khu phố đó"
+            )
+        household.unit = hamlet
+        household.save(update_fields=["unit"])
+        household_moved = True
+    Citizen.objects.filter(pk=citizen.pk).update(unit=hamlet, updated_at=timezone.now())
+    citizen.unit = hamlet
+    events_relink("SELECT %s", (citizen.pk,))
+    counts_refresh([commune.pk, hamlet.pk])
+    audit_event_record(
+        AuditEvent.Type.RECORD_PLACED,
+        user=acting_user,
+        unit=hamlet,
+        obj=citizen,
+        before=commune.code,
+        after=hamlet.code,
+        household=household.code if household_moved and household else None,
+    )
+    return citizen

@@ -11,7 +11,6 @@ import pytest
 from django.core.management import call_command
 
 from chiendich.accounts.roles import Role
-from chiendich.conftest import TREE_2023
 from chiendich.procedures.counts import counts_rebuild as dossier_counts_rebuild
 from chiendich.procedures.models import Dossier, DossierStatus, Procedure
 from chiendich.procedures.selectors import units_kpi

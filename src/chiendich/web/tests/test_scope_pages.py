@@ -14,11 +14,11 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from chiendich.accounts.roles import Role
-from chiendich.conftest import COMMUNE_A, COMMUNE_B
+from chiendich.conftest import COMMUNE_A, COMMUNE_A2, COMMUNE_B
 from chiendich.imports.tests.factories import SCOPE_JOB_IDS, scope_jobs
 from chiendich.reporting.schedule import reports_expect
 from chiendich.results.tests.factories import SCOPE_RESULT_IDS, scope_results
-from chiendich.units.models import Level, Unit
+from chiendich.units.models import Level, Lineage, Unit
 from chiendich.units.services import unit_upsert
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +51,8 @@ OBJECT_ARGUMENTS = {
     # Each commune's final VNeID report (Plan 383 VII.2.a), and a download format.
     "report": (f"vneid_final.{COMMUNE_A}.20231025", f"vneid_final.{COMMUNE_B}.20231025"),
     "fmt": ("xlsx", "xlsx"),
+    # A commune split across several new ones (units app's split-communes page).
+    "commune": (COMMUNE_A, COMMUNE_B),
 }
 # Pages whose argument names no unit's object: the same for every signed-in user.
 UNSCOPED_PAGES = {"imports:template", "web:import-template"}
@@ -79,6 +81,15 @@ def two_communes(tien_giang, plan_383):
     scope_results(COMMUNE_A, COMMUNE_B)
     reports_expect(plan_383)
     scope_jobs(COMMUNE_A, COMMUNE_B)
+    # Both communes split across two others, as the conversion table splits several
+    # hundred old communes (the 2023 tree alone has no successors to split into).
+    for commune in (COMMUNE_A, COMMUNE_B):
+        for successor in (COMMUNE_A2, "28594"):
+            Lineage.objects.create(
+                predecessor=Unit.objects.get(code=commune),
+                successor=Unit.objects.get(code=successor),
+                source=Lineage.Source.GSO,
+            )
     return tien_giang
 
 
