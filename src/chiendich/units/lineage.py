@@ -157,13 +157,14 @@ ASSIGNMENT_COLUMNS = {
 class AssignmentResult:
     assigned: int = 0
     unchanged: int = 0
+    skipped: int = 0  # rows whose new commune was left blank
 
 
 @transaction.atomic
 def hamlet_assignments_import(path: Path, *, acting_user: User | None = None) -> AssignmentResult:
     """Assign hamlets of split communes from a CSV: old commune code, hamlet (name or
-    code), new commune code. Every row is checked first; any problem refuses the
-    whole file, naming its row and column."""
+    code), new commune code (a row left blank there is skipped, for later). Every row
+    is checked first; any problem refuses the whole file, naming its row and column."""
     from .selectors import earlier_unit
 
     rows = list(
@@ -171,6 +172,7 @@ def hamlet_assignments_import(path: Path, *, acting_user: User | None = None) ->
     )
     errors: list[RowError] = []
     plan: list[tuple[Unit, Unit]] = []
+    result_skipped = 0
     seen: dict[int, int] = {}
     for r in rows:
         old_code, hamlet_text, new_code = (
@@ -178,6 +180,9 @@ def hamlet_assignments_import(path: Path, *, acting_user: User | None = None) ->
             r.get("hamlet"),
             r.get("new_commune"),
         )
+        if not new_code:
+            result_skipped += 1  # a row left blank in the template: for later
+            continue
         old = earlier_unit(old_code, level=Level.COMMUNE)
         if old is None:
             errors.append(
@@ -234,7 +239,7 @@ def hamlet_assignments_import(path: Path, *, acting_user: User | None = None) ->
             plan.append((hamlet, new))
     if errors:
         raise TabularError(errors)
-    result = AssignmentResult()
+    result = AssignmentResult(skipped=result_skipped)
     for hamlet, new in plan:
         if hamlet_assign(hamlet, new, acting_user=acting_user, refresh=False):
             result.assigned += 1

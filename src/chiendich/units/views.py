@@ -198,8 +198,15 @@ def split_upload(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _("%(assigned)s hamlets assigned, %(unchanged)s unchanged.")
-                    % {"assigned": result.assigned, "unchanged": result.unchanged},
+                    _(
+                        "%(assigned)s hamlets assigned, %(unchanged)s unchanged, "
+                        "%(skipped)s left blank for later."
+                    )
+                    % {
+                        "assigned": result.assigned,
+                        "unchanged": result.unchanged,
+                        "skipped": result.skipped,
+                    },
                 )
                 return redirect("units:split-list")
     return render(

@@ -103,7 +103,7 @@ class Command(BaseCommand):
                 raise tabular_command_error(exc) from exc
             self.stdout.write(
                 f"{options['file']}: gán {assigned.assigned} ấp/khu phố, "
-                f"không đổi {assigned.unchanged}."
+                f"không đổi {assigned.unchanged}, để trống (bỏ qua) {assigned.skipped}."
             )
         elif action == "lineage":
             self._lineage(options["code"], day, options["format"])
