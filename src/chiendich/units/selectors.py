@@ -127,6 +127,16 @@ def unit_in_tree(unit: Unit, day: dt.date, *, hamlet: Unit | None = None) -> InT
     return InTree(None)
 
 
+def unit_missing(code: str, day: dt.date) -> str:
+    """The message for a command given a unit code that names nothing on `day`."""
+    others = list(Unit.objects.filter(gso_code=code).order_by("valid_from")[:3])
+    message = f"Không có đơn vị mã {code} vào ngày {day:%d/%m/%Y}"
+    if others:
+        when = "; ".join(f"{u.name}, {describe_validity(u)}" for u in others)
+        message += f" (mã này là: {when}; --tree chọn địa giới theo ngày)"
+    return message + "."
+
+
 def describe_validity(unit: Unit) -> str:
     """ "từ 01/07/2025", "đến 30/06/2025", or "" for a unit with no dates."""
     if unit.valid_from and unit.valid_to:

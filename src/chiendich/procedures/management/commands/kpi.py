@@ -20,7 +20,7 @@ from chiendich.procedures.counts import counts_rebuild
 from chiendich.procedures.selectors import UnitKpi, units_kpi
 from chiendich.units.lineage import split_successors
 from chiendich.units.models import Unit
-from chiendich.units.selectors import code_problem, predecessors_on, unit_at
+from chiendich.units.selectors import predecessors_on, unit_at, unit_missing
 
 
 def _vn(value: Any) -> str:
@@ -59,11 +59,7 @@ class Command(BaseCommand):
         tree = _date(options["tree"]) if options["tree"] else date_to
         unit = unit_at(options["unit"], tree)
         if unit is None:
-            raise CommandError(
-                f"Mã {options['unit']}: "
-                + code_problem(options["unit"], tree, what="đơn vị")
-                + " (--tree chọn địa giới theo ngày)."
-            )
+            raise CommandError(unit_missing(options["unit"], tree))
         if options["rebuild"]:
             counts_rebuild()
         # Before the unit existed its figures are its predecessors' records: those not

@@ -15,7 +15,7 @@ from chiendich.plans.models import Plan
 from chiendich.reporting.completeness import completeness
 from chiendich.reporting.models import Report
 from chiendich.reporting.schedule import reports_expect
-from chiendich.units.selectors import code_problem, in_territory, unit_at
+from chiendich.units.selectors import in_territory, unit_at, unit_missing
 
 
 def _date(text: str | None) -> dt.date:
@@ -58,9 +58,7 @@ class Command(BaseCommand):
             tree = _date(options["tree"]) if options["tree"] else day
             unit = unit_at(options["unit"], tree)
             if unit is None:
-                raise CommandError(
-                    f"Mã {options['unit']}: " + code_problem(options["unit"], tree, what="đơn vị")
-                )
+                raise CommandError(unit_missing(options["unit"], tree))
             # A unit of today's tree asked about 2023 answers for the reports its
             # predecessors owed (each as they were submitted, under the old units).
             reports = in_territory(reports, unit)

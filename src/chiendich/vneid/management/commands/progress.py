@@ -14,7 +14,7 @@ from chiendich.core.cli import print_json, print_table
 from chiendich.core.numbers import vn_number
 from chiendich.plans.selectors import plan_for_unit
 from chiendich.units.models import Kind, Unit
-from chiendich.units.selectors import code_problem, unit_at
+from chiendich.units.selectors import unit_at, unit_missing
 from chiendich.vneid.counts import counts_rebuild
 from chiendich.vneid.models import DailyCount
 from chiendich.vneid.progress import FORECAST_WINDOW, progress_for, progress_of_predecessors
@@ -53,11 +53,7 @@ class Command(BaseCommand):
         tree: dt.date = options["tree"] or day
         unit = unit_at(options["unit"], tree)
         if unit is None:
-            raise CommandError(
-                f"Mã {options['unit']}: "
-                + code_problem(options["unit"], tree, what="đơn vị")
-                + " (--tree chọn địa giới theo ngày)."
-            )
+            raise CommandError(unit_missing(options["unit"], tree))
         for d in (day, day - dt.timedelta(days=FORECAST_WINDOW)):
             if options["rebuild"] or not DailyCount.objects.filter(date=d).exists():
                 counts_rebuild(d)
