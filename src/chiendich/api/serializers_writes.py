@@ -8,18 +8,27 @@ unit's citizen or unit reads "does not exist", exactly like a missing one.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from chiendich.core import clock
 from chiendich.field.models import Outcome, Visit
 from chiendich.field.selectors import mask_id, mask_phone
 from chiendich.procedures.models import FORM_FIELDS, AggregateForm
-from chiendich.procedures.services import FORM_LABELS, FORM_MAX, aggregate_form_clean
-from chiendich.units.models import Unit
+from chiendich.procedures.services import (
+    FORM_LABELS,
+    FORM_MAX,
+    aggregate_form_clean,
+    batch_report,
+)
+from chiendich.units.models import Unit, UnitQuerySet
+from chiendich.units.selectors import unit_at
 from chiendich.vneid.models import AccountState, Citizen, NotEligibleReason
 
 from .schema import DayField
@@ -186,7 +195,34 @@ class AggregateFormSubmitSerializer(serializers.Serializer):
         return values
 
     def validate_unit(self, value: str) -> Unit:
-        unit = self.context["units"].filter(code=value).first()
+        report_key = (
+            self.initial_data.get("report_key") if isinstance(self.initial_data, Mapping) else None
+        )
+        unit = form_unit(self.context["units"], value, str(report_key or ""))
         if unit is None:
             raise serializers.ValidationError(_("No unit with this code in your scope."))
         return unit
+
+
+def form_unit(units: UnitQuerySet, code: str, report_key: str) -> Unit | None:
+    """The unit a form's code names, read as of the form's data window: among the units
+    the code has named (28249: Phường 5 until 30/6/2025, Phường Đạo Thạnh since), the
+    one whose plan has the batch `report_key` with a window it was in force for, trying
+    the unit in force today first; else the unit the code names today."""
+    today = clock.today()
+    candidates = list(units.filter(Q(code=code) | Q(gso_code=code)))
+    if len(candidates) < 2:
+        return candidates[0] if candidates else None
+    # Today's unit first, then the latest to start.
+    candidates.sort(
+        key=lambda u: (not u.is_valid_on(today), -(u.valid_from or dt.date.min).toordinal())
+    )
+    for unit in candidates:
+        try:
+            report = batch_report(unit, report_key)
+        except DjangoValidationError:
+            continue
+        assert report.data_from is not None and report.data_to is not None  # noqa: S101
+        if unit.is_valid_on(report.data_from) and unit.is_valid_on(report.data_to):
+            return unit
+    return unit_at(code, today, queryset=units) or candidates[0]

@@ -45,9 +45,16 @@ def kind_label(name: str) -> str:
 
 def kind_service(name: str) -> Callable[..., Any]:
     """The import function of `name`: service(path, *, dry_run, acting_user, progress,
-    errors_path) returning a report."""
+    errors_path[, tree]) returning a report."""
     service: Callable[..., Any] = import_string(kinds()[name].service)
     return service
+
+
+def kind_takes_tree(name: str) -> bool:
+    """Whether the kind reads codes by date and maps them to a target tree (see
+    imports.dated): the police-list, dossier and staff imports."""
+    takes: bool = _command.takes_tree(kind_service(name))
+    return takes
 
 
 def kind_template(name: str) -> bytes | None:

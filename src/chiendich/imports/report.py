@@ -10,6 +10,7 @@ else gets a copy with the same masking.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from collections.abc import Iterator
@@ -39,6 +40,8 @@ COUNT_LABELS = {
     "kept": _("Kept though not listed (the file has rejected rows)"),
     "count_rows": _("Daily counts recomputed"),
     "counts_refreshed": _("Daily counts recomputed"),
+    "mapped_rows": _("Rows read as a unit of an earlier tree and mapped"),
+    "kept_in_place": _("Known records kept on their earlier unit (same place, new name)"),
 }
 
 # Counts a dry run leaves at 0 by design: not worth a line of its report.
@@ -58,14 +61,27 @@ def mask_numbers(text: str) -> str:
     return _NUMBER.sub(hide, text)
 
 
+def _shown(report: Any, key: str) -> bool:
+    """Whether a report's count is worth a line: recounts only after a real run, the
+    mapping counts only for an import onto a target tree (and kept records if any)."""
+    if report.dry_run and key in RECOUNT_KEYS:
+        return False
+    if key == "mapped_rows":
+        return getattr(report, "tree", None) is not None
+    if key == "kept_in_place":
+        return bool(getattr(report, key))
+    return True
+
+
 def report_json(report: Any) -> dict[str, Any]:
-    """The counts and the first errors of an import service's report, masked."""
+    """The counts, the target tree with the codes mapped to it, and the first errors of
+    an import service's report, masked."""
     counts = {
         key: int(getattr(report, key))
         for key in COUNT_LABELS
-        if isinstance(getattr(report, key, None), int)
-        and not (report.dry_run and key in RECOUNT_KEYS)
+        if isinstance(getattr(report, key, None), int) and _shown(report, key)
     }
+    tree = getattr(report, "tree", None)
     errors = [
         {
             "row": e.row,
@@ -75,7 +91,19 @@ def report_json(report: Any) -> dict[str, Any]:
         }
         for e in report.errors[:ERRORS_KEPT]
     ]
-    return {"counts": counts, "error_count": int(report.error_count), "errors": errors}
+    return {
+        "counts": counts,
+        "tree": tree.isoformat() if tree is not None else None,
+        "mapped": [m.as_dict() for m in getattr(report, "mapped", [])],
+        "error_count": int(report.error_count),
+        "errors": errors,
+    }
+
+
+def stored_tree(report: dict[str, Any]) -> dt.date | None:
+    """The target tree a stored report was made for (None: no mapping, or an older job)."""
+    value = report.get("tree")
+    return dt.date.fromisoformat(value) if value else None
 
 
 def count_rows(report: dict[str, Any]) -> list[tuple[str, int]]:

@@ -9,6 +9,7 @@ callback writing the job's progress file, and store its report on the job.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import shutil
 from collections.abc import Iterable
@@ -23,6 +24,7 @@ from django.utils.translation import gettext_noop
 
 from chiendich.accounts.models import AuditEvent, User
 from chiendich.accounts.services import audit_event_record
+from chiendich.core import clock
 from chiendich.core.tabular import (
     TabularError,
     file_sha256,
@@ -30,10 +32,10 @@ from chiendich.core.tabular import (
 )
 from chiendich.units.models import Unit
 
-from .kinds import kind_service, kind_suffixes, kinds
+from .kinds import kind_service, kind_suffixes, kind_takes_tree, kinds
 from .models import ImportJob, JobState, imports_dir
 from .progress import ProgressFile
-from .report import report_json
+from .report import report_json, stored_tree
 from .selectors import upload_units
 
 # Not (yet) choices of AuditEvent.Type: the accounts app owns that list.
@@ -218,6 +220,17 @@ def job_import_run(job: ImportJob) -> None:
     _run(job, dry_run=False, acting_user=job.confirmed_by)
 
 
+def job_tree(job: ImportJob) -> dt.date | None:
+    """The unit tree a web import maps its rows to: that of the unit the job is filed
+    under (one of the uploader's own units). A unit in force today is on today's tree,
+    so T = today and old codes are mapped to it; a unit of an earlier tree (an officer
+    still bound to 2023 units) imports without mapping, as does a job with no unit."""
+    today = clock.today()
+    if job.unit is None or not job.unit.is_valid_on(today):
+        return None
+    return today
+
+
 def _run(job: ImportJob, *, dry_run: bool, acting_user: User | None) -> None:
     path = job.path
     total = table_row_estimate(path) if path.exists() else None
@@ -229,12 +242,17 @@ def _run(job: ImportJob, *, dry_run: bool, acting_user: User | None) -> None:
         if file_sha256(path) != job.sha256:
             _fail(job, gettext_noop("The stored file changed since it was uploaded."))
             return
+        extra: dict[str, Any] = {}
+        if kind_takes_tree(job.kind):
+            # The import maps to the tree its check showed, even past midnight.
+            extra["tree"] = job_tree(job) if dry_run else stored_tree(job.check_report)
         report = kind_service(job.kind)(
             path,
             dry_run=dry_run,
             acting_user=acting_user,
             progress=progress,
             errors_path=errors_path,
+            **extra,
         )
     except TabularError as exc:
         _fail(job, str(exc))

@@ -21,7 +21,7 @@ from chiendich.accounts.services import audit_event_record
 from .forms import UploadForm
 from .kinds import has_personal_data, kind_label, kind_template, kinds
 from .models import ImportJob, imports_dir
-from .report import ERRORS_KEPT, count_rows, masked_error_file
+from .report import ERRORS_KEPT, count_rows, masked_error_file, stored_tree
 from .selectors import RECENT_JOBS, job_get, job_progress, jobs_visible, upload_units
 from .services import ImportJobError, job_confirm, job_upload
 
@@ -97,7 +97,11 @@ def job_view(request: HttpRequest, job: str) -> HttpResponseBase:
             "kind_label": kind_label(found.kind),
             "progress": job_progress(found),
             "check_counts": count_rows(found.check_report),
+            "check_tree": stored_tree(found.check_report),
+            "check_mapped": found.check_report.get("mapped", []),
             "import_counts": count_rows(found.import_report),
+            "import_tree": stored_tree(found.import_report),
+            "import_mapped": found.import_report.get("mapped", []),
             "check_errors": found.check_report.get("errors", []),
             "check_error_count": found.check_report.get("error_count", 0),
             "import_errors": found.import_report.get("errors", []),
@@ -137,6 +141,8 @@ def job_confirm_view(request: HttpRequest, job: str) -> HttpResponse:
             "job": found,
             "kind_label": kind_label(found.kind),
             "check_counts": count_rows(found.check_report),
+            "check_tree": stored_tree(found.check_report),
+            "check_mapped": found.check_report.get("mapped", []),
         },
     )
 

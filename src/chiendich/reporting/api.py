@@ -19,6 +19,7 @@ from chiendich.api.schema import DayField, responses
 from chiendich.api.scope import ScopedListCreateViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
 from chiendich.core import clock
 from chiendich.units.models import Unit
+from chiendich.units.selectors import unit_at
 
 from .completeness import completeness
 from .models import CommunicationActivity, Report, ReportState
@@ -207,11 +208,20 @@ class ActivityEntrySerializer(serializers.Serializer):  # type: ignore[type-arg]
             )
         return fields
 
-    def validate_unit(self, value: str) -> Unit:
-        unit = self.context["units"].filter(code=value).first()
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """The unit code is read as of the activity's day (28249 is Phường 5 in 2023 and
+        Phường Đạo Thạnh since 1/7/2025); a unit not in force that day takes none."""
+        day: dt.date = attrs["date"]
+        unit = unit_at(attrs["unit"], day, queryset=self.context["units"])
         if unit is None:
-            raise serializers.ValidationError(_("No unit with this code in your scope."))
-        return unit
+            raise serializers.ValidationError(
+                {"unit": [_("No unit with this code in your scope.")]}
+            )
+        if not unit.is_valid_on(day):
+            raise serializers.ValidationError(
+                {"unit": [_("This unit was not in force on that day.")]}
+            )
+        return {**attrs, "unit": unit}
 
 
 class ActivityQuery(serializers.Serializer):  # type: ignore[type-arg]

@@ -10,6 +10,11 @@ organization and is within the acting user's units, no ID twice for one
 agency), each problem is reported by row and column in an xlsx error file,
 and the valid rows are written in one transaction.
 
+A staff list has no date of its own: its agency codes are read as of the day of
+the campaign's unit tree when one is given (`tree`), else the day of the import
+(imports.dated), and with a tree an agency of an earlier tree is mapped through
+lineage to the one in force that day (or refused by row when it has none).
+
 A list is the agency's whole staff: importing it again replaces the agency's
 list, and people no longer on it are removed. Removal happens only when the
 file has no rejected row at all: a row with an error (or a mistyped agency
@@ -21,16 +26,19 @@ nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from chiendich.accounts.models import AuditEvent, User
 from chiendich.accounts.services import audit_event_record, error_file_write_audited
+from chiendich.core import clock
 from chiendich.core.cells import CellError
 from chiendich.core.tabular import (
     Row,
@@ -41,7 +49,9 @@ from chiendich.core.tabular import (
     read_table,
 )
 from chiendich.core.xlsx import template_bytes, template_workbook
+from chiendich.units.dated import MappedRows, MapProblem, TreeMap, mapping_lines, pick
 from chiendich.units.models import Kind, Unit
+from chiendich.units.selectors import code_problem
 from chiendich.vneid.importing.cells import parse_id_number
 
 from .cells import CATEGORY_TEXTS, REQUIRED, STAFF_COLUMNS, header, parse_category
@@ -63,6 +73,7 @@ class StaffRow(NamedTuple):
     full_name: str
     position: str
     category: str
+    mapped_from: int  # the agency read, when mapped to the target tree's; 0 otherwise
 
 
 @dataclass
@@ -93,11 +104,22 @@ class StaffImportReport:
     error_count: int = 0
     errors: list[RowError] = field(default_factory=list)  # the first ones; all in error_file
     error_file: Path | None = None
+    # The tree the agencies were mapped to (None: read as of the day of the import) and
+    # the rows mapped, per (old, new) agency.
+    tree: dt.date | None = None
+    mapped: list[MappedRows] = field(default_factory=list)
 
     @property
     def all_rejected(self) -> bool:
         """Nothing could be imported: no data rows, or every row had an error."""
         return self.rows_valid == 0
+
+    @property
+    def mapped_rows(self) -> int:
+        return sum(m.rows for m in self.mapped)
+
+    def mapping_lines(self) -> list[str]:
+        return mapping_lines(self.tree, self.mapped)
 
     def _total(self, name: str) -> int:
         return sum(getattr(a, name) for a in self.agencies.values())
@@ -130,6 +152,7 @@ class StaffImportReport:
             f"Số dòng đã đọc: {self.rows_read}; hợp lệ: {self.rows_valid}; "
             f"bị từ chối: {self.rows_rejected}",
             f"Số định danh được thêm lại số 0 ở đầu: {self.ids_repaired}",
+            *self.mapping_lines(),
         ]
         for a in sorted(self.agencies.values(), key=lambda a: a.code):
             line = (
@@ -150,36 +173,70 @@ class StaffImportReport:
 
 
 class StaffRowChecker:
-    """Checks rows one by one, remembering the (agency, ID) pairs seen for duplicates."""
+    """Checks rows one by one, remembering the (agency, ID) pairs seen for duplicates.
 
-    def __init__(self, file_name: str, errors: RowErrorLog, acting_user: User | None) -> None:
+    Agency codes are read as of `day` (the list's day: the target tree's, or the
+    import's) and, with a target tree, mapped through lineage to it.
+    """
+
+    def __init__(
+        self,
+        file_name: str,
+        errors: RowErrorLog,
+        acting_user: User | None,
+        *,
+        day: dt.date | None = None,
+        tree: TreeMap | None = None,
+    ) -> None:
         self.file_name = file_name
         self.errors = errors
         self.repaired = 0
         self.seen: dict[tuple[int, str], int] = {}  # (agency, ID) -> first row
-        self._agencies: dict[str, Unit | str] = {}  # code text -> unit, or the problem
+        # code text -> (unit, the agency read when mapped), or the problem
+        self._agencies: dict[str, tuple[Unit, int] | str] = {}
+        self.tree = tree
+        self.day = day or (tree.tree if tree is not None else clock.today())
         units = Unit.objects.all()
         self._allowed = units.restrict(acting_user, "change") if acting_user is not None else None
 
-    def agency(self, text: str) -> Unit | str:
-        """The organization unit coded `text`, or the problem, cached per distinct text."""
+    def agency(self, text: str) -> tuple[Unit, int] | str:
+        """The organization unit coded `text` on the list's day (and the agency read, when
+        it was mapped to the target tree), or the problem; once per distinct text."""
         found = self._agencies.get(text)
         if found is None:
-            unit = Unit.objects.filter(code__iexact=text).first()
-            # Outside the user's units answers like a missing code: no existence leak.
-            if unit is None or (
-                self._allowed is not None and not self._allowed.filter(pk=unit.pk).exists()
-            ):
-                found = f"không có cơ quan, đơn vị mã “{text}”"
-            elif unit.kind != Kind.ORGANIZATION:
-                found = (
-                    f"“{unit.name}” là đơn vị hành chính, không phải cơ quan, tổ chức; "
-                    "hãy ghi mã cơ quan (ví dụ 82-SGDDT)"
-                )
-            else:
-                found = unit
-            self._agencies[text] = found
+            found = self._agencies[text] = self._agency(text)
         return found
+
+    def _agency(self, text: str) -> tuple[Unit, int] | str:
+        named = list(Unit.objects.filter(Q(code__iexact=text) | Q(gso_code__iexact=text)))
+        written = [u for u in named if u.gso_code.lower() == text.lower()]
+        identity = next((u for u in named if u.code.lower() == text.lower()), None)
+        unit = pick(written, identity, self.day)
+        missing = f"không có cơ quan, đơn vị mã “{text}”"
+        if unit is None and named:
+            return f"{missing} vào ngày {self.day:%d/%m/%Y}: " + code_problem(
+                written[0].gso_code, self.day, what="cơ quan, đơn vị"
+            )
+        mapped_from = 0
+        if unit is not None and self.tree is not None and self._allows(unit):
+            try:
+                landed = self.tree.land(unit.pk)
+            except MapProblem as exc:
+                return exc.problem
+            if landed != unit.pk:
+                mapped_from, unit = unit.pk, self.tree.unit(landed)
+        # Outside the user's units answers like a missing code: no existence leak.
+        if unit is None or not self._allows(unit):
+            return missing
+        if unit.kind != Kind.ORGANIZATION:
+            return (
+                f"“{unit.name}” là đơn vị hành chính, không phải cơ quan, tổ chức; "
+                "hãy ghi mã cơ quan (ví dụ 82-SGDDT)"
+            )
+        return unit, mapped_from
+
+    def _allows(self, unit: Unit) -> bool:
+        return self._allowed is None or self._allowed.filter(pk=unit.pk).exists()
 
     def check(self, row: Row) -> StaffRow | None:
         """The row as a StaffRow, or None after recording each of its errors."""
@@ -221,6 +278,7 @@ class StaffRowChecker:
                 problems.append(("category", text, str(exc)))
 
         agency: Unit | None = None
+        mapped_from = 0
         text = get("agency_code")
         if not text:
             problems.append(("agency_code", "", "thiếu mã cơ quan"))
@@ -229,7 +287,7 @@ class StaffRowChecker:
             if isinstance(found, str):
                 problems.append(("agency_code", text, found))
             else:
-                agency = found
+                agency, mapped_from = found
 
         if id_number and agency is not None:
             first = self.seen.setdefault((agency.pk, id_number), row.number)
@@ -247,7 +305,9 @@ class StaffRowChecker:
                 self.errors.add(RowError(self.file_name, row.number, header(key), value, problem))
             return None
         assert agency is not None  # noqa: S101
-        return StaffRow(row.number, agency.pk, id_number, full_name, position, category)
+        return StaffRow(
+            row.number, agency.pk, id_number, full_name, position, category, mapped_from
+        )
 
 
 def staff_import(
@@ -257,6 +317,7 @@ def staff_import(
     acting_user: User | None = None,
     progress: Callable[[int], None] | None = None,
     errors_path: Path | None = None,
+    tree: dt.date | None = None,
 ) -> StaffImportReport:
     """Import the staff list at `path` (CSV or XLSX), replacing each listed agency's staff.
 
@@ -264,13 +325,15 @@ def staff_import(
     Giá trị, Lỗi; `errors_path`, by default beside the file). The valid rows are
     written in one transaction with one audit event; people no longer listed are
     removed only when no row was rejected (see the module docstring). Raises
-    TabularError when the file cannot be read at all.
+    TabularError when the file cannot be read at all. `tree`: the day of the
+    campaign's unit tree, to read the agency codes on and map them to (see above).
     """
     path = Path(path)
-    report = StaffImportReport(file=path.name, sha256=file_sha256(path), dry_run=dry_run)
+    report = StaffImportReport(file=path.name, sha256=file_sha256(path), dry_run=dry_run, tree=tree)
     errors = RowErrorLog()
+    mapping = TreeMap(tree) if tree is not None else None
     try:
-        checker = StaffRowChecker(report.file, errors, acting_user)
+        checker = StaffRowChecker(report.file, errors, acting_user, tree=mapping)
         by_agency: dict[int, list[StaffRow]] = {}
         read = 0
         for row in read_table(path, STAFF_COLUMNS, REQUIRED):
@@ -278,6 +341,8 @@ def staff_import(
             valid = checker.check(row)
             if valid is not None:
                 by_agency.setdefault(valid.agency_id, []).append(valid)
+                if valid.mapped_from and mapping is not None:
+                    mapping.count(valid.mapped_from, valid.agency_id)
             if progress is not None and read % PROGRESS_EVERY == 0:
                 progress(read)
         if progress is not None:
@@ -288,6 +353,8 @@ def staff_import(
         report.ids_repaired = checker.repaired
         report.error_count = len(errors)
         report.errors = errors.first[:]
+        if mapping is not None:
+            report.mapped = mapping.summary()
         if dry_run:
             _apply(by_agency, report, write=False)
         else:
@@ -310,6 +377,8 @@ def staff_import(
                     updated=report.updated,
                     removed=report.removed,
                     kept=report.kept,
+                    tree=report.tree.isoformat() if report.tree else None,
+                    mapped=[m.as_dict() for m in report.mapped],
                 )
         _finish_errors(report, errors, errors_path or default_errors_path(path), acting_user)
         return report

@@ -11,7 +11,9 @@ from typing import Any, NamedTuple
 from chiendich.core import clock
 from chiendich.core.cells import CellError, parse_date
 from chiendich.core.tabular import Row, RowError, RowErrorLog
+from chiendich.units.dated import Dated, MapProblem, TreeMap, by_code
 from chiendich.units.models import Level, Unit
+from chiendich.units.selectors import code_problem, describe_validity
 
 from ..cells import (
     MIN_DATE,
@@ -48,6 +50,7 @@ class ValidRow(NamedTuple):
     payment: int
     reused: bool
     overdue_on: dt.date | None
+    mapped_from: int  # the unit read, when mapped to the target tree's; 0 otherwise
 
 
 def overdue_day(due_on: dt.date | None, finished_on: dt.date | None) -> dt.date | None:
@@ -60,36 +63,67 @@ def overdue_day(due_on: dt.date | None, finished_on: dt.date | None) -> dt.date 
 
 class _Unit(NamedTuple):
     id: int
+    code: str  # as files write it (the GSO code or the agency's code)
+    name: str
     level: str
     valid_from: dt.date | None
     valid_to: dt.date | None
 
 
 class _Places:
-    """Receiving units by code, for units that may receive dossiers (not hamlets).
+    """Receiving units by code, for units that may receive dossiers (not hamlets), each
+    code read as of a dossier's received day (imports.dated: 28249 received in 2023 is
+    Phường 5, in 2026 Phường Đạo Thạnh).
 
     A GSO code Excel read as a number lost its leading zeros ("1" for "01"); it is
     repaired when exactly one padded code exists.
     """
 
     def __init__(self, scope_ids: set[int] | None) -> None:
-        self.by_code: dict[str, _Unit] = {}
+        self.by_code: dict[str, list[_Unit]] = defaultdict(list)
+        self.by_identity: dict[str, _Unit] = {}
+        self.by_id: dict[int, _Unit] = {}
         self.scope_ids = scope_ids
-        for pk, code, level, valid_from, valid_to in Unit.objects.filter(
+        for pk, code, gso_code, name, level, valid_from, valid_to in Unit.objects.filter(
             level__in=RECEIVING_LEVELS
-        ).values_list("pk", "code", "level", "valid_from", "valid_to"):
+        ).values_list("pk", "code", "gso_code", "name", "level", "valid_from", "valid_to"):
             if scope_ids is None or pk in scope_ids:
-                self.by_code[code] = _Unit(pk, level, valid_from, valid_to)
-        self.hamlets = set(Unit.objects.filter(level=Level.HAMLET).values_list("code", flat=True))
+                unit = _Unit(pk, gso_code or code, name, level, valid_from, valid_to)
+                self.by_code[unit.code].append(unit)
+                self.by_identity[code] = unit
+                self.by_id[pk] = unit
+        self.hamlets: set[str] = set()
+        for code, gso_code in Unit.objects.filter(level=Level.HAMLET).values_list(
+            "code", "gso_code"
+        ):
+            self.hamlets.update((code, gso_code))
+        self.problems: dict[tuple[str, dt.date], str] = {}
 
-    def find(self, code: str) -> _Unit:
-        unit = self.by_code.get(code)
-        if unit is not None:
-            return unit
-        if code.isdigit():
-            padded = {code.zfill(n) for n in (2, 3, 5)} & self.by_code.keys()
+    def entry(self, text: str) -> tuple[Dated[_Unit | None], str] | str:
+        """What the cell `text` names on each day, with the code it was read as; or the
+        problem when it names no receiving unit at all."""
+        try:
+            return self._entry(text)
+        except CellError as exc:
+            return str(exc)
+
+    def on_day(self, code: str, day: dt.date) -> str:
+        """Why `code` names no unit on `day` (its units all started later): code_problem."""
+        key = (code, day)
+        found = self.problems.get(key)
+        if found is None:
+            found = self.problems[key] = code_problem(code, day, what="đơn vị")
+        return found
+
+    def _entry(self, code: str) -> tuple[Dated[_Unit | None], str]:
+        if code not in self.by_code and code not in self.by_identity and code.isdigit():
+            padded = {code.zfill(n) for n in (2, 3, 5)}
+            padded &= self.by_code.keys() | self.by_identity.keys()
             if len(padded) == 1:
-                return self.by_code[padded.pop()]
+                code = padded.pop()
+        written, identity = self.by_code.get(code, []), self.by_identity.get(code)
+        if written or identity is not None:
+            return by_code(written, identity), code
         if code in self.hamlets:
             raise CellError("ấp, khu phố không tiếp nhận hồ sơ; ghi mã xã/phường/thị trấn")
         # Outside the user's scope reads exactly like a code that does not exist.
@@ -97,13 +131,28 @@ class _Places:
 
 
 class DossierChecker:
-    """Checks rows one by one, remembering what later rows are compared with."""
+    """Checks rows one by one, remembering what later rows are compared with.
 
-    def __init__(self, file_name: str, errors: RowErrorLog, scope_ids: set[int] | None) -> None:
+    The receiving unit's code is read as of the dossier's received day; with a target
+    tree it is then mapped through lineage to the unit in force on that tree's day
+    (imports.dated), and the dossier is stored there.
+    """
+
+    def __init__(
+        self,
+        file_name: str,
+        errors: RowErrorLog,
+        scope_ids: set[int] | None,
+        tree: TreeMap | None = None,
+    ) -> None:
         self.file_name = file_name
         self.errors = errors
         self.today = clock.today()
         self.places = _Places(scope_ids)
+        # The target tree (None: each dossier stays on the unit of its received day), and
+        # the day a row without a valid received day is read as of (its errors still show).
+        self.tree = tree
+        self.undated = tree.tree if tree is not None else self.today
         self.procedures: dict[str, tuple[int, frozenset[str]]] = {
             code: (pk, frozenset(levels))
             for pk, code, levels in Procedure.objects.values_list("pk", "code", "levels")
@@ -114,7 +163,7 @@ class DossierChecker:
         ):
             self.form_windows[unit_id].append((start, end, key))
         self.seen: dict[str, int] = {}
-        self.units: dict[str, tuple[Any, str]] = {}
+        self.units: dict[str, tuple[Dated[_Unit | None], str] | str] = {}
         self.channels: dict[str, tuple[Any, str]] = {}
         self.days: dict[str, tuple[Any, str]] = {}
         self.dues: dict[str, tuple[Any, str]] = {}
@@ -179,14 +228,55 @@ class DossierChecker:
                     )
                 )
 
-        unit = None
-        text = get("unit", "")
-        if not text:
+        # The received day is read first: the receiving unit's code is read as of it.
+        received_text = get("received_on", "")
+        received_on: dt.date | None = None
+        received_problem = ""
+        if received_text:
+            received_on, received_problem = self.days.get(received_text) or memo(
+                self.days, self._past_day, received_text
+            )
+
+        read: _Unit | None = None  # the unit the code names on the received day
+        unit: _Unit | None = None  # where the dossier is stored (mapped to the target tree)
+        mapped_from = 0
+        unit_text = get("unit", "")
+        if not unit_text:
             problems.append(("unit", "", "thiếu mã đơn vị tiếp nhận"))
         else:
-            unit, problem = self.units.get(text) or memo(self.units, self.places.find, text)
-            if problem:
-                problems.append(("unit", text, problem))
+            entry = self.units.get(unit_text)
+            if entry is None:
+                entry = self.places.entry(unit_text)
+                if len(self.units) < MEMO_MAX:
+                    self.units[unit_text] = entry
+            if isinstance(entry, str):
+                problems.append(("unit", unit_text, entry))
+            else:
+                dated, written = entry
+                day = received_on or self.undated
+                read = dated.answers[0] if not dated.bounds else dated.at(day)
+                if read is None:
+                    problems.append(("unit", unit_text, self.places.on_day(written, day)))
+            unit = read
+            if read is not None and self.tree is not None:
+                try:
+                    landed = self.tree.land(read.id)
+                except MapProblem as exc:
+                    problems.append(("unit", unit_text, exc.problem))
+                    unit = None
+                else:
+                    if landed != read.id:
+                        mapped_from = read.id
+                        unit = self.places.by_id.get(landed)
+                        if unit is None:
+                            problems.append(
+                                (
+                                    "unit",
+                                    unit_text,
+                                    f"{self.tree.unit(landed).name} (đơn vị mới của mã này) "
+                                    "ngoài phạm vi các đơn vị của bạn",
+                                )
+                            )
         if (
             unit is not None
             and procedure is not None
@@ -206,14 +296,10 @@ class DossierChecker:
         if problem:
             problems.append(("channel", text, problem))
 
-        received_on = None
-        text = get("received_on", "")
-        if not text:
+        if not received_text:
             problems.append(("received_on", "", "thiếu ngày tiếp nhận"))
-        else:
-            received_on, problem = self.days.get(text) or memo(self.days, self._past_day, text)
-            if problem:
-                problems.append(("received_on", text, problem))
+        elif received_problem:
+            problems.append(("received_on", received_text, received_problem))
 
         due_on = None
         text = get("due_on", "")
@@ -276,27 +362,26 @@ class DossierChecker:
         elif payment and fee == 0:
             problems.append(("payment", text, "có thanh toán trực tuyến nhưng phí, lệ phí bằng 0"))
 
-        if unit is not None and received_on is not None:
-            if (unit.valid_from is not None and received_on < unit.valid_from) or (
-                unit.valid_to is not None and received_on > unit.valid_to
+        if read is not None and received_on is not None:
+            # A unit receives only while it exists; a code read as a unit that had ended
+            # by then (an old code in a later file) is fine when it is mapped forward.
+            if (read.valid_from is not None and received_on < read.valid_from) or (
+                read.valid_to is not None and received_on > read.valid_to and not mapped_from
             ):
                 problems.append(
                     (
                         "unit",
-                        get("unit", ""),
-                        "đơn vị không còn (hoặc chưa) hoạt động vào ngày tiếp nhận",
+                        unit_text,
+                        "đơn vị không còn (hoặc chưa) hoạt động vào ngày tiếp nhận "
+                        f"({read.name}, {_validity(read)})",
                     )
                 )
-            for start, end, key in self.form_windows.get(unit.id, ()):
-                if start <= received_on <= end:
-                    problems.append(
-                        (
-                            "unit",
-                            get("unit", ""),
-                            f"đơn vị đã nhập biểu mẫu tổng hợp đợt “{key}” ({start:%d/%m/%Y}–"
-                            f"{end:%d/%m/%Y}); xóa biểu mẫu trước khi nhập hồ sơ của đợt này",
-                        )
-                    )
+            # A unit that entered an aggregate form for a batch has its figures there: the
+            # unit read and the one stored on (their sums meet under the new unit).
+            for unit_id in {read.id, unit.id} if unit is not None else {read.id}:
+                problem = self._form_conflict(unit_id, received_on)
+                if problem:
+                    problems.append(("unit", unit_text, problem))
                     break
 
         if problems:
@@ -322,4 +407,18 @@ class DossierChecker:
             payment,
             reused,
             overdue_day(due_on, finished_on),
+            mapped_from,
         )
+
+    def _form_conflict(self, unit_id: int, received_on: dt.date) -> str:
+        for start, end, key in self.form_windows.get(unit_id, ()):
+            if start <= received_on <= end:
+                return (
+                    f"đơn vị đã nhập biểu mẫu tổng hợp đợt “{key}” ({start:%d/%m/%Y}–"
+                    f"{end:%d/%m/%Y}); xóa biểu mẫu trước khi nhập hồ sơ của đợt này"
+                )
+        return ""
+
+
+def _validity(unit: _Unit) -> str:
+    return describe_validity(Unit(valid_from=unit.valid_from, valid_to=unit.valid_to))

@@ -39,6 +39,7 @@ from chiendich.core.tabular import (
     read_table,
     write_error_file,
 )
+from chiendich.units.dated import MappedRows, TreeMap, mapping_lines
 from chiendich.units.models import Unit
 
 from ..cells import DOSSIER_COLUMNS, DOSSIER_REQUIRED, dossier_header
@@ -68,6 +69,7 @@ WRITE_COLUMNS = (
     "reused",
     "overdue_on",
 )
+_STORED = len(WRITE_COLUMNS) + 1  # ValidRow[1:_STORED] are the stored values
 
 
 class IsoDates(dict[dt.date | None, str | None]):
@@ -97,11 +99,24 @@ class DossierImportReport:
     errors: list[RowError] = field(default_factory=list)  # the first ones; all are in error_file
     error_file: Path | None = None
     batch_id: int | None = None
+    # The tree the rows were mapped to (None: each dossier stays on the unit of its
+    # received day), the rows mapped per (old, new) unit, and known dossiers left on
+    # their earlier unit.
+    tree: dt.date | None = None
+    mapped: list[MappedRows] = field(default_factory=list)
+    kept_in_place: int = 0
 
     @property
     def all_rejected(self) -> bool:
         """Nothing could be imported: no data rows, or every row had an error."""
         return self.rows_valid == 0
+
+    @property
+    def mapped_rows(self) -> int:
+        return sum(m.rows for m in self.mapped)
+
+    def mapping_lines(self) -> list[str]:
+        return mapping_lines(self.tree, self.mapped, self.kept_in_place)
 
     def summary_lines(self) -> list[str]:
         n = vn_number
@@ -113,6 +128,7 @@ class DossierImportReport:
             f"bị từ chối: {n(self.rows_rejected)}",
             f"Hồ sơ {verb}thêm mới: {n(self.created)}; {verb}cập nhật: {n(self.updated)}; "
             f"không đổi: {n(self.unchanged)}",
+            *self.mapping_lines(),
         ]
         if not self.dry_run:
             lines.append(f"Số dòng thống kê theo ngày được tính lại: {n(self.count_rows)}")
@@ -148,11 +164,22 @@ class _Writer:
         *,
         batch_id: int | None,
         scope_ids: set[int] | None,
+        tree: TreeMap | None = None,
     ) -> None:
         self.report = report
         self.errors = errors
         self.batch_id = batch_id
         self.scope_ids = scope_ids
+        self.tree = tree
+        # unit id -> (path, successor_path), for units of earlier trees (see _same_place)
+        self.paths: dict[int, tuple[str, str]] = (
+            {
+                pk: (path, successor)
+                for pk, path, successor in Unit.objects.values_list("pk", "path", "successor_path")
+            }
+            if tree is not None and Unit.objects.exclude(successor_path="").exists()
+            else {}
+        )
         self.dry_run = batch_id is None
         self.empty = not Dossier.objects.exists()  # nothing to look up: codes are unique in a file
         self.units: set[int] = set()
@@ -187,7 +214,15 @@ class _Writer:
             self.batch_id,
         )
 
+    def _same_place(self, old_unit: int, unit_id: int) -> bool:
+        """`old_unit`, of an earlier tree, lies in `unit_id` of the target tree: its records
+        count there through lineage. A known dossier mapped onto it stays where it is, so
+        the earlier tree's figures do not change (vneid's writer keeps citizens alike)."""
+        old, new = self.paths.get(old_unit), self.paths.get(unit_id)
+        return bool(old and new and old[1] and old[1].startswith(new[0]))
+
     def flush(self, chunk: list[ValidRow]) -> None:
+        tree = self.tree
         with connection.cursor() as cursor:
             existing = self._existing(cursor, chunk)
             written: list[ValidRow] = []
@@ -198,10 +233,22 @@ class _Writer:
                 if old is None:
                     inserts.append(self._params(r))
                     written.append(r)
+                    if r.mapped_from and tree is not None:
+                        tree.count(r.mapped_from, r.unit_id)
                     continue
                 pk, old_values = old
-                if old_values == r[1:]:
+                mapped = (r.mapped_from, r.unit_id) if r.mapped_from and tree else None
+                if (
+                    mapped
+                    and old_values[2] != r.unit_id
+                    and self._same_place(old_values[2], r.unit_id)
+                ):
+                    r = r._replace(unit_id=old_values[2])
+                    self.report.kept_in_place += 1
+                if old_values == r[1:_STORED]:
                     self.report.unchanged += 1
+                    if mapped and tree is not None:
+                        tree.count(*mapped)
                     continue
                 if self.scope_ids is not None and old_values[2] not in self.scope_ids:
                     # The dossier belongs to a unit the user may not change: same answer as
@@ -218,6 +265,8 @@ class _Writer:
                     continue
                 updates.append((*self._params(r)[1:], pk))
                 written.append(r)
+                if mapped and tree is not None:
+                    tree.count(*mapped)
                 # The counts of the old version's unit and days change too.
                 old_days = [d for d in (old_values[4], old_values[6], old_values[13]) if d]
                 self._touch({old_values[2]}, min(old_days), max(old_days))
@@ -312,6 +361,7 @@ def dossiers_import(
     acting_user: User | None = None,
     progress: Callable[[int], None] | None = None,
     errors_path: Path | None = None,
+    tree: dt.date | None = None,
 ) -> DossierImportReport:
     """Import the one-stop export at `path` (CSV or XLSX) into dossiers, then rebuild the
     daily counts of the units and days it touched.
@@ -321,9 +371,17 @@ def dossiers_import(
     one transaction with a DossierImport and an AuditEvent. A user bound to units may
     import only dossiers of units in their scope. `progress` is called with the number
     of rows read so far. Raises TabularError when the file cannot be read at all.
+
+    A row's unit code is read as of its received day. `tree` is the day of the
+    campaign's unit tree: a dossier read as a unit of an earlier tree is stored on the
+    unit it became on that day (lineage), and the summary counts the rows mapped; a
+    district after 1/7/2025 or a split commune is refused by row. None keeps every
+    dossier on the unit of its received day.
     """
     path = Path(path)
-    report = DossierImportReport(file=path.name, sha256=file_sha256(path), dry_run=dry_run)
+    report = DossierImportReport(
+        file=path.name, sha256=file_sha256(path), dry_run=dry_run, tree=tree
+    )
     rows = primed(read_table(path, DOSSIER_COLUMNS, DOSSIER_REQUIRED))
     errors = RowErrorLog()
     errors_path = errors_path or default_errors_path(path)
@@ -367,6 +425,9 @@ def dossiers_import(
                 rejected=report.rows_rejected,
                 created=report.created,
                 updated=report.updated,
+                tree=report.tree.isoformat() if report.tree else None,
+                mapped=[m.as_dict() for m in report.mapped],
+                kept_in_place=report.kept_in_place,
             )
         return report
     finally:
@@ -383,8 +444,13 @@ def _run(
     progress: Callable[[int], None] | None,
 ) -> _Writer:
     scope = _scope(acting_user)
-    checker = DossierChecker(report.file, errors, scope)
-    writer = _Writer(report, errors, batch_id=batch_id, scope_ids=scope)
+    tree = (
+        TreeMap(report.tree, split_hint="hãy ghi mã xã mới đã tiếp nhận hồ sơ")
+        if report.tree is not None
+        else None
+    )
+    checker = DossierChecker(report.file, errors, scope, tree)
+    writer = _Writer(report, errors, batch_id=batch_id, scope_ids=scope, tree=tree)
     chunk: list[ValidRow] = []
     read = 0
     check, add = checker.check, chunk.append
@@ -413,6 +479,8 @@ def _run(
     report.rows_rejected = read - report.rows_valid
     report.error_count = len(errors)
     report.errors = errors.first[:]
+    if tree is not None:
+        report.mapped = tree.summary()
     if progress is not None:
         progress(read)
     return writer
@@ -438,4 +506,8 @@ def _batch_fill(
     batch.created = report.created
     batch.updated = report.updated
     batch.error_file = str(report.error_file or "")[:500]
-    batch.message = "mọi dòng đều bị từ chối" if status == DossierImport.Status.FAILED else ""
+    # The target tree and the codes mapped to it stay in the history with the counts.
+    batch.message = "\n".join(
+        (["mọi dòng đều bị từ chối"] if status == DossierImport.Status.FAILED else [])
+        + report.mapping_lines()
+    )

@@ -35,7 +35,10 @@ _GUIDE: dict[str, tuple[str, str]] = {
     "unit": (
         "Bắt buộc",
         "Đơn vị tiếp nhận: mã GSO của tỉnh, huyện, xã (ví dụ 28249) hoặc mã cơ quan "
-        "(ví dụ 82-STP). Cấp của hồ sơ là cấp của đơn vị này.",
+        "(ví dụ 82-STP). Cấp của hồ sơ là cấp của đơn vị này. Mã được hiểu theo ngày "
+        "tiếp nhận (28249: Phường 5 đến 30/06/2025, Phường Đạo Thạnh từ 01/07/2025); mã "
+        "cũ được chuyển sang đơn vị mới khi nhập vào địa giới hiện nay, trừ huyện (không "
+        "còn từ 01/07/2025) và xã cũ bị chia cho nhiều xã mới: ghi mã đơn vị mới.",
     ),
     "channel": ("Bắt buộc", "1 trực tiếp, 2 trực tuyến, 3 bưu chính (hoặc ghi chữ)."),
     "received_on": (

@@ -15,6 +15,7 @@ from typing import NamedTuple
 from chiendich.core import clock
 from chiendich.core.cells import CellError, parse_date
 from chiendich.core.tabular import Row, RowError, RowErrorLog
+from chiendich.units.dated import MapProblem, TreeMap
 
 from ..models import Citizen, Household
 from .cells import (
@@ -47,6 +48,7 @@ class ValidRow(NamedTuple):
     household: str  # "" when the list does not give one
     state: str | None
     state_date: dt.date | None
+    mapped_from: int  # the commune read, when mapped to the target tree's; 0 otherwise
 
 
 class RowChecker:
@@ -55,6 +57,11 @@ class RowChecker:
     The checks are written for a million rows: cells with few distinct values
     (dates, sex, status, places) are resolved once per distinct text, and the
     common case of a well-formed ID or phone number skips the general parser.
+
+    A row's commune code is read as of the row's own date, its status date ("Ngày
+    cập nhật"); a row without one is read as of the target tree's day, or the day
+    of the import. With a target tree (`tree`), the commune read is then mapped
+    through lineage to the unit in force on that tree's day (imports.dated).
     """
 
     def __init__(
@@ -63,13 +70,16 @@ class RowChecker:
         places: Places,
         errors: RowErrorLog,
         scope: set[int] | None = None,
+        tree: TreeMap | None = None,
     ) -> None:
         self.file_name = file_name
         self.places = places
         self.errors = errors
         # Ids of the units the acting user may import for; None: no limit (the CLI).
         self.scope = scope
+        self.tree = tree
         self.today = clock.today()
+        self.undated = tree.tree if tree is not None else self.today
         self.seen: dict[int, int] = {}  # ID number (as int: half the memory) -> first row
         self.households: dict[str, tuple[int, int, int]] = {}  # code -> commune, unit, row
         self.repaired = 0
@@ -190,10 +200,15 @@ class RowChecker:
                     )
                 )
 
+        # The status date is read first: it is the day the row's commune code is read for.
+        date_text = get("status_date", "")
+        status_day = self._day(self._status_dates, date_text, "ngày cập nhật") if date_text else ""
+        day = status_day if isinstance(status_day, dt.date) else self.undated
+
         commune: Commune | None = None
         try:
             commune = self.places.commune(
-                get("commune_code", ""), get("commune_name", ""), get("district", "")
+                get("commune_code", ""), get("commune_name", ""), get("district", ""), day
             )
         except PlaceError as exc:
             problems.append((exc.column, get(exc.column, ""), exc.problem))
@@ -204,14 +219,24 @@ class RowChecker:
                 hamlet_id = self.places.hamlet(commune, text)
             except PlaceError as exc:
                 problems.append(("hamlet", text, exc.problem))
+        commune_id = commune.id if commune is not None else 0
+        mapped_from = 0
+        if self.tree is not None and commune is not None:
+            try:
+                landed = self.tree.land(commune.id, hamlet_id)
+            except MapProblem as exc:
+                column = "hamlet" if exc.hamlet else _commune_column(get)
+                problems.append((column, get(column, ""), exc.problem))
+            else:
+                if landed != commune.id:
+                    # The row lands on the new commune: the old hamlet is not in its tree.
+                    mapped_from, commune_id, hamlet_id = commune.id, landed, None
         if (
             commune is not None
             and self.scope is not None
-            and (hamlet_id or commune.id) not in self.scope
+            and (hamlet_id or commune_id) not in self.scope
         ):
-            column = (
-                "hamlet" if hamlet_id else "commune_code" if get("commune_code") else "commune_name"
-            )
+            column = "hamlet" if hamlet_id else _commune_column(get)
             problems.append((column, get(column, ""), OUT_OF_SCOPE))
 
         household = get("household", "")
@@ -234,15 +259,12 @@ class RowChecker:
                 state = self._cached(self._states, _state_value, text)
             except CellError as exc:
                 problems.append(("status", text, str(exc)))
-            date_text = get("status_date", "")
             if not date_text:
                 problems.append(("status_date", "", "có trạng thái thì phải có ngày cập nhật"))
+            elif isinstance(status_day, str):
+                problems.append(("status_date", date_text, status_day))
             else:
-                day = self._day(self._status_dates, date_text, "ngày cập nhật")
-                if isinstance(day, str):
-                    problems.append(("status_date", date_text, day))
-                else:
-                    state_date = day
+                state_date = status_day
 
         if id_number:
             first = self.seen.setdefault(int(id_number), row.number)
@@ -254,8 +276,8 @@ class RowChecker:
         if household and commune is not None and not problems:
             place = self.households.get(household)
             if place is None:
-                self.households[household] = (commune.id, hamlet_id or commune.id, row.number)
-            elif place[0] != commune.id:
+                self.households[household] = (commune_id, hamlet_id or commune_id, row.number)
+            elif place[0] != commune_id:
                 problems.append(
                     (
                         "household",
@@ -276,12 +298,18 @@ class RowChecker:
             birth_date,
             sex,
             phone,
-            commune.id,
+            commune_id,
             hamlet_id,
             household,
             state,
             state_date,
+            mapped_from,
         )
+
+
+def _commune_column(get: Callable[[str, str], str]) -> str:
+    """The cell that named the row's commune: its code, or its name when there is no code."""
+    return "commune_code" if get("commune_code", "") else "commune_name"
 
 
 def _sex_value(text: str) -> str:

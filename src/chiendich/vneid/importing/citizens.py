@@ -16,6 +16,7 @@ citizens, households or events, so its counts are what a real run would do.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from chiendich.core.tabular import (
     primed,
     read_table,
 )
+from chiendich.units.dated import TreeMap
 from chiendich.units.models import Unit
 
 from ..counts import counts_refresh
@@ -53,6 +55,7 @@ def citizens_import(
     acting_user: User | None = None,
     progress: Callable[[int], None] | None = None,
     errors_path: Path | None = None,
+    tree: dt.date | None = None,
 ) -> CitizenImportReport:
     """Import the police list at `path` (CSV or XLSX) into citizens, households and events.
 
@@ -61,11 +64,18 @@ def citizens_import(
     written in one transaction with an ImportBatch and an AuditEvent. Importing
     the same file again writes nothing new. An `acting_user` bound to units may only
     add or change citizens of those units; other rows are rejected like any error.
-    `progress` is called with the number of rows read so far. Raises TabularError when the file cannot be read at all
-    (missing file, missing required column, not UTF-8).
+    `progress` is called with the number of rows read so far. Raises TabularError when
+    the file cannot be read at all (missing file, missing required column, not UTF-8).
+
+    Each row's commune code is read as of its own date (the status date, else `tree`,
+    else today). `tree` is the day of the campaign's unit tree: a row read as a unit
+    of an earlier tree is mapped through lineage to the unit in force that day and
+    the summary counts the rows mapped; None keeps every row on the unit of its date.
     """
     path = Path(path)
-    report = CitizenImportReport(file=path.name, sha256=file_sha256(path), dry_run=dry_run)
+    report = CitizenImportReport(
+        file=path.name, sha256=file_sha256(path), dry_run=dry_run, tree=tree
+    )
     rows = primed(read_table(path, CITIZEN_COLUMNS, REQUIRED))
     errors = RowErrorLog()
     errors_path = errors_path or default_errors_path(path)
@@ -112,6 +122,9 @@ def citizens_import(
                 created=report.created,
                 updated=report.updated,
                 events=report.events_created,
+                tree=report.tree.isoformat() if report.tree else None,
+                mapped=[m.as_dict() for m in report.mapped],
+                kept_in_place=report.kept_in_place,
             )
         return report
     finally:
@@ -128,7 +141,8 @@ def _run(
     progress: Callable[[int], None] | None,
 ) -> ChunkWriter:
     scope = _scope(acting_user)
-    checker = RowChecker(report.file, Places(), errors, scope)
+    tree = TreeMap(report.tree) if report.tree is not None else None
+    checker = RowChecker(report.file, Places(), errors, scope, tree)
     writer = ChunkWriter(
         report,
         checker,
@@ -136,6 +150,7 @@ def _run(
         user_id=acting_user.pk if acting_user is not None else None,
         dry_run=batch_id is None,
         scope=scope,
+        tree=tree,
     )
     chunk: list[ValidRow] = []
     read = 0
@@ -157,6 +172,8 @@ def _run(
     report.ids_repaired = checker.repaired
     report.error_count = len(errors)
     report.errors = errors.first[:]
+    if tree is not None:
+        report.mapped = tree.summary()
     if progress is not None:
         progress(read)
     return writer
@@ -201,4 +218,8 @@ def _batch_fill(
     batch.citizens_updated = report.updated
     batch.events_created = report.events_created
     batch.error_file = str(report.error_file or "")[:500]
-    batch.message = "mọi dòng đều bị từ chối" if status == ImportBatch.Status.FAILED else ""
+    # The target tree and the codes mapped to it stay in the history with the counts.
+    batch.message = "\n".join(
+        (["mọi dòng đều bị từ chối"] if status == ImportBatch.Status.FAILED else [])
+        + report.mapping_lines()
+    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from chiendich.core.numbers import vn_number
 from chiendich.core.tabular import RowError
+from chiendich.units.dated import MappedRows, mapping_lines
 
 
 @dataclass
@@ -30,6 +32,18 @@ class CitizenImportReport:
     error_file: Path | None = None
     batch_id: int | None = None
     counts_refreshed: int = 0  # DailyCount rows recounted for what the import touched
+    # The tree the rows were mapped to (None: each row stays on the unit of its own date),
+    # the rows mapped, per (old, new) unit, and known citizens left on their earlier unit.
+    tree: dt.date | None = None
+    mapped: list[MappedRows] = field(default_factory=list)
+    kept_in_place: int = 0
+
+    @property
+    def mapped_rows(self) -> int:
+        return sum(m.rows for m in self.mapped)
+
+    def mapping_lines(self) -> list[str]:
+        return mapping_lines(self.tree, self.mapped, self.kept_in_place)
 
     @property
     def all_rejected(self) -> bool:
@@ -49,6 +63,7 @@ class CitizenImportReport:
             f"Sự kiện trạng thái tài khoản {verb}thêm: {n(self.events_created)}; "
             f"hộ gia đình {verb}thêm mới: {n(self.households_created)}",
             f"Số định danh được thêm lại số 0 ở đầu: {n(self.ids_repaired)}",
+            *self.mapping_lines(),
         ]
         if self.counts_refreshed:
             lines.append(

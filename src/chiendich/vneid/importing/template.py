@@ -53,12 +53,17 @@ _GUIDE: dict[str, tuple[str, str]] = {
         "Bắt buộc (hoặc cột tên xã)",
         "Mã xã/phường/thị trấn theo danh mục của Tổng cục Thống kê, 5 chữ số (ví dụ 28249). "
         "Có thể thay bằng cột “Xã/Phường/Thị trấn” ghi tên; nếu tên trùng ở nhiều huyện "
-        "(như “Phường 1”) thì thêm cột “Huyện” hoặc ghi mã xã.",
+        "(như “Phường 1”) thì thêm cột “Huyện” hoặc ghi mã xã. Mã xã được hiểu theo "
+        "ngày ở cột “Ngày cập nhật” (không có thì theo ngày nhập): từ 01/07/2025 một số "
+        "mã dùng cho xã mới (28249 là Phường 5 đến 30/06/2025, là Phường Đạo Thạnh từ "
+        "01/07/2025); ghi thêm tên xã để chỉ rõ. Mã xã cũ vẫn nhập được: nhập vào địa "
+        "giới hiện nay thì dòng được chuyển sang xã mới theo bảng chuyển đổi.",
     ),
     "hamlet": (
         "Không bắt buộc",
         "Tên ấp/khu phố trong xã (không phân biệt hoa thường, có dấu hay không) hoặc mã ấp. "
-        "Ấp phải thuộc xã ở cột “Mã xã”. Để trống thì công dân được gắn với xã.",
+        "Ấp phải thuộc xã ở cột “Mã xã”. Để trống thì công dân được gắn với xã. Xã cũ "
+        "bị chia cho nhiều xã mới: phải ghi ấp đã được gán cho một xã mới.",
     ),
     "household": (
         "Không bắt buộc",

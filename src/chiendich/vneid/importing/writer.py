@@ -19,6 +19,8 @@ from django.db.models import Model
 from django.utils import timezone
 
 from chiendich.core.tabular import RowError
+from chiendich.units.dated import TreeMap
+from chiendich.units.models import Unit
 
 from ..models import AccountEvent, AccountState, Citizen, Household, Source
 from ..services import events_relink
@@ -150,6 +152,7 @@ def update_rows(
 CITIZEN = Citizen._meta.db_table
 HOUSEHOLD = Household._meta.db_table
 EVENT = AccountEvent._meta.db_table
+UNIT = Unit._meta.db_table
 
 
 class ChunkWriter:
@@ -164,10 +167,12 @@ class ChunkWriter:
         user_id: int | None,
         dry_run: bool,
         scope: set[int] | None = None,
+        tree: TreeMap | None = None,
     ) -> None:
         self.report = report
         self.checker = checker
         self.scope = scope  # unit ids the acting user may import for; None: no limit
+        self.tree = tree  # the target tree's mapping, to tally the rows mapped
         self.batch_id = batch_id
         self.user_id = user_id
         self.dry_run = dry_run
@@ -186,14 +191,52 @@ class ChunkWriter:
         self.recount_to: dt.date | None = None
         self.known_events = 0  # events given to citizens already in the database
         self._fake_id = 0
+        # Units of earlier trees exist (the reform is loaded): a known citizen or household
+        # listed under the unit its earlier unit became stays where it is (`_same_place`).
+        self.earlier_trees = Unit.objects.exclude(successor_path="").exists()
+        self._paths: dict[int, tuple[str, str]] = {}  # unit id -> path, successor_path
 
     def flush(self, chunk: list[ValidRow]) -> None:
         with connection.cursor() as cursor:
             existing = self._existing(cursor, chunk)
             if self.scope is not None:
                 chunk = self._within_scope(cursor, chunk, existing)
+            if self.earlier_trees:
+                self._load_paths(
+                    cursor,
+                    {r.hamlet_id or r.commune_id for r in chunk}
+                    | {old[6] for old in existing.values()},
+                )
             self._households(cursor, chunk)
             self._citizens(cursor, chunk, existing)
+            if self.tree is not None:
+                for r in chunk:
+                    if r.mapped_from:
+                        self.tree.count(r.mapped_from, r.commune_id)
+
+    def _load_paths(self, cursor: Any, ids: set[int]) -> None:
+        wanted = sorted(ids - self._paths.keys())
+        if wanted:
+            for pk, path, successor_path in _lookup(
+                cursor,
+                f"SELECT id, path, successor_path FROM {UNIT} WHERE id {{among}}",  # noqa: S608
+                wanted,
+            ):
+                self._paths[pk] = (path, successor_path)
+
+    def _same_place(self, old_unit: int, unit_id: int) -> bool:
+        """`old_unit`, of an earlier tree, lies in `unit_id` of a later one: its records
+        count there through lineage (its successor_path lies under `unit_id`'s path).
+
+        A later list naming such a citizen under the new unit means the same place under
+        its new name, so the citizen stays on the earlier unit: moving them would carry
+        their whole history (vneid.services.events_relink) onto the new unit and rewrite
+        the earlier tree's figures, which must stay as they were.
+        """
+        if not self.earlier_trees or old_unit == unit_id:
+            return False
+        old, new = self._paths.get(old_unit), self._paths.get(unit_id)
+        return bool(old and new and old[1] and old[1].startswith(new[0]))
 
     def _within_scope(
         self, cursor: Any, chunk: list[ValidRow], existing: dict[str, tuple[Any, ...]]
@@ -268,6 +311,8 @@ class ChunkWriter:
                 codes,
             ):
                 found[code] = (pk, commune_id, unit_id)
+            if self.earlier_trees:
+                self._load_paths(cursor, {unit_id for _, _, unit_id in found.values()})
         inserts, moves = [], []
         for code in codes:
             commune_id, unit_id, _ = self.checker.households[code]
@@ -278,6 +323,8 @@ class ChunkWriter:
             pk, old_commune, old_unit = old
             if old_commune == commune_id and unit_id == commune_id:
                 unit_id = old_unit
+            elif self._same_place(old_unit, unit_id):
+                commune_id, unit_id = old_commune, old_unit
             if (old_commune, old_unit) != (commune_id, unit_id):
                 moves.append((commune_id, unit_id, pk))
             self.household_ids[code] = pk
@@ -334,15 +381,20 @@ class ChunkWriter:
                 continue
             pk, name, birth, sex, phone, commune_id, old_unit, old_household = old
             # What the list does not say is kept: a known hamlet in the same commune,
-            # a phone number, a household.
+            # a phone number, a household. A citizen of an earlier tree's unit listed
+            # under the unit it became stays where they are (see _same_place).
+            new_commune = r.commune_id
             if r.hamlet_id is None and commune_id == r.commune_id:
                 unit_id = old_unit
+            elif self._same_place(old_unit, unit_id):
+                unit_id, new_commune = old_unit, commune_id
+                report.kept_in_place += 1
             wanted = (
                 r.full_name,
                 r.birth_date,
                 r.sex,
                 r.phone or phone,
-                r.commune_id,
+                new_commune,
                 unit_id,
                 household_id if r.household else old_household,
             )

@@ -1,6 +1,13 @@
 """`chiendich import KIND FILE [--dry-run] [--errors FILE.xlsx]` and
 `chiendich import KIND --template OUT.xlsx`.
 
+`--tree YYYY-MM-DD` imports into a campaign on the unit tree in force that day:
+each row's code is read as of the row's own date, then mapped through lineage to
+the unit in force on that day (a police list of 2026 naming the old Phường 4
+lands on Phường Đạo Thạnh), and the summary counts the rows mapped, from which
+code to which. Without it every row stays on the unit of its own date. Kinds
+whose service takes a `tree` argument accept it (citizens, dossiers, staff).
+
 Each kind of file names its import service and its template by dotted path
 (so this module imports no app until it runs). `citizens` is registered
 here; another app adds kinds without touching this file (whose name is a
@@ -11,12 +18,14 @@ AppConfig an `import_kinds` mapping, e.g.
                                  "template": "...", "help": "..."}}
 
 An import service is called as `service(path, *, dry_run, acting_user,
-progress, errors_path)` and returns a report with `summary_lines()`,
+progress, errors_path[, tree])` and returns a report with `summary_lines()`,
 `error_file` and `all_rejected`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +77,18 @@ IMPORT_KINDS: dict[str, ImportKind] = {
 }
 
 
+def takes_tree(service: Callable[..., Any]) -> bool:
+    """Whether an import service reads codes by date and maps them to a target tree."""
+    return "tree" in inspect.signature(service).parameters
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"Ngày “{text}” không đúng dạng YYYY-MM-DD.") from None
+
+
 def import_kinds() -> dict[str, ImportKind]:
     """The kinds registered here and in every installed app's `import_kinds`."""
     kinds = dict(IMPORT_KINDS)
@@ -111,6 +132,13 @@ class Command(BaseCommand):
             help="where to write the error file (default: beside the file, NAME-loi.xlsx)",
         )
         parser.add_argument(
+            "--tree",
+            type=_day,
+            metavar="YYYY-MM-DD",
+            help="map each row's unit to the unit tree in force that day (through lineage); "
+            "default: each row stays on the unit of its own date",
+        )
+        parser.add_argument(
             "--template",
             type=Path,
             metavar="OUT.xlsx",
@@ -126,6 +154,11 @@ class Command(BaseCommand):
         if path is None:
             raise CommandError("Cần tên tệp cần nhập (hoặc --template OUT.xlsx).")
         service: Callable[..., ImportReport] = import_string(kind.service)
+        extra: dict[str, Any] = {}
+        if options["tree"] is not None:
+            if not takes_tree(service):
+                raise CommandError(f"Loại “{options['kind']}” không nhận --tree.")
+            extra["tree"] = options["tree"]
         # The wrapped stream itself: rich needs its isatty(), and writes its own newlines.
         console = Console(file=cast(IO[str], self.stderr._out))
         with Progress(
@@ -153,6 +186,7 @@ class Command(BaseCommand):
                     acting_user=None,
                     progress=progress,
                     errors_path=options["errors"],
+                    **extra,
                 )
             except TabularError as exc:
                 raise tabular_command_error(exc) from exc
