@@ -12,33 +12,35 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.core.management.color import no_style
 from django.db import OperationalError, connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
-from chiendich.units.models import Level, Unit
-from chiendich.vneid.models import Citizen, Household
+from chiendich.units.models import PATH_SEPARATOR, Kind, Level, Lineage, Unit
+from chiendich.vneid.models import Citizen, Household, ImportBatch
 
+from .forked import FORK_FROM, generated
 from .population import (
     A1,
     A2,
     ACTIVATED,
     APP,
-    DAYS,
     DEFAULT_SEED,
-    END,
     L1P,
     L2P,
     NR,
-    START,
+    TYPE_DENSITY,
     VISIT,
     Commune,
     Hamlet,
-    day_date,
+    Peak,
     population,
     population_sizes,
 )
@@ -66,9 +68,16 @@ CSV_HEADERS = [
 ]
 
 
-def communes_load(province_code: str = "82") -> list[Commune]:
-    """The province's communes with their hamlets, in code order."""
-    province = Unit.objects.get(code=province_code)
+def communes_load(province: Unit) -> list[Commune]:
+    """The province's communes with their hamlets, in code order, each with its weight
+    and the CCCD province code of the people registered there, read from the tree.
+
+    A commune of the 2023 tree weighs by its type (wards are denser). A commune formed
+    on 1/7/2025 weighs as the communes it was formed from (a predecessor split across
+    several new communes counts for each in part), and its people's CCCD numbers carry
+    the code of the old province most of those predecessors belonged to ("087" for a
+    commune of old Đồng Tháp, now in province 82).
+    """
     hamlets: dict[int, list[Hamlet]] = {}
     for h in (
         Unit.objects.subtree(province)
@@ -77,12 +86,44 @@ def communes_load(province_code: str = "82") -> list[Commune]:
         .values("id", "code", "name", "parent_id")
     ):
         hamlets.setdefault(h["parent_id"], []).append(Hamlet(h["id"], h["code"], h["name"]))
+    communes = list(
+        Unit.objects.subtree(province).territorial().filter(level=Level.COMMUNE).order_by("code")
+    )
+    links = list(
+        Lineage.objects.filter(
+            successor__in=communes,
+            source=Lineage.Source.GSO,
+            predecessor__level=Level.COMMUNE,
+            predecessor__kind=Kind.TERRITORIAL,
+        ).values_list("successor_id", "predecessor_id", "predecessor__type", "predecessor__path")
+    )
+    shares = dict(
+        Lineage.objects.filter(
+            predecessor_id__in={p for _, p, _, _ in links}, source=Lineage.Source.GSO
+        )
+        .values("predecessor_id")
+        .annotate(n=Count("successor_id"))
+        .values_list("predecessor_id", "n")
+    )
+    weight: dict[int, float] = defaultdict(float)
+    old_province: dict[int, Counter[str]] = defaultdict(Counter)
+    for successor, predecessor, kind, path in links:
+        weight[successor] += TYPE_DENSITY.get(kind, 1.0) / shares.get(predecessor, 1)
+        old_province[successor][path.split(PATH_SEPARATOR)[0]] += 1
+    own = province.gso_code.zfill(3)
     return [
-        Commune(c.id, c.code, c.type, c.parent_code, tuple(hamlets.get(c.id, ())))
-        for c in Unit.objects.subtree(province)
-        .territorial()
-        .filter(level=Level.COMMUNE)
-        .order_by("code")
+        Commune(
+            c.id,
+            c.code,
+            c.type,
+            c.parent_code if c.parent_code != province.code else "",
+            tuple(hamlets.get(c.id, ())),
+            id_province=(
+                old_province[c.id].most_common(1)[0][0].zfill(3) if old_province[c.id] else own
+            ),
+            weight=weight.get(c.id) or TYPE_DENSITY.get(c.type, 1.0),
+        )
+        for c in communes
     ]
 
 
@@ -161,14 +202,33 @@ def _indexes_drop(cursor) -> list[str]:  # type: ignore[no-untyped-def]
     return [sql for _, sql in indexes]
 
 
-def _already_there(communes: list[Commune], sizes: list[list[int]], seed: int) -> bool:
-    """Whether the database holds exactly this simulation: as many citizens, and
-    the first commune's first and last people as generated."""
+MARKER = "population_simulate(province={province}, peak={start}..{end}, today={today}, scale={scale}, seed={seed})"
+
+
+def _marker(province: Unit, peak: Peak, scale: float, seed: int) -> str:
+    return MARKER.format(
+        province=province.code,
+        start=peak.start.isoformat(),
+        end=peak.end.isoformat(),
+        today=peak.today.isoformat(),
+        scale=scale,
+        seed=seed,
+    )
+
+
+def _already_there(
+    communes: list[Commune], sizes: list[list[int]], peak: Peak, seed: int, marker: str
+) -> bool:
+    """Whether the database holds exactly this simulation: its marker (the same peak,
+    cut on the same day), as many citizens, and the first commune's first and last
+    people as generated."""
     expected = sum(map(sum, sizes))
     if expected == 0 or Citizen.objects.count() != expected:
         return False
+    if not ImportBatch.objects.filter(file_name=marker, status=ImportBatch.Status.DONE).exists():
+        return False
     first = next(i for i, s in enumerate(sizes) if sum(s))
-    _, _, people = next(population([communes[first]], seed=seed, sizes=[sizes[first]]))
+    _, _, people = next(population([communes[first]], peak, seed=seed, sizes=[sizes[first]]))
     return all(
         Citizen.objects.filter(id_number=p.id_number, full_name=p.full_name).exists()
         for p in (people[0], people[-1])
@@ -176,23 +236,31 @@ def _already_there(communes: list[Commune], sizes: list[list[int]], seed: int) -
 
 
 def population_simulate(
+    province: Unit,
+    peak: Peak,
     *,
     scale: float = 1.0,
     seed: int = DEFAULT_SEED,
     progress: Callable[[int, int], None] | None = None,
+    fork: bool | None = None,
 ) -> SimulationResult:
     """Write the simulated citizens, households, account events and flags of the
-    province's communes (which must be loaded with their hamlets).
+    province's communes (which must be loaded with their hamlets) over `peak`, cut at
+    its `today`.
 
-    Skips when the database already holds this very simulation (same scale and
-    seed); otherwise deletes every citizen, event, flag, household and daily
-    count first, so a rebuild never duplicates. One transaction: an interrupted
-    run leaves the database as it was. `progress(done, total)` is called after
-    each commune. Daily counts are left to vneid.counts.counts_rebuild.
+    Skips when the database already holds this very simulation (same province,
+    peak, day, scale and seed: a marker in the police-list import history says so);
+    otherwise deletes every citizen, event, flag, household and daily count first,
+    so a rebuild never duplicates. One transaction: an interrupted run leaves the
+    database as it was. `progress(done, total)` is called after each commune. Daily
+    counts are left to vneid.counts.counts_rebuild. The people are generated in a
+    child process while the parent writes (`fork`; by default from FORK_FROM people
+    on, where the platform forks): the same rows either way.
     """
-    communes = communes_load()
-    sizes = population_sizes(communes, scale, seed)
-    if _already_there(communes, sizes, seed):
+    communes = communes_load(province)
+    sizes = population_sizes(communes, scale, peak.population, seed)
+    marker = _marker(province, peak, scale, seed)
+    if _already_there(communes, sizes, peak, seed, marker):
         return SimulationResult(citizens=sum(map(sum, sizes)), skipped=True)
     # A rollback journal instead of WAL for this one big write (when not inside
     # a caller's transaction): the new pages are written once, not to the WAL
@@ -213,22 +281,108 @@ def population_simulate(
             cursor.execute(f"PRAGMA busy_timeout = {timeout}")
     try:
         with transaction.atomic():
-            return _write(communes, sizes, seed, progress)
+            result = _write(communes, sizes, peak, seed, progress, fork)
+            ImportBatch.objects.filter(file_name__startswith="population_simulate(").delete()
+            ImportBatch.objects.create(
+                kind=ImportBatch.Kind.CITIZENS,
+                file_name=marker,
+                sha256="",
+                status=ImportBatch.Status.DONE,
+                finished_at=timezone.now(),
+                rows_total=result.citizens,
+                rows_valid=result.citizens,
+                citizens_created=result.citizens,
+                events_created=result.events,
+            )
+            return result
     finally:
         if journal:
             with connection.cursor() as cursor:
                 cursor.execute(f"PRAGMA journal_mode = {journal}")
 
 
+@dataclass
+class _Chunk:
+    """The rows of one commune, ids given, ready to insert."""
+
+    households: list[tuple[object, ...]]
+    citizens: list[tuple[object, ...]]
+    events: list[tuple[object, ...]]
+    flags: list[tuple[object, ...]]
+    activated: int
+
+
+def _rows(
+    communes: list[Commune],
+    sizes: list[list[int]],
+    peak: Peak,
+    seed: int,
+    ids: tuple[int, int],
+    stamp: object,
+) -> Iterator[_Chunk]:
+    """Each commune's rows, households and citizens numbered on from `ids` (the largest
+    ids in the tables). Pure Python: it may run in another process (_chunks)."""
+    day_iso = [peak.date(d).isoformat() for d in range(peak.days)]
+    household_id, citizen_id = ids
+    for commune, households, people in population(communes, peak, seed=seed, sizes=sizes):
+        household_ids: dict[str, int] = {}
+        household_rows: list[tuple[object, ...]] = []
+        for code, hamlet in households:
+            household_id += 1
+            household_ids[code] = household_id
+            household_rows.append((household_id, code, commune.id, hamlet.id))
+        citizen_rows: list[tuple[object, ...]] = []
+        event_rows: list[tuple[object, ...]] = []
+        flag_rows: list[tuple[object, ...]] = []
+        activated = 0
+        for p in people:
+            citizen_id += 1
+            hamlet_id = p.hamlet.id
+            events = p.events
+            last_state, last_day, _ = events[-1]
+            citizen_rows.append(
+                (
+                    citizen_id, p.id_number, p.full_name, p.birth.isoformat(), p.sex, p.phone,
+                    commune.id, hamlet_id, household_ids[p.household], last_state,
+                    day_iso[last_day], stamp, stamp,
+                )
+            )  # fmt: skip
+            # `until` is the next event's date, NULL for the last: the chain
+            # events_relink builds.
+            for i, (state, day, source) in enumerate(events):
+                until = day_iso[events[i + 1][1]] if i + 1 < len(events) else None
+                event_rows.append(
+                    (citizen_id, state, day_iso[day], until, source, hamlet_id, stamp, "")
+                )
+            for kind, reason, day, back in p.flags:
+                flag_rows.append(
+                    (
+                        citizen_id, kind, reason, day_iso[day],
+                        None if back is None else day_iso[back], VISIT, hamlet_id, stamp, "",
+                    )
+                )  # fmt: skip
+            activated += last_state in ACTIVATED
+        yield _Chunk(household_rows, citizen_rows, event_rows, flag_rows, activated)
+
+
+def _chunks(args: tuple[Any, ...], *, fork: bool) -> Iterator[_Chunk]:
+    """_rows, made in a forked child process when `fork` (demo.forked), so that
+    generating the people and inserting them run side by side on two cores."""
+    return generated(lambda: _rows(*args), fork=fork)
+
+
 def _write(
     communes: list[Commune],
     sizes: list[list[int]],
+    peak: Peak,
     seed: int,
     progress: Callable[[int, int], None] | None,
+    fork: bool | None = None,
 ) -> SimulationResult:
     result = SimulationResult()
-    day_iso = [day_date(d).isoformat() for d in range(DAYS)]
     stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+    if fork is None:
+        fork = sum(map(sum, sizes)) >= FORK_FROM
     with connection.cursor() as cursor:
         if Citizen.objects.exists():
             result.replaced = Citizen.objects.count()
@@ -239,50 +393,17 @@ def _write(
         household_id = cursor.fetchone()[0]
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM vneid_citizen")
         citizen_id = cursor.fetchone()[0]
-        batches = population(communes, seed=seed, sizes=sizes)
-        for done, (commune, households, people) in enumerate(batches, start=1):
-            household_ids: dict[str, int] = {}
-            household_rows = []
-            for code, hamlet in households:
-                household_id += 1
-                household_ids[code] = household_id
-                household_rows.append((household_id, code, commune.id, hamlet.id))
-            citizen_rows, event_rows, flag_rows = [], [], []
-            for p in people:
-                citizen_id += 1
-                hamlet_id = p.hamlet.id
-                events = p.events
-                last_state, last_day, _ = events[-1]
-                citizen_rows.append(
-                    (
-                        citizen_id, p.id_number, p.full_name, p.birth.isoformat(), p.sex, p.phone,
-                        commune.id, hamlet_id, household_ids[p.household], last_state,
-                        day_iso[last_day], stamp, stamp,
-                    )
-                )  # fmt: skip
-                # `until` is the next event's date, NULL for the last: the chain
-                # events_relink builds.
-                for i, (state, day, source) in enumerate(events):
-                    until = day_iso[events[i + 1][1]] if i + 1 < len(events) else None
-                    event_rows.append(
-                        (citizen_id, state, day_iso[day], until, source, hamlet_id, stamp, "")
-                    )
-                for kind, reason, day, back in p.flags:
-                    flag_rows.append(
-                        (
-                            citizen_id, kind, reason, day_iso[day],
-                            None if back is None else day_iso[back], VISIT, hamlet_id, stamp, "",
-                        )
-                    )  # fmt: skip
-                result.activated += last_state in ACTIVATED
-            _insert(cursor, "vneid_household", household_rows)
-            _insert(cursor, "vneid_citizen", citizen_rows)
-            _insert(cursor, "vneid_accountevent", event_rows)
-            _insert(cursor, "vneid_flag", flag_rows)
-            result.households += len(household_rows)
-            result.citizens += len(citizen_rows)
-            result.events += len(event_rows)
-            result.flags += len(flag_rows)
+        args = (communes, sizes, peak, seed, (household_id, citizen_id), stamp)
+        for done, chunk in enumerate(_chunks(args, fork=fork), start=1):
+            _insert(cursor, "vneid_household", chunk.households)
+            _insert(cursor, "vneid_citizen", chunk.citizens)
+            _insert(cursor, "vneid_accountevent", chunk.events)
+            _insert(cursor, "vneid_flag", chunk.flags)
+            result.households += len(chunk.households)
+            result.citizens += len(chunk.citizens)
+            result.events += len(chunk.events)
+            result.flags += len(chunk.flags)
+            result.activated += chunk.activated
             if progress:
                 progress(done, len(communes))
         if connection.vendor == "postgresql":
@@ -302,8 +423,10 @@ def _write(
 
 def police_list_write(
     path: Path,
+    province: Unit,
+    peak: Peak,
     *,
-    as_of: dt.date = END,
+    as_of: dt.date | None = None,
     scale: float = 1.0,
     seed: int = DEFAULT_SEED,
     rows: int | None = None,
@@ -311,17 +434,19 @@ def police_list_write(
 ) -> int:
     """Write the simulated population as a police-list CSV (canonical headers,
     UTF-8, dates dd/mm/yyyy), one row per citizen with the state as of `as_of`
-    and the day it started. Streams commune by commune; stops after `rows` rows
-    when given. Returns the number of rows written."""
-    if as_of < START:
-        raise ValueError(f"the simulation starts on {START:%d/%m/%Y}")
-    day = min((as_of - START).days, DAYS - 1)
-    day_vn = [day_date(d).strftime("%d/%m/%Y") for d in range(DAYS)]
+    (default: the peak's today) and the day it started. Streams commune by commune;
+    stops after `rows` rows when given. Returns the number of rows written."""
+    as_of = as_of or peak.today
+    if as_of < peak.start:
+        raise ValueError(f"the simulation starts on {peak.start:%d/%m/%Y}")
+    day = min((as_of - peak.start).days, peak.last)
+    day_vn = [peak.date(d).strftime("%d/%m/%Y") for d in range(peak.days)]
     written = 0
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(CSV_HEADERS)
-        for commune, _, people in population(communes or communes_load(), scale=scale, seed=seed):
+        people_of = population(communes or communes_load(province), peak, scale=scale, seed=seed)
+        for commune, _, people in people_of:
             for p in people:
                 state, since = p.state_on(day)
                 writer.writerow(

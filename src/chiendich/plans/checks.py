@@ -1,9 +1,11 @@
-"""Rules across the items of a plan file: unique keys, references, date windows, weights.
+"""Rules across the items of a plan file: unique keys, references, date windows, weights,
+and the levels and unit types the province's tree has on the plan's dates.
 
 The schema checks each item on its own; these check what one item says
 about another. `reference_check` runs on the raw data, so a dangling
 reference is reported together with any shape errors; `cross_check` needs
-the validated plan.
+the validated plan; `tree_check` needs the province's units, so plan_load
+runs it once it has found the province in force on the plan's first day.
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+from chiendich.units import gso
+from chiendich.units.models import Kind, Level, Unit
+from chiendich.units.selectors import describe_validity
 
 from .problems import Loc, Problem, adder
 
@@ -110,6 +116,11 @@ def cross_check(plan: PlanFile) -> list[Problem]:
         indicator = indicators.get(t.indicator)
         if indicator is not None and indicator.measure != t.measure:
             add(("targets", i, "measure"), f"chỉ số “{t.indicator}” đo bằng {indicator.measure}")
+        if t.example and t.context:
+            add(
+                ("targets", i, "example"),
+                "chỉ tiêu căn cứ (context) được trích từ một văn bản, không phải giá trị ví dụ",
+            )
 
     targeted = {t.indicator for t in plan.targets if not t.context}
     for i, ind in enumerate(plan.indicators):
@@ -196,3 +207,89 @@ def _check_indicator(
             "không có chỉ tiêu nào (không phải context) dùng chỉ số này để lấy làm ngưỡng; "
             "ghi ngưỡng bằng số",
         )
+
+
+# --- the plan against the province's unit tree -------------------------------------------------
+
+# Every type a GSO tree of any date gives a territorial unit (hamlet types aside).
+_LEGACY_GSO_TYPES = {str(t) for t in gso.tree_types(reformed=False)}
+_CURRENT_GSO_TYPES = {str(t) for t in gso.tree_types(reformed=True)}
+_ALL_GSO_TYPES = _LEGACY_GSO_TYPES | _CURRENT_GSO_TYPES
+
+
+def _gso_types(start: dt.date, end: dt.date) -> set[str]:
+    """The territorial unit types of the GSO trees in force between `start` and `end`
+    (since 1/7/2025: tỉnh, thành phố trực thuộc trung ương, xã, phường, đặc khu)."""
+    types: set[str] = set()
+    if not gso.is_reformed(start):
+        types |= _LEGACY_GSO_TYPES
+    if gso.is_reformed(end):
+        types |= _CURRENT_GSO_TYPES
+    return types
+
+
+def _tree_window(start: dt.date, end: dt.date) -> str:
+    """ "từ 01/07/2025", "đến 30/06/2025": which tree the plan's days fall in."""
+    if gso.is_reformed(start):
+        return f"từ {gso.REFORM_DATE:%d/%m/%Y}"
+    if not gso.is_reformed(end):
+        return f"đến {gso.LAST_DAY_BEFORE_REFORM:%d/%m/%Y}"
+    return f"từ {start:%d/%m/%Y} đến {end:%d/%m/%Y}"
+
+
+def tree_check(plan: PlanFile, province: Unit) -> list[Problem]:
+    """Levels and unit types the plan names that do not exist on its dates.
+
+    A level (targets' `levels`, reports' `responsible_levels`, `reports_on_level`,
+    `recipient_level`) must be one the province's territorial units have during the
+    plan's periods: since 1/7/2025 there is no district level, so a 2026 plan
+    naming `district` is refused. A territorial unit type must be one the GSO tree
+    of those days has: `huyen` or `thi_tran` in a 2026 plan, `dac_khu` in a 2023
+    plan are refused. A type the tree has but the province lacks (Tiền Giang had no
+    quận in 2023, Đồng Tháp has no đặc khu) is accepted: plans list the types of a
+    level as the law names them, and such a target applies to no unit.
+    """
+    problems: list[Problem] = []
+    add = adder(problems, plan.as_document())
+    start, end = plan.first_day, plan.last_day
+    units = (
+        Unit.objects.subtree(province)
+        .filter(kind=Kind.TERRITORIAL)
+        .exclude(valid_from__gt=end)
+        .exclude(valid_to__lt=start)
+    )
+    levels = set(units.values_list("level", flat=True).distinct())
+    if Level.COMMUNE in levels:
+        levels.add(Level.HAMLET.value)  # hamlets are imported under the communes
+    territorial = _gso_types(start, end)
+    known = {str(t) for t in Level.values}
+    where = f"{province.name} {describe_validity(province)}".strip()
+    have = ", ".join(lv for lv in Level.values if lv in levels)
+
+    def level(loc: Loc, value: str | None) -> None:
+        if value and value in known and value not in levels:
+            add(loc, f"cấp “{value}” không có trong địa giới của {where} (có các cấp: {have})")
+
+    def unit_type(loc: Loc, value: str) -> None:
+        # Hamlets (ấp, khu phố) and organizations are imported by officers after the GSO
+        # tree and may not be there yet when the plan is loaded: the schema checks those.
+        if value in _ALL_GSO_TYPES and value not in territorial:
+            add(
+                loc,
+                f"loại đơn vị “{value}” không có trong hệ thống đơn vị hành chính "
+                f"{_tree_window(start, end)} (có: {', '.join(sorted(territorial))})",
+            )
+
+    for i, t in enumerate(plan.targets):
+        for j, value in enumerate(t.levels):
+            level(("targets", i, "levels", j), value)
+        for j, value in enumerate(t.unit_types):
+            unit_type(("targets", i, "unit_types", j), value)
+    for i, r in enumerate(plan.reports):
+        for j, value in enumerate(r.responsible_levels):
+            level(("reports", i, "responsible_levels", j), value)
+        for j, value in enumerate(r.responsible_unit_types):
+            unit_type(("reports", i, "responsible_unit_types", j), value)
+        level(("reports", i, "reports_on_level"), r.reports_on_level)
+        level(("reports", i, "recipient_level"), r.recipient_level)
+    return problems

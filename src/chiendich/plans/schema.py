@@ -211,6 +211,12 @@ class TargetSpec(Strict):
     applies_from: PlanDate | None = None
     stretch: bool = False  # the plan says "phấn đấu": aimed for, not a floor
     context: bool = False  # a national goal quoted as background, not assigned to a unit
+    # Where the value comes from when it is not this plan's own text (a province's earlier
+    # plan, a national decision), so an officer can check it against the document.
+    source: Text = ""
+    # A value no document sets: written to show the plan's shape (a demo, a draft), to be
+    # replaced by the real figure before the plan is used to judge anyone.
+    example: bool = False
     note: Text = ""
 
     @field_validator("value")
@@ -371,6 +377,21 @@ class IndicatorSpec(Strict):
     scoring: ScoringSpec | None = None
 
 
+class PopulationSpec(Strict):
+    """The population the plan counts on: citizens aged 14 and over in the province (the
+    people the VNeID targets are about), with where the figure comes from.
+
+    Not a target and not a denominator (the police list is): it sizes a simulation of
+    the campaign (demo.campaign) and lets a reader judge a count target against it.
+    """
+
+    aged_14_plus: Annotated[int, Field(gt=0, le=200_000_000)]
+    as_of: PlanDate | None = None
+    source: Line
+    example: bool = False  # an estimate written for the file, not an official count
+    note: Text = ""
+
+
 class PlanFile(Strict):
     """A whole plan file, validated."""
 
@@ -384,6 +405,7 @@ class PlanFile(Strict):
     province: Annotated[str, BeforeValidator(_province)]
     place: Line
     note: Text = ""
+    population: PopulationSpec | None = None
     periods: list[PeriodSpec] = Field(min_length=1)
     targets: list[TargetSpec] = Field(min_length=1)
     reports: list[ReportSpec] = []
@@ -394,6 +416,16 @@ class PlanFile(Strict):
     def as_document(self) -> dict[str, Any]:
         """The file as JSON-ready data (ISO dates, numbers as numbers)."""
         return self.model_dump(mode="json")
+
+    @property
+    def first_day(self) -> dt.date:
+        """The first day of the plan's earliest period: the day its codes are read on
+        (a code names the unit in force then; codes were reused on 1/7/2025)."""
+        return min(p.start for p in self.periods)
+
+    @property
+    def last_day(self) -> dt.date:
+        return max(p.end for p in self.periods)
 
 
 # --- reading -----------------------------------------------------------------------------------

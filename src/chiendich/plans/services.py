@@ -23,10 +23,12 @@ from django.utils import timezone
 from chiendich.accounts.context import acting_as
 from chiendich.accounts.models import AuditEvent, User
 from chiendich.accounts.services import audit_event_record
-from chiendich.units.models import Kind, Level, Unit
+from chiendich.units.models import Unit
+from chiendich.units.selectors import province_at
 
+from .checks import tree_check
 from .models import Deliverable, Period, Plan, ReportSchedule, Target
-from .schema import PlanFile, load_plan_file
+from .schema import PlanFile, PlanFileError, load_plan_file
 
 
 class PlanLoadError(Exception):
@@ -74,21 +76,27 @@ def document_checksum(document: dict[str, Any]) -> str:
 def plan_load(path: Path | str, *, acting_user: User | None = None) -> PlanLoadResult:
     """Load the plan file at `path`: create the plan or bring it in line with the file.
 
-    Raises schema.PlanFileError (every problem of the file) or PlanLoadError
-    (the province's units are not loaded) before writing anything. Records
-    one AuditEvent PLAN_LOADED when something changed.
+    The province code is read as of the plan's first day (`PlanFile.first_day`): "82"
+    is Tỉnh Tiền Giang in a 2023 plan and Tỉnh Đồng Tháp in a 2026 one. Raises
+    schema.PlanFileError (every problem of the file, including the levels and unit
+    types its province's tree does not have on its dates: checks.tree_check) or
+    PlanLoadError (the province's units are not loaded) before writing anything.
+    Records one AuditEvent PLAN_LOADED when something changed.
     """
     spec = load_plan_file(path)
     document = spec.as_document()
     checksum = document_checksum(document)
-    province = Unit.objects.filter(
-        code=spec.province, level=Level.PROVINCE, kind=Kind.TERRITORIAL
-    ).first()
+    province = plan_province(spec)
     if province is None:
+        day = spec.first_day
         raise PlanLoadError(
-            f"{path}: chưa nạp đơn vị của tỉnh {spec.province}: chạy "
-            f"`chiendich units load --province {int(spec.province)}` rồi nạp lại kế hoạch."
+            f"{path}: chưa nạp đơn vị của tỉnh {spec.province} có hiệu lực ngày "
+            f"{day:%d/%m/%Y}: chạy `chiendich units load --province {int(spec.province)} "
+            f"--date {day.isoformat()}` rồi nạp lại kế hoạch."
         )
+    problems = tree_check(spec, province)
+    if problems:
+        raise PlanFileError(str(path), problems)
     existing = Plan.objects.filter(code=spec.code).first()
     if existing is not None and existing.checksum == checksum:
         return PlanLoadResult(plan=existing, checksum=checksum)
@@ -135,6 +143,16 @@ def plan_load(path: Path | str, *, acting_user: User | None = None) -> PlanLoadR
             changes=[str(c) for c in changes[:200]],
         )
     return PlanLoadResult(plan=plan, checksum=checksum, changes=changes)
+
+
+def plan_province(spec: PlanFile) -> Unit | None:
+    """The province the plan is for: the one its code names on the plan's first day.
+
+    None when no province with that code is in force then, even if one of another
+    tree has it as its identity ("82", Tiền Giang, ended on 30/06/2025).
+    """
+    province = province_at(spec.province, spec.first_day)
+    return province if province is not None and province.is_valid_on(spec.first_day) else None
 
 
 def _plan_upsert(

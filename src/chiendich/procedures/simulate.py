@@ -1,25 +1,33 @@
-"""A simulated year of one-stop dossiers (2023) for the demo province (R3–R6).
+"""A simulated year of one-stop dossiers for the demo province (R3–R6).
 
-`dossiers_simulate` writes about 700,000 dossiers at scale 1.0, received by the
-province-level agencies (organizations of level province directly under the
-province: Sở Tư pháp, Công an tỉnh...), the district-level units and their
-police, and the communes and their police, for the procedures of the demo
-catalogue (data/danh-muc-tthc-demo.csv, loaded first). Two small agencies have
-no record-level export and enter aggregate forms for the four reporting
-batches instead (services.aggregate_form_submit), as Plan 383 VII.2.b lets them.
+`dossiers_simulate` writes the dossiers of the calendar year of the plan's TTHC
+peak, up to a last day (the campaign's today: 2023 whole for Plan 383, 2026 up
+to today for a 2026 plan): about 700,000 a year for a province of 1.4 million
+citizens aged 14+ at scale 1.0, in proportion to the plan's population basis.
+They are received by the province-level agencies (organizations of level
+province directly under the province: Sở Tư pháp, Công an tỉnh...), the
+district-level units and their police where the tree has districts, and the
+communes and their police, for the procedures of the demo catalogue
+(data/danh-muc-tthc-demo.csv, loaded first). In a tree without districts
+(since 1/7/2025) the communes and their police receive what districts used to.
+Two small agencies have no record-level export and enter aggregate forms for
+the reporting batches due by the last day instead (services.aggregate_form_submit),
+as Plan 383 VII.2.b lets them.
 
 The shape of the year:
 - Online, digitization, online-payment and reuse shares sit low before the TTHC
-  peak (01/9–30/10/2023, plan period `tthc`), climb in its first ten days and
-  stay near their peak level afterwards.
+  peak (the plan's period of its online-dossier targets: 01/9–30/10/2023 in
+  Plan 383), climb in its first ten days and stay near their peak level after.
 - Each unit has a deterministic performance factor per indicator (0.55–1.45):
-  at the peak its online share is its own Plan 383 target (70% province
-  agencies, 60% districts, 25/55/45% xã/phường/thị trấn) times that factor, so
-  some units meet their targets and some do not; payment and digitization alike.
+  at the peak its online share is its own target in the plan (Plan 383: 70%
+  province agencies, 60% districts, 25/55/45% xã/phường/thị trấn) times that
+  factor, so some units meet their targets and some do not; payment and
+  digitization alike. A unit the plan sets no target for aims at the plan's
+  province-level target.
 - Procedures that cannot be done online (chứng thực) are never online; a few
   dossiers come by post; fee-bearing procedures are sometimes exempt (fee 0,
   most often marriage registration); some dossiers finish late, some are
-  refused or withdrawn, and those received in late December are still open.
+  refused or withdrawn, and those not finished by the last day are still open.
 
 Deterministic: the same seed and scale give the same dossiers (each unit has its
 own random generator seeded by the seed and its code). Written with raw SQL in
@@ -35,15 +43,17 @@ import datetime as dt
 import gc
 import itertools
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from chiendich.core import clock
+from chiendich.demo.forked import FORK_FROM, Forked
 from chiendich.plans.models import Plan
-from chiendich.plans.selectors import plan_for_unit, targets_for_unit
+from chiendich.plans.selectors import targets_for_unit
 from chiendich.units.models import Kind, Level, Unit, UnitType
 
 from .catalogue import DEMO_CATALOGUE, catalogue_load
@@ -55,155 +65,47 @@ from .models import (
     Dossier,
     DossierImport,
     DossierStatus,
-    OnlineLevel,
     Procedure,
 )
 from .selectors import batch_reports
 from .services import aggregate_form_submit
+from .simulate_tables import (
+    DAYS_ALLOWED,
+    DEFAULT_EXEMPT,
+    EXEMPT_SHARE,
+    FEE,
+    ONLINE_PULL,
+    VOLUME,
+    VOLUME_BASIS,
+    holidays,
+)
 
-YEAR_START, YEAR_END = dt.date(2023, 1, 1), dt.date(2023, 12, 31)
-PEAK_START, PEAK_END = dt.date(2023, 9, 1), dt.date(2023, 10, 30)  # also in the plan file
 RAMP_DAYS = 10
 DEFAULT_SEED = 383
-MARKER = "dossiers_simulate(scale={scale}, seed={seed})"
+MARKER = "dossiers_simulate(plan={plan}, until={until}, scale={scale}, seed={seed})"
 INSERT_BATCH = 20_000
-FORM_ONLY = ("SNV", "STTTT")  # province agencies without a record-level export
+# Procedures whose province agency has no record-level export (it enters forms instead).
+FORM_ONLY = ("MP.NV", "MP.TT")
 
-# Province-level procedures by catalogue code prefix -> receiving agency ("82-" + suffix).
+# Province-level procedures by catalogue code prefix -> the receiving agency's code suffix
+# ("82-STP"), the first one the province has: the 2025 mergers moved transport to Sở Xây
+# dựng, land to Sở Nông nghiệp và Môi trường, information to Sở Khoa học và Công nghệ.
 AGENCY_OF_PREFIX = {
-    "MP.CA": "CA",
-    "MP.TP": "STP",
-    "MP.GT": "SGTVT",
-    "MP.TN": "STNMT",
-    "MP.GD": "SGDDT",
-    "MP.CT": "SCT",
-    "MP.NV": "SNV",
-    "MP.TT": "STTTT",
-    "MP.TC": "STC",
-    "MP.KC": "BQLKCN",
+    "MP.CA": ("CA",),
+    "MP.TP": ("STP",),
+    "MP.GT": ("SGTVT", "SXD"),
+    "MP.TN": ("STNMT", "SNNMT"),
+    "MP.GD": ("SGDDT",),
+    "MP.CT": ("SCT",),
+    "MP.NV": ("SNV",),
+    "MP.TT": ("STTTT", "SKHCN"),
+    "MP.TC": ("STC",),
+    "MP.KC": ("BQLKCN",),
 }
 POLICE_PREFIX = "MP.CA"
 
-# Dossiers a year at scale 1.0, by procedure and level of the receiving unit. Codes
-# whose unit is not in the tree (tax office, electricity, social insurance...) are absent.
-VOLUME: dict[str, dict[str, int]] = {
-    Level.PROVINCE: {
-        "MP.CA.01": 38_000,
-        "MP.CA.02": 4_000,
-        "MP.CA.08": 16_000,
-        "MP.CA.09": 9_000,
-        "MP.CA.10": 2_000,
-        "MP.CA.11": 5_000,
-        "MP.TP.04": 12_000,
-        "MP.GT.01": 21_000,
-        "MP.GT.02": 1_000,
-        "MP.GT.03": 4_000,
-        "MP.TN.01": 14_000,
-        "MP.TN.03": 5_000,
-        "MP.TN.04": 300,
-        "MP.GD.02": 2_000,
-        "MP.GD.03": 1_200,
-        "MP.GD.01": 3_000,
-        "MP.CT.02": 200,
-        "MP.CT.03": 1_000,
-        "MP.NV.01": 150,
-        "MP.NV.02": 800,
-        "MP.TT.01": 100,
-        "MP.TT.02": 80,
-        "MP.TC.02": 1_000,
-        "MP.KC.01": 1_100,
-    },  # fmt: skip
-    Level.DISTRICT: {
-        "MP.CA.01": 60_000,
-        "MP.CA.02": 5_000,
-        "MP.CA.09": 38_000,
-        "MP.CA.10": 3_000,
-        "MP.CA.11": 9_000,
-        "MP.TN.01": 38_000,
-        "MP.TN.02": 8_000,
-        "MP.TN.03": 10_000,
-        "MP.KH.02": 10_000,
-        "MP.TP.05": 3_000,
-        "MP.TP.07": 2_000,
-        "MP.TP.08": 18_000,
-        "MP.TP.09": 6_000,
-        "MP.TP.10": 6_000,
-        "MP.TP.11": 300,
-        "MP.XD.01": 6_000,
-        "MP.CT.01": 1_000,
-        "MP.CT.03": 1_000,
-        "MP.GD.02": 1_000,
-        "MP.LD.02": 800,
-        "MP.LD.03": 1_500,
-        "MP.NV.02": 500,
-        "MP.TC.02": 500,
-        "MP.UB.01": 200,
-    },  # fmt: skip
-    Level.COMMUNE: {
-        "MP.TP.08": 130_000,
-        "MP.TP.09": 20_000,
-        "MP.TP.10": 15_000,
-        "MP.TP.01": 24_000,
-        "MP.TP.02": 10_000,
-        "MP.TP.03": 8_000,
-        "MP.TP.05": 15_000,
-        "MP.TP.06": 12_000,
-        "MP.TP.07": 3_000,
-        "MP.CA.03": 20_000,
-        "MP.CA.04": 15_000,
-        "MP.CA.05": 35_000,
-        "MP.CA.06": 2_000,
-        "MP.CA.07": 5_000,
-        "MP.CA.12": 8_000,
-        "MP.CA.02": 3_000,
-        "MP.LD.02": 1_500,
-        "MP.LD.03": 2_500,
-        "MP.UB.01": 600,
-        "MP.UB.02": 300,
-    },  # fmt: skip
-}
-# Promised processing time in days (the procedures' legal time limits, rounded).
-DAYS_ALLOWED = {
-    "MP.CA.01": 7, "MP.CA.02": 3, "MP.CA.03": 7, "MP.CA.04": 3, "MP.CA.05": 1,
-    "MP.CA.06": 1, "MP.CA.07": 2, "MP.CA.08": 8, "MP.CA.09": 2, "MP.CA.10": 2,
-    "MP.CA.11": 1, "MP.CA.12": 1, "MP.TP.01": 1, "MP.TP.02": 1, "MP.TP.03": 5,
-    "MP.TP.04": 10, "MP.TP.05": 1, "MP.TP.06": 3, "MP.TP.07": 3, "MP.TP.08": 1,
-    "MP.TP.09": 1, "MP.TP.10": 2, "MP.TP.11": 15, "MP.GT.01": 5, "MP.GT.02": 5,
-    "MP.GT.03": 10, "MP.TN.01": 10, "MP.TN.02": 30, "MP.TN.03": 7, "MP.TN.04": 30,
-    "MP.KH.02": 3, "MP.XD.01": 15, "MP.GD.01": 15, "MP.GD.02": 1, "MP.GD.03": 3,
-}  # fmt: skip
-FEE = {
-    "MP.CA.01": 30_000, "MP.CA.03": 20_000, "MP.CA.04": 15_000, "MP.CA.08": 200_000,
-    "MP.CA.09": 150_000, "MP.CA.11": 500_000, "MP.TP.03": 30_000, "MP.TP.04": 200_000,
-    "MP.TP.05": 8_000, "MP.TP.06": 15_000, "MP.TP.07": 15_000, "MP.TP.08": 6_000,
-    "MP.TP.09": 10_000, "MP.TP.10": 50_000, "MP.TP.11": 50_000, "MP.GT.01": 135_000,
-    "MP.GT.02": 135_000, "MP.GT.03": 135_000, "MP.TN.01": 100_000, "MP.TN.02": 300_000,
-    "MP.TN.03": 100_000, "MP.TN.04": 500_000, "MP.KH.02": 100_000, "MP.XD.01": 75_000,
-    "MP.CT.01": 1_200_000, "MP.CT.02": 1_200_000, "MP.CT.03": 1_000_000,
-    "MP.GD.02": 20_000, "MP.TT.01": 500_000, "MP.TT.02": 500_000, "MP.KC.01": 600_000,
-}  # fmt: skip
-EXEMPT_SHARE = {"MP.TP.03": 0.6}  # marriage registration is often exempt
-DEFAULT_EXEMPT = 0.06
-ONLINE_PULL = {
-    OnlineLevel.NONE.value: 0.0,
-    OnlineLevel.PARTIAL.value: 0.8,
-    OnlineLevel.FULL.value: 1.2,
-}
 ONLINE_INDICATOR, PAYMENT_INDICATOR = "online_dossier_rate", "online_payment_rate"
-# Fallbacks when no plan is loaded (Plan 383 II.1.b and II.1.d); the plan's targets win.
-ONLINE_TARGET = {
-    Level.PROVINCE.value: 0.70,
-    Level.DISTRICT.value: 0.60,
-    UnitType.COMMUNE.value: 0.25,
-    UnitType.WARD.value: 0.55,
-    UnitType.TOWNSHIP.value: 0.45,
-}
-PAYMENT_TARGET = {Level.PROVINCE.value: 0.40, Level.DISTRICT.value: 0.35, Level.COMMUNE.value: 0.30}
-HOLIDAYS = {
-    *(dt.date(2023, 1, d) for d in range(20, 27)),  # Tết Quý Mão
-    dt.date(2023, 4, 29), dt.date(2023, 4, 30), dt.date(2023, 5, 1), dt.date(2023, 5, 2),
-    dt.date(2023, 5, 3), dt.date(2023, 9, 1), dt.date(2023, 9, 2), dt.date(2023, 9, 4),
-}  # fmt: skip
+NO_TARGET = 0.5  # the share a unit aims at when the plan sets no target at all
 
 
 class _Row(NamedTuple):
@@ -229,8 +131,9 @@ class _Row(NamedTuple):
 class _Peak:
     """The TTHC peak the shares rise in (the plan's period of the online-rate targets)."""
 
-    start: dt.date = PEAK_START
-    end: dt.date = PEAK_END
+    start: dt.date
+    end: dt.date
+    holidays: frozenset[dt.date] = frozenset()
 
     def phase(self, day: dt.date) -> float:
         """0 before the peak, rising to 1 over its first days, easing to 0.9 after it."""
@@ -244,7 +147,7 @@ class _Peak:
         return low + (high - low) * self.phase(day)
 
     def day_weight(self, day: dt.date) -> float:
-        if day in HOLIDAYS:
+        if day in self.holidays:
             return 0.1
         weight = (1.0, 1.0, 1.0, 1.0, 1.0, 0.35, 0.08)[day.weekday()]
         return weight * (1.15 if self.start <= day <= self.end else 1.0)
@@ -262,57 +165,90 @@ class _Receiver:
     volume: dict[str, float]  # procedure code -> dossiers a year (already scaled)
 
 
-def _days() -> list[dt.date]:
-    return [YEAR_START + dt.timedelta(days=k) for k in range((YEAR_END - YEAR_START).days + 1)]
+def _org_code(unit: Unit, suffix: str) -> str:
+    """The identity of an organization of `unit`: "82-STP", "28249-CA.2025"."""
+    return f"{unit.gso_code}-{suffix}{unit.tree_suffix}"
 
 
-def _plan_rates(plan: Plan | None, unit: Unit) -> tuple[float, float]:
+def _fallback_rates(plan: Plan) -> tuple[float, float]:
+    """What a unit without a target of its own aims at: the plan's province-level
+    online-dossier and payment targets (the first target of each indicator)."""
+    found: dict[str, float] = {}
+    for t in plan.targets.filter(
+        is_context=False, indicator__in=(ONLINE_INDICATOR, PAYMENT_INDICATOR)
+    ).order_by("position"):
+        found.setdefault(t.indicator, float(t.value) / 100)
+    return found.get(ONLINE_INDICATOR, NO_TARGET), found.get(PAYMENT_INDICATOR, NO_TARGET)
+
+
+def _plan_rates(plan: Plan, unit: Unit, fallback: tuple[float, float]) -> tuple[float, float]:
     """The unit's online-dossier and online-payment targets as shares (the demo aims
-    each unit at its own target); the Plan 383 values when no plan is loaded."""
-    online = ONLINE_TARGET.get(unit.type, ONLINE_TARGET.get(unit.level, 0.5))
-    payment = PAYMENT_TARGET.get(unit.level, 0.3)
-    if plan is not None:
-        for t in targets_for_unit(plan, unit):
-            if t.indicator == ONLINE_INDICATOR:
-                online = float(t.value) / 100
-            elif t.indicator == PAYMENT_INDICATOR:
-                payment = float(t.value) / 100
+    each unit at its own target)."""
+    online, payment = fallback
+    for t in targets_for_unit(plan, unit):
+        if t.indicator == ONLINE_INDICATOR:
+            online = float(t.value) / 100
+        elif t.indicator == PAYMENT_INDICATOR:
+            payment = float(t.value) / 100
     return online, payment
 
 
-def _peak(plan: Plan | None) -> _Peak:
+def _peak(plan: Plan) -> _Peak:
+    """The plan's TTHC peak: the period of its online-dossier targets (else its first)."""
     target = (
         plan.targets.filter(indicator=ONLINE_INDICATOR, period__isnull=False)
         .select_related("period")
+        .order_by("position")
         .first()
-        if plan
-        else None
     )
-    if target is None or target.period is None:
-        return _Peak()
-    return _Peak(target.period.start, target.period.end)
+    period = target.period if target else plan.periods.order_by("start").first()
+    if period is None:
+        raise ValueError(f"plan {plan.code} has no period")
+    return _Peak(period.start, period.end, frozenset(holidays(period.start.year)))
+
+
+def _volumes(units: dict[str, Unit]) -> dict[str, dict[str, int]]:
+    """VOLUME by level, with a level the tree lacks received by the level below it: since
+    1/7/2025 the communes and their police do what the districts did."""
+    has_districts = any(
+        u.level == Level.DISTRICT and u.kind == Kind.TERRITORIAL for u in units.values()
+    )
+    if has_districts:
+        return VOLUME
+    commune = dict(VOLUME[Level.COMMUNE])
+    for code, n in VOLUME[Level.DISTRICT].items():
+        commune[code] = commune.get(code, 0) + n
+    return {Level.PROVINCE: VOLUME[Level.PROVINCE], Level.COMMUNE: commune}
 
 
 def _receivers(
-    province: Unit, procedures: dict[str, Procedure], scale: float, plan: Plan | None
+    province: Unit, procedures: dict[str, Procedure], scale: float, plan: Plan
 ) -> list[_Receiver]:
     """Every unit that receives dossiers, with its yearly volume per procedure."""
     units = {u.code: u for u in Unit.objects.subtree(province)}
     out: list[_Receiver] = []
     rng = random.Random(f"volumes:{province.code}")  # noqa: S311 - demo data
+    fallback = _fallback_rates(plan)
+    basis = (plan.document.get("population") or {}).get("aged_14_plus") or VOLUME_BASIS
+    scale = scale * basis / VOLUME_BASIS
+    volumes = _volumes(units)
     # Province agencies: one per catalogue prefix.
     by_agency: dict[str, dict[str, float]] = {}
-    for code, n in VOLUME[Level.PROVINCE].items():
-        suffix = AGENCY_OF_PREFIX.get(code.rsplit(".", 1)[0])
-        agency = units.get(f"{province.code}-{suffix}") if suffix else None
+    for code, n in volumes[Level.PROVINCE].items():
+        suffixes = AGENCY_OF_PREFIX.get(code.rsplit(".", 1)[0], ())
+        agency = next(
+            (units[c] for c in (_org_code(province, s) for s in suffixes) if c in units), None
+        )
         if agency is None or agency.level != Level.PROVINCE or code not in procedures:
             continue
         by_agency.setdefault(agency.code, {})[code] = n * scale
     for code in sorted(by_agency):
         agency = units[code]
-        online, payment = _plan_rates(plan, agency)
+        online, payment = _plan_rates(plan, agency, fallback)
         out.append(_Receiver(agency.pk, code, Level.PROVINCE, online, payment, by_agency[code]))
     for level in (Level.DISTRICT, Level.COMMUNE):
+        if level not in volumes:
+            continue
         territorial = sorted(
             (u for u in units.values() if u.level == level and u.kind == Kind.TERRITORIAL),
             key=lambda u: u.code,
@@ -321,15 +257,15 @@ def _receivers(
         total = sum(sizes.values()) or 1.0
         for unit in territorial:
             share = sizes[unit.code] / total
-            police = units.get(f"{unit.code}-CA")
+            police = units.get(_org_code(unit, "CA"))
             own: dict[str, float] = {}
             by_police: dict[str, float] = {}
-            for code, n in VOLUME[level].items():
+            for code, n in volumes[level].items():
                 if code not in procedures:
                     continue
                 target = by_police if code.startswith(POLICE_PREFIX) and police else own
                 target[code] = n * share * scale
-            online, payment = _plan_rates(plan, unit)  # the unit's police aim at it too
+            online, payment = _plan_rates(plan, unit, fallback)  # its police aim at it too
             out.append(_Receiver(unit.pk, unit.code, level, online, payment, own))
             if police is not None and by_police:
                 out.append(_Receiver(police.pk, police.code, level, online, payment, by_police))
@@ -346,13 +282,18 @@ def _size(unit: Unit, units: dict[str, Unit]) -> float:
 
 
 def _dossiers(
-    receiver: _Receiver, procedures: dict[str, Procedure], seed: int, peak: _Peak
+    receiver: _Receiver,
+    procedures: dict[str, Procedure],
+    seed: int,
+    peak: _Peak,
+    days: list[dt.date],
+    last: dt.date,
 ) -> Iterator[_Row]:
-    """The receiver's dossiers of the year, as rows of WRITE_COLUMNS, in day order."""
+    """The receiver's dossiers received on `days`, as rows of WRITE_COLUMNS, in day
+    order; a dossier not finished by `last` is still open."""
     rng = random.Random(f"{seed}:{receiver.code}")  # noqa: S311 - demo data
     perf = {k: rng.uniform(0.55, 1.45) for k in ("online", "digitized", "payment", "reuse")}
     on_time = rng.uniform(0.82, 0.99)
-    days = _days()
     cumulative = list(itertools.accumulate(peak.day_weight(d) for d in days))
     codes = sorted(receiver.volume)
     pull = sum(receiver.volume[c] * ONLINE_PULL[procedures[c].online_level] for c in codes)
@@ -389,7 +330,7 @@ def _dossiers(
             if roll < 0.97
             else DossierStatus.WITHDRAWN.value
         )
-        if finished is not None and finished > YEAR_END:
+        if finished is not None and finished > last:
             finished = None
             status = (
                 DossierStatus.SUPPLEMENT.value
@@ -448,63 +389,96 @@ def _form_counts(
     return counts
 
 
-def dossiers_simulate(*, scale: float = 1.0, seed: int = DEFAULT_SEED) -> int:
-    """Simulate the demo province's dossiers of 2023 (about 700,000 x `scale`) and the
-    aggregate forms of its agencies without exports; rebuild the daily counts.
+def dossiers_simulate(
+    *,
+    plan: Plan | None = None,
+    scale: float = 1.0,
+    seed: int = DEFAULT_SEED,
+    until: dt.date | None = None,
+    meanwhile: Callable[[], object] | None = None,
+) -> int:
+    """Simulate the dossiers of `plan`'s province (default: the latest plan) received
+    from 1 January of its TTHC peak's year to `until` (default: the end of that year, or
+    the campaign's today if earlier): about 700,000 a year x `scale` for 1.4 million
+    citizens aged 14+, in proportion to the plan's population basis. Also the aggregate
+    forms of its agencies without exports; rebuilds the daily counts.
 
     Call after the units, organizations and plan are loaded. Loads the demo
     catalogue first (idempotent). Returns the number of simulated dossiers in the
     database. A second call with the same arguments writes nothing.
+
+    `meanwhile` (say, the demo's VNeID counts) is run here while a child process
+    draws the dossiers (demo.forked), before they are written: on two cores the two
+    take the time of one.
     """
-    province = (
-        Unit.objects.filter(level=Level.PROVINCE, kind=Kind.TERRITORIAL, parent__isnull=True)
-        .order_by("code")
-        .first()
-    )
-    if province is None:
-        raise ValueError("load the province's units before simulating dossiers")
-    marker = MARKER.format(scale=scale, seed=seed)
+    plan = plan or Plan.objects.order_by("-issued_on", "-loaded_at").first()
+    if plan is None:
+        raise ValueError("load a plan before simulating dossiers")
+    province = plan.province
+    peak = _peak(plan)
+    year_start = dt.date(peak.start.year, 1, 1)
+    last = min(dt.date(peak.start.year, 12, 31), until or clock.today())
+    if last < year_start:
+        raise ValueError(f"nothing to simulate before {year_start:%d/%m/%Y}")
+    marker = MARKER.format(plan=plan.code, until=last.isoformat(), scale=scale, seed=seed)
     done = DossierImport.objects.filter(file_name=marker, status=DossierImport.Status.DONE).first()
     if done is not None:
+        if meanwhile is not None:
+            meanwhile()
         return done.created
     catalogue_load(DEMO_CATALOGUE)
     procedures = {p.code: p for p in Procedure.objects.all()}
     by_id = {p.pk: p for p in procedures.values()}
-    plan = plan_for_unit(province)
     receivers = _receivers(province, procedures, scale, plan)
-    peak = _peak(plan)
-    form_only = {f"{province.code}-{suffix}" for suffix in FORM_ONLY}
+    days = [year_start + dt.timedelta(days=k) for k in range((last - year_start).days + 1)]
+    form_only = {
+        _org_code(province, suffix) for prefix in FORM_ONLY for suffix in AGENCY_OF_PREFIX[prefix]
+    }
+    expected = sum(sum(r.volume.values()) for r in receivers)
+    made: Forked[tuple[int, list[Any]]] = Forked(
+        lambda: _generate(receivers, procedures, seed, peak, days, last, form_only),
+        fork=expected >= FORK_FROM,
+        ahead=meanwhile is not None,
+    )
+    try:
+        if meanwhile is not None:
+            meanwhile()
+        return _write(made, receivers, by_id, plan, last, form_only, marker)
+    finally:
+        made.close()
+
+
+def _write(
+    made: Forked[tuple[int, list[Any]]],
+    receivers: list[_Receiver],
+    procedures: dict[int, Procedure],
+    plan: Plan,
+    last: dt.date,
+    form_only: set[str],
+    marker: str,
+) -> int:
+    """Replace an earlier simulation with the dossiers `made` gives, in one transaction."""
     with transaction.atomic():
         _forget_previous()
         batch = DossierImport.objects.create(
             file_name=marker, sha256="", status=DossierImport.Status.RUNNING
         )
         columns = ", ".join((*WRITE_COLUMNS, "batch_id"))
-        marks = ", ".join(["%s"] * (len(WRITE_COLUMNS) + 1))
-        sql = f"INSERT INTO {Dossier._meta.db_table} ({columns}) VALUES ({marks})"  # noqa: S608
-        iso = IsoDates()
+        marks = ", ".join(["%s"] * len(WRITE_COLUMNS))
+        # The batch as a literal: the rows are drawn before the batch exists.
+        sql = f"INSERT INTO {Dossier._meta.db_table} ({columns}) VALUES ({marks}, {int(batch.pk)})"  # noqa: S608
         written = 0
         collecting = gc.isenabled()
         gc.disable()  # millions of short-lived acyclic tuples: reference counting frees them
         try:
             with connection.cursor() as cursor:
-                for receiver in receivers:
-                    rows = list(_dossiers(receiver, procedures, seed, peak))
+                for index, rows in made:
+                    receiver = receivers[index]
                     if receiver.code in form_only:
-                        _submit_forms(receiver, rows, by_id, plan)
+                        _submit_forms(receiver, rows, procedures, plan, last)
                         continue
                     for start in range(0, len(rows), INSERT_BATCH):
-                        # Dates as ISO text: the driver's date adapter costs more than the insert.
-                        cursor.executemany(
-                            sql,
-                            [
-                                (r.code, r.procedure_id, r.unit_id, r.channel, iso[r.received_on],
-                                 iso[r.due_on], iso[r.finished_on], r.status, r.digitized,
-                                 r.e_result, r.fee, r.payment, r.reused, iso[r.overdue_on],
-                                 batch.pk)
-                                for r in rows[start : start + INSERT_BATCH]
-                            ],
-                        )  # fmt: skip
+                        cursor.executemany(sql, rows[start : start + INSERT_BATCH])
                     written += len(rows)
         finally:
             if collecting:
@@ -517,14 +491,46 @@ def dossiers_simulate(*, scale: float = 1.0, seed: int = DEFAULT_SEED) -> int:
     return written
 
 
+def _generate(
+    receivers: list[_Receiver],
+    procedures: dict[str, Procedure],
+    seed: int,
+    peak: _Peak,
+    days: list[dt.date],
+    last: dt.date,
+    form_only: set[str],
+) -> Iterator[tuple[int, list[Any]]]:
+    """Each receiver's index and dossiers: rows ready to insert (WRITE_COLUMNS), or for
+    an agency without exports the _Row records its forms are counted from. Pure
+    Python: it may run in another process (demo.forked)."""
+    iso = IsoDates()
+    for index, receiver in enumerate(receivers):
+        rows = list(_dossiers(receiver, procedures, seed, peak, days, last))
+        if receiver.code in form_only:
+            yield index, rows
+            continue
+        # Dates as ISO text: the driver's date adapter costs more than the insert.
+        yield index, [
+            (r.code, r.procedure_id, r.unit_id, r.channel, iso[r.received_on], iso[r.due_on],
+             iso[r.finished_on], r.status, r.digitized, r.e_result, r.fee, r.payment, r.reused,
+             iso[r.overdue_on])
+            for r in rows
+        ]  # fmt: skip
+
+
 def _submit_forms(
-    receiver: _Receiver, rows: list[_Row], procedures: dict[int, Procedure], plan: Plan | None
+    receiver: _Receiver,
+    rows: list[_Row],
+    procedures: dict[int, Procedure],
+    plan: Plan,
+    last: dt.date,
 ) -> None:
-    if plan is None:
-        return
+    """The agency's forms for the batches due by `last` (a batch still running has none)."""
     unit = Unit.objects.get(pk=receiver.unit_id)
     for report in batch_reports(plan):
         assert report.data_from is not None and report.data_to is not None  # noqa: S101
+        if report.deadline is not None and report.deadline > last:
+            continue
         aggregate_form_submit(
             unit=unit,
             report_key=report.key,

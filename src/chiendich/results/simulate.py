@@ -3,9 +3,9 @@
 `results_metadata_simulate(n)` writes `n` result rows fast, straight through
 the database cursor (files are not needed to measure metadata search and
 lookups: each row names a file that does not exist). Titles read like real
-decisions and certificates of Tiền Giang's communes, subjects are drawn from a
+decisions and certificates of the loaded communes, subjects are drawn from a
 pool of citizens (so a citizen has several results), some results are expired
-or revoked, and every row carries the folded search text the index reads.
+or revoked by `today`, and every row carries the folded search text the index reads.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 
+from chiendich.core import clock
 from chiendich.demo.names import GIVEN_FEMALE, GIVEN_MALE, SURNAMES
 from chiendich.plans.models import Plan
 from chiendich.procedures.indicators import BY_KEY
@@ -93,9 +94,11 @@ def results_metadata_simulate(
     seed: int = DEFAULT_SEED,
     citizens: int | None = None,
     progress: Callable[[int], None] | None = None,
+    today: dt.date | None = None,
 ) -> int:
-    """Write `n` simulated results (metadata only). The full-text index is dropped
-    during the load and rebuilt once at the end, as a bulk load should."""
+    """Write `n` simulated results (metadata only), revoked no later than `today`
+    (default: the campaign's today). The full-text index is dropped during the load
+    and rebuilt once at the end, as a bulk load should."""
     rng = random.Random(seed)  # noqa: S311 - simulation, not secrets
     communes = list(
         Unit.objects.filter(level=Level.COMMUNE, kind="territorial").select_related("parent")
@@ -105,7 +108,7 @@ def results_metadata_simulate(
     pool = citizens or max(n // 3, 1)
     ids = [f"082{rng.randrange(10**9):09d}" for _ in range(pool)]
     names = [_name(rng) for _ in range(pool)]
-    today = dt.date(2023, 10, 18)
+    today = today or clock.today()
     now = timezone.now()
     table = Result._meta.db_table
     sql = (
@@ -186,7 +189,8 @@ def results_demo_simulate(
 ) -> dict[str, int]:
     """The demo's results store, through the real bulk import: a small PDF (with a
     text layer) per result and a `danh-sach.csv`, for some dossiers resolved from the
-    plan's storing date (01/9/2023 in Plan 383) to `until` by procedures that issue a
+    plan's storing date (the applies_from of its once-only target: 01/9/2023 in Plan
+    383) to `until` by procedures that issue a
     known result type, each naming a citizen of the dossier's commune. A few hundred to a thousand results: the store starts
     small, so the coverage indicator shows how far digitization has to go.
 

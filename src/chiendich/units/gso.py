@@ -59,6 +59,11 @@ _CURRENT_TYPES = {
 }
 
 
+def tree_types(reformed: bool) -> frozenset[UnitType]:
+    """The territorial unit types of the tree before 1/7/2025 (False) or since (True)."""
+    return frozenset((_CURRENT_TYPES if reformed else _LEGACY_TYPES).values())
+
+
 class UnknownDivision(ValueError):
     """A province code the package does not know on the date asked."""
 

@@ -1,4 +1,5 @@
-"""The demo build: deterministic, idempotent, one signed-in user per role."""
+"""The default demo build (Plan 383's 2023 replay): deterministic, idempotent, one
+signed-in user per role, with today's tree loaded beside the 2023 one."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from django.urls import reverse
 
 from chiendich.accounts.models import ObjectChange, User
 from chiendich.accounts.roles import Role
-from chiendich.demo.builder import DEMO_PASSWORD, hamlet_names
+from chiendich.demo.tree import hamlet_names
 from chiendich.units.models import Kind, Level, Unit, UnitType
 
 pytestmark = pytest.mark.django_db(transaction=False)
+DEMO_PASSWORD = "tiengiang-383"  # printed for the demo users on purpose
 
 
 @pytest.fixture
@@ -28,7 +30,12 @@ def demo(settings, tmp_path):
 
 def test_demo_builds_the_province_hamlets_organizations_plan_and_users(demo) -> None:
     assert "tiengiang-383" in demo and "xa.trunghoa" in demo
-    assert Unit.objects.territorial().filter(level=Level.COMMUNE).count() == 164
+    tien_giang = Unit.objects.get(code="82")
+    assert Unit.objects.subtree(tien_giang).territorial().filter(level=Level.COMMUNE).count() == 164
+    # Today's tree is there too, with its lineage: the new Đồng Tháp and its 102 communes.
+    dong_thap = Unit.objects.get(code="82.2025")
+    assert Unit.objects.subtree(dong_thap).filter(level=Level.COMMUNE).count() == 102
+    assert Unit.objects.get(code="28597").successor_path.startswith("82.2025/")
     per_commune = Counter(
         Unit.objects.filter(level=Level.HAMLET).values_list("parent__code", flat=True)
     )
@@ -45,6 +52,10 @@ def test_demo_builds_the_province_hamlets_organizations_plan_and_users(demo) -> 
         == 164
     )
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
+    # The province's administrator and chairman see 2023 under today's units as well.
+    for username in ("admin", "chutich"):
+        codes = set(User.objects.get(username=username).units.values_list("code", flat=True))
+        assert codes == {"82", "82.2025"}
 
 
 def test_hamlet_names_are_the_same_every_time(tien_giang) -> None:

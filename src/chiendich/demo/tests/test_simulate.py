@@ -12,20 +12,18 @@ import pytest
 from django.db.models import F
 
 from chiendich.conftest import TREE_2023
-from chiendich.demo.builder import write_hamlets_csv
-from chiendich.demo.population import (
-    END,
-    START,
-    population,
-    population_sizes,
-)
+from chiendich.demo.campaign import campaign_of
+from chiendich.demo.population import Peak, population, population_sizes
 from chiendich.demo.simulate import (
     CSV_HEADERS,
     STATUS_TEXT,
+    _chunks,
     communes_load,
     police_list_write,
     population_simulate,
 )
+from chiendich.demo.tree import write_hamlets_csv
+from chiendich.plans.models import Plan
 from chiendich.units.models import Level, Unit
 from chiendich.units.services import hamlets_import
 from chiendich.vneid.models import (
@@ -43,6 +41,7 @@ from chiendich.vneid.services import eligible_from, events_relink
 pytestmark = pytest.mark.django_db
 SCALE = 0.002  # 2,800 citizens over the 164 communes
 FLOOR = 903_203  # Plan 383 II.1.a
+START, END = dt.date(2023, 8, 20), dt.date(2023, 10, 18)  # Plan 383 II.2, read from the plan
 
 
 @pytest.fixture
@@ -54,8 +53,17 @@ def hamlets(tien_giang: Unit, tmp_path: Path) -> Unit:
 
 
 @pytest.fixture
-def simulated(hamlets: Unit) -> Unit:
-    result = population_simulate(scale=SCALE)
+def peak(plan_383: Plan) -> Peak:
+    """Plan 383's VNeID peak, replayed whole (its last day lies in the past)."""
+    found = campaign_of(plan_383).peak
+    assert (found.start, found.end, found.today) == (START, END, END)
+    assert found.population == 1_400_000
+    return found
+
+
+@pytest.fixture
+def simulated(hamlets: Unit, peak: Peak) -> Unit:
+    result = population_simulate(hamlets, peak, scale=SCALE)
     assert not result.skipped and result.citizens == Citizen.objects.count() > 2_000
     return hamlets
 
@@ -89,22 +97,23 @@ def _state_on(day: dt.date) -> dict[int, str]:
     )
 
 
-def test_two_runs_give_the_same_data_and_a_rebuild_skips_or_replaces(simulated) -> None:
+def test_two_runs_give_the_same_data_and_a_rebuild_skips_or_replaces(simulated, peak) -> None:
     first = _snapshot()
-    assert population_simulate(scale=SCALE).skipped  # same scale: nothing to do
+    assert population_simulate(simulated, peak, scale=SCALE).skipped  # same scale: nothing to do
     assert _snapshot() == first
 
-    other = population_simulate(scale=SCALE / 2)  # another scale replaces, never duplicates
+    # another scale replaces, never duplicates
+    other = population_simulate(simulated, peak, scale=SCALE / 2)
     assert other.replaced == len(first["citizens"]) and not other.skipped
     assert Citizen.objects.count() == other.citizens < len(first["citizens"])
 
-    again = population_simulate(scale=SCALE)
+    again = population_simulate(simulated, peak, scale=SCALE)
     assert again.replaced == other.citizens
     assert _snapshot() == first
 
 
-def test_the_generator_alone_is_deterministic(hamlets) -> None:
-    communes = communes_load()[:20]
+def test_the_generator_alone_is_deterministic(hamlets, peak) -> None:
+    communes = communes_load(hamlets)[:20]
 
     def people() -> list[tuple[object, ...]]:
         return [
@@ -117,16 +126,26 @@ def test_the_generator_alone_is_deterministic(hamlets) -> None:
                 tuple(p.events),
                 tuple(p.flags),
             )
-            for _, _, batch in population(communes, scale=0.01)
+            for _, _, batch in population(communes, peak, scale=0.01)
             for p in batch
         ]
 
     assert people() == people()
     assert people() != [
         (p.id_number, p.full_name, p.birth, p.phone, p.household, tuple(p.events), tuple(p.flags))
-        for _, _, batch in population(communes, scale=0.01, seed=1)
+        for _, _, batch in population(communes, peak, scale=0.01, seed=1)
         for p in batch
     ]
+
+
+def test_generating_in_a_child_process_gives_the_same_rows(hamlets, peak) -> None:
+    """The full-scale build generates people in a forked process while it writes."""
+    communes = communes_load(hamlets)[:6]
+    sizes = population_sizes(communes, 0.01, peak.population)
+    args = (communes, sizes, peak, 383, (100, 1_000), "2023-10-18 00:00:00")
+    forked = list(_chunks(args, fork=True))
+    assert forked == list(_chunks(args, fork=False))
+    assert len(forked) == 6 and forked[0].citizens[0][0] == 1_001
 
 
 def test_id_numbers_are_valid_and_unique(simulated) -> None:
@@ -223,12 +242,14 @@ def test_flags_and_late_fourteenth_birthdays(simulated) -> None:
             assert event.date >= eligible_from(citizen.birth_date)
 
 
-def test_province_lands_a_little_above_the_floor_some_units_ahead_some_behind(hamlets) -> None:
+def test_province_lands_a_little_above_the_floor_some_units_ahead_some_behind(
+    hamlets, peak
+) -> None:
     scale = 0.05  # pure generation: fast, and thousands of people per district
-    communes = communes_load()
+    communes = communes_load(hamlets)
     activated: Counter[str] = Counter()
     eligible: Counter[str] = Counter()
-    for commune, _, people in population(communes, scale=scale):
+    for commune, _, people in population(communes, peak, scale=scale):
         for p in people:
             activated[commune.district_code] += p.events[-1][0] in ("activated_l1", "activated_l2")
             eligible[commune.district_code] += not any(f[0] == "not_eligible" for f in p.flags)
@@ -243,8 +264,8 @@ def test_province_lands_a_little_above_the_floor_some_units_ahead_some_behind(ha
 
 
 def test_population_sizes_follow_the_scale_and_denser_wards(hamlets) -> None:
-    communes = communes_load()
-    sizes = population_sizes(communes, 1.0)
+    communes = communes_load(hamlets)
+    sizes = population_sizes(communes, 1.0, 1_400_000)
     assert sum(map(sum, sizes)) == 1_400_000
     assert all(n == 0 or n >= 2 for hamlet_sizes in sizes for n in hamlet_sizes)
     by_type: dict[str, list[int]] = defaultdict(list)
@@ -254,10 +275,10 @@ def test_population_sizes_follow_the_scale_and_denser_wards(hamlets) -> None:
     assert mean["phuong"] > mean["xa"]
 
 
-def test_police_list_csv_matches_the_database(simulated, tmp_path: Path) -> None:
+def test_police_list_csv_matches_the_database(simulated, peak, tmp_path: Path) -> None:
     path = tmp_path / "ds.csv"
     as_of = dt.date(2023, 9, 15)
-    written = police_list_write(path, as_of=as_of, scale=SCALE)
+    written = police_list_write(path, simulated, peak, as_of=as_of, scale=SCALE)
     with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
     assert rows[0] == CSV_HEADERS and len(rows) - 1 == written == Citizen.objects.count()
@@ -276,4 +297,4 @@ def test_police_list_csv_matches_the_database(simulated, tmp_path: Path) -> None
         )  # fmt: skip
         assert status_of[status] == states[citizen.pk]
         assert dt.datetime.strptime(updated, "%d/%m/%Y").date() <= as_of  # noqa: DTZ007
-    assert police_list_write(tmp_path / "cut.csv", scale=SCALE, rows=100) == 100
+    assert police_list_write(tmp_path / "cut.csv", simulated, peak, scale=SCALE, rows=100) == 100

@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 
 from chiendich.accounts.roles import Role
-from chiendich.demo.population import END, START
 from chiendich.field.models import Outcome, Team, TeamType, Visit
 from chiendich.field.simulate import field_simulate
 from chiendich.units.models import Level, Unit
@@ -19,6 +18,7 @@ from chiendich.vneid.progress import rollup
 from .conftest import make_citizen
 
 pytestmark = pytest.mark.django_db
+START, END = dt.date(2023, 8, 20), dt.date(2023, 10, 18)  # Plan 383's VNeID peak (II.2)
 
 
 def test_field_simulate_builds_teams_and_visits_once(tien_giang, make_user) -> None:

@@ -74,6 +74,14 @@ class Command(BaseCommand):
     def _show(self, code: str | None, fmt: str) -> None:
         plan = self._pick(code)
         data = plan_as_dict(plan)
+        # What the file says that no row mirrors: the population basis, and where each
+        # target's value comes from (a document, or an example value).
+        document = plan.document or {}
+        data["population"] = document.get("population")
+        written = {t["key"]: t for t in document.get("targets", [])}
+        for t in data["targets"]:
+            t["source"] = written.get(t["key"], {}).get("source", "")
+            t["example"] = bool(written.get(t["key"], {}).get("example", False))
         if fmt == "json":
             print_json(data, self.stdout)
             return
@@ -110,6 +118,7 @@ class Command(BaseCommand):
             ("Tỉnh", f"{data['province']['name']} ({data['province']['code']})"),
             ("Nơi ban hành", data["place"]),
             ("Ghi chú", data["note"]),
+            ("Dân số từ 14 tuổi (căn cứ)", self._population(data["population"])),
             ("Tệp nguồn", data["source_file"]),
             ("Checksum", data["checksum"][:16]),
         ]
@@ -158,13 +167,30 @@ class Command(BaseCommand):
             self._emulation(data["emulation"])
 
     @staticmethod
+    def _population(population: dict[str, Any] | None) -> str:
+        if not population:
+            return ""
+        text = vn_number(population["aged_14_plus"])
+        if population.get("example"):
+            text += " (ví dụ)"
+        return f"{text}; {population['source']}"
+
+    @staticmethod
     def _target_row(t: dict[str, Any]) -> dict[str, Any]:
         value = vn_number(t["value"]) + ("%" if t["measure"] == "percent" else "")
         flags = [
-            label for on, label in ((t["stretch"], "phấn đấu"), (t["context"], "căn cứ")) if on
+            label
+            for on, label in (
+                (t["stretch"], "phấn đấu"),
+                (t["context"], "căn cứ"),
+                (t.get("example"), "giá trị ví dụ"),
+            )
+            if on
         ]
         if t["applies_from"]:
             flags.append(f"từ {vn_date(t['applies_from'])}")
+        if t.get("source"):
+            flags.append(f"nguồn: {t['source']}")
         scope = f"cấp {', '.join(t['levels'])}: {', '.join(t['unit_types']) or 'mọi loại'}"
         return {**t, "value": value, "scope": scope, "flags": ", ".join(flags)}
 
