@@ -151,6 +151,7 @@ def _base() -> dict[str, Any]:
     import tempfile
 
     from chiendich.demo.builder import write_hamlets_csv
+    from chiendich.plans.services import plan_load
     from chiendich.units.loading import units_load
     from chiendich.units.models import Unit
     from chiendich.units.services import hamlets_import
@@ -161,6 +162,7 @@ def _base() -> dict[str, Any]:
         path = Path(tmp) / "hamlets.csv"
         write_hamlets_csv(Unit.objects.get(code="82"), path)
         hamlets_import(path, on=in_2023)
+    plan_load(REPO / "plans" / "tien-giang-383-2023.yaml")  # the simulation's periods
     return {"units": Unit.objects.count()}
 
 
@@ -168,16 +170,20 @@ def _police_csv(path: str, rows: str, as_of: str = "2023-10-18") -> dict[str, An
     import datetime as dt
 
     _setup()
-    from chiendich.demo.population import FULL_POPULATION
+    from chiendich.demo.campaign import campaign_of
     from chiendich.demo.simulate import police_list_write
+    from chiendich.plans.models import Plan
 
+    campaign = campaign_of(Plan.objects.get(code="tien-giang-383-2023"))
     n = int(rows)
     started = time.perf_counter()
     # A scale a little above n people, cut at exactly n rows.
     written = police_list_write(
         Path(path),
+        campaign.province,
+        campaign.peak,
         as_of=dt.date.fromisoformat(as_of),
-        scale=n / FULL_POPULATION * 1.001 + 0.0005,
+        scale=n / campaign.population * 1.001 + 0.0005,
         rows=n,
     )
     return {"rows": written, "seconds": time.perf_counter() - started}

@@ -101,8 +101,9 @@ class ReportContent:
 
 def levels_below(unit: Unit, schedule: ReportSchedule) -> list[str]:
     """The levels a report on `unit` has a sheet for: each territorial level below the
-    unit, down to the plan's `reports_on_level` (else to communes; a commune's report
-    goes down to its hamlets)."""
+    unit that its tree has, down to the plan's `reports_on_level` (else to communes; a
+    commune's report goes down to its hamlets). Since 1/7/2025 a province has no
+    district level: its report goes straight to its communes."""
     if unit.kind != Kind.TERRITORIAL or unit.level not in LEVEL_ORDER:
         return []
     below = LEVEL_ORDER[LEVEL_ORDER.index(unit.level) + 1 :]
@@ -111,7 +112,13 @@ def levels_below(unit: Unit, schedule: ReportSchedule) -> list[str]:
     )
     if last not in below:
         return []
-    return below[: below.index(last) + 1]
+    chain = below[: below.index(last) + 1]
+    present = set(
+        Unit.objects.filter(kind=Kind.TERRITORIAL, level__in=chain, path__startswith=unit.path)
+        .values_list("level", flat=True)
+        .distinct()
+    )
+    return [lv for lv in chain if lv == last or lv in present]
 
 
 def units_at(unit: Unit, level: str, day: dt.date) -> list[Unit]:

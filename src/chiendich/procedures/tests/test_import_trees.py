@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from chiendich.units.dated import MappedRows
 from chiendich.procedures.models import Dossier, DossierCount, DossierImport
+from chiendich.units.dated import MappedRows
 from chiendich.units.loading import units_load
 from chiendich.units.models import Kind, Level, Unit, UnitType
 from chiendich.units.services import unit_upsert
