@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from .models import PATH_SEPARATOR, Kind, Level, Lineage, Unit, UnitQuerySet, valid_on
 
@@ -245,18 +245,24 @@ def predecessors_on(unit: Unit, day: dt.date) -> list[Unit]:
     )
 
 
+def split_ids() -> list[int]:
+    """Ids of the communes of an earlier tree split across several new ones: a few
+    hundred nationally, so callers filter with this literal list (nested IN
+    subqueries over the lineage table cost PostgreSQL seconds)."""
+    return list(
+        Lineage.objects.filter(source=Lineage.Source.GSO, predecessor__level=Level.COMMUNE)
+        .values("predecessor_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .values_list("predecessor_id", flat=True)
+        .order_by()
+    )
+
+
 def split_communes(queryset: UnitQuerySet | None = None) -> UnitQuerySet:
     """Communes of an earlier tree that the conversion table splits across several new ones."""
     units = queryset if queryset is not None else Unit.objects.all()
-    split_ids = (
-        Lineage.objects.filter(source=Lineage.Source.GSO, predecessor__level=Level.COMMUNE)
-        .values("predecessor_id")
-        .order_by()
-    )
-    counted: dict[int, int] = {}
-    for pk in split_ids.values_list("predecessor_id", flat=True):
-        counted[pk] = counted.get(pk, 0) + 1
-    return units.filter(pk__in=[pk for pk, n in counted.items() if n > 1])
+    return units.filter(pk__in=split_ids())
 
 
 def territory_condition(unit: Unit, field: str = "") -> Q:

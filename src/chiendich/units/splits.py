@@ -37,7 +37,7 @@ from chiendich.core.text import fold
 
 from .lineage import ASSIGNMENT_COLUMNS, AssignmentResult, hamlet_assignments_import
 from .models import Level, Lineage, Unit, UnitQuerySet
-from .selectors import earlier_unit, split_communes
+from .selectors import earlier_unit, split_ids
 
 OUT_OF_SCOPE = "ngoài phạm vi các đơn vị của bạn"
 
@@ -61,12 +61,22 @@ def writable_units(user: Any, unit_ids: set[int]) -> set[int]:
 def split_communes_for(user: Any) -> UnitQuerySet:
     """The split communes `user` may open: in their scope, or shared with a new commune
     of their scope."""
-    split = split_communes()
-    visible = Unit.objects.restrict(user)
-    shared = Lineage.objects.filter(
-        source=Lineage.Source.GSO, predecessor__in=split, successor__in=visible
-    ).values("predecessor_id")
-    return split.filter(Q(pk__in=visible.values("pk")) | Q(pk__in=shared)).order_by("path")
+    split = split_ids()
+    successors = dict(
+        Lineage.objects.filter(source=Lineage.Source.GSO, predecessor_id__in=split).values_list(
+            "successor_id", "predecessor_id"
+        )
+    )
+    pairs = Lineage.objects.filter(source=Lineage.Source.GSO, predecessor_id__in=split).values_list(
+        "predecessor_id", "successor_id"
+    )
+    visible = set(
+        Unit.objects.restrict(user)
+        .filter(pk__in=[*split, *successors])
+        .values_list("pk", flat=True)
+    )
+    allowed = {p for p in split if p in visible} | {p for p, s in pairs if s in visible}
+    return Unit.objects.filter(pk__in=sorted(allowed)).order_by("path")
 
 
 def split_commune_get(user: Any, code: str) -> Unit:
@@ -80,24 +90,23 @@ def split_commune_get(user: Any, code: str) -> Unit:
 def split_communes_of(unit: Unit) -> UnitQuerySet:
     """Split communes related to `unit`: inside it (an old province or district), counting
     under it (today's province), or sending part of themselves to it (a new commune).
-    One grouped query: the unit pages ask it on every view."""
-    related = Unit.objects.filter(level=Level.COMMUNE).filter(
-        Q(path__startswith=unit.path)
-        | Q(successor_path__startswith=unit.path)
-        | Q(
-            pk__in=Lineage.objects.filter(successor=unit, source=Lineage.Source.GSO).values(
-                "predecessor_id"
-            )
+    The unit pages ask it on every view: a literal list of the few split ids, no
+    nested subqueries."""
+    split = split_ids()
+    if not split:
+        return Unit.objects.none()
+    sending = Lineage.objects.filter(
+        source=Lineage.Source.GSO, successor=unit, predecessor_id__in=split
+    ).values_list("predecessor_id", flat=True)
+    return (
+        Unit.objects.filter(pk__in=split)
+        .filter(
+            Q(path__startswith=unit.path)
+            | Q(successor_path__startswith=unit.path)
+            | Q(pk__in=list(sending))
         )
+        .order_by("path")
     )
-    split = (
-        Lineage.objects.filter(source=Lineage.Source.GSO, predecessor__in=related.values("pk"))
-        .values("predecessor_id")
-        .annotate(n=Count("id"))
-        .filter(n__gt=1)
-        .values("predecessor_id")
-    )
-    return Unit.objects.filter(pk__in=split).order_by("path")
 
 
 @dataclass
