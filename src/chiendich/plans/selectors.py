@@ -45,7 +45,7 @@ def plan_for_unit(unit: Unit, on: dt.date | None = None) -> Plan | None:
 def targets_for_unit(plan: Plan, unit: Unit, *, include_context: bool = False) -> list[Target]:
     """The targets of `plan` set for `unit`, in plan order.
 
-    None when the unit lies outside the plan's province. National goals the
+    Empty when the unit lies outside the plan's province. National goals the
     plan quotes as background (is_context) only on request.
     """
     if province_code_of(unit) != plan.province.code:

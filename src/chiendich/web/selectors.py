@@ -55,9 +55,23 @@ def campaign_overview(user: User, today: dt.date) -> dict[str, Any]:
         "plan": plan,
         "units": units,
         "periods": period_statuses(plan, today),
-        "unit_targets": [UnitTargets(u, targets_for_unit(plan, u)) for u in units],
+        "unit_targets": [
+            UnitTargets(u, _with_provenance(plan, targets_for_unit(plan, u))) for u in units
+        ],
         "reports": list(ReportSchedule.objects.filter(plan=plan).order_by("deadline", "key")),
     }
+
+
+def _with_provenance(plan: Plan, targets: list[Any]) -> list[Any]:
+    """Each target with `source` (the document that set it) and `example` (a value
+    written for an example plan, not taken from a document), read from the plan file
+    as loaded: an officer must see which figures are not yet official."""
+    written = {t.get("key"): t for t in plan.document.get("targets", [])}
+    for t in targets:
+        spec = written.get(t.key, {})
+        t.source = spec.get("source") or ""
+        t.example = bool(spec.get("example"))
+    return targets
 
 
 def breadcrumbs(unit: Unit, visible: Any) -> list[tuple[Unit, bool]]:

@@ -99,3 +99,24 @@ def test_import_templates_download_for_signed_in_users(tien_giang, make_user) ->
     assert next(sheet.iter_rows(max_row=1, values_only=True))[0] == "Số định danh cá nhân"
     assert client.get(reverse("web:import-template", args=["ho-so-tthc.xlsx"])).status_code == 200
     assert client.get(reverse("web:import-template", args=["khac.xlsx"])).status_code == 404
+
+
+def test_an_example_plan_marks_its_example_values(make_user) -> None:
+    """A value written for an example plan is labelled as such, with the plan's note, so
+    no officer takes it for an official target."""
+    import datetime as dt
+
+    from chiendich.units.loading import units_load
+
+    units_load(82, dt.date(2026, 10, 20))
+    plan_load(REPO_DIR / "plans" / "dong-thap-2026.yaml")
+    leader = make_user(Role.PROVINCE_VIEWER, "82.2025")
+    text = signed_in(leader).get(reverse("web:home")).content.decode()
+    assert "Tỉnh Đồng Tháp" in text and "2.050.000" in text
+    assert "Tệp ví dụ, không phải văn bản thật" in text  # the plan's note
+    assert text.count(">ví dụ</span>") >= 2  # 2.050.000 and the 100% rate, each marked
+    # Plan 383's targets are all taken from the plan itself: none is marked.
+    units_load(82, dt.date(2023, 9, 1))
+    plan_load(PLAN_FILE)
+    old = make_user(Role.PROVINCE_VIEWER, "82")
+    assert ">ví dụ</span>" not in signed_in(old).get(reverse("web:home")).content.decode()
