@@ -459,11 +459,20 @@ def _tthc(
                 ),
             )
         )
+    cells, columns = tthc_cells(receiving, kpis, plan, share)
+    return cards, cells, columns
+
+
+def tthc_cells(
+    units: list[Unit], kpis: dict[str, Any], plan: Plan, share: Decimal
+) -> tuple[dict[str, dict[str, Cell]], list[tuple[str, str]]]:
+    """The table of units by TTHC indicator: each unit's rate against its own target,
+    and the indicator columns any unit has a target for, in the plan's order."""
     cells: dict[str, dict[str, Cell]] = {}
     columns: dict[str, str] = {}
-    for child in receiving:
-        row = cells.setdefault(child.code, {})
-        for result in kpis[child.code].indicators:
+    for unit in units:
+        row = cells.setdefault(unit.code, {})
+        for result in kpis[unit.code].indicators:
             if result.target is None:
                 continue
             columns.setdefault(result.key, result.name)
@@ -473,7 +482,7 @@ def _tthc(
                 traffic_light(result.rate, result.target, result.target, share),
             )
     order = [s.indicator.key for s in indicator_settings(plan)]
-    return cards, cells, sorted(columns.items(), key=lambda kv: order.index(kv[0]))
+    return cells, sorted(columns.items(), key=lambda kv: order.index(kv[0]))
 
 
 # --- the page --------------------------------------------------------------------------------

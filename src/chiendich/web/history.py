@@ -35,7 +35,7 @@ from .dashboard import (
     _count_light,
     _rate_forecast,
     pace_share,
-    traffic_light,
+    tthc_cells,
     tthc_trend,
 )
 
@@ -188,19 +188,5 @@ def _tthc(
                 ),
             )
         )
-    share = pace_share(plan)
-    cells: dict[str, dict[str, Cell]] = {}
-    columns: dict[str, str] = {}
-    for predecessor in whole:
-        row = cells.setdefault(predecessor.code, {})
-        for result in kpis[predecessor.code].indicators:
-            if result.target is None:
-                continue
-            columns.setdefault(result.key, result.name)
-            row[result.key] = Cell(
-                result.rate,
-                result.target,
-                traffic_light(result.rate, result.target, result.target, share),
-            )
-    order = [s.indicator.key for s in settings]
-    return cards, cells, sorted(columns.items(), key=lambda kv: order.index(kv[0]))
+    cells, columns = tthc_cells(whole, kpis, plan, pace_share(plan))
+    return cards, cells, columns
