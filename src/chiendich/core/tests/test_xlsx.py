@@ -89,7 +89,7 @@ def test_text_is_text_and_numbers_stay_numbers(write_only: bool) -> None:
         "Nguyễn Văn A",
         -5,
         3.5,
-        dt.datetime(2023, 9, 1),
+        dt.datetime(2023, 9, 1),  # noqa: DTZ001 - xlsx dates are naive
     ]
 
 
