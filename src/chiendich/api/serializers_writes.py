@@ -20,6 +20,7 @@ from rest_framework import serializers
 from chiendich.core import clock
 from chiendich.field.models import Outcome, Visit
 from chiendich.field.selectors import mask_id, mask_phone
+from chiendich.imports.report import mask_numbers
 from chiendich.procedures.models import FORM_FIELDS, AggregateForm
 from chiendich.procedures.services import (
     FORM_LABELS,
@@ -37,10 +38,18 @@ MAX_ID = 2**63 - 1  # the largest primary key either database stores
 
 
 class CitizenSerializer(serializers.ModelSerializer):
-    """A citizen to visit. The ID and phone numbers are masked (Decree 13/2023)."""
+    """A citizen to visit. The ID and phone numbers are masked (Decree 13/2023); in
+    full only in `id_number` and `phone`, for the citizens whose unit is in the
+    context's `unmasked_units` (the view puts there those ?hien=1 may show)."""
 
     id_number_masked = serializers.SerializerMethodField()
     phone_masked = serializers.SerializerMethodField()
+    id_number = serializers.SerializerMethodField(
+        help_text="In full with ?hien=1 for a user who may see it; otherwise null."
+    )
+    phone = serializers.SerializerMethodField(
+        help_text="In full with ?hien=1 for a user who may see it; otherwise null."
+    )
     household = serializers.CharField(source="household.code", allow_null=True, default=None)
     unit = serializers.CharField(source="unit.code", help_text="Hamlet (or commune) code.")
     state = serializers.ChoiceField(choices=AccountState.choices)
@@ -52,6 +61,8 @@ class CitizenSerializer(serializers.ModelSerializer):
             "full_name",
             "id_number_masked",
             "phone_masked",
+            "id_number",
+            "phone",
             "household",
             "unit",
             "state",
@@ -64,9 +75,19 @@ class CitizenSerializer(serializers.ModelSerializer):
     def get_phone_masked(self, citizen: Citizen) -> str:
         return mask_phone(citizen.phone)
 
+    def _unmasked(self, citizen: Citizen) -> bool:
+        return citizen.unit_id in self.context.get("unmasked_units", ())
+
+    def get_id_number(self, citizen: Citizen) -> str | None:
+        return citizen.id_number if self._unmasked(citizen) else None
+
+    def get_phone(self, citizen: Citizen) -> str | None:
+        return citizen.phone if self._unmasked(citizen) else None
+
 
 class VisitSerializer(serializers.ModelSerializer):
-    """One outcome recorded at a door."""
+    """One outcome recorded at a door. The note is free text a volunteer typed: any ID
+    or phone number in it is masked (the citizen's own are on /api/citizens/)."""
 
     citizen = serializers.IntegerField(source="citizen_id")
     citizen_state = serializers.CharField(
@@ -80,6 +101,7 @@ class VisitSerializer(serializers.ModelSerializer):
     recorded_by = serializers.CharField(
         source="recorded_by.username", allow_null=True, default=None
     )
+    note = serializers.SerializerMethodField(help_text="ID and phone numbers masked.")
 
     class Meta:
         model = Visit
@@ -97,6 +119,9 @@ class VisitSerializer(serializers.ModelSerializer):
             "recorded_by",
             "recorded_at",
         ]
+
+    def get_note(self, visit: Visit) -> str:
+        return mask_numbers(visit.note)
 
 
 class VisitCreateSerializer(serializers.Serializer):

@@ -29,6 +29,7 @@ from chiendich.units.models import Kind, Level, Unit
 from chiendich.vneid.models import AccountState, Citizen
 
 from . import selectors
+from .personal import UNMASK_PARAMETER, personal_viewed, unmask_asked
 from .schema import CODE_PARAMETER, DayField, DayQuery, WindowQuery, responses
 from .scope import ScopedListCreateViewSet, ScopedListViewSet, ScopedReadOnlyViewSet
 from .serializers import (
@@ -182,8 +183,8 @@ class UnitViewSet(ScopedReadOnlyViewSet):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="Citizens to visit (ID and phone masked)",
-        parameters=[CitizenQuery],
+        summary="Citizens to visit (ID and phone masked unless ?hien=1)",
+        parameters=[CitizenQuery, UNMASK_PARAMETER],
         responses=responses(CitizenSerializer(many=True), 400),
     ),
 )
@@ -203,6 +204,30 @@ class CitizenViewSet(ScopedListViewSet):
         if query.get("household"):
             queryset = queryset.filter(household__code=query["household"])
         return queryset.order_by("unit__path", "household__code", "id")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The page of citizens; with ?hien=1, the numbers of those whose hamlet the
+        user may see personal data in are shown, and the answer is audited."""
+        queryset = self.get_queryset()
+        page = self.paginate_queryset(queryset)
+        rows: list[Citizen] = list(page if page is not None else queryset)
+        shown: set[int] = set()
+        if unmask_asked(request):
+            shown = set(
+                self.scoped(Unit, Action.VIEW_PERSONAL)
+                .filter(pk__in={c.unit_id for c in rows})
+                .values_list("pk", flat=True)
+            )
+        data = CitizenSerializer(rows, many=True, context={"unmasked_units": shown}).data
+        people = [c for c in rows if c.unit_id in shown]
+        personal_viewed(
+            request,
+            page="api:citizen-list",
+            people=len(people),
+            unit=people[0].unit if len({c.unit_id for c in people}) == 1 else None,
+            citizens=[c.pk for c in people],
+        )
+        return self.get_paginated_response(data) if page is not None else Response(data)
 
 
 @extend_schema_view(

@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import IO, Any
 
 import openpyxl
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils.exceptions import InvalidFileException
 
+from . import xlsx
 from .text import fold
 
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -393,45 +393,22 @@ def write_error_file(errors: Iterable[RowError], path: Path) -> int:
     for letter, width in zip("ABCD", (8, 28, 24, 80), strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for text in ERROR_FILE_HEADERS:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    xlsx.append(sheet, ERROR_FILE_HEADERS, font=Font(bold=True))
     written = left_out = 0
     for error in errors:
         if written >= EXCEL_MAX_ROWS - 2:
             left_out += 1
             continue
-        sheet.append(
-            [
-                error.row,
-                error.column,
-                _text_cell(sheet, error.value),
-                _text_cell(sheet, error.problem),
-            ]
-        )
+        # The value is the officer's own cell: text, even when it starts with "=".
+        xlsx.append(sheet, [error.row, error.column, str(error.value), error.problem])
         written += 1
     if left_out:
-        sheet.append(
-            ["", "", "", f"… và {left_out} lỗi khác không ghi được (quá số dòng của Excel)"]
+        xlsx.append(
+            sheet, ["", "", "", f"… và {left_out} lỗi khác không ghi được (quá số dòng của Excel)"]
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return written
-
-
-def _text_cell(sheet: Any, text: str) -> Any:
-    """A cell holding `text` as text: control characters XLSX cannot store are dropped,
-    and a value starting with "=" stays a string instead of becoming a formula."""
-
-    if not text.isprintable():
-        text = "".join(c for c in text if c >= " " or c in "\t\n")
-    cell = WriteOnlyCell(sheet, value=text)
-    cell.data_type = "s"
-    return cell
 
 
 def file_sha256(path: Path) -> str:

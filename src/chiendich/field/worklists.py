@@ -15,13 +15,14 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from chiendich.core import xlsx
 from chiendich.core.pdf import register_fonts
 from chiendich.units.models import Unit
 
 from .models import Outcome
 from .selectors import PRIORITY_LABELS, HouseholdBlock, PlanLists
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = xlsx.XLSX_TYPE
 # The columns a team member ticks at the door, in the order outcomes are common.
 TICK_OUTCOMES = (
     Outcome.ACTIVATED_L1,
@@ -34,16 +35,8 @@ TICK_OUTCOMES = (
 )
 
 
-def _save(wb: Workbook) -> bytes:
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
 def _header(ws, names: list[str]) -> None:  # type: ignore[no-untyped-def]
-    ws.append(names)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
+    xlsx.append(ws, names, font=Font(bold=True))
     ws.freeze_panes = "A2"
 
 
@@ -68,7 +61,8 @@ def worklist_xlsx(hamlet: Unit, day: dt.date, blocks: list[HouseholdBlock]) -> b
     )
     for n, block in enumerate(blocks, 1):
         for p in block.people:
-            ws.append(
+            xlsx.append(
+                ws,
                 [
                     n,
                     block.code,
@@ -77,11 +71,11 @@ def worklist_xlsx(hamlet: Unit, day: dt.date, blocks: list[HouseholdBlock]) -> b
                     p.id_number,
                     p.phone,
                     str(PRIORITY_LABELS[p.priority]) if p.priority is not None else "",
-                ]
+                ],
             )
     for col, width in zip("ABCDEFG", (6, 16, 28, 12, 15, 13, 30), strict=True):
         ws.column_dimensions[col].width = width
-    return _save(wb)
+    return xlsx.save(wb)
 
 
 def worklist_pdf(hamlet: Unit, day: dt.date, blocks: list[HouseholdBlock]) -> bytes:
@@ -168,7 +162,8 @@ def plan_lists_xlsx(unit: Unit, day: dt.date, lists: PlanLists) -> bytes:
     ws.title = _("Activated")[:31]
     _header(ws, [*columns, _("Account state"), _("Since")])
     for c in lists.activated:
-        ws.append(
+        xlsx.append(
+            ws,
             [
                 c.unit.name,
                 c.household.code if c.household else "",
@@ -177,7 +172,7 @@ def plan_lists_xlsx(unit: Unit, day: dt.date, lists: PlanLists) -> bytes:
                 c.id_number,
                 str(c.get_state_display()),  # type: ignore[attr-defined]
                 c.state_date.strftime("%d/%m/%Y") if c.state_date else "",
-            ]
+            ],
         )
     for title, rows, with_reason in (
         (_("Absent"), lists.absent, False),
@@ -186,7 +181,8 @@ def plan_lists_xlsx(unit: Unit, day: dt.date, lists: PlanLists) -> bytes:
         ws = wb.create_sheet(title[:31])
         _header(ws, [*columns, _("Since"), *([_("Reason")] if with_reason else [])])
         for c, flag in rows:
-            ws.append(
+            xlsx.append(
+                ws,
                 [
                     c.unit.name,
                     c.household.code if c.household else "",
@@ -195,6 +191,6 @@ def plan_lists_xlsx(unit: Unit, day: dt.date, lists: PlanLists) -> bytes:
                     c.id_number,
                     flag.date.strftime("%d/%m/%Y"),
                     *([str(flag.get_reason_display())] if with_reason else []),  # type: ignore[attr-defined]
-                ]
+                ],
             )
-    return _save(wb)
+    return xlsx.save(wb)

@@ -8,7 +8,6 @@ rows in bold, every sheet set up to print on A4 landscape, one page wide.
 from __future__ import annotations
 
 import datetime as dt
-from io import BytesIO
 from typing import Any
 
 import openpyxl
@@ -17,6 +16,8 @@ from openpyxl.chart import LineChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+
+from chiendich.core import xlsx
 
 from .content import ReportContent, Table
 from .document import Heading
@@ -49,13 +50,13 @@ def _print_setup(sheet: Worksheet) -> None:
 
 def _write_table(sheet: Worksheet, row: int, table: Table, *, freeze: bool) -> int:
     """Write `table` from `row`; returns the next free row."""
-    sheet.cell(row=row, column=1, value=table_title(table.kind, table.level)).font = BOLD
+    xlsx.put(sheet, row, 1, table_title(table.kind, table.level)).font = BOLD
     row += 1
     show_parent = len({r.get("parent") for r in table.rows}) > 1
     columns = ["name", *(["parent"] if show_parent else []), *table.columns]
     for index, column in enumerate(columns, start=1):
         label = row_header(table.kind) if column == "name" else column_label(column, table.labels)
-        cell = sheet.cell(row=row, column=index, value=label)
+        cell = xlsx.put(sheet, row, index, label)
         cell.font, cell.fill = BOLD, HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
     if freeze:
@@ -70,14 +71,14 @@ def _write_table(sheet: Worksheet, row: int, table: Table, *, freeze: bool) -> i
             if is_total and column == "name":
                 value = _("Total: %(unit)s") % {"unit": value}
             kind = "text" if column in ("name", "parent") else table.kind_of(column)
-            cell = sheet.cell(row=row, column=index, value=_value(kind, value))
+            cell = xlsx.put(sheet, row, index, _value(kind, value))
             if kind in FORMATS:
                 cell.number_format = FORMATS[kind]
             if is_total:
                 cell.font = BOLD
         row += 1
     if not body:
-        sheet.cell(row=row, column=1, value=_("No rows."))
+        xlsx.put(sheet, row, 1, _("No rows."))
         row += 1
     return row + 1
 
@@ -104,7 +105,7 @@ def report_xlsx(heading: Heading, content: ReportContent) -> bytes:
         (heading.state_line, None),
     ]
     for row, (text, font) in enumerate(lines, start=1):
-        cell = summary.cell(row=row, column=1, value=text)
+        cell = xlsx.put(summary, row, 1, text)
         if font is not None:
             cell.font = font
     row = len(lines) + 2
@@ -125,23 +126,21 @@ def report_xlsx(heading: Heading, content: ReportContent) -> bytes:
             at = _write_table(sheet, at, table, freeze=index == 0)
         _widths(sheet)
         _print_setup(sheet)
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx.save(book)
 
 
 def _trend(sheet: Worksheet, row: int, trend: dict[str, Any]) -> int:
     """The daily series with the target as a second line, and a line chart of both."""
-    sheet.cell(row=row, column=1, value=_("Activated accounts day by day")).font = BOLD
+    xlsx.put(sheet, row, 1, _("Activated accounts day by day")).font = BOLD
     row += 1
     for index, text in enumerate((_("Day"), _("Activated accounts"), _("Target")), start=1):
-        sheet.cell(row=row, column=index, value=text).font = BOLD
+        xlsx.put(sheet, row, index, text).font = BOLD
     first = row + 1
     for day, value in zip(trend["dates"], trend["activated"], strict=True):
         row += 1
-        sheet.cell(row=row, column=1, value=dt.date.fromisoformat(day)).number_format = "dd/mm/yyyy"
-        sheet.cell(row=row, column=2, value=value).number_format = "#,##0"
-        sheet.cell(row=row, column=3, value=trend.get("target")).number_format = "#,##0"
+        xlsx.put(sheet, row, 1, dt.date.fromisoformat(day)).number_format = "dd/mm/yyyy"
+        xlsx.put(sheet, row, 2, value).number_format = "#,##0"
+        xlsx.put(sheet, row, 3, trend.get("target")).number_format = "#,##0"
     chart = LineChart()
     chart.title = _("Activated VNeID accounts and the target")
     chart.height, chart.width = 8, 22

@@ -2,8 +2,9 @@
 
 The same selectors and services as the pages, so the same scope (restrict) and
 the same audit: a once-only lookup and a confirmed reuse each leave an event,
-with origin "api". ID numbers in lists are masked unless the caller's role
-shows them and their units cover the result (then they see them, as the desk does).
+with origin "api". ID numbers are masked unless the caller asks with ?hien=1, their
+role shows them and their units cover the result; each answer that shows one is
+audited (api/personal.py, the pages' rule).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rest_framework.views import APIView
 from chiendich.accounts.context import acting_as
 from chiendich.accounts.models import AuditEvent
 from chiendich.accounts.services import audit_event_record
+from chiendich.api.personal import UNMASK_PARAMETER, personal_viewed, unmask_asked
 from chiendich.core import clock
 from chiendich.procedures.models import Procedure
 
@@ -71,15 +73,34 @@ class ResultSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         ]
 
     def get_subject_id(self, obj: Result) -> str:
-        paths = self.context.get("personal_paths", [])
-        return obj.subject_id if may_see_personal(None, obj, paths) else mask_id(obj.subject_id)
+        return (
+            obj.subject_id
+            if obj.pk in self.context.get("unmasked", ())
+            else mask_id(obj.subject_id)
+        )
 
     def get_valid(self, obj: Result) -> bool:
         return obj.is_valid_on(clock.today())
 
 
-def _context(request: Request) -> dict[str, Any]:
-    return {"personal_paths": personal_paths(request.user)}
+def _shown(request: Request, results: list[Result], page: str) -> dict[str, Any]:
+    """The serializer context: which of `results` show their subject's ID number in full
+    (asked with ?hien=1 and allowed), the answer audited when any does."""
+    unmasked: set[int] = set()
+    if unmask_asked(request):
+        paths = personal_paths(request.user)
+        unmasked = {r.pk for r in results if may_see_personal(request.user, r, paths)}
+    if unmasked:
+        one = results[0] if len(results) == 1 else None
+        personal_viewed(
+            request,
+            page=page,
+            people=len(unmasked),
+            unit=one.unit if one else None,
+            obj=one,
+            results=sorted(unmasked),
+        )
+    return {"unmasked": unmasked}
 
 
 class SearchView(APIView):
@@ -89,6 +110,7 @@ class SearchView(APIView):
         parameters=[
             OpenApiParameter("q", str, description="words, case and diacritics ignored"),
             OpenApiParameter("subject_id", str),
+            UNMASK_PARAMETER,
         ],
         responses=ResultSerializer(many=True),
     )
@@ -110,16 +132,19 @@ class SearchView(APIView):
         return Response(
             {
                 "more": outcome.more,
-                "results": ResultSerializer(rows, many=True, context=_context(request)).data,
+                "results": ResultSerializer(
+                    rows, many=True, context=_shown(request, rows, "api:results-search")
+                ).data,
             }
         )
 
 
 class DetailView(APIView):
-    @extend_schema(responses=ResultSerializer)
+    @extend_schema(parameters=[UNMASK_PARAMETER], responses=ResultSerializer)
     def get(self, request: Request, result: str) -> Response:
         item = result_get(request.user, result)
-        return Response(ResultSerializer(item, context=_context(request)).data)
+        context = _shown(request, [item], "api:results-detail")
+        return Response(ResultSerializer(item, context=context).data)
 
 
 def _procedure(code: str) -> Procedure:
@@ -154,8 +179,9 @@ class OnceOnlyView(APIView):
                 procedure=procedure.code,
                 found=[r.pk for r in found],
             )
-        # The caller typed the ID number: showing it back discloses nothing new.
-        data = ResultSerializer(found, many=True, context={"personal_paths": None}).data
+        # The caller typed the ID number: showing it back discloses nothing new, and the
+        # lookup itself is audited above.
+        data = ResultSerializer(found, many=True, context={"unmasked": {r.pk for r in found}}).data
         return Response({"subject_id": subject_id, "procedure": procedure.code, "results": data})
 
 

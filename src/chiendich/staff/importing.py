@@ -38,7 +38,7 @@ from django.utils import timezone
 
 from chiendich.accounts.models import AuditEvent, User
 from chiendich.accounts.services import audit_event_record, error_file_write_audited
-from chiendich.core import clock
+from chiendich.core import clock, xlsx
 from chiendich.core.cells import CellError
 from chiendich.core.tabular import (
     Row,
@@ -48,7 +48,6 @@ from chiendich.core.tabular import (
     file_sha256,
     read_table,
 )
-from chiendich.core.xlsx import template_bytes, template_workbook
 from chiendich.units.dated import MappedRows, MapProblem, TreeMap, mapping_lines, pick
 from chiendich.units.models import Kind, Unit
 from chiendich.units.selectors import code_problem
@@ -481,7 +480,7 @@ _GUIDE: dict[str, tuple[str, str]] = {
 
 def staff_template_xlsx() -> bytes:
     """The staff-list template: canonical headers, example rows, and a guide sheet."""
-    book, guide = template_workbook(
+    book, guide = xlsx.template_workbook(
         "Danh sách cán bộ",
         [header(k) for k in TEMPLATE_KEYS],
         EXAMPLE_ROWS,
@@ -489,5 +488,5 @@ def staff_template_xlsx() -> bytes:
     )
     for key in TEMPLATE_KEYS:
         need, how = _GUIDE[key]
-        guide.append([header(key), need, how])
-    return template_bytes(book, guide, (24, 16, 90))
+        xlsx.append(guide, [header(key), need, how])
+    return xlsx.template_bytes(book, guide, (24, 16, 90))

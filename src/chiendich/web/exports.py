@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from io import BytesIO
 from typing import Any
 
 import openpyxl
@@ -12,11 +11,12 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from chiendich.core import xlsx
 from chiendich.units.models import Unit
 
 from .dashboard import Dashboard, light_label
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_TYPE = xlsx.XLSX_TYPE
 PERCENT_FORMAT = "0.00"
 COUNT_FORMAT = "#,##0"
 DATE_FORMAT = "dd/mm/yyyy"
@@ -30,11 +30,9 @@ def _number(value: Any) -> Any:
 
 
 def _sheet(sheet: Worksheet, headers: list[str], rows: list[list[Any]], formats: list[str]) -> None:
-    sheet.append(headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    xlsx.append(sheet, headers, font=Font(bold=True))
     for row in rows:
-        sheet.append(row)
+        xlsx.append(sheet, row)
     for index, (header, number_format) in enumerate(zip(headers, formats, strict=True), start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = min(max(12, len(header) + 2), 48)
@@ -130,6 +128,4 @@ def dashboard_xlsx(unit: Unit, dashboard: Dashboard) -> bytes:
             row += [_number(cell.value) if cell else None, _number(cell.target) if cell else None]
         table.append(row)
     _sheet(below, headers, table, formats)
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx.save(book)

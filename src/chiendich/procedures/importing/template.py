@@ -3,7 +3,7 @@ and a sheet explaining each column and the texts the import accepts."""
 
 from __future__ import annotations
 
-from chiendich.core.xlsx import template_bytes, template_workbook
+from chiendich.core import xlsx
 
 from ..cells import DOSSIER_COLUMNS, STATUS_TEXTS, dossier_header
 
@@ -72,7 +72,7 @@ _GUIDE: dict[str, tuple[str, str]] = {
 
 def dossier_template_xlsx() -> bytes:
     """The template as xlsx bytes, for `chiendich import dossiers --template` and downloads."""
-    book, guide = template_workbook(
+    book, guide = xlsx.template_workbook(
         "Hồ sơ",
         TEMPLATE_HEADERS,
         [EXAMPLE_ROW],
@@ -80,11 +80,11 @@ def dossier_template_xlsx() -> bytes:
     )
     for key in DOSSIER_COLUMNS:
         needed, how = _GUIDE[key]
-        guide.append([dossier_header(key), needed, how, "; ".join(DOSSIER_COLUMNS[key][1:])])
-    guide.append([])
-    guide.append(["Tên cột không phân biệt hoa thường, có dấu hay không dấu, khoảng trắng."])
-    guide.append([])
-    guide.append(["Trạng thái", "Các cách ghi được chấp nhận"])
+        xlsx.append(guide, [dossier_header(key), needed, how, "; ".join(DOSSIER_COLUMNS[key][1:])])
+    xlsx.append(guide, [])
+    xlsx.append(guide, ["Tên cột không phân biệt hoa thường, có dấu hay không dấu, khoảng trắng."])
+    xlsx.append(guide, [])
+    xlsx.append(guide, ["Trạng thái", "Các cách ghi được chấp nhận"])
     for status, texts in STATUS_TEXTS.items():
-        guide.append([texts[0], "; ".join([*texts[1:], status.value])])
-    return template_bytes(book, guide, (26, 22, 80, 50))
+        xlsx.append(guide, [texts[0], "; ".join([*texts[1:], status.value])])
+    return xlsx.template_bytes(book, guide, (26, 22, 80, 50))

@@ -3,7 +3,7 @@ and a sheet explaining each column and the status texts the import accepts."""
 
 from __future__ import annotations
 
-from chiendich.core.xlsx import template_bytes, template_workbook
+from chiendich.core import xlsx
 
 from .cells import CITIZEN_COLUMNS, STATUS_TEXTS, header
 
@@ -87,7 +87,7 @@ _GUIDE: dict[str, tuple[str, str]] = {
 
 def citizen_template_xlsx() -> bytes:
     """The template as xlsx bytes, for the command and for a download view."""
-    book, guide = template_workbook(
+    book, guide = xlsx.template_workbook(
         "Danh sách",
         TEMPLATE_HEADERS,
         [EXAMPLE_ROW],
@@ -106,18 +106,20 @@ def citizen_template_xlsx() -> bytes:
             )
         else:
             needed, how = _GUIDE[key]
-        guide.append([header(key), needed, how, "; ".join(CITIZEN_COLUMNS[key][1:])])
-    guide.append([])
-    guide.append(
+        xlsx.append(guide, [header(key), needed, how, "; ".join(CITIZEN_COLUMNS[key][1:])])
+    xlsx.append(guide, [])
+    xlsx.append(
+        guide,
         [
             "Tên cột không phân biệt hoa thường, có dấu hay không dấu, khoảng trắng "
             "(“so dinh danh ca nhan” cũng được)."
-        ]
+        ],
     )
-    guide.append([])
-    guide.append(
-        ["Trạng thái", "Các cách ghi được chấp nhận (không phân biệt hoa thường, dấu, dấu phẩy)"]
+    xlsx.append(guide, [])
+    xlsx.append(
+        guide,
+        ["Trạng thái", "Các cách ghi được chấp nhận (không phân biệt hoa thường, dấu, dấu phẩy)"],
     )
     for state, texts in STATUS_TEXTS.items():
-        guide.append([texts[0], "; ".join([*texts[1:], state.value])])
-    return template_bytes(book, guide, (26, 24, 80, 50))
+        xlsx.append(guide, [texts[0], "; ".join([*texts[1:], state.value])])
+    return xlsx.template_bytes(book, guide, (26, 24, 80, 50))
