@@ -21,6 +21,7 @@ from chiendich.accounts.services import audit_event_record
 from .forms import UploadForm
 from .kinds import has_personal_data, kind_label, kind_template, kinds
 from .models import ImportJob, imports_dir
+from .recovery import job_reap_if_abandoned, job_rerun
 from .report import ERRORS_KEPT, count_rows, masked_error_file, stored_tree
 from .selectors import RECENT_JOBS, job_get, job_progress, jobs_visible, upload_units
 from .services import ImportJobError, job_confirm, job_upload
@@ -82,7 +83,7 @@ def job_view(request: HttpRequest, job: str) -> HttpResponseBase:
     confirm button, then what the import wrote. ?xuat=loi downloads the error file
     of the check (?xuat=loi-nhap: of the import)."""
     user = _user(request)
-    found = job_get(user, job)
+    found = job_reap_if_abandoned(job_get(user, job))
     export = request.GET.get("xuat")
     if export in ("loi", "loi-nhap"):
         return _error_file(
@@ -108,6 +109,7 @@ def job_view(request: HttpRequest, job: str) -> HttpResponseBase:
             "import_error_count": found.import_report.get("error_count", 0),
             "errors_kept": ERRORS_KEPT,
             "can_confirm": may_change and found.can_confirm,
+            "can_rerun": may_change and found.can_rerun,
         },
     )
 
@@ -115,7 +117,9 @@ def job_view(request: HttpRequest, job: str) -> HttpResponseBase:
 @login_required
 def job_progress_view(request: HttpRequest, job: str) -> JsonResponse:
     """State and rows done, for the page's poll (plain JSON, never cached)."""
-    response = JsonResponse(job_progress(job_get(_user(request), job)))
+    # A job whose worker vanished is marked failed here too: the page then stops
+    # showing a bar that will never move, and offers to run it again.
+    response = JsonResponse(job_progress(job_reap_if_abandoned(job_get(_user(request), job))))
     response["Cache-Control"] = "no-store"
     return response
 
@@ -145,6 +149,21 @@ def job_confirm_view(request: HttpRequest, job: str) -> HttpResponse:
             "check_mapped": found.check_report.get("mapped", []),
         },
     )
+
+
+@login_required
+@require_http_methods(["POST"])
+def job_rerun_view(request: HttpRequest, job: str) -> HttpResponse:
+    """Run again the check or the import of a job whose worker vanished."""
+    user = _user(request)
+    found = job_get(user, job)
+    if not jobs_visible(user, "change").filter(pk=found.pk).exists():
+        raise PermissionDenied
+    try:
+        job_rerun(acting_user=user, job=found)
+    except ImportJobError as exc:
+        messages.error(request, str(exc))
+    return redirect("imports:job", job=str(found.uuid))
 
 
 @login_required
