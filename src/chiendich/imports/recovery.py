@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import uuid
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -134,7 +135,8 @@ def jobs_reap(jobs: Iterable[ImportJob] | None = None, *, now: dt.datetime | Non
     now = now or timezone.now()
     if jobs is None:
         jobs = ImportJob.objects.filter(state__in=RUNNING_STATES).exclude(task_id="")
-    candidates = [j for j in jobs if j.state in RUNNING_STATES and j.task_id]
+    # Only tasks of the database backend (their ids are UUIDs) tell anything.
+    candidates = [j for j in jobs if j.state in RUNNING_STATES and _is_uuid(j.task_id)]
     if not candidates:
         return 0
     tasks = {
@@ -148,6 +150,14 @@ def jobs_reap(jobs: Iterable[ImportJob] | None = None, *, now: dt.datetime | Non
         if task is not None and _abandoned(task, workers, now):
             reaped += _interrupt(job, task, now)
     return reaped
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def job_reap_if_abandoned(job: ImportJob) -> ImportJob:
