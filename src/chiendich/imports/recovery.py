@@ -133,10 +133,11 @@ def jobs_reap(jobs: Iterable[ImportJob] | None = None, *, now: dt.datetime | Non
     another backend (the immediate one, in tests) or whose task was pruned is left
     alone: nothing tells. Returns the jobs reaped."""
     now = now or timezone.now()
-    if jobs is None:
-        jobs = ImportJob.objects.filter(state__in=RUNNING_STATES).exclude(task_id="")
+    found = ImportJob.objects.filter(state__in=RUNNING_STATES).exclude(task_id="")
+    if jobs is not None:  # read again: the caller's copies may be behind the worker
+        found = found.filter(pk__in=[j.pk for j in jobs])
     # Only tasks of the database backend (their ids are UUIDs) tell anything.
-    candidates = [j for j in jobs if j.state in RUNNING_STATES and _is_uuid(j.task_id)]
+    candidates = [j for j in found if _is_uuid(j.task_id)]
     if not candidates:
         return 0
     tasks = {
@@ -162,7 +163,7 @@ def _is_uuid(text: str) -> bool:
 
 def job_reap_if_abandoned(job: ImportJob) -> ImportJob:
     """jobs_reap for the one job a page shows; the job as it now stands."""
-    if job.is_running and job.task_id and jobs_reap([job]):
+    if job.is_running and jobs_reap([job]):
         job.refresh_from_db()
     return job
 
