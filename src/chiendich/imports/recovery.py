@@ -111,6 +111,13 @@ def worker_alive(worker: Worker, now: dt.datetime | None = None) -> bool:
     return worker.heartbeat_at >= now - dt.timedelta(seconds=stale_seconds())
 
 
+def workers_alive(now: dt.datetime | None = None) -> list[Worker]:
+    """The workers running now (for /healthz: none means uploads wait)."""
+    now = now or timezone.now()
+    recent = Worker.objects.filter(stopped_at__isnull=True)
+    return [w for w in recent if worker_alive(w, now)]
+
+
 def _abandoned(task: DBTaskResult, workers: dict[str, Worker], now: dt.datetime) -> bool:
     """Whether the task of a job in a running state can no longer move it on."""
     if task.status == "READY":

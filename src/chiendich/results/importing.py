@@ -48,9 +48,11 @@ from .bundle import Bundle, EntryError
 from .documents import number_key
 from .models import Result, ResultImport, ResultType, SubjectKind
 from .services import (
+    EARLIEST_ISSUE,
     ResultError,
     ResultInput,
     citizen_communes,
+    latest_valid_until,
     may_change,
     result_fields,
     subject_id_clean,
@@ -82,11 +84,6 @@ REQUIRED = (
     "subject_name",
 )
 CHUNK = 500
-# Dates a result can carry: none issued before the 20th century (a birth record
-# digitized today is newer), none valid for more than a century ahead; anything
-# outside is a typo (0001-01-01, 9999-12-31) that must not reach the store.
-EARLIEST = dt.date(1900, 1, 1)
-VALID_YEARS_AHEAD = 100
 _ENTERPRISE_WORDS = {"to chuc", "doanh nghiep", "enterprise", "organization"}
 
 
@@ -174,19 +171,20 @@ class _Checker:
     def _check_dates(
         self, number: int, get: Callable[[str], str], dates: dict[str, dt.date | None]
     ) -> None:
-        """Issued between EARLIEST and today; valid until a day after the issue, at most
-        VALID_YEARS_AHEAD years from today. A date out of bounds is an error and unset."""
-        latest_valid = self.today.replace(year=self.today.year + VALID_YEARS_AHEAD, day=1)
+        """Issued between EARLIEST_ISSUE and today; valid until a day after the issue, at
+        most VALID_YEARS_AHEAD years from today (services.result_fields' bounds, checked
+        here to name row and column). A date out of bounds is an error and unset."""
+        latest_valid = latest_valid_until(self.today)
         issued_on, valid_until = dates["issued_on"], dates["valid_until"]
         if issued_on is not None and issued_on > self.today:
             self.error(number, "issued_on", get("issued_on"), "ngày ban hành ở tương lai")
             dates["issued_on"] = None
-        elif issued_on is not None and issued_on < EARLIEST:
+        elif issued_on is not None and issued_on < EARLIEST_ISSUE:
             self.error(
                 number,
                 "issued_on",
                 get("issued_on"),
-                f"ngày ban hành trước {EARLIEST:%d/%m/%Y}: kiểm tra lại năm",
+                f"ngày ban hành trước {EARLIEST_ISSUE:%d/%m/%Y}: kiểm tra lại năm",
             )
             dates["issued_on"] = None
         if valid_until is not None and valid_until > latest_valid:

@@ -33,6 +33,7 @@ from chiendich.imports.recovery import (
     jobs_reap,
     this_host,
     worker_alive,
+    workers_alive,
 )
 from chiendich.imports.services import ImportJobError
 from chiendich.vneid.models import Citizen, ImportBatch
@@ -101,7 +102,9 @@ def test_a_worker_on_this_machine_is_alive_while_its_process_runs(sleeping_worke
     assert not worker_alive(register("w-other", pid=os.getpid()))
     stopped = register("w-stopped", pid=sleeping_worker.pid)
     stopped.stopped_at = NOW
+    stopped.save()
     assert not worker_alive(stopped)
+    assert [w.worker_id for w in workers_alive()] == ["w-live"]
 
 
 @pytest.mark.django_db

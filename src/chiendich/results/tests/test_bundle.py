@@ -201,3 +201,16 @@ def test_a_dry_run_writes_nothing(catalogues: None, tmp_path: Path, results_dir:
     # A real run keeps its history row.
     report = results_import(path)
     assert ResultImport.objects.get().pk == report.batch_id and report.created == 3
+
+
+def test_one_result_stored_from_the_form_or_the_api_has_the_same_date_bounds(store) -> None:
+    import datetime as dt
+
+    from chiendich.results.services import ResultError
+
+    with pytest.raises(ResultError, match="1900"):
+        store(issued_on=dt.date(1, 1, 1))
+    with pytest.raises(ResultError, match="100 years"):
+        store(valid_until=dt.date(9999, 12, 31))
+    assert store(issued_on=dt.date(1930, 5, 1), valid_until=dt.date(2100, 1, 1)).pk
+    assert Result.objects.count() == 1
