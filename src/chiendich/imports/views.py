@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -20,8 +21,8 @@ from chiendich.accounts.services import audit_event_record
 
 from .forms import UploadForm
 from .kinds import has_personal_data, kind_label, kind_template, kinds
-from .models import ImportJob, imports_dir
-from .recovery import job_reap_if_abandoned, job_rerun
+from .models import ImportJob, JobState, imports_dir
+from .recovery import job_reap_if_abandoned, job_rerun, workers_alive
 from .report import ERRORS_KEPT, count_rows, masked_error_file, stored_tree
 from .selectors import RECENT_JOBS, job_get, job_progress, jobs_visible, upload_units
 from .services import ImportJobError, job_confirm, job_upload
@@ -110,7 +111,17 @@ def job_view(request: HttpRequest, job: str) -> HttpResponseBase:
             "errors_kept": ERRORS_KEPT,
             "can_confirm": may_change and found.can_confirm,
             "can_rerun": may_change and found.can_rerun,
+            "no_worker": _waits_for_no_worker(found),
         },
+    )
+
+
+def _waits_for_no_worker(job: ImportJob) -> bool:
+    """Queued in the database with no worker alive to take it: the page says so
+    rather than show a bar that will not move."""
+    backend = str(settings.TASKS.get("default", {}).get("BACKEND", ""))
+    return job.state in (JobState.UPLOADED, JobState.CONFIRMED) and (
+        backend.endswith("DatabaseBackend") and not workers_alive()
     )
 
 

@@ -265,3 +265,18 @@ def test_the_worker_loop_survives_database_errors_with_backoff(
     assert "database is locked" in caplog.text and "disk I/O error" in caplog.text
     (row,) = Worker.objects.all()
     assert row.stopped_at is not None and row.host == this_host()
+
+
+@pytest.mark.django_db
+def test_the_page_says_when_no_worker_runs_to_take_a_queued_file(
+    officer, settings, sleeping_worker
+) -> None:
+    settings.TASKS = DATABASE
+    job = upload(officer, police_csv(GOOD_1))
+    assert job.state == JobState.UPLOADED
+    client = Client()
+    client.force_login(officer)
+    url = reverse("imports:job", args=[job.uuid])
+    assert 'id="no-worker"' in client.get(url).content.decode()
+    register("w-live", pid=sleeping_worker.pid)
+    assert 'id="no-worker"' not in client.get(url).content.decode()
