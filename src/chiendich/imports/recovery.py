@@ -83,21 +83,20 @@ def this_host() -> str:
 
 
 def _pid_runs_a_worker(pid: int) -> bool:
-    proc = Path("/proc")
-    if proc.is_dir():
-        try:
-            command = (proc / str(pid) / "cmdline").read_bytes()
-        except OSError:
-            return False
-        # A zombie has an empty command line; a reused pid runs something else.
-        return b"db_worker" in command
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
+        command = (Path("/proc") / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        # No /proc (not Linux), or it hides other users' processes (hidepid): ask
+        # the kernel whether the pid exists at all.
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True  # it exists, run by another user
         return True
-    return True
+    # A zombie has an empty command line; a reused pid runs something else.
+    return b"db_worker" in command
 
 
 def worker_alive(worker: Worker, now: dt.datetime | None = None) -> bool:

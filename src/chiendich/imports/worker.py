@@ -133,6 +133,7 @@ class HealingWorker(TasksWorker):
 
     def _loop(self) -> None:
         delay = BACKOFF_FIRST
+        stop = lambda: not self.running  # noqa: E731 - read at each retry
         while True:
             started = time.monotonic()
             try:
@@ -152,6 +153,27 @@ class HealingWorker(TasksWorker):
                 time.sleep(delay)
                 delay = min(delay * 2, BACKOFF_MAX)
                 self.startup_delay = False
+                _retrying("releasing its tasks", self._release_claimed, stop)
+
+    def _release_claimed(self) -> None:
+        """Between two tasks nothing runs here: a task still "running" under this
+        worker's id lost its ending to the database error (django-tasks could not
+        record it). Marked failed, so that recovery.jobs_reap sees its job stuck and
+        lets it be run again, instead of a live worker owning it for ever."""
+        from django_tasks_db.models import DBTaskResult
+
+        mine = [
+            task.pk
+            for task in DBTaskResult.objects.filter(status="RUNNING").only("pk", "worker_ids")
+            if task.worker_ids and task.worker_ids[-1] == self.worker_id
+        ]
+        if mine:
+            DBTaskResult.objects.filter(pk__in=mine, status="RUNNING").update(
+                status="FAILED",
+                finished_at=timezone.now(),
+                exception_class_path="django.db.DatabaseError",
+                traceback="chiendich: the worker lost this task's ending to a database error",
+            )
 
     def _register(self, host: str) -> None:
         from .models import Worker

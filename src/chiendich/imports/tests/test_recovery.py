@@ -280,3 +280,42 @@ def test_the_page_says_when_no_worker_runs_to_take_a_queued_file(
     assert 'id="no-worker"' in client.get(url).content.decode()
     register("w-live", pid=sleeping_worker.pid)
     assert 'id="no-worker"' not in client.get(url).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_whose_ending_could_not_be_recorded_is_released(
+    officer, settings, monkeypatch
+) -> None:
+    """The database fails as django-tasks records a task's end: the loop goes on, and
+    the task is not left "running" under a live worker for ever."""
+    settings.TASKS = DATABASE
+    job = upload(officer, police_csv(GOOD_1))
+    real = DBTaskResult.set_successful
+    calls: list[int] = []
+
+    def fails_once(self: DBTaskResult, value: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        real(self, value)
+
+    def fails(self: DBTaskResult, exc: BaseException) -> None:
+        raise OperationalError("database is locked")
+
+    # Its success cannot be recorded, nor then its failure: the error leaves run().
+    monkeypatch.setattr(DBTaskResult, "set_successful", fails_once)
+    monkeypatch.setattr(DBTaskResult, "set_failed", fails)
+    monkeypatch.setattr(worker.time, "sleep", lambda seconds: None)
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    try:
+        call_command(
+            "db_worker", "--batch", "--no-startup-delay", "--no-reload", stdout=io.StringIO()
+        )
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+    job.refresh_from_db()
+    task = DBTaskResult.objects.get(pk=job.task_id)
+    assert job.state == JobState.CHECKED  # the task had moved its job before
+    assert task.status == "FAILED" and "lost this task's ending" in task.traceback
+    assert Worker.objects.get().stopped_at is not None  # it went on, then ended cleanly
