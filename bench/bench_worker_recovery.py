@@ -92,8 +92,7 @@ def main() -> None:
         print(f"database: {args.database}; police list: {args.rows:,} rows")
         child(["base"], env)
         big = work / "ds-cong-an.csv"
-        # The CSV writer reads hamlet names from a database: the SQLite one in data/.
-        child(["police-csv", str(big), str(args.rows)], child_env(data) if database_url else env)
+        child(["police-csv", str(big), str(args.rows)], env)  # hamlet names from the database
         os.environ.update(env)
         if not database_url:
             os.environ.pop("DATABASE_URL", None)
