@@ -11,7 +11,9 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,6 +51,12 @@ def sleeping_worker() -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(  # noqa: S603 - our own interpreter
         [sys.executable, "-c", "import time; time.sleep(60)", "db_worker"]
     )
+    # Until it has exec'd, the child still shows pytest's command line.
+    cmdline = Path(f"/proc/{process.pid}/cmdline")
+    deadline = time.monotonic() + 10
+    while cmdline.exists() and b"db_worker" not in cmdline.read_bytes():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
     yield process
     process.kill()
     process.wait()
