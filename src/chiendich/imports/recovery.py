@@ -154,7 +154,13 @@ def jobs_reap(jobs: Iterable[ImportJob] | None = None, *, now: dt.datetime | Non
     reaped = 0
     for job in candidates:
         task = tasks.get(job.task_id)
-        if task is not None and _abandoned(task, workers, now):
+        # A task of the other step is the one before: a confirm (or a run again) is
+        # queuing this step's task right now.
+        if (
+            task is not None
+            and task.task_path == _TASK_OF_STEP[_step(job)]
+            and _abandoned(task, workers, now)
+        ):
             reaped += _interrupt(job, task, now)
     return reaped
 
@@ -174,8 +180,18 @@ def job_reap_if_abandoned(job: ImportJob) -> ImportJob:
     return job
 
 
+_TASK_OF_STEP = {
+    "check": "chiendich.imports.tasks.import_check",
+    "import": "chiendich.imports.tasks.import_run",
+}
+
+
+def _step(job: ImportJob) -> str:
+    return "check" if job.state in CHECK_STEPS else "import"
+
+
 def _interrupt(job: ImportJob, task: DBTaskResult, now: dt.datetime) -> int:
-    step = "check" if job.state in CHECK_STEPS else "import"
+    step = _step(job)
     written = _written_batch(job) if step == "import" else None
     with transaction.atomic():
         # Only from the state seen, with the task seen: a worker or a request that
@@ -261,7 +277,15 @@ def job_rerun(*, acting_user: User, job: ImportJob) -> ImportJob:
             )
             locked.refresh_from_db()
             return locked
-        fields = {"rerun_step": "", "message": "", "rows_done": 0, "finished_at": None}
+        # No task until the new one is queued: the old one, failed, must not make the
+        # job look abandoned again in between.
+        fields = {
+            "rerun_step": "",
+            "message": "",
+            "rows_done": 0,
+            "finished_at": None,
+            "task_id": "",
+        }
         if step == "check":
             fields["state"] = JobState.UPLOADED
         else:

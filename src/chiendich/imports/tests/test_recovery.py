@@ -83,8 +83,9 @@ def running_on(job: ImportJob, state: str, worker_id: str | None, **task: Any) -
         "started_at": NOW - dt.timedelta(seconds=5),
         "worker_ids": [worker_id] if worker_id else [],
     } | task
+    step = "import_check" if state in (JobState.UPLOADED, JobState.CHECKING) else "import_run"
+    fields.setdefault("task_path", f"chiendich.imports.tasks.{step}")
     result = DBTaskResult.objects.create(
-        task_path="chiendich.imports.tasks.import_check",
         args_kwargs={"args": [job.pk], "kwargs": {}},
         backend_name="default",
         run_after=NOW,
@@ -202,6 +203,24 @@ def test_a_task_that_ended_without_moving_its_job_is_reaped_after_a_grace(job) -
     assert jobs_reap(now=NOW) == 1
     job.refresh_from_db()
     assert (job.state, job.rerun_step) == (JobState.FAILED, "check")
+
+
+@pytest.mark.django_db
+def test_a_job_just_confirmed_is_not_taken_for_abandoned_by_its_check_task(job) -> None:
+    """Between a confirm's commit and its new task's id, the job still points at the
+    check's task, ended long ago: that says nothing about the import."""
+    ended = NOW - dt.timedelta(hours=1)
+    job = running_on(
+        job,
+        JobState.CONFIRMED,
+        None,
+        status="SUCCESSFUL",
+        finished_at=ended,
+        task_path="chiendich.imports.tasks.import_check",
+    )
+    assert jobs_reap() == 0
+    job.refresh_from_db()
+    assert job.state == JobState.CONFIRMED
 
 
 @pytest.mark.django_db
