@@ -40,7 +40,6 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "django_tasks",
-    "django_tasks_db",
     "chiendich.core",
     "chiendich.accounts",
     "chiendich.units",
@@ -55,6 +54,8 @@ INSTALLED_APPS = [
     "chiendich.api",
     "chiendich.web",
     "chiendich.demo",
+    # After chiendich.imports, whose `db_worker` (the worker that heals) overrides its own.
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [

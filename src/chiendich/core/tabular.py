@@ -22,10 +22,13 @@ import operator
 import os
 import tempfile
 import unicodedata
+import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+from xml.etree.ElementTree import ParseError
 
 import openpyxl
 from openpyxl.styles import Font
@@ -261,13 +264,15 @@ def read_xlsx(
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (OSError, InvalidFileException, KeyError, ValueError) as exc:
         raise TabularError([RowError(name, 0, "", "", f"không đọc được tệp Excel: {exc}")]) from exc
+    except ParseError as exc:
+        raise TabularError([RowError(name, 0, "", "", XLSX_DAMAGED)]) from exc
     except Exception as exc:  # zipfile.BadZipFile and friends: not an xlsx at all
         raise TabularError(
             [RowError(name, 0, "", "", "tệp không phải Excel .xlsx hợp lệ")]
         ) from exc
     try:
         sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
+        rows = _sheet_rows(name, sheet.iter_rows(values_only=True))
         header = next(rows, None)
         if header is None:
             raise TabularError([RowError(name, 1, "", "", "trang tính rỗng, thiếu dòng tiêu đề")])
@@ -281,6 +286,29 @@ def read_xlsx(
             yield Row(number, values)
     finally:
         book.close()
+
+
+XLSX_DAMAGED = (
+    "tệp Excel bị hỏng (nội dung XML bên trong không đọc được); "
+    "hãy mở bằng Excel, lưu lại dạng .xlsx rồi tải lên lại"
+)
+
+
+def _sheet_rows(name: str, rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """The sheet's rows as openpyxl parses them, lazily. Read-only mode parses the
+    sheet's XML (and inflates it from the zip) only as rows are asked for, so damage
+    inside the sheet shows up here, mid-file: it becomes a TabularError naming the
+    file and the first row that could not be read, never an unexpected error."""
+    number = 1
+    while True:
+        try:
+            cells = next(rows)
+        except StopIteration:
+            return
+        except (ParseError, zipfile.BadZipFile, zlib.error, EOFError, ValueError, TypeError) as exc:
+            raise TabularError([RowError(name, number, "", "", XLSX_DAMAGED)]) from exc
+        yield cells
+        number += 1
 
 
 def read_table(

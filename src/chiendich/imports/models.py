@@ -95,6 +95,9 @@ class ImportJob(models.Model):
     # What the import wrote, in the kind's own history (object type as in AuditEvent).
     batch_type = models.CharField(max_length=60, blank=True)
     batch_id = models.CharField(max_length=64, blank=True)
+    # Set when the worker running the job vanished (recovery.py): the step the user may
+    # run again, "check" or "import"; cleared when it is queued again.
+    rerun_step = models.CharField(max_length=6, blank=True)
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     checked_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -128,6 +131,35 @@ class ImportJob(models.Model):
         """Checked, and the check found rows that can be imported."""
         return self.state == JobState.CHECKED and self.check_counts().get("rows_valid", 0) > 0
 
+    @property
+    def can_rerun(self) -> bool:
+        """Failed because its worker vanished: the check or the import may run again."""
+        return self.state == JobState.FAILED and bool(self.rerun_step)
+
     def check_counts(self) -> dict[str, Any]:
         counts: dict[str, Any] = self.check_report.get("counts", {})
         return counts
+
+
+class Worker(models.Model):
+    """A `chiendich db_worker` process, as it registered itself on start.
+
+    Its heartbeat thread stamps `heartbeat_at` every few seconds; a clean stop sets
+    `stopped_at`. recovery.py reads these to tell a job whose worker is gone (killed,
+    crashed, its machine lost) from one that is only slow, and /healthz can read them
+    to tell whether any worker is alive. `worker_id` is the id django-tasks records on
+    each task it claims (DBTaskResult.worker_ids), which links a task to its worker.
+    """
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField(auto_now_add=True)
+    heartbeat_at = models.DateTimeField(db_index=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-heartbeat_at"]
+
+    def __str__(self) -> str:
+        return f"db_worker {self.worker_id} ({self.host}, pid {self.pid})"

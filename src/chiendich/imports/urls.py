@@ -9,4 +9,5 @@ urlpatterns = [
     path("<str:job>/", views.job_view, name="job"),
     path("<str:job>/tien-do/", views.job_progress_view, name="job-progress"),
     path("<str:job>/xac-nhan/", views.job_confirm_view, name="job-confirm"),
+    path("<str:job>/chay-lai/", views.job_rerun_view, name="job-rerun"),
 ]

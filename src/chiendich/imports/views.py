@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -20,7 +21,8 @@ from chiendich.accounts.services import audit_event_record
 
 from .forms import UploadForm
 from .kinds import has_personal_data, kind_label, kind_template, kinds
-from .models import ImportJob, imports_dir
+from .models import ImportJob, JobState, imports_dir
+from .recovery import job_reap_if_abandoned, job_rerun, workers_alive
 from .report import ERRORS_KEPT, count_rows, masked_error_file, stored_tree
 from .selectors import RECENT_JOBS, job_get, job_progress, jobs_visible, upload_units
 from .services import ImportJobError, job_confirm, job_upload
@@ -82,7 +84,7 @@ def job_view(request: HttpRequest, job: str) -> HttpResponseBase:
     confirm button, then what the import wrote. ?xuat=loi downloads the error file
     of the check (?xuat=loi-nhap: of the import)."""
     user = _user(request)
-    found = job_get(user, job)
+    found = job_reap_if_abandoned(job_get(user, job))
     export = request.GET.get("xuat")
     if export in ("loi", "loi-nhap"):
         return _error_file(
@@ -108,14 +110,27 @@ def job_view(request: HttpRequest, job: str) -> HttpResponseBase:
             "import_error_count": found.import_report.get("error_count", 0),
             "errors_kept": ERRORS_KEPT,
             "can_confirm": may_change and found.can_confirm,
+            "can_rerun": may_change and found.can_rerun,
+            "no_worker": _waits_for_no_worker(found),
         },
+    )
+
+
+def _waits_for_no_worker(job: ImportJob) -> bool:
+    """Queued in the database with no worker alive to take it: the page says so
+    rather than show a bar that will not move."""
+    backend = str(settings.TASKS.get("default", {}).get("BACKEND", ""))
+    return job.state in (JobState.UPLOADED, JobState.CONFIRMED) and (
+        backend.endswith("DatabaseBackend") and not workers_alive()
     )
 
 
 @login_required
 def job_progress_view(request: HttpRequest, job: str) -> JsonResponse:
     """State and rows done, for the page's poll (plain JSON, never cached)."""
-    response = JsonResponse(job_progress(job_get(_user(request), job)))
+    # A job whose worker vanished is marked failed here too: the page then stops
+    # showing a bar that will never move, and offers to run it again.
+    response = JsonResponse(job_progress(job_reap_if_abandoned(job_get(_user(request), job))))
     response["Cache-Control"] = "no-store"
     return response
 
@@ -145,6 +160,21 @@ def job_confirm_view(request: HttpRequest, job: str) -> HttpResponse:
             "check_mapped": found.check_report.get("mapped", []),
         },
     )
+
+
+@login_required
+@require_http_methods(["POST"])
+def job_rerun_view(request: HttpRequest, job: str) -> HttpResponse:
+    """Run again the check or the import of a job whose worker vanished."""
+    user = _user(request)
+    found = job_get(user, job)
+    if not jobs_visible(user, "change").filter(pk=found.pk).exists():
+        raise PermissionDenied
+    try:
+        job_rerun(acting_user=user, job=found)
+    except ImportJobError as exc:
+        messages.error(request, str(exc))
+    return redirect("imports:job", job=str(found.uuid))
 
 
 @login_required

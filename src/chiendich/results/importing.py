@@ -19,11 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import shutil
-import tempfile
-import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -39,7 +35,6 @@ from chiendich.core.tabular import (
     Row,
     RowError,
     RowErrorLog,
-    TabularError,
     default_errors_path,
     file_sha256,
     primed,
@@ -49,12 +44,15 @@ from chiendich.core.text import fold
 from chiendich.procedures.models import Procedure
 from chiendich.units.models import Unit
 
+from .bundle import Bundle, EntryError
 from .documents import number_key
 from .models import Result, ResultImport, ResultType, SubjectKind
 from .services import (
+    EARLIEST_ISSUE,
     ResultError,
     ResultInput,
     citizen_communes,
+    latest_valid_until,
     may_change,
     result_fields,
     subject_id_clean,
@@ -85,7 +83,6 @@ REQUIRED = (
     "subject_id",
     "subject_name",
 )
-TABLE_NAMES = ("danh-sach.csv", "danh-sach.xlsx", "metadata.csv", "metadata.xlsx")
 CHUNK = 500
 _ENTERPRISE_WORDS = {"to chuc", "doanh nghiep", "enterprise", "organization"}
 
@@ -133,85 +130,6 @@ class ResultImportReport:
         return lines
 
 
-class _Source:
-    """The files of a zip or a folder, read by their relative names."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.zip: zipfile.ZipFile | None = None
-        self.names: dict[str, Path | None]
-        if path.is_dir():
-            self.names = {p.relative_to(path).as_posix(): p for p in path.rglob("*") if p.is_file()}
-        else:
-            try:
-                self.zip = zipfile.ZipFile(path)
-            except (OSError, zipfile.BadZipFile) as exc:
-                raise TabularError(
-                    [RowError(path.name, 0, "", "", "không phải tệp zip hay thư mục đọc được")]
-                ) from exc
-            self.names = {
-                i.filename: None
-                for i in self.zip.infolist()
-                if not i.is_dir() and not _unsafe(i.filename)
-            }
-
-    def close(self) -> None:
-        if self.zip is not None:
-            self.zip.close()
-
-    def table_name(self) -> str:
-        top = [n for n in self.names if "/" not in n]
-        for wanted in TABLE_NAMES:
-            if wanted in top:
-                return wanted
-        tables = [n for n in top if n.lower().endswith((".csv", ".xlsx"))]
-        if len(tables) != 1:
-            raise TabularError(
-                [
-                    RowError(
-                        self.path.name,
-                        0,
-                        "",
-                        "",
-                        "cần đúng một bảng danh sách (.csv hoặc .xlsx) ở thư mục gốc, "
-                        f"đặt tên {TABLE_NAMES[0]} (tìm thấy {len(tables)})",
-                    )
-                ]
-            )
-        return tables[0]
-
-    def resolve(self, name: str) -> str | None:
-        """The stored name of a file the table names ("./a.pdf", "a\\b.pdf" accepted)."""
-        posix = str(PurePosixPath(name.replace("\\", "/")))
-        return posix if posix in self.names and not _unsafe(posix) else None
-
-    def read(self, name: str) -> bytes:
-        if self.zip is not None:
-            return self.zip.read(name)
-        local = self.names[name]
-        assert local is not None  # noqa: S101 - a folder entry always has its path
-        return local.read_bytes()
-
-    @contextmanager
-    def table_file(self, name: str) -> Iterator[Path]:
-        """The table as a local file (read_table needs a path)."""
-        if self.zip is None:
-            local = self.names[name]
-            assert local is not None  # noqa: S101
-            yield local
-            return
-        with tempfile.TemporaryDirectory() as tmp:
-            target = Path(tmp) / PurePosixPath(name).name
-            with self.zip.open(name) as src, target.open("wb") as dst:
-                shutil.copyfileobj(src, dst)
-            yield target
-
-
-def _unsafe(name: str) -> bool:
-    parts = PurePosixPath(name).parts
-    return name.startswith("/") or ".." in parts
-
-
 @dataclass
 class _Row:
     number: int
@@ -250,7 +168,39 @@ class _Checker:
         header = INPUT_COLUMNS[column][0] if column else ""
         self.errors.add(RowError(self.table, row, header, value, problem))
 
-    def row(self, number: int, values: Row, source: _Source) -> _Row | None:
+    def _check_dates(
+        self, number: int, get: Callable[[str], str], dates: dict[str, dt.date | None]
+    ) -> None:
+        """Issued between EARLIEST_ISSUE and today; valid until a day after the issue, at
+        most VALID_YEARS_AHEAD years from today (services.result_fields' bounds, checked
+        here to name row and column). A date out of bounds is an error and unset."""
+        latest_valid = latest_valid_until(self.today)
+        issued_on, valid_until = dates["issued_on"], dates["valid_until"]
+        if issued_on is not None and issued_on > self.today:
+            self.error(number, "issued_on", get("issued_on"), "ngày ban hành ở tương lai")
+            dates["issued_on"] = None
+        elif issued_on is not None and issued_on < EARLIEST_ISSUE:
+            self.error(
+                number,
+                "issued_on",
+                get("issued_on"),
+                f"ngày ban hành trước {EARLIEST_ISSUE:%d/%m/%Y}: kiểm tra lại năm",
+            )
+            dates["issued_on"] = None
+        if valid_until is not None and valid_until > latest_valid:
+            self.error(
+                number,
+                "valid_until",
+                get("valid_until"),
+                f"ngày hết hiệu lực sau {latest_valid:%d/%m/%Y}: kiểm tra lại năm "
+                "(để trống nếu kết quả không có thời hạn)",
+            )
+        elif valid_until is not None and issued_on is not None and valid_until < issued_on:
+            self.error(
+                number, "valid_until", get("valid_until"), "ngày hết hiệu lực trước ngày ban hành"
+            )
+
+    def row(self, number: int, values: Row, source: Bundle) -> _Row | None:
         before = len(self.errors)
         get = values.get  # "" for a column the table does not have
         unit = self.units.get(get("unit"))
@@ -279,9 +229,8 @@ class _Checker:
                     dates[column] = parse_date(get(column))
                 except CellError as exc:
                     self.error(number, column, get(column), str(exc))
+        self._check_dates(number, get, dates)
         issued_on = dates["issued_on"]
-        if issued_on is not None and issued_on > self.today:
-            self.error(number, "issued_on", get("issued_on"), "ngày ban hành ở tương lai")
         kind = _subject_kind(get("subject_kind"), get("subject_id"))
         subject_id = ""
         try:
@@ -297,7 +246,11 @@ class _Checker:
         if len(self.errors) > before or unit is None or result_type is None or issued_on is None:
             return None
         assert name is not None  # noqa: S101 - checked above
-        content = source.read(name)
+        try:
+            content = source.read(name)
+        except EntryError as exc:
+            self.error(number, "file", get("file"), str(exc))
+            return None
 
         data = ResultInput(
             unit=unit,
@@ -405,14 +358,18 @@ def results_import(
     """Check and store a batch of results (see the module docstring). `progress` is
     called with a growing count: rows checked, then rows checked plus rows written."""
     report = ResultImportReport(source=path.name, dry_run=dry_run)
-    source = _Source(path)
-    batch = ResultImport.objects.create(
-        source=str(path),
-        sha256=file_sha256(path) if path.is_file() else "",
-        user=acting_user if acting_user is not None and acting_user.pk else None,
-        status=ResultImport.Status.DRY_RUN if dry_run else ResultImport.Status.RUNNING,
-    )
-    report.batch_id = batch.pk
+    source = Bundle(path)
+    # A dry run (the web's check) writes nothing: no history row, only the audited
+    # error file when rows are bad.
+    batch = None
+    if not dry_run:
+        batch = ResultImport.objects.create(
+            source=str(path),
+            sha256=file_sha256(path) if path.is_file() else "",
+            user=acting_user if acting_user is not None and acting_user.pk else None,
+            status=ResultImport.Status.RUNNING,
+        )
+        report.batch_id = batch.pk
     errors = RowErrorLog()
     try:
         table = source.table_name()
@@ -443,36 +400,39 @@ def results_import(
                 acting_user=acting_user,
             )
             report.error_file = target
-        elif not dry_run:
+        elif batch is not None:
             _write(fresh, source, batch, acting_user, report, progress)
         else:
             report.created = len(fresh)
-        batch.status = (
-            ResultImport.Status.DRY_RUN
-            if dry_run
-            else ResultImport.Status.FAILED
-            if report.error_count
-            else ResultImport.Status.DONE
-        )
+        if batch is not None:
+            batch.status = (
+                ResultImport.Status.FAILED if report.error_count else ResultImport.Status.DONE
+            )
     except Exception as exc:
-        batch.status, batch.message = ResultImport.Status.FAILED, str(exc)[:2000]
+        if batch is not None:
+            batch.status, batch.message = ResultImport.Status.FAILED, str(exc)[:2000]
         raise
     finally:
         source.close()
         errors.close()
-        batch.rows_total = report.rows_read
-        batch.created = report.created
-        batch.already_stored = report.already_stored
-        batch.rows_rejected = report.rows_rejected
-        batch.error_file = str(report.error_file or "")
-        batch.finished_at = timezone.now()
-        batch.save()
+        if batch is not None:
+            _batch_finish(batch, report)
     return report
+
+
+def _batch_finish(batch: ResultImport, report: ResultImportReport) -> None:
+    batch.rows_total = report.rows_read
+    batch.created = report.created
+    batch.already_stored = report.already_stored
+    batch.rows_rejected = report.rows_rejected
+    batch.error_file = str(report.error_file or "")
+    batch.finished_at = timezone.now()
+    batch.save()
 
 
 def _write(
     rows: list[_Row],
-    source: _Source,
+    source: Bundle,
     batch: ResultImport,
     user: User | None,
     report: ResultImportReport,

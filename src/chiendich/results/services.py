@@ -36,6 +36,15 @@ from .models import ChangeKind, Result, ResultReuse, ResultType, SubjectKind
 from .storage import file_delete, file_put, sha256_of, sniff_content_type
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# Dates a result can carry: none issued before the 20th century (a birth record
+# digitized today is newer), none valid for more than a century ahead; anything
+# outside is a typo (0001-01-01, 9999-12-31) that must not reach the store.
+EARLIEST_ISSUE = dt.date(1900, 1, 1)
+VALID_YEARS_AHEAD = 100
+
+
+def latest_valid_until(today: dt.date) -> dt.date:
+    return today.replace(year=today.year + VALID_YEARS_AHEAD, day=1)
 
 
 class ResultError(ValueError):
@@ -144,6 +153,14 @@ def result_fields(
         raise ResultError(_("The title is required."))
     if data.issued_on > clock.today():
         raise ResultError(_("The issue date is in the future."))
+    if data.issued_on < EARLIEST_ISSUE:
+        raise ResultError(_("The issue date is before 1900: check the year."))
+    if data.valid_until is not None and data.valid_until > latest_valid_until(clock.today()):
+        raise ResultError(
+            _(
+                "The result cannot be valid for more than 100 years: check the year, or leave it empty."
+            )
+        )
     valid_until = data.valid_until
     if valid_until is None and data.result_type.validity_months:
         valid_until = add_months(data.issued_on, data.result_type.validity_months)

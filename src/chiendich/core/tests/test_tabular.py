@@ -128,6 +128,43 @@ def test_not_an_xlsx(write_file: WriteFile) -> None:
         rows(write_file("a.xls", "Mã xã\n"))
 
 
+def damaged_xlsx(tmp_path: Path, part: str, rows_before: int = 3) -> Path:
+    """An xlsx whose `part` is cut in half (bad XML inside a good zip), as a crashed
+    save or a broken converter leaves it."""
+    import zipfile
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Mã xã", "Tên ấp/khu phố"])
+    for i in range(200):
+        sheet.append([28249, f"Ấp {i}"])
+    good = tmp_path / "good.xlsx"
+    book.save(good)
+    path = tmp_path / "Danh sach.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(path, "w") as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            out.writestr(info, data[: len(data) // 2] if info.filename == part else data)
+    return path
+
+
+def test_bad_xml_inside_an_xlsx_is_a_clear_error_naming_the_file(tmp_path: Path) -> None:
+    # The sheet itself: parsed as rows are read, so the error comes mid-file, at the
+    # first row that cannot be read, after the good ones.
+    path = damaged_xlsx(tmp_path, "xl/worksheets/sheet1.xml")
+    read: list[Row] = []
+    with pytest.raises(TabularError) as raised:
+        read.extend(read_table(path, COLUMNS, ["code", "name"]))
+    (error,) = raised.value.errors
+    assert error.file == "Danh sach.xlsx" and error.row == len(read) + 2 > 2
+    assert "tệp Excel bị hỏng" in str(raised.value) and "Danh sach.xlsx" in str(raised.value)
+    # A part read on opening (styles, the workbook): the same message, on row 0.
+    for part in ("xl/styles.xml", "xl/workbook.xml"):
+        with pytest.raises(TabularError, match="Danh sach.xlsx, dòng 0: tệp Excel bị hỏng"):
+            rows(damaged_xlsx(tmp_path, part))
+
+
 def test_cell_text() -> None:
     assert cell_text(82123456789) == "82123456789"
     assert cell_text(82123456789.0) == "82123456789"

@@ -389,11 +389,8 @@ def dossiers_import(
     try:
         if dry_run:
             _run(rows, report, errors, batch_id=None, acting_user=acting_user, progress=progress)
+            # A dry run (the web's check) writes nothing: no history row either.
             _finish_errors(report, errors, errors_path)
-            batch = DossierImport(user=user)
-            _batch_fill(batch, report, DossierImport.Status.DRY_RUN)
-            batch.save()
-            report.batch_id = batch.pk
             return report
         with transaction.atomic():
             batch = DossierImport(user=user)

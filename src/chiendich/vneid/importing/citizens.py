@@ -82,11 +82,8 @@ def citizens_import(
     try:
         if dry_run:
             _run(rows, report, errors, batch_id=None, acting_user=acting_user, progress=progress)
+            # A dry run (the web's check) writes nothing: no history row either.
             _finish_errors(report, errors, errors_path, acting_user)
-            batch = ImportBatch(kind=ImportBatch.Kind.CITIZENS, user=_saved(acting_user))
-            _batch_fill(batch, report, ImportBatch.Status.DRY_RUN)
-            batch.save()
-            report.batch_id = batch.pk
             return report
         with large_page_cache(), transaction.atomic():
             batch = ImportBatch(kind=ImportBatch.Kind.CITIZENS, user=_saved(acting_user))
