@@ -24,9 +24,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import BadRequest
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from .cells import CellError, parse_date
 
@@ -42,9 +40,9 @@ class BadInput(BadRequest):
     allowed (the 400 page shows it)."""
 
 
-def day_range_text() -> str:
-    """The window, as the pages write it (dd/mm/yyyy)."""
-    return _("between %(first)s and %(last)s") % {
+def day_range_error() -> str:
+    """What a day outside the window is told (the API's words: one message for both)."""
+    return _("The day must lie between %(first)s and %(last)s.") % {
         "first": f"{FIRST_DAY:%d/%m/%Y}",
         "last": f"{LAST_DAY:%d/%m/%Y}",
     }
@@ -62,14 +60,12 @@ def parse_day(text: str) -> dt.date:
         day: dt.date = parse_date.__wrapped__(text)
     except CellError:
         raise ValueError(
-            _("“%(value)s” is not a day: write dd/mm/yyyy, %(range)s.")
-            % {"value": text[:_MAX_DAY_TEXT], "range": day_range_text()}
+            _("“%(value)s” is not a day (dd/mm/yyyy).") % {"value": text[:_MAX_DAY_TEXT]}
+            + " "
+            + day_range_error()
         ) from None
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValueError(
-            _("The day %(day)s is outside the days this system holds: choose one %(range)s.")
-            % {"day": f"{day.day:02d}/{day.month:02d}/{day.year:04d}", "range": day_range_text()}
-        )
+        raise ValueError(day_range_error())
     return day
 
 
@@ -81,7 +77,7 @@ def day_param(query: Mapping[str, Any], name: str) -> dt.date | None:
     try:
         return parse_day(str(raw))
     except ValueError as exc:
-        raise BadInput(f"{name}: {exc}") from None
+        raise BadInput(f"“{name}”: {exc}") from None
 
 
 def id_value(raw: Any) -> int | None:
@@ -107,34 +103,29 @@ def count_value(raw: Any) -> int:
 
 
 def count_error(raw: Any) -> str:
-    return _("“%(value)s” is not a whole number from 0 to %(max)s.") % {
-        "value": str(raw)[:40],
-        "max": f"{MAX_COUNT:,}".replace(",", "."),
-    }
+    return (
+        _("“%(value)s” is not a whole number of 0 or more.") % {"value": str(raw)[:40]}
+        + " "
+        + count_range_text()
+    )
+
+
+def count_range_text() -> str:
+    """The allowed counts, as the pages write numbers (1.000.000.000)."""
+    return _("Allowed: 0 to %(max)s.") % {"max": f"{MAX_COUNT:,}".replace(",", ".")}
 
 
 class DayField(forms.DateField):
     """A form's day: dd/mm/yyyy or yyyy-mm-dd (what a date picker sends), inside the window."""
 
-    default_error_messages = {
-        "invalid": gettext_lazy("Enter a day as dd/mm/yyyy."),
-    }
-
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("input_formats", ["%Y-%m-%d", "%d/%m/%Y"])
         super().__init__(**kwargs)
-        self.validators.append(
-            MinValueValidator(
-                FIRST_DAY,
-                gettext_lazy("Choose a day from 01/01/2000 (the first day this system holds)."),
-            )
-        )
-        self.validators.append(
-            MaxValueValidator(
-                LAST_DAY,
-                gettext_lazy("Choose a day up to 31/12/2099 (the last day this system holds)."),
-            )
-        )
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value and not FIRST_DAY <= value <= LAST_DAY:
+            raise forms.ValidationError(day_range_error(), code="out_of_range")
 
 
 class CountField(forms.IntegerField):

@@ -17,7 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from chiendich.core import clock
-from chiendich.core.inputs import BadInput, count_value
+from chiendich.core.inputs import BadInput, count_range_text, count_value
 from chiendich.plans.allocation import AllocationError, target_override
 from chiendich.plans.models import Plan
 from chiendich.plans.selectors import plan_for_unit, targets_for_unit
@@ -229,8 +229,9 @@ class UnitTargetsView(ScopedObjectView):
         raw = request.POST.get("value", "").strip()
         try:
             value = count_value(raw) if raw else None
-        except ValueError as exc:
-            return self.render_to_response(self.get_context_data(error=str(exc)), status=400)
+        except ValueError:
+            error = _("The target must be a whole number.") + " " + count_range_text()
+            return self.render_to_response(self.get_context_data(error=error), status=400)
         day = target.period.start if target.period else plan.issued_on  # type: ignore[union-attr]
         basis = eligible_basis(day)
         try:
