@@ -61,6 +61,7 @@ HOSTILE = [
     "<script>alert(1)</script>",
     "../../etc/passwd",
     "%00",
+    "a\x00b",  # PostgreSQL refuses NUL in text
     "x" * 3000,
     "9" * 5000,  # beyond Python's int() digit limit
 ]
@@ -70,8 +71,9 @@ _printable = st.text(
 )
 
 # Swept through every key of every page before the random examples: the values that
-# broke a page in issue 16 (a non-ASCII digit, a number past 64 bits, the calendar's ends).
-SHARPEST = ["²", "99999999999999999999999", "0001-01-01", "9999-12-31", "-1"]
+# broke a page in issue 16 (a non-ASCII digit, a number past 64 bits, the calendar's
+# ends), a negative number, and a NUL character (PostgreSQL refuses it in text).
+SHARPEST = ["²", "99999999999999999999999", "0001-01-01", "9999-12-31", "-1", "a\x00b"]
 
 _HOSTILE = st.sampled_from(HOSTILE)
 VALUE = st.one_of(

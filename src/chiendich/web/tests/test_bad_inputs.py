@@ -137,3 +137,17 @@ def test_form_days_and_ids_are_bounded(field, plan_383, make_user) -> None:  # n
         form = PlaceForm({"cong_dan": raw, "ap": HAMLET_A}, hamlets=hamlets)
         assert not form.is_valid() and "cong_dan" in form.errors, raw
     assert PlaceForm({"cong_dan": "7", "ap": HAMLET_A}, hamlets=hamlets).is_valid()
+
+
+def test_a_nul_character_is_a_400_on_pages_and_in_the_api(field, make_user) -> None:  # noqa: F811
+    """PostgreSQL cannot hold NUL in text: a parameter with one never reaches a query."""
+    user = make_user(Role.PROVINCE_ADMIN, "82")
+    page = client_for(user).get(reverse("reporting:report-list"), {"loai": "a\x00b"})
+    assert page.status_code == 400 and "NUL" in page.content.decode()
+    posted = client_for(user).post(reverse("reporting:activities"), {"unit": "\x00"})
+    assert posted.status_code == 400
+    api = APIClient()
+    api.force_authenticate(user)
+    response = api.get("/api/results/", {"q": "x\x00"})
+    assert response.status_code == 400 and "NUL" in response.json()["detail"]
+    assert client_for(user).get(reverse("reporting:report-list"), {"loai": "ab"}).status_code == 200
