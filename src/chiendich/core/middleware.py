@@ -39,7 +39,7 @@ def _holds_nul(query: QueryDict) -> bool:
 
 
 class TextInputMiddleware:
-    """Refuses a request whose query string or form holds a NUL character (400).
+    """Refuses a request whose address, query string or form holds a NUL character (400).
 
     PostgreSQL's text columns cannot hold one, so a lookup with it fails inside the
     database (a 500) wherever a parameter reaches a query; nobody types one. One
@@ -52,7 +52,11 @@ class TextInputMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         posted = request.method == "POST" and request.content_type in FORM_TYPES
-        if _holds_nul(request.GET) or (posted and _holds_nul(request.POST)):
+        if (
+            "\x00" in request.path
+            or _holds_nul(request.GET)
+            or (posted and _holds_nul(request.POST))
+        ):
             message = _("The request holds a NUL character, which no field may contain.")
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": message}, status=400)

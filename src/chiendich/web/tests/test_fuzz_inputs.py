@@ -15,9 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -38,12 +40,21 @@ from chiendich.reporting.schedule import reports_expect
 from chiendich.results.tests.factories import SCOPE_RESULT_IDS, scope_results
 from chiendich.units.models import Lineage, Unit
 
-from .fuzzing import SHARPEST, VALUE, Target, discover, page_urls, request_data, sweep
+from .fuzzing import (
+    SHARPEST,
+    VALUE,
+    Target,
+    discover,
+    page_patterns,
+    page_urls,
+    request_data,
+    sweep,
+)
 
 pytestmark = pytest.mark.django_db
 
 FUZZ = settings(
-    max_examples=150,
+    max_examples=100,
     derandomize=True,  # the same examples in every run: CI failures reproduce
     database=None,
     deadline=None,
@@ -255,3 +266,29 @@ def test_no_api_operation_answers_a_server_error(fuzz: Fuzz) -> None:
     run()
     assert statuses[200] >= 100, statuses
     assert statuses[400] >= 100, statuses
+
+
+def test_no_url_argument_answers_a_server_error(fuzz: Fuzz) -> None:
+    """The ids in the address (a unit code, a result, a job, a report), each page and API
+    operation with each of the sharpest values: a 404 or a 400, never a 5xx."""
+    client = fuzz.clients["province_admin"]
+    api = APIClient()
+    api.force_authenticate(fuzz.users["province_admin"])
+    answered: Counter[int] = Counter()
+    pages = [(name, args) for name, args in page_patterns() if args]
+    for name, args in pages:
+        for arg in args:
+            for value in [*SHARPEST, "9223372036854775808", "8201.5", "82 "]:
+                kwargs = {a: ARGUMENTS[a][0] for a in args} | {arg: value}
+                url = reverse(name, kwargs=kwargs)
+                response = client.get(url)
+                answered[response.status_code] += 1
+                assert response.status_code < 500, url
+    for path, parameters in api_operations():
+        for p in (p for p in parameters if p["in"] == "path"):
+            for value in SHARPEST:
+                url = path.replace("{" + p["name"] + "}", quote(value, safe=""))
+                response = api.get(url)
+                answered[response.status_code] += 1
+                assert response.status_code < 500, url
+    assert answered[404] >= 100, answered
