@@ -92,8 +92,8 @@ def id_value(raw: Any) -> int | None:
 
 def count_value(raw: Any) -> int:
     """A whole number of things (0 to MAX_COUNT), written 1234567 or 1.234.567;
-    ValueError with a message for the user otherwise."""
-    text = str(raw if raw is not None else "").strip().replace(".", "").replace(",", "")
+    ValueError with a message for the user otherwise ("1,5" too: a decimal comma)."""
+    text = str(raw if raw is not None else "").strip().replace(".", "")
     if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_COUNT)) + 2:
         raise ValueError(count_error(raw))
     value = int(text)

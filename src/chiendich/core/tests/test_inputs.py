@@ -69,7 +69,17 @@ def test_counts_are_whole_numbers_up_to_the_bound() -> None:
     assert count_value("1.234.567") == 1_234_567
     assert count_value("0") == 0
     assert count_value(str(MAX_COUNT)) == MAX_COUNT
-    for bad in (str(MAX_COUNT + 1), "9223372036854775808", "²", "٣", "-1", "1,5e3", "", "9" * 5000):
+    for bad in (
+        str(MAX_COUNT + 1),
+        "9223372036854775808",
+        "²",
+        "٣",
+        "-1",
+        "1,5",
+        "1e3",
+        "",
+        "9" * 5000,
+    ):
         with pytest.raises(ValueError, match="1.000.000.000"):
             count_value(bad)
 
