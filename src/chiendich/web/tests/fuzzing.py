@@ -1,13 +1,14 @@
-"""What the input fuzzer (test_fuzz_inputs.py) sends, and where: every page of the URL
-map with the parameters it reads, every API operation's query parameters, and the
-values, from plausible to hostile.
+"""What the input fuzzer (test_fuzz_inputs.py) sends to the pages, and where: every
+page of the URL map with the parameters it reads, and the values, from plausible to
+hostile. (The API's parameters come from its OpenAPI schema, in the test itself.)
 
 What a page reads is found, not listed by hand. Each page is opened; its HTML forms
 name their fields (and their options and hidden values are plausible values); while
-the view runs, the request's query dicts record every key it reads. A second pass
-posts plausible values for what was read, which opens the branches behind them (the
-communication form reads its counts only once the unit and the day are valid). So a
-new page, form or parameter is fuzzed without a change here.
+the view runs, the request's query dicts record every key it reads. Two more passes
+send plausible values for what was read, which opens the branches behind them (a
+household's page and its outcome form; the communication form reads its counts only
+once the unit and the day are valid). So a new page, form or parameter is fuzzed
+without a change here.
 """
 
 from __future__ import annotations
