@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "chiendich.accounts.middleware.ActorMiddleware",
     "chiendich.core.middleware.NoStoreMiddleware",
+    "chiendich.core.middleware.TextInputMiddleware",  # a NUL in a parameter: 400, not 500
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into a 429 page.
@@ -184,7 +185,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "chiendich.api.pagination.ApiPagination",  # capped limit, offset
     "PAGE_SIZE": 100,
 }
 SPECTACULAR_SETTINGS = {

@@ -19,3 +19,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+
+# A value the page cannot use (?ngay=0001-01-01) answers a 400 that says what is allowed.
+handler400 = "chiendich.web.views.bad_request"

@@ -11,6 +11,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from chiendich.core.inputs import FIRST_DAY, LAST_DAY  # the days the pages take too
+
 # A unit code: a GSO code ("82", "815", "28249"), a hamlet's ("28249-01") or an
 # organization's ("82-STP"). The importers refuse "/" and more than 40 characters.
 CODE_PATTERN = r"^[^/]{1,40}$"
@@ -28,10 +30,6 @@ CODE_PARAMETER = OpenApiParameter(
         "A unit outside your scope answers 404, like a missing one."
     ),
 )
-
-# The earliest and latest days the API reads or writes; outside them a date is a typo.
-FIRST_DAY = dt.date(2000, 1, 1)
-LAST_DAY = dt.date(2099, 12, 31)
 
 
 class ErrorSerializer(serializers.Serializer):

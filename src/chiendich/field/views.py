@@ -24,6 +24,7 @@ from chiendich.accounts.models import AuditEvent, User
 from chiendich.accounts.roles import Action
 from chiendich.accounts.services import audit_event_record
 from chiendich.core import clock
+from chiendich.core.inputs import id_value
 from chiendich.units.models import Level, Unit
 from chiendich.vneid.models import Citizen, Household, NotEligibleReason
 from chiendich.vneid.progress import Counts, rollup
@@ -106,13 +107,13 @@ def hamlet_view(request: HttpRequest, code: str) -> HttpResponse:
     allowed = recording_days(user, hamlet, today)
     if request.method == "POST":
         hamlet = hamlet_get(user, code, Action.CHANGE)
-        raw = request.POST.get("citizen", "").strip()
+        citizen_id = id_value(request.POST.get("citizen"))
         citizen = (
             Citizen.objects.restrict(user, Action.CHANGE)
-            .filter(unit=hamlet, pk=int(raw))
+            .filter(unit=hamlet, pk=citizen_id)
             .select_related("household")
             .first()
-            if raw.isdigit()
+            if citizen_id
             else None
         )
         outcome = request.POST.get("outcome", "")

@@ -20,6 +20,7 @@ from chiendich.accounts.models import AuditEvent, User
 from chiendich.accounts.roles import Action
 from chiendich.accounts.services import audit_event_record
 from chiendich.core import clock
+from chiendich.core.inputs import count_value
 from chiendich.units.models import Unit
 
 from .content import report_content
@@ -156,19 +157,19 @@ def report_lock(*, report: Report, acting_user: User) -> Report:
 
 
 def activity_clean(values: Mapping[str, Any]) -> dict[str, int]:
-    """Whole, non-negative numbers for each activity field; errors name the field."""
+    """Whole numbers from 0 to MAX_COUNT for each activity field (more would not fit
+    the database's column); errors name the field."""
     cleaned: dict[str, int] = {}
     errors: dict[str, str] = {}
     for name in CommunicationActivity.FIELDS:
         raw = values.get(name, 0)
-        text = str(raw if raw is not None else "").strip().replace(".", "")
-        if text == "":
+        if raw is None or str(raw).strip() == "":
             cleaned[name] = 0
             continue
-        if not text.isdigit():
-            errors[name] = _("“%(value)s” is not a whole number of 0 or more.") % {"value": raw}
-            continue
-        cleaned[name] = int(text)
+        try:
+            cleaned[name] = count_value(raw)
+        except ValueError as error:
+            errors[name] = str(error)
     if errors:
         raise ActivityError(errors)
     return cleaned

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, cast
 
 from django.contrib import messages
@@ -18,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from chiendich.accounts.models import User
 from chiendich.accounts.roles import Action
 from chiendich.core import clock
-from chiendich.core.cells import CellError, parse_date
+from chiendich.core.inputs import day_param, parse_day
 from chiendich.units.models import Unit
 
 from . import services
@@ -31,13 +30,6 @@ from .selectors import FORMATS, activities_for_user, report_get, report_view, re
 def _user(request: HttpRequest) -> User:
     """The signed-in user (every view here requires one)."""
     return cast(User, request.user)
-
-
-def _day(raw: str | None, default: dt.date) -> dt.date:
-    try:
-        return parse_date(raw) if raw else default
-    except CellError:
-        return default
 
 
 @login_required
@@ -54,8 +46,9 @@ def report_list(request: HttpRequest) -> HttpResponse:
         reports = reports.filter(schedule__key=key)
     if state in ReportState.values:
         reports = reports.filter(state=state)
-    if request.GET.get("den-ngay"):
-        reports = reports.filter(deadline__lte=_day(request.GET["den-ngay"], clock.today()))
+    due_by = day_param(request.GET, "den-ngay")
+    if due_by:
+        reports = reports.filter(deadline__lte=due_by)
     page = Paginator(reports.order_by("deadline", "schedule__position", "unit__path"), 50).get_page(
         request.GET.get("trang")
     )
@@ -136,7 +129,7 @@ def _transition(request: HttpRequest, obj: Report) -> HttpResponse:
 @login_required
 def completeness_page(request: HttpRequest) -> HttpResponse:
     """DHIS2's reporting and on-time rates of the user's reports as of a day."""
-    day = _day(request.GET.get("ngay"), clock.today())
+    day = day_param(request.GET, "ngay") or clock.today()
     result = completeness(reports_for_user(_user(request)), day)
     names = dict(reports_for_user(_user(request)).values_list("schedule__key", "schedule__name"))
     units = dict(Unit.objects.filter(code__in=result.by_unit).values_list("code", "name"))
@@ -167,8 +160,8 @@ def activities(request: HttpRequest) -> HttpResponse:
         if unit is None:
             errors["unit"] = _("Choose one of your units.")
         try:
-            day = parse_date(request.POST.get("date", ""))
-        except CellError as error:
+            day = parse_day(request.POST.get("date", ""))
+        except ValueError as error:
             errors["date"] = str(error)
         if not errors and unit is not None:
             try:

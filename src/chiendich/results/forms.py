@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from chiendich.core.inputs import DayField, IdField
 from chiendich.procedures.models import Procedure
 from chiendich.units.models import Unit
 
@@ -22,8 +23,8 @@ class SearchForm(forms.Form):
     loai = forms.ModelChoiceField(
         label=_("Result type"), queryset=ResultType.objects.all(), required=False
     )
-    tu_ngay = forms.DateField(label=_("Issued from"), required=False, widget=DATE_INPUT)
-    den_ngay = forms.DateField(label=_("Issued to"), required=False, widget=DATE_INPUT)
+    tu_ngay = DayField(label=_("Issued from"), required=False, widget=DATE_INPUT)
+    den_ngay = DayField(label=_("Issued to"), required=False, widget=DATE_INPUT)
     hieu_luc = forms.ChoiceField(
         label=_("Validity"),
         required=False,
@@ -44,7 +45,7 @@ class UploadForm(forms.Form):
     tep = forms.FileField(label=_("File (PDF or image)"))
     don_vi = forms.ModelChoiceField(label=_("Issuing unit"), queryset=Unit.objects.none())
     so_ky_hieu = forms.CharField(label=_("Number and symbol"), max_length=100)
-    ngay_ban_hanh = forms.DateField(label=_("Issue date"), widget=DATE_INPUT)
+    ngay_ban_hanh = DayField(label=_("Issue date"), widget=DATE_INPUT)
     trich_yeu = forms.CharField(label=_("Title"), max_length=500)
     loai = forms.ModelChoiceField(label=_("Result type"), queryset=ResultType.objects.all())
     thu_tuc = forms.ModelChoiceField(
@@ -55,7 +56,7 @@ class UploadForm(forms.Form):
     )
     so_dinh_danh = forms.CharField(label=_("ID number or enterprise code"), max_length=20)
     ho_ten = forms.CharField(label=_("Subject's name"), max_length=200)
-    hieu_luc_den = forms.DateField(
+    hieu_luc_den = DayField(
         label=_("Valid until (empty: indefinite or the type's usual term)"),
         required=False,
         widget=DATE_INPUT,
@@ -86,12 +87,12 @@ class LookupForm(forms.Form):
 
 
 class ReuseForm(LookupForm):
-    ket_qua = forms.IntegerField(widget=forms.HiddenInput)
+    ket_qua = IdField(widget=forms.HiddenInput)
     ma_ho_so = forms.CharField(label=_("Dossier code"), max_length=60)
 
 
 class RevokeForm(forms.Form):
-    ngay_thu_hoi = forms.DateField(label=_("Revoked on"), widget=DATE_INPUT, initial=dt.date.today)
+    ngay_thu_hoi = DayField(label=_("Revoked on"), widget=DATE_INPUT, initial=dt.date.today)
     ly_do = forms.CharField(label=_("Reason"), max_length=500)
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from chiendich.core.inputs import IdField
+
 from .models import Unit
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # a province's hamlets fit in a few hundred kilobytes
@@ -42,7 +44,7 @@ class UploadForm(forms.Form):
 class PlaceForm(forms.Form):
     """A citizen on the commune itself, to one of the commune's hamlets."""
 
-    cong_dan = forms.IntegerField(min_value=1)
+    cong_dan = IdField()
     ap = forms.ModelChoiceField(queryset=Unit.objects.none(), to_field_name="code")
 
     def __init__(self, *args: Any, hamlets: Any, **kwargs: Any) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chiendich.accounts.models import User
+from chiendich.core.inputs import day_param
 from chiendich.plans.models import Period, Plan, ReportSchedule, Target
 from chiendich.plans.selectors import plan_for_unit, targets_for_unit
 from chiendich.units.models import Unit
@@ -120,15 +121,14 @@ def tree_switch(unit: Unit, day: dt.date | None, visible: Any, today: dt.date) -
 
 
 def as_of_day(raw: str | None) -> dt.date | None:
-    """The day a page reports on: `raw` (dd/mm/yyyy or yyyy-mm-dd) if valid, else the
-    last day that has counts (a 2023 campaign is read as of its data, not today)."""
+    """The day a page reports on: `raw` (`?ngay=`, dd/mm/yyyy or yyyy-mm-dd) when given,
+    else the last day that has counts (a 2023 campaign is read as of its data, not
+    today). A `raw` that is not a day of 2000-2099 is BadInput (a 400 saying so)."""
     from chiendich.vneid.models import DailyCount
 
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return dt.datetime.strptime(raw or "", fmt).date()  # noqa: DTZ007 - a calendar day
-        except ValueError:
-            continue
+    day = day_param({"ngay": raw}, "ngay")
+    if day is not None:
+        return day
     return DailyCount.objects.order_by("-date").values_list("date", flat=True).first()
 
 

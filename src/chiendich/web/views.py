@@ -17,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from chiendich.core import clock
+from chiendich.core.inputs import BadInput, count_range_text, count_value
 from chiendich.plans.allocation import AllocationError, target_override
 from chiendich.plans.models import Plan
 from chiendich.plans.selectors import plan_for_unit, targets_for_unit
@@ -49,6 +50,15 @@ class LoginView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         context["plans"] = Plan.objects.select_related("province").order_by("-issued_on")
         return context
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The 400 page (handler400): what was wrong with the address, when we know it.
+
+    Only our own BadInput's message is shown: Django's other 400s (a bad Host header,
+    too many fields) carry text the user did not write and need not read."""
+    message = str(exception) if isinstance(exception, BadInput) else ""
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 @login_required
@@ -216,15 +226,12 @@ class UnitTargetsView(ScopedObjectView):
         target = vneid_target(plan) if plan else None
         if target is None:
             raise Http404
-        raw = request.POST.get("value", "").replace(".", "").replace(",", "").strip()
+        raw = request.POST.get("value", "").strip()
         try:
-            value = int(raw) if raw else None
-            if value is not None and value < 0:
-                raise ValueError
+            value = count_value(raw) if raw else None
         except ValueError:
-            return self.render_to_response(
-                self.get_context_data(error=_("The target must be a whole number."))
-            )
+            error = _("The target must be a whole number.") + " " + count_range_text()
+            return self.render_to_response(self.get_context_data(error=error), status=400)
         day = target.period.start if target.period else plan.issued_on  # type: ignore[union-attr]
         basis = eligible_basis(day)
         try:
