@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 
 from chiendich.accounts.models import User
 from chiendich.units.models import Unit
@@ -34,13 +34,34 @@ _PRESENT = {
 }
 
 
+# What a client is told to wait before sending an outcome again when the database
+# stayed busy past the connection's timeout (settings: SQLite "timeout").
+RETRY_AFTER_SECONDS = 5
+# PostgreSQL's "try again" errors: lock timeout, deadlock, serialization failure.
+_RETRYABLE_SQLSTATES = frozenset({"55P03", "40P01", "40001"})
+
+
+class DatabaseBusyError(Exception):
+    """The outcome was not recorded because the database stayed busy (SQLite's write
+    lock past its timeout, a PostgreSQL lock timeout or deadlock); sending it again
+    later records it."""
+
+
+def database_busy(exc: OperationalError) -> bool:
+    """Whether `exc` means "busy, try again" rather than a broken database."""
+    cause = exc.__cause__
+    if getattr(cause, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+        return True
+    text = str(exc).lower()  # SQLite's SQLITE_BUSY and SQLITE_LOCKED
+    return "database is locked" in text or "database table is locked" in text
+
+
 def _team_of(user: User | None, citizen: Citizen) -> Team | None:
     if user is None or not user.pk:
         return None
     return Team.objects.filter(members=user, hamlets=citizen.unit_id).order_by("pk").first()
 
 
-@transaction.atomic
 def visit_record(
     citizen: Citizen,
     *,
@@ -61,10 +82,31 @@ def visit_record(
     absent flag. The stored counts of the citizen's hamlet move from `day` on by
     what this changed for the citizen (vneid.counts.counts_citizen_follow), so they
     stay equal to a recount; with `refresh_counts=False` they are left alone.
+
+    Raises DatabaseBusyError, with nothing written, when the database stayed busy
+    past the connection's timeout.
     """
     outcome = Outcome(outcome)
     if outcome == Outcome.NOT_ELIGIBLE and reason not in NotEligibleReason.values:
         raise ValueError("cần lý do không đủ điều kiện")
+    try:
+        with transaction.atomic():
+            return _visit_record(citizen, outcome, day, acting_user, reason, note, refresh_counts)
+    except OperationalError as exc:
+        if database_busy(exc):
+            raise DatabaseBusyError(str(exc)) from exc
+        raise
+
+
+def _visit_record(
+    citizen: Citizen,
+    outcome: Outcome,
+    day: dt.date,
+    acting_user: User | None,
+    reason: str,
+    note: str,
+    refresh_counts: bool,
+) -> Visit:
     # The counts lock first, then the citizen's row: every writer takes them in this
     # order, so an outcome never deadlocks with an import or a recount (PostgreSQL).
     counts_lock(shared=True)

@@ -349,9 +349,10 @@ def _span() -> tuple[dt.date, dt.date] | None:
 
 
 @contextmanager
-def counts_citizen_follow(citizen_id: int, *, since: dt.date) -> Iterator[None]:
+def counts_citizen_follow(citizen_id: int, *, since: dt.date | None) -> Iterator[None]:
     """Keep the stored daily counts equal to a recount across a change to one citizen's
-    records (events, flags, unit) made inside the block, from `since` on.
+    records (events, flags, unit) made inside the block, from `since` on (None:
+    every counted day).
 
     The citizen's share of the counts is computed before and after the block, on
     that citizen's rows only (their primary key and the (citizen, date, state)
@@ -364,11 +365,10 @@ def counts_citizen_follow(citizen_id: int, *, since: dt.date) -> Iterator[None]:
     """
     counts_lock(shared=True)
     span = _span()
-    start = max(span[0], since) if span else since
-    if span is None or start > span[1]:
+    if span is None or (since is not None and since > span[1]):
         yield
         return
-    end = span[1]
+    start, end = (max(span[0], since) if since else span[0]), span[1]
     before = compute_counts(start, end, citizen_id=citizen_id)
     yield
     after = compute_counts(start, end, citizen_id=citizen_id)
