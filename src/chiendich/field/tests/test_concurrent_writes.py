@@ -132,3 +132,53 @@ def test_writers_and_an_import_at_once_all_stored_once_counts_exact(
     if connection.vendor == "postgresql":  # the child wrote here: see it from this side too
         assert Visit.objects.count() == result["stored"]
         assert AccountEvent.objects.filter(batch__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_a_database_still_busy_after_the_timeout_answers_503_with_retry_after(
+    field, monkeypatch
+) -> None:
+    """SQLite raises "database is locked" once its busy timeout (settings: 20 s) is
+    spent; the API says 503 with Retry-After and the page says to tap again, and
+    nothing of the outcome is written. (The error is raised where the database
+    would raise it: at the start of the outcome's transaction.)"""
+    from django.db import OperationalError
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils.translation import gettext, override
+    from rest_framework.test import APIClient
+
+    from chiendich.field import services
+
+    def locked(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(services, "_visit_record", locked)
+    citizen = field.people["approved"]
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_rotate(user=field.volunteer)}")
+    answer = api.post(
+        "/api/visits/", {"citizen": citizen.pk, "outcome": "activated_l1"}, format="json"
+    )
+    assert answer.status_code == 503
+    assert int(answer["Retry-After"]) == services.RETRY_AFTER_SECONDS
+    with override("vi"):  # the site's language (LANGUAGE_CODE), translated or not yet
+        said = gettext("The database is busy; nothing was recorded. Try again shortly.")
+        told = gettext("The database is busy; nothing was recorded. Tap the outcome again shortly.")
+    assert answer.json()["detail"] == said
+
+    page = Client()
+    page.force_login(field.volunteer)
+    url = reverse("field:hamlet", args=[HAMLET_A])
+    answer = page.post(url, {"citizen": citizen.pk, "outcome": "activated_l1"}, follow=True)
+    assert answer.status_code == 200
+    assert told in answer.content.decode()
+    assert not Visit.objects.exists()
+
+    # Any other database error is not "busy": it stays an error.
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("disk I/O error")
+
+    monkeypatch.setattr(services, "_visit_record", broken)
+    with pytest.raises(OperationalError):
+        services.visit_record(citizen, outcome="refused", day=field.today, acting_user=None)
