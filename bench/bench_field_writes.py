@@ -64,6 +64,9 @@ def main() -> None:
     parser.add_argument(
         "--only", choices=["new", "old"], help="run only our path or only the baseline"
     )
+    parser.add_argument(
+        "--reuse", action="store_true", help="reuse the prepared database of --work if there"
+    )
     parser.add_argument("--prepare", nargs=2, help=argparse.SUPPRESS)  # child: CSV, writers
     args = parser.parse_args()
     if args.prepare:
@@ -83,31 +86,16 @@ def run(args: argparse.Namespace, url: str, work: Path) -> None:
         f"database: {args.database}; {args.writers} writers, {args.seconds:g} s; "
         f"list of {args.rows:,} rows"
     )
-    started = time.perf_counter()
-    # Units and hamlets (a SQLite copy always: the CSV writer reads hamlet names there).
-    base = work / "base"
-    shutil.rmtree(base, ignore_errors=True)
-    base.mkdir()
-    child(["base"], child_env(base))
-    early, late = work / "police-early.csv", work / "police-late.csv"
-    for path, as_of in ((early, PRELOAD_AS_OF), (late, TODAY)):
-        child(["police-csv", str(path), str(args.rows), as_of], child_env(base))
-
-    # The prepared province: the early list imported, counts built, writers made.
     template = f"{PG_PREFIX}_template"
     prepared = work / "prepared"
-    if args.database == "postgres":
-        pg_admin(url, f"DROP DATABASE IF EXISTS {template}", f"CREATE DATABASE {template}")
-        child(["base"], child_env(database_url=pg_url(url, template)))
-        env = _env(child_env(database_url=pg_url(url, template)))
+    early, late = work / "police-early.csv", work / "police-late.csv"
+    saved = work / f"prepared-{args.database}.json"
+    if args.reuse and saved.exists():
+        spec = json.loads(saved.read_text())
+        print(f"reusing the prepared database of {work}")
     else:
-        sqlite_copy(base / "chiendich.sqlite3", prepared)
-        env = _env(child_env(prepared))
-    spec = _run_json([sys.executable, __file__, "--prepare", str(early), str(args.writers)], env)
-    print(
-        f"prepared in {time.perf_counter() - started:.0f} s: {spec['citizens']:,} citizens, "
-        f"{spec['count_rows']:,} count rows, writers over {spec['communes']} communes"
-    )
+        spec = _prepare_all(args, url, work, template, prepared, early, late)
+        saved.write_text(json.dumps(spec))
 
     results: dict[tuple[str, str], dict[str, Any]] = {}
     paths = ["new", "old"] if args.only is None else [args.only]
@@ -131,7 +119,7 @@ def run(args: argparse.Namespace, url: str, work: Path) -> None:
             results[(path, scenario)] = result
             _print(path, scenario, result)
             _drop(args.database, url, work / f"run-{path}-{scenario}")
-    if args.database == "postgres":
+    if args.database == "postgres" and args.work is None:  # nothing left to reuse
         pg_admin(url, f"DROP DATABASE IF EXISTS {template}")
     for scenario in ("alone", "import"):
         new, old = results.get(("new", scenario)), results.get(("old", scenario))
@@ -140,6 +128,41 @@ def run(args: argparse.Namespace, url: str, work: Path) -> None:
                 f"ratio {scenario}: {new['writes_per_second'] / old['writes_per_second']:.1f}x "
                 "the writes per second of the old path"
             )
+
+
+def _prepare_all(
+    args: argparse.Namespace,
+    url: str,
+    work: Path,
+    template: str,
+    prepared: Path,
+    early: Path,
+    late: Path,
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    # Units and hamlets (a SQLite copy always: the CSV writer reads hamlet names there).
+    base = work / "base"
+    shutil.rmtree(base, ignore_errors=True)
+    base.mkdir()
+    child(["base"], child_env(base))
+    for path, as_of in ((early, PRELOAD_AS_OF), (late, TODAY)):
+        child(["police-csv", str(path), str(args.rows), as_of], child_env(base))
+
+    # The prepared province: the early list imported, counts built, writers made.
+    if args.database == "postgres":
+        pg_admin(url, f"DROP DATABASE IF EXISTS {template}", f"CREATE DATABASE {template}")
+        child(["base"], child_env(database_url=pg_url(url, template)))
+        env = _env(child_env(database_url=pg_url(url, template)))
+    else:
+        sqlite_copy(base / "chiendich.sqlite3", prepared)
+        env = _env(child_env(prepared))
+    spec = _run_json([sys.executable, __file__, "--prepare", str(early), str(args.writers)], env)
+    print(
+        f"prepared in {time.perf_counter() - started:.0f} s: {spec['citizens']:,} citizens, "
+        f"{spec['count_rows']:,} count rows, writers over {spec['communes']} communes"
+    )
+
+    return spec
 
 
 def _env(env: dict[str, str]) -> dict[str, str]:

@@ -31,7 +31,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ OUTCOMES = [
     "free_sim",
     "not_eligible",
 ]
+MODULE = "chiendich.field.tests.writers"
 RETRY_CAP_SECONDS = 1.0  # a test cannot wait the full Retry-After; the gap is what matters
 REQUEST_TIMEOUT = 120
 
@@ -177,7 +178,7 @@ def _old_paths() -> Any:
 def _import_child(spec: dict[str, Any], imported: dict[str, Any], started: float) -> None:
     begun = time.perf_counter()
     done = subprocess.run(  # noqa: S603 - this module, in another process
-        [sys.executable, "-m", "chiendich.field.tests.writers", "--import", spec["import"]]
+        [sys.executable, "-m", MODULE, "--import", spec["import"]]
         + (["--old-path"] if spec.get("old_path") else []),
         capture_output=True,
         text=True,
@@ -214,20 +215,22 @@ def _warm_up(url: str, token: str) -> None:
         answer.read()
 
 
-def run(spec: dict[str, Any]) -> dict[str, Any]:
-    """Run the writers (and the import) of `spec`; return what happened and whether
-    the database agrees (see module docstring)."""
-    stop, results = threading.Event(), Results()
+def run(spec_path: str) -> dict[str, Any]:
+    """Run the writers (and the import) of the spec at `spec_path`; return what
+    happened and whether the database agrees (see module docstring)."""
+    spec = json.loads(Path(spec_path).read_text())
     imported: dict[str, Any] = {}
     with _server() as url, _old_paths() if spec.get("old_path") else _nothing():
         _warm_up(url, spec["writers"][0]["token"])
-        threads = [
-            threading.Thread(target=_writer, args=(url, w, stop, results, k), daemon=True)
-            for k, w in enumerate(spec["writers"])
-        ]
+        # The clients run in a process of their own: sharing this one's GIL with the
+        # server's threads, fifty of them would slow the server they measure.
+        clients = subprocess.Popen(  # noqa: S603 - this module, in another process
+            [sys.executable, "-m", MODULE, "--clients", url, spec_path],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         started = time.perf_counter()
-        for thread in threads:
-            thread.start()
         importer = None
         if spec.get("import"):
             # The writers find their pace first; then the import starts in a process of
@@ -241,14 +244,30 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         if importer is not None:
             importer.join()
             time.sleep(0.5)  # a few writes after the import, too
-        stop.set()
-        for thread in threads:
-            thread.join()
+        answer, _ = clients.communicate("stop\n")
         elapsed = time.perf_counter() - started
-    out = _verify(results.sent, spec)
+    sent = [Sent(**s) for s in json.loads(answer.strip().splitlines()[-1])]
+    out = _verify(sent, spec)
     out.update(seconds=elapsed, imported=imported, writes_per_second=out["stored"] / elapsed)
-    out["latency"] = _latency([s.seconds for s in results.sent if s.status == 201])
+    out["latency"] = _latency([s.seconds for s in sent if s.status == 201])
     return out
+
+
+def _clients(url: str, spec_path: str) -> list[dict[str, Any]]:
+    """The writers, until a line on stdin says stop; returns what each sent."""
+    spec = json.loads(Path(spec_path).read_text())
+    stop, results = threading.Event(), Results()
+    threads = [
+        threading.Thread(target=_writer, args=(url, w, stop, results, k), daemon=True)
+        for k, w in enumerate(spec["writers"])
+    ]
+    for thread in threads:
+        thread.start()
+    sys.stdin.readline()
+    stop.set()
+    for thread in threads:
+        thread.join()
+    return [asdict(s) for s in results.sent]
 
 
 def _latency(values: list[float]) -> dict[str, float]:
@@ -326,8 +345,10 @@ def main() -> None:
         with _old_paths() if "--old-path" in sys.argv else _nothing():
             print(json.dumps(_import(sys.argv[2])))
         return
-    spec = json.loads(Path(sys.argv[1]).read_text())
-    print(json.dumps(run(spec)))
+    if sys.argv[1] == "--clients":
+        print(json.dumps(_clients(sys.argv[2], sys.argv[3])))
+        return
+    print(json.dumps(run(sys.argv[1])))
 
 
 if __name__ == "__main__":
