@@ -5,8 +5,12 @@ difference at once (in milliseconds: fifty volunteers may record at the same tim
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 
 from chiendich.accounts.models import User
 from chiendich.units.models import Unit
@@ -90,12 +94,43 @@ def visit_record(
     if outcome == Outcome.NOT_ELIGIBLE and reason not in NotEligibleReason.values:
         raise ValueError("cần lý do không đủ điều kiện")
     try:
-        with transaction.atomic():
+        with _writer_turn(), transaction.atomic():
             return _visit_record(citizen, outcome, day, acting_user, reason, note, refresh_counts)
     except OperationalError as exc:
         if database_busy(exc):
             raise DatabaseBusyError(str(exc)) from exc
         raise
+
+
+# One outcome at a time per process asks SQLite for its write lock; the others queue
+# here. SQLite's own wait polls (every 100 ms once it has waited a little), so among
+# fifty waiting threads the lock goes to whichever polls at the right moment, and an
+# unlucky one can wait past its timeout while others pass many times. A queue is fair
+# and bounded by the same timeout. PostgreSQL queues its row locks itself.
+_sqlite_turn = threading.Lock()
+
+
+@contextmanager
+def _writer_turn() -> Iterator[None]:
+    if connection.vendor != "sqlite":
+        yield
+        return
+    timeout = float(connection.settings_dict.get("OPTIONS", {}).get("timeout", 5))
+    started = time.monotonic()
+    if not _sqlite_turn.acquire(timeout=timeout):
+        raise DatabaseBusyError("waited past the timeout for this process's writers")
+    try:
+        # The time spent in the queue counts against the timeout: one wait in all.
+        left = max(1, int((timeout - (time.monotonic() - started)) * 1000))
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {left}")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+    finally:
+        _sqlite_turn.release()
 
 
 def _visit_record(
