@@ -10,11 +10,11 @@ and writes them with set-based SQL (one lookup of existing citizens per chunk,
 
 Why two steps: the database's write lock (SQLite's, and on PostgreSQL the
 counts lock, vneid.counts.counts_lock) is held only while writing, not while
-the file is read and checked, so door-to-door outcomes recorded meanwhile wait
-a few seconds at most instead of the whole run. The write is still one
-transaction, so a crash or Ctrl-C leaves the database as it was, and a killed
-import leaves only its staging file, which the system removes with the
-process. Rejected rows go to the error file and are never written. Memory
+the file is read and checked (about half the run), so door-to-door outcomes
+recorded meanwhile wait for the write only, not for the whole run. The write
+is still one transaction, so a crash or Ctrl-C leaves the database as it was,
+and a killed import leaves only its staging file, which the system removes
+with the process. Rejected rows go to the error file and are never written. Memory
 holds the IDs seen (for duplicates), the households seen, one chunk and the
 first errors; never the file.
 
