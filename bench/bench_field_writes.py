@@ -68,9 +68,13 @@ def main() -> None:
         "--reuse", action="store_true", help="reuse the prepared database of --work if there"
     )
     parser.add_argument("--prepare", nargs=2, help=argparse.SUPPRESS)  # child: CSV, writers
+    parser.add_argument("--single", type=int, help=argparse.SUPPRESS)  # child: N outcomes
     args = parser.parse_args()
     if args.prepare:
         print(json.dumps(_prepare(Path(args.prepare[0]), int(args.prepare[1]))))
+        return
+    if args.single:
+        print(json.dumps(_single(args.single)))
         return
     url = os.environ.get("DATABASE_URL", "")
     if args.database == "postgres" and not url.startswith("postgres"):
@@ -96,6 +100,15 @@ def run(args: argparse.Namespace, url: str, work: Path) -> None:
     else:
         spec = _prepare_all(args, url, work, template, prepared, early, late)
         saved.write_text(json.dumps(spec))
+
+    # One writer, one outcome at a time: what an outcome costs, old and new path.
+    env = _fresh(args.database, url, template, prepared, work / "run-single")
+    single = _run_json([sys.executable, __file__, "--single", "30"], env)
+    _drop(args.database, url, work / "run-single")
+    print(
+        f"one outcome, one writer (median of {single['n']}): ours {single['new_ms']:.0f} ms, "
+        f"old path {single['old_ms']:.0f} ms; ratio old / ours {single['old_ms'] / single['new_ms']:.1f}x"
+    )
 
     results: dict[tuple[str, str], dict[str, Any]] = {}
     paths = ["new", "old"] if args.only is None else [args.only]
@@ -216,6 +229,39 @@ def _print(path: str, scenario: str, r: dict[str, Any]) -> None:
             else (f"; import FAILED {imported['error'][-300:]}" if "error" in imported else "")
         )
     )
+
+
+# --- child side ---------------------------------------------------------------------
+
+
+def _single(n: int) -> dict[str, Any]:
+    """Median wall time of `n` outcomes recorded one after the other, ours then the old
+    path's, for people of the largest commune (the same people, different outcomes)."""
+    import django
+
+    django.setup()
+    import statistics
+
+    from chiendich.core import clock
+    from chiendich.field.services import visit_record
+    from chiendich.field.tests.writers import _old_paths
+    from chiendich.vneid.models import Citizen
+
+    people = list(Citizen.objects.order_by("id")[: 2 * n])
+    day = clock.today()
+
+    def timed(group: list[Any], outcome: str) -> float:
+        times = []
+        for citizen in group:
+            started = time.perf_counter()
+            visit_record(citizen, outcome=outcome, day=day, acting_user=None)
+            times.append(time.perf_counter() - started)
+        return statistics.median(times) * 1000
+
+    new_ms = timed(people[:n], "activated_l1")
+    with _old_paths():
+        old_ms = timed(people[n:], "activated_l1")
+    return {"n": n, "new_ms": new_ms, "old_ms": old_ms}
 
 
 # --- child side: prepare the province --------------------------------------------------
