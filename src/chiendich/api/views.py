@@ -10,10 +10,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,7 +22,7 @@ from chiendich.accounts.roles import Action
 from chiendich.core import clock
 from chiendich.field.models import Outcome, Visit
 from chiendich.field.selectors import hamlets_for, recording_days
-from chiendich.field.services import visit_record
+from chiendich.field.services import RETRY_AFTER_SECONDS, DatabaseBusyError, visit_record
 from chiendich.procedures.models import FORM_FIELDS, AggregateForm
 from chiendich.procedures.services import aggregate_form_submit
 from chiendich.units.models import Kind, Level, Unit
@@ -230,6 +230,17 @@ class CitizenViewSet(ScopedListViewSet):
         return self.get_paginated_response(data) if page is not None else Response(data)
 
 
+class DatabaseBusy(APIException):
+    """503 with Retry-After (DRF's handler sends `wait` as that header)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "database_busy"
+
+    def __init__(self) -> None:
+        super().__init__(_("The database is busy; nothing was recorded. Try again shortly."))
+        self.wait = RETRY_AFTER_SECONDS
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Outcomes recorded at the door",
@@ -240,9 +251,13 @@ class CitizenViewSet(ScopedListViewSet):
         summary="Record an outcome at a citizen's door",
         description="Same rules as the /thuc-dia/ page: only citizens of hamlets you work "
         "in (a volunteer: the hamlets of their teams); the account event, flags and the "
-        "hamlet's daily counts are updated at once.",
+        "hamlet's daily counts are updated at once. 503 with Retry-After when the "
+        "database stayed busy (nothing was recorded: send the outcome again then).",
         request=VisitCreateSerializer,
-        responses=responses(VisitSerializer, 400, status=201),
+        responses={
+            **responses(VisitSerializer, 400, status=201),
+            503: OpenApiResponse(description="Database busy; retry after Retry-After seconds."),
+        },
     ),
 )
 class VisitViewSet(ScopedListCreateViewSet):
@@ -276,14 +291,17 @@ class VisitViewSet(ScopedListCreateViewSet):
             raise ValidationError(
                 {"day": [_("You may record outcomes for today or a past day of the peak.")]}
             )
-        visit = visit_record(
-            citizen,
-            outcome=data["outcome"],
-            day=day,
-            acting_user=user,  # RoleAllows: signed in
-            reason=data["reason"] if data["outcome"] == Outcome.NOT_ELIGIBLE else "",
-            note=data["note"].strip(),
-        )
+        try:
+            visit = visit_record(
+                citizen,
+                outcome=data["outcome"],
+                day=day,
+                acting_user=user,  # RoleAllows: signed in
+                reason=data["reason"] if data["outcome"] == Outcome.NOT_ELIGIBLE else "",
+                note=data["note"].strip(),
+            )
+        except DatabaseBusyError as exc:
+            raise DatabaseBusy from exc
         visit = self.get_queryset().get(pk=visit.pk)
         return Response(VisitSerializer(visit).data, status=status.HTTP_201_CREATED)
 

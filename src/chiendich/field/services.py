@@ -1,15 +1,20 @@
 """Writes of the door-to-door work: one outcome at a door becomes a Visit row, an
-account event and/or a flag, and the hamlet's counts are refreshed at once."""
+account event and/or a flag, and the hamlet's daily counts move by the citizen's
+difference at once (in milliseconds: fifty volunteers may record at the same time)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 
 from chiendich.accounts.models import User
 from chiendich.units.models import Unit
-from chiendich.vneid.counts import counts_refresh
+from chiendich.vneid.counts import counts_citizen_follow, counts_lock
 from chiendich.vneid.models import (
     ACTIVATED_STATES,
     AccountState,
@@ -33,13 +38,34 @@ _PRESENT = {
 }
 
 
+# What a client is told to wait before sending an outcome again when the database
+# stayed busy past the connection's timeout (settings: SQLite "timeout").
+RETRY_AFTER_SECONDS = 5
+# PostgreSQL's "try again" errors: lock timeout, deadlock, serialization failure.
+_RETRYABLE_SQLSTATES = frozenset({"55P03", "40P01", "40001"})
+
+
+class DatabaseBusyError(Exception):
+    """The outcome was not recorded because the database stayed busy (SQLite's write
+    lock past its timeout, a PostgreSQL lock timeout or deadlock); sending it again
+    later records it."""
+
+
+def database_busy(exc: OperationalError) -> bool:
+    """Whether `exc` means "busy, try again" rather than a broken database."""
+    cause = exc.__cause__
+    if getattr(cause, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+        return True
+    text = str(exc).lower()  # SQLite's SQLITE_BUSY and SQLITE_LOCKED
+    return "database is locked" in text or "database table is locked" in text
+
+
 def _team_of(user: User | None, citizen: Citizen) -> Team | None:
     if user is None or not user.pk:
         return None
     return Team.objects.filter(members=user, hamlets=citizen.unit_id).order_by("pk").first()
 
 
-@transaction.atomic
 def visit_record(
     citizen: Citizen,
     *,
@@ -57,14 +83,85 @@ def visit_record(
     visit); guided turns a not-registered citizen into a pending application;
     absent sets the absent flag; not eligible sets that flag with `reason`
     (the citizen leaves the denominator); any answer at the door ends an open
-    absent flag. Counts of the citizen's hamlet are refreshed from `day` on.
+    absent flag. The stored counts of the citizen's hamlet move from `day` on by
+    what this changed for the citizen (vneid.counts.counts_citizen_follow), so they
+    stay equal to a recount; with `refresh_counts=False` they are left alone.
+
+    Raises DatabaseBusyError, with nothing written, when the database stayed busy
+    past the connection's timeout.
     """
     outcome = Outcome(outcome)
     if outcome == Outcome.NOT_ELIGIBLE and reason not in NotEligibleReason.values:
         raise ValueError("cần lý do không đủ điều kiện")
+    try:
+        with _writer_turn(), transaction.atomic():
+            return _visit_record(citizen, outcome, day, acting_user, reason, note, refresh_counts)
+    except OperationalError as exc:
+        if database_busy(exc):
+            raise DatabaseBusyError(str(exc)) from exc
+        raise
+
+
+# One outcome at a time per process asks SQLite for its write lock; the others queue
+# here. SQLite's own wait polls (every 100 ms once it has waited a little), so among
+# fifty waiting threads the lock goes to whichever polls at the right moment, and an
+# unlucky one can wait past its timeout while others pass many times. A queue is fair
+# and bounded by the same timeout. PostgreSQL queues its row locks itself.
+_sqlite_turn = threading.Lock()
+
+
+@contextmanager
+def _writer_turn() -> Iterator[None]:
+    if connection.vendor != "sqlite":
+        yield
+        return
+    timeout = float(connection.settings_dict.get("OPTIONS", {}).get("timeout", 5))
+    started = time.monotonic()
+    if not _sqlite_turn.acquire(timeout=timeout):
+        raise DatabaseBusyError("waited past the timeout for this process's writers")
+    try:
+        # The time spent in the queue counts against the timeout: one wait in all.
+        left = max(1, int((timeout - (time.monotonic() - started)) * 1000))
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {left}")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+    finally:
+        _sqlite_turn.release()
+
+
+def _visit_record(
+    citizen: Citizen,
+    outcome: Outcome,
+    day: dt.date,
+    acting_user: User | None,
+    reason: str,
+    note: str,
+    refresh_counts: bool,
+) -> Visit:
+    # The counts lock first, then the citizen's row: every writer takes them in this
+    # order, so an outcome never deadlocks with an import or a recount (PostgreSQL).
+    counts_lock(shared=True)
     # Lock the citizen row so concurrent outcomes for one person apply in turn
     # (a no-op on SQLite, whose writers are serialized anyway).
     citizen = Citizen.objects.select_for_update().get(pk=citizen.pk)
+    if not refresh_counts:
+        return _visit_write(citizen, outcome, day, acting_user, reason, note)
+    with counts_citizen_follow(citizen.pk, since=day):
+        return _visit_write(citizen, outcome, day, acting_user, reason, note)
+
+
+def _visit_write(
+    citizen: Citizen,
+    outcome: Outcome,
+    day: dt.date,
+    acting_user: User | None,
+    reason: str,
+    note: str,
+) -> Visit:
     visit = Visit.objects.create(
         citizen=citizen,
         household_id=citizen.household_id,
@@ -107,8 +204,6 @@ def visit_record(
             acting_user=by,
             note=note,
         )
-    if refresh_counts:
-        counts_refresh([citizen.unit_id], since=day)
     return visit
 
 

@@ -43,7 +43,7 @@ from .selectors import (
     unit_get,
     worklist,
 )
-from .services import visit_record
+from .services import DatabaseBusyError, visit_record
 
 # The outcomes shown as one-tap buttons, most common first.
 BUTTONS = (
@@ -96,6 +96,13 @@ def field_home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _household_url(hamlet: Unit, citizen: Citizen, day: dt.date, today: dt.date) -> str:
+    query = {"ho": citizen.household.code if citizen.household else ""}
+    if day != today:
+        query["ngay"] = day.isoformat()
+    return f"{reverse('field:hamlet', args=[hamlet.code])}?{urlencode(query)}"
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def hamlet_view(request: HttpRequest, code: str) -> HttpResponse:
@@ -129,6 +136,13 @@ def hamlet_view(request: HttpRequest, code: str) -> HttpResponse:
                 reason=request.POST.get("reason", ""),
                 note=request.POST.get("note", "").strip(),
             )
+        except DatabaseBusyError:
+            # Nothing was recorded: say so and keep the officer on the household to tap again.
+            messages.error(
+                request,
+                _("The database is busy; nothing was recorded. Tap the outcome again shortly."),
+            )
+            return redirect(_household_url(hamlet, citizen, day, today))
         except ValueError:
             messages.error(request, _("Choose a valid outcome (and a reason for not eligible)."))
         else:
@@ -137,10 +151,7 @@ def hamlet_view(request: HttpRequest, code: str) -> HttpResponse:
                 _("%(name)s: %(outcome)s")
                 % {"name": citizen.full_name, "outcome": Outcome(outcome).label},
             )
-        query = {"ho": citizen.household.code if citizen.household else ""}
-        if day != today:
-            query["ngay"] = day.isoformat()
-        return redirect(f"{reverse('field:hamlet', args=[hamlet.code])}?{urlencode(query)}")
+        return redirect(_household_url(hamlet, citizen, day, today))
 
     context: dict[str, Any] = {"hamlet": hamlet, "buttons": BUTTONS}
     context["counts_day"], context["counts"] = _hamlet_counts(hamlet)

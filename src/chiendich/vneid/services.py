@@ -19,7 +19,7 @@ from chiendich.accounts.services import audit_event_record
 from chiendich.core import clock
 from chiendich.units.models import Level, Unit
 
-from .counts import counts_refresh
+from .counts import counts_citizen_follow, counts_lock
 from .models import ELIGIBLE_AGE, AccountEvent, AccountState, Citizen, Flag, FlagKind, Source
 
 
@@ -170,9 +170,10 @@ def citizen_place(citizen: Citizen, hamlet: Unit, *, acting_user: User | None) -
     pass from the commune row to the hamlet row. The household follows when it has
     no hamlet either; a household already in another hamlet refuses the move rather
     than split a family across hamlets by guess. Events and flags take the new unit
-    (events_relink), the two units' daily counts are recounted, and the move is
-    audited (RECORD_PLACED).
+    (events_relink), the citizen's share of the daily counts moves from one unit to
+    the other, and the move is audited (RECORD_PLACED).
     """
+    counts_lock(shared=True)  # before any row lock, as every writer of counts does
     # Lock the citizen row only (PostgreSQL refuses FOR UPDATE across the nullable
     # household join): a concurrent outcome or placement for the person waits its turn.
     citizen = Citizen.objects.select_for_update().get(pk=citizen.pk)
@@ -191,10 +192,10 @@ def citizen_place(citizen: Citizen, hamlet: Unit, *, acting_user: User | None) -
         household.unit = hamlet
         household.save(update_fields=["unit"])
         household_moved = True
-    Citizen.objects.filter(pk=citizen.pk).update(unit=hamlet, updated_at=timezone.now())
-    citizen.unit = hamlet
-    events_relink("SELECT %s", (citizen.pk,))
-    counts_refresh([commune.pk, hamlet.pk])
+    with counts_citizen_follow(citizen.pk, since=None):
+        Citizen.objects.filter(pk=citizen.pk).update(unit=hamlet, updated_at=timezone.now())
+        citizen.unit = hamlet
+        events_relink("SELECT %s", (citizen.pk,))
     audit_event_record(
         AuditEvent.Type.RECORD_PLACED,
         user=acting_user,

@@ -1,14 +1,22 @@
 """Importing a police list of citizens and their VNeID account states (R2, R8).
 
-One streaming pass over the file: each row is checked against the rules
-below and against the rows before it (a repeated ID is an error on the later
-row, so nothing after it can change the verdict on an earlier row); valid rows
-gather in chunks of CHUNK_SIZE that are written with set-based SQL (one
-lookup of existing citizens per chunk, `executemany` inserts and updates, no
-ORM objects, no signals). The whole real run is one transaction, so a crash or
-Ctrl-C leaves the database as it was; rejected rows go to the error file and
-are never written. Memory holds the IDs seen (for duplicates), the households
-seen, one chunk and the first errors; never the file.
+Two steps. Check: one streaming pass over the file, outside any transaction;
+each row is checked against the rules below and against the rows before it (a
+repeated ID is an error on the later row, so nothing after it can change the
+verdict on an earlier row), and valid rows are staged in chunks of CHUNK_SIZE
+in a temporary file (`Staged`). Write: one transaction takes the staged chunks
+and writes them with set-based SQL (one lookup of existing citizens per chunk,
+`executemany` inserts and updates, no ORM objects, no signals), then recounts.
+
+Why two steps: the database's write lock (SQLite's, and on PostgreSQL the
+counts lock, vneid.counts.counts_lock) is held only while writing, not while
+the file is read and checked (about half the run), so door-to-door outcomes
+recorded meanwhile wait for the write only, not for the whole run. The write
+is still one transaction, so a crash or Ctrl-C leaves the database as it was,
+and a killed import leaves only its staging file, which the system removes
+with the process. Rejected rows go to the error file and are never written. Memory
+holds the IDs seen (for duplicates), the households seen, one chunk and the
+first errors; never the file.
 
 A dry run does the same reads and lookups without a transaction or a write to
 citizens, households or events, so its counts are what a real run would do.
@@ -17,8 +25,12 @@ citizens, households or events, so its counts are what a real run would do.
 from __future__ import annotations
 
 import datetime as dt
+import pickle
+import tempfile
 from collections.abc import Callable, Iterator
+from itertools import islice
 from pathlib import Path
+from typing import IO
 
 from django.db import transaction
 from django.utils import timezone
@@ -36,7 +48,7 @@ from chiendich.core.tabular import (
 from chiendich.units.dated import TreeMap
 from chiendich.units.models import Unit
 
-from ..counts import counts_refresh
+from ..counts import counts_lock, counts_refresh
 from ..models import ImportBatch
 from .cells import CITIZEN_COLUMNS, REQUIRED
 from .checker import RowChecker, ValidRow
@@ -79,20 +91,26 @@ def citizens_import(
     rows = primed(read_table(path, CITIZEN_COLUMNS, REQUIRED))
     errors = RowErrorLog()
     errors_path = errors_path or default_errors_path(path)
+    staged = Staged()
+    checker: RowChecker | None = None
     try:
+        checker = _check(rows, report, errors, staged, acting_user=acting_user, progress=progress)
         if dry_run:
-            _run(rows, report, errors, batch_id=None, acting_user=acting_user, progress=progress)
+            _write(staged, checker, report, batch_id=None, acting_user=acting_user)
+            errors = checker.errors
             # A dry run (the web's check) writes nothing: no history row either.
             _finish_errors(report, errors, errors_path, acting_user)
             return report
         with large_page_cache(), transaction.atomic():
+            # Before any row lock (PostgreSQL): outcomes recorded meanwhile wait for the
+            # write instead of deadlocking with it, and the recount misses none of them.
+            counts_lock(shared=False)
             batch = ImportBatch(kind=ImportBatch.Kind.CITIZENS, user=_saved(acting_user))
             _batch_fill(batch, report, ImportBatch.Status.RUNNING)
             batch.save()
             report.batch_id = batch.pk
-            writer = _run(
-                rows, report, errors, batch_id=batch.pk, acting_user=acting_user, progress=progress
-            )
+            writer = _write(staged, checker, report, batch_id=batch.pk, acting_user=acting_user)
+            errors = checker.errors
             writer.relink()
             # The numbers move with the import, in the same transaction.
             report.counts_refreshed = counts_refresh(
@@ -125,30 +143,57 @@ def citizens_import(
             )
         return report
     finally:
+        staged.close()
         errors.close()
+        if checker is not None:
+            checker.errors.close()
 
 
-def _run(
+class Staged:
+    """The valid rows of a checked file, in chunks, in a temporary file: the staging
+    area between the check (no transaction) and the write (one transaction).
+
+    A file rather than a table: staging rows in the database would take the write
+    lock the check is meant to leave free, and the operating system removes the
+    file when the import ends, however it ends (it is unlinked as it is made).
+    """
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="chiendich-staged-")  # noqa: SIM115
+        self.chunks = 0
+        # The check's error count when each chunk was staged: the write's own errors
+        # for a chunk go right after them, where writing as we read put them.
+        self.errors_before: list[int] = []
+
+    def add(self, chunk: list[ValidRow], errors_before: int) -> None:
+        pickle.dump(chunk, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.chunks += 1
+        self.errors_before.append(errors_before)
+
+    def __iter__(self) -> Iterator[list[ValidRow]]:
+        self._file.flush()
+        self._file.seek(0)
+        for _ in range(self.chunks):
+            # Our own process's file, written just above: not untrusted input.
+            yield pickle.load(self._file)  # noqa: S301
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _check(
     rows: Iterator[Row],
     report: CitizenImportReport,
     errors: RowErrorLog,
+    staged: Staged,
     *,
-    batch_id: int | None,
     acting_user: User | None,
     progress: Callable[[int], None] | None,
-) -> ChunkWriter:
+) -> RowChecker:
+    """Read and check every row, staging the valid ones; writes nothing to the database."""
     scope = _scope(acting_user)
     tree = TreeMap(report.tree) if report.tree is not None else None
     checker = RowChecker(report.file, Places(), errors, scope, tree)
-    writer = ChunkWriter(
-        report,
-        checker,
-        batch_id=batch_id,
-        user_id=acting_user.pk if acting_user is not None else None,
-        dry_run=batch_id is None,
-        scope=scope,
-        tree=tree,
-    )
     chunk: list[ValidRow] = []
     read = 0
     for row in rows:
@@ -157,23 +202,79 @@ def _run(
         if valid is not None:
             chunk.append(valid)
             if len(chunk) >= CHUNK_SIZE:
-                writer.flush(chunk)
+                staged.add(chunk, len(errors))
                 chunk = []
         if progress is not None and read % PROGRESS_EVERY == 0:
             progress(read)
     if chunk:
-        writer.flush(chunk)
+        staged.add(chunk, len(errors))
     report.rows_read = read
-    report.rows_valid = report.created + report.updated + report.unchanged
-    report.rows_rejected = read - report.rows_valid
     report.ids_repaired = checker.repaired
-    report.error_count = len(errors)
-    report.errors = errors.first[:]
-    if tree is not None:
-        report.mapped = tree.summary()
     if progress is not None:
         progress(read)
+    return checker
+
+
+def _write(
+    staged: Staged,
+    checker: RowChecker,
+    report: CitizenImportReport,
+    *,
+    batch_id: int | None,
+    acting_user: User | None,
+) -> ChunkWriter:
+    """Write the staged chunks (in a dry run, only look them up); leaves on `checker`
+    one error log holding the check's errors and the write's, in the order a single
+    pass writing as it read would have logged them."""
+    checked = checker.errors
+    # Rows the write refuses (outside the user's units) are logged apart, then merged.
+    late = checker.errors = RowErrorLog(checked.keep)
+    late_after: list[int] = []
+    writer = ChunkWriter(
+        report,
+        checker,
+        batch_id=batch_id,
+        user_id=acting_user.pk if acting_user is not None else None,
+        dry_run=batch_id is None,
+        scope=checker.scope,
+        tree=checker.tree,
+    )
+    for chunk in staged:
+        writer.flush(chunk)
+        late_after.append(len(late))
+    if len(late):
+        checker.errors = _interleave(checked, late, staged.errors_before, late_after)
+        checked.close()
+    else:
+        checker.errors = checked
+    late.close()
+    errors = checker.errors
+    report.rows_valid = report.created + report.updated + report.unchanged
+    report.rows_rejected = report.rows_read - report.rows_valid
+    report.error_count = len(errors)
+    report.errors = errors.first[:]
+    if checker.tree is not None:
+        report.mapped = checker.tree.summary()
     return writer
+
+
+def _interleave(
+    checked: RowErrorLog, late: RowErrorLog, checked_before: list[int], late_after: list[int]
+) -> RowErrorLog:
+    """One log: for each chunk, the check's errors logged before it was staged, then
+    the write's errors for it; then the check's remaining errors."""
+    merged = RowErrorLog(checked.keep)
+    early, later = iter(checked), iter(late)
+    taken = done = 0
+    for before, after in zip(checked_before, late_after, strict=True):
+        for error in islice(early, before - taken):
+            merged.add(error)
+        for error in islice(later, after - done):
+            merged.add(error)
+        taken, done = before, after
+    for error in early:
+        merged.add(error)
+    return merged
 
 
 def _finish_errors(
