@@ -189,8 +189,9 @@ def test_pages_are_bounded(api_data, client_for) -> None:
 @pytest.mark.parametrize(
     ("url", "query", "status"),
     [
-        ("/api/units/%00/", {}, 404),
-        ("/api/units/%00/progress/", {}, 404),
+        # A NUL anywhere in a request is refused before routing (core.middleware).
+        ("/api/units/%00/", {}, 400),
+        ("/api/units/%00/progress/", {}, 400),
         ("/api/units/", {"parent": "\x00"}, 400),
         ("/api/visits/", {"unit": "\x00"}, 400),
         ("/api/citizens/", {"unit": "8" * 41}, 400),
