@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chiendich.core import clock
 from chiendich.core.cli import print_table
+from chiendich.core.security import use_data_dir_secret_key
 from chiendich.demo.builder import PLAN_FILE, build, password_of
 from chiendich.demo.campaign import CampaignError, campaign_of
 from chiendich.plans.models import Plan
@@ -74,6 +75,8 @@ class Command(BaseCommand):
             )
         password = password_of(plan_file)
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        # A fresh machine has no CHIENDICH_SECRET_KEY: the demo signs with its folder's own.
+        use_data_dir_secret_key(settings.DATA_DIR)
         self.stdout.write(f"Cơ sở dữ liệu trong {settings.DATA_DIR}: tạo/cập nhật…")
         call_command("migrate", verbosity=0, interactive=False)
         try:
