@@ -173,9 +173,11 @@ def _add(archive: tarfile.TarFile, path: Path, name: str) -> dict[str, Any]:
     return {"path": name, "size": info.size, "sha256": hashing.sha.hexdigest()}
 
 
-def _mode(path: Path, writing: bool) -> str:
-    compressed = path.name.endswith((".tar.gz", ".tgz"))
-    return ("w:gz" if compressed else "w") if writing else ("r:gz" if compressed else "r")
+def _open_for_writing(path: Path, final: Path) -> tarfile.TarFile:
+    """gzip (level 1: result files are PDFs that barely compress) when `final` says so."""
+    if final.name.endswith((".tar.gz", ".tgz")):
+        return tarfile.open(path, "w:gz", format=tarfile.PAX_FORMAT, compresslevel=1)
+    return tarfile.open(path, "w", format=tarfile.PAX_FORMAT)
 
 
 def backup_create(path: Path, *, progress: Callable[[str], None] | None = None) -> Summary:
@@ -199,8 +201,7 @@ def backup_create(path: Path, *, progress: Callable[[str], None] | None = None) 
         say(f"Cơ sở dữ liệu ({vendor}): {dump.stat().st_size:,} byte")
         started = dt.datetime.now(dt.UTC)
         entries = []
-        kwargs: dict[str, Any] = {"compresslevel": 1} if _mode(path, True) == "w:gz" else {}
-        with tarfile.open(partial, _mode(path, True), format=tarfile.PAX_FORMAT, **kwargs) as tar:
+        with _open_for_writing(partial, path) as tar:
             entries.append(_add(tar, dump, DB_MEMBER[vendor]))
             summary.database_bytes = entries[0]["size"]
             for name, folder in folders.items():
@@ -255,7 +256,7 @@ def _safe_member(name: str) -> PurePosixPath:
 
 def _read_manifest(path: Path) -> dict[str, Any]:
     try:
-        with tarfile.open(path, _mode(path, False)) as tar:
+        with tarfile.open(path, "r:*") as tar:
             member = tar.extractfile(MANIFEST)
             if member is None:
                 raise KeyError(MANIFEST)
@@ -272,7 +273,7 @@ def _extract_verified(path: Path, manifest: dict[str, Any], staging: dict[str, P
     same size, same SHA-256, none missing, none extra."""
     expected = {m["path"]: m for m in manifest["members"]}
     seen: set[str] = set()
-    with tarfile.open(path, _mode(path, False)) as tar:
+    with tarfile.open(path, "r:*") as tar:
         for info in tar:
             if info.name == MANIFEST:
                 continue

@@ -63,9 +63,7 @@ def figures() -> dict[str, str]:
         "kpi": cli(
             "kpi", "--unit", "82", "--from", "2023-09-01", "--to", "2023-10-30", "--format", "json"
         ),
-        "completeness": cli(
-            "reports", "completeness", "--date", "2023-10-18", "--format", "json"
-        ),
+        "completeness": cli("reports", "completeness", "--date", "2023-10-18", "--format", "json"),
         "api progress": chairman.get("/api/units/82/progress/?date=2023-10-18").content.decode(),
         "results": json.dumps(sorted(Result.objects.values_list("sha256", flat=True))),
         "units": str(Unit.objects.count()),

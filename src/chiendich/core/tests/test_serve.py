@@ -48,7 +48,16 @@ def test_serve_runs_gunicorn(tmp_path: Path) -> None:
     env.pop("DATABASE_URL", None)
     env.update(CHIENDICH_DATA_DIR=str(tmp_path), CHIENDICH_SECRET_KEY=KEY)
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and package
-        [sys.executable, "-m", "chiendich", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        [
+            sys.executable,
+            "-m",
+            "chiendich",
+            "serve",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -1,0 +1,109 @@
+"""The province overview under 20 and 50 concurrent users on `chiendich serve`
+(gunicorn, issue 16 item 8), against Django's `runserver` as the baseline in the
+same run.
+
+    DATABASE_URL=postgres://chiendich:chiendich@127.0.0.1:5432/DB_WITH_THE_DEMO \\
+      CHIENDICH_DATA_DIR=/tmp/pg/var uv run chiendich demo --no-serve     # once
+    DATABASE_URL=... uv run python bench/bench_serve.py --data-dir /tmp/pg/var \\
+      [--users 20,50] [--each 10] [--workers N]
+
+Each user is a thread with its own signed-in session (the demo's provincial chairman,
+signed in through the form), asking for `/don-vi/82/` back to back with no think time,
+through urllib on loopback (bench_dashboard.py's load). The client threads run on the
+same machine as the server, so they take CPU from it: the figures are an upper bound.
+The goal: p95 under 300 ms at 50 users on `chiendich serve` with PostgreSQL.
+"""
+
+# ruff: noqa: S310, S603 - benchmarks fetch our own server on loopback and run our own tools
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import REPO, machine  # noqa: E402 - the folder is not a package
+from bench_dashboard import CHIENDICH, LOGIN, PAGE, free_port, load, pct  # noqa: E402
+
+GOAL_MS = 300
+
+
+def server(kind: str, data_dir: Path, port: int, workers: int | None) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, CHIENDICH_DATA_DIR=str(data_dir))
+    env.setdefault("CHIENDICH_SECRET_KEY", secrets.token_urlsafe(50))
+    if kind == "serve":
+        command = [CHIENDICH, "serve", "--bind", f"127.0.0.1:{port}"]
+        if workers:
+            command += ["--workers", str(workers)]
+    else:
+        command = [CHIENDICH, "runserver", "--noreload", f"127.0.0.1:{port}"]
+    return subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def measure(kind: str, data_dir: Path, users: list[int], each: int, workers: int | None) -> dict:
+    port = free_port()
+    process = server(kind, data_dir, port, workers)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(base + LOGIN, timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise SystemExit(f"{kind} did not start")
+        results = {}
+        for n in users:
+            results[("sign-in", n)] = load(base, LOGIN, n, each, signed_in=False)
+            results[("overview", n)] = load(base, PAGE, n, each, signed_in=True)
+        return results
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=REPO / "var")
+    parser.add_argument("--users", default="20,50")
+    parser.add_argument("--each", type=int, default=10, help="requests per user")
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn workers")
+    args = parser.parse_args()
+    users = [int(n) for n in args.users.split(",")]
+    data_dir = args.data_dir.resolve()
+    database = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
+    print(f"Machine: {machine()}; load average {os.getloadavg()[0]:.1f} at start")
+    print(f"Data: {data_dir} ({database}), page {PAGE} as the demo chairman")
+    table = {}
+    for kind in ("runserver", "serve"):
+        table[kind] = measure(kind, data_dir, users, args.each, args.workers)
+    print(
+        f"\n{'server':<10} {'page':<9} {'users':>5} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'pages/s':>8}"
+    )
+    for kind, results in table.items():
+        for (page, n), (latencies, wall) in results.items():
+            print(
+                f"{kind:<10} {page:<9} {n:>5} {pct(latencies, 50):>7.0f} {pct(latencies, 95):>7.0f} "
+                f"{max(latencies):>7.0f} {len(latencies) / wall:>8.1f}"
+            )
+    for n in users:
+        ours = pct(table["serve"][("overview", n)][0], 95)
+        base = pct(table["runserver"][("overview", n)][0], 95)
+        verdict = "met" if ours < GOAL_MS else "MISSED"
+        print(
+            f"overview p95 at {n} users: serve {ours:.0f} ms, runserver {base:.0f} ms "
+            f"({ours / base:.2f}x); goal < {GOAL_MS} ms: {verdict}"
+        )
+
+
+if __name__ == "__main__":
+    main()
