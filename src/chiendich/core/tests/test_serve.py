@@ -39,7 +39,7 @@ def test_workers_follow_the_cores(monkeypatch) -> None:
         access_log=None,
     )  # fmt: skip
     assert config["workers"] == 3 and config["worker_class"] == "gthread"
-    assert config["preload_app"] is True
+    assert config["preload_app"] is True and config["control_socket_disable"] is True
 
 
 def test_serve_runs_gunicorn(tmp_path: Path) -> None:
@@ -89,3 +89,4 @@ def test_serve_runs_gunicorn(tmp_path: Path) -> None:
     assert server.returncode == 0, err
     assert "gunicorn" in out and "2 tiến trình" in out
     assert "Booting worker" in err  # gunicorn's own log: it was gunicorn serving
+    assert "Control socket" not in err

@@ -90,6 +90,9 @@ class Command(BaseCommand):
             "max_requests": 2000,
             "max_requests_jitter": 200,
             "proc_name": "chiendich",
+            # gunicorn 24+ opens a control socket under $HOME by default: nothing of ours
+            # uses it, and two servers on one machine would share its path.
+            "control_socket_disable": True,
         }
         if options["certfile"]:
             config["certfile"] = options["certfile"]

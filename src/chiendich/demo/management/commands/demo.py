@@ -39,7 +39,11 @@ class Command(BaseCommand):
             "replay; e.g. plans/dong-thap-2026.yaml for today's Đồng Tháp)",
         )
         parser.add_argument("--no-serve", action="store_true", help="build only, do not serve")
-        parser.add_argument("--addr", default="127.0.0.1:8000", help="address to serve on")
+        parser.add_argument(
+            "--addr",
+            default="127.0.0.1:8000",
+            help="address to serve on (with `chiendich serve`: gunicorn, as in production)",
+        )
         parser.add_argument(
             "--no-worker",
             action="store_true",
@@ -122,7 +126,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"Ngày hiện tại của bản demo: {day:%d/%m/%Y} (CHIENDICH_TODAY).")
         self.stdout.write(f"Mở http://{options['addr']}/ và đăng nhập bằng một tài khoản ở trên.")
         if options["no_worker"]:
-            call_command("runserver", options["addr"], use_reloader=False, use_threading=True)
+            call_command("serve", bind=options["addr"])
             return
         # Imports from the web run as background tasks: the worker runs beside the server
         # and stops with it.
@@ -133,6 +137,6 @@ class Command(BaseCommand):
         worker = worker_start(quiet=False)
         self.stdout.write(f"Tiến trình xử lý nhập dữ liệu (db_worker) đang chạy, pid {worker.pid}.")
         try:
-            call_command("runserver", options["addr"], use_reloader=False, use_threading=True)
+            call_command("serve", bind=options["addr"])
         finally:
             worker_stop(worker)
