@@ -202,6 +202,7 @@ def backup_create(path: Path, *, progress: Callable[[str], None] | None = None) 
         started = dt.datetime.now(dt.UTC)
         entries = []
         with _open_for_writing(partial, path) as tar:
+            tar.copybufsize = BLOCK  # 1 MiB reads, not tarfile's 16 KiB
             entries.append(_add(tar, dump, DB_MEMBER[vendor]))
             summary.database_bytes = entries[0]["size"]
             for name, folder in folders.items():
@@ -375,6 +376,9 @@ def backup_restore(
             f"{vendor}: khôi phục vào cùng loại cơ sở dữ liệu."
         )
     _check_migrations(manifest)
+    if vendor == "sqlite" and not connection.is_in_memory_db():
+        # A new machine: the data folder, and so the database file, may not exist yet.
+        Path(connection.settings_dict["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     try:
         has_data = database_has_data()
     except DatabaseError as exc:

@@ -8,7 +8,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 import tarfile
 from io import StringIO
 from pathlib import Path
@@ -17,6 +20,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.test import Client
 
 from chiendich.accounts.models import User
@@ -146,6 +150,32 @@ def test_backup_and_restore(campaign: Path, tmp_path: Path) -> None:
     assert Unit.objects.get(code="28597").name == "Đổi tên sau sao lưu"
     Unit.objects.filter(code="28597").update(name="Xã Trung Hòa")
     assert figures() == before
+
+
+def test_restore_on_a_new_machine(campaign: Path, tmp_path: Path) -> None:
+    """`chiendich restore` into a data folder that does not exist yet (SQLite), or an empty
+    PostgreSQL database never migrated."""
+    if connection.vendor != "sqlite":
+        pytest.skip("a new SQLite data folder; PostgreSQL's empty database is tested above")
+    archive = tmp_path / "sao-luu.tar"
+    cli("backup", str(archive))
+    progress = cli("progress", "--unit", "82", "--date", "2023-10-18", "--format", "json")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["CHIENDICH_DATA_DIR"] = str(tmp_path / "may-moi" / "var")
+    env.pop("CHIENDICH_RESULTS_DIR", None)
+
+    def chiendich(*args: str) -> str:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and package
+            [sys.executable, "-m", "chiendich", *args],
+            env=env, capture_output=True, text=True, check=False, timeout=600,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "Đã khôi phục" in chiendich("restore", str(archive))
+    restored = chiendich("progress", "--unit", "82", "--date", "2023-10-18", "--format", "json")
+    assert json.loads(restored) == json.loads(progress)
+    assert "Mọi tệp đều khớp mã băm SHA-256." in chiendich("results", "verify")
 
 
 def test_backup_refuses_to_overwrite(tmp_path: Path) -> None:

@@ -33,7 +33,9 @@ def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProc
     base = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("CHIENDICH_") and k != "DJANGO_SETTINGS_MODULE"
+        # The browser tests' fixture sets DJANGO_ALLOW_ASYNC_UNSAFE in this process.
+        if not k.startswith("CHIENDICH_")
+        and k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     base.update(CHIENDICH_DATA_DIR=str(tmp_path), **env)
     command = (
