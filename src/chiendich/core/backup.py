@@ -202,7 +202,7 @@ def backup_create(path: Path, *, progress: Callable[[str], None] | None = None) 
         started = dt.datetime.now(dt.UTC)
         entries = []
         with _open_for_writing(partial, path) as tar:
-            tar.copybufsize = BLOCK  # 1 MiB reads, not tarfile's 16 KiB
+            tar.copybufsize = BLOCK  # type: ignore[attr-defined]  # 1 MiB reads, not 16 KiB
             entries.append(_add(tar, dump, DB_MEMBER[vendor]))
             summary.database_bytes = entries[0]["size"]
             for name, folder in folders.items():
@@ -376,9 +376,10 @@ def backup_restore(
             f"{vendor}: khôi phục vào cùng loại cơ sở dữ liệu."
         )
     _check_migrations(manifest)
-    if vendor == "sqlite" and not connection.is_in_memory_db():
+    name = str(connection.settings_dict["NAME"])
+    if vendor == "sqlite" and name != ":memory:" and "mode=memory" not in name:
         # A new machine: the data folder, and so the database file, may not exist yet.
-        Path(connection.settings_dict["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        Path(name).parent.mkdir(parents=True, exist_ok=True)
     try:
         has_data = database_has_data()
     except DatabaseError as exc:
