@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import resource
+import secrets
 import shutil
 import sqlite3
 import statistics
@@ -35,6 +36,10 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Servers refuse to start without a secret key (chiendich/core/security.py), and signed-in
+# test clients need one: each benchmark run signs with its own, passed to its children.
+os.environ.setdefault("CHIENDICH_SECRET_KEY", secrets.token_urlsafe(50))
 SQLITE_SHELL = shutil.which("sqlite3") or "/usr/bin/sqlite3"
 
 

@@ -2,7 +2,8 @@
 
 CHIENDICH_DATA_DIR   where the SQLite file and uploads live (default: ./var)
 DATABASE_URL         e.g. postgres://user:pass@localhost/chiendich; SQLite when unset
-CHIENDICH_SECRET_KEY required when CHIENDICH_DEBUG is off in production
+CHIENDICH_SECRET_KEY required to serve when CHIENDICH_DEBUG is off
+CHIENDICH_HTTPS      "1" behind HTTPS: HSTS, redirect to https, secure cookies
 CHIENDICH_DEBUG      "1" to turn Django's debug mode on
 CHIENDICH_ALLOWED_HOSTS comma-separated
 """
@@ -16,10 +17,10 @@ BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("CHIENDICH_DATA_DIR", Path.cwd() / "var")).resolve()
 
 DEBUG = os.environ.get("CHIENDICH_DEBUG", "0") == "1"
-SECRET_KEY = os.environ.get(
-    "CHIENDICH_SECRET_KEY",
-    # Only for a local demo; production deployments set the variable.
-    "insecure-demo-key-set-CHIENDICH_SECRET_KEY-in-production",
+# No default key outside debug mode: every server refuses to start without one
+# (core/security.py says how to set it; `chiendich demo` makes its own per data folder).
+SECRET_KEY = os.environ.get("CHIENDICH_SECRET_KEY", "") or (
+    "insecure-debug-mode-only-key-never-served-with-debug-off" if DEBUG else ""
 )
 ALLOWED_HOSTS = [
     h.strip()
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "chiendich.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "chiendich.core.middleware.LanguageMiddleware",
@@ -201,9 +203,47 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Security: HTTPS, proxy, Content-Security-Policy (issue 16) ----------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# CHIENDICH_HTTPS=1 when users reach the site over HTTPS (TLS at a reverse proxy or at
+# `chiendich serve --certfile`): browsers are told to use nothing else for a year, plain
+# HTTP is redirected, and cookies never travel unencrypted.
+HTTPS = os.environ.get("CHIENDICH_HTTPS", "0") == "1"
+if HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("CHIENDICH_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("CHIENDICH_HSTS_SUBDOMAINS", "1") == "1"
+    SECURE_HSTS_PRELOAD = os.environ.get("CHIENDICH_HSTS_PRELOAD", "0") == "1"
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # A health probe on the machine itself (systemd, a load balancer) speaks plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    if not SECURE_HSTS_PRELOAD:
+        # Joining browsers' preload list is the domain owner's decision (hstspreload.org),
+        # not an application default: CHIENDICH_HSTS_PRELOAD=1 sends the directive.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# Behind a reverse proxy that ends TLS, the proxy says which scheme the user used:
+# CHIENDICH_PROXY_SSL_HEADER=1 trusts X-Forwarded-Proto (or name another header). Only set it
+# when the proxy overwrites that header on every request; otherwise a client could forge it.
+_proxy_header = os.environ.get("CHIENDICH_PROXY_SSL_HEADER", "")
+if _proxy_header:
+    _proxy_header = "X-Forwarded-Proto" if _proxy_header == "1" else _proxy_header
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
+
+# Content-Security-Policy (core.middleware): scripts, styles, images and fetches come from
+# this site only; no inline script, no inline style, no plugin, no framing. The pages keep
+# their scripts in static files and ECharts draws on canvas, so they need nothing more.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# Django's admin and DRF's browsable API (templates we do not own) set a few inline
+# styles; under these prefixes inline styles are allowed, scripts stay as strict.
+CONTENT_SECURITY_POLICY_INLINE_STYLE_PREFIXES = ["/admin/", "/api/"]
 
 LOGGING = {
     "version": 1,

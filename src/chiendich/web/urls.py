@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import health, views
 
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
     path("mau/<str:name>", views.import_template, name="import-template"),
     path("don-vi/<str:code>/", views.UnitDetailView.as_view(), name="unit-detail"),
     path("don-vi/<str:code>/bang-chi-so.xlsx", views.UnitExportView.as_view(), name="unit-xlsx"),

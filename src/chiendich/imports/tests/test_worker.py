@@ -121,7 +121,7 @@ def test_the_demo_serves_with_a_worker_process_and_stops_it(
     monkeypatch.setattr(worker_module, "worker_start", start)
 
     def serve(name: str, *args: Any, **kwargs: Any) -> None:
-        if name != "runserver":
+        if name != "serve":
             return  # migrate: the test database is migrated
         job = upload(officer, police_csv(GOOD_1, BAD_FUTURE, GOOD_3))
         wait_for(job, JobState.CHECKED)
@@ -131,7 +131,7 @@ def test_the_demo_serves_with_a_worker_process_and_stops_it(
         job_confirm(acting_user=officer, job=job)
         wait_for(job, JobState.DONE)
         assert Citizen.objects.count() == 2
-        raise SystemExit(0)  # Ctrl-C in runserver
+        raise SystemExit(0)  # Ctrl-C in the server (gunicorn exits with SystemExit)
 
     monkeypatch.setattr(demo, "call_command", serve)
     with pytest.raises(SystemExit):

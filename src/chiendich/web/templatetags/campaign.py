@@ -1,6 +1,6 @@
 """Display helpers: numbers the way the reader's language writes them."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django import template
@@ -36,10 +36,15 @@ def pct(value: Any) -> str:
 
 @register.filter
 def bar(value: Any) -> str:
-    """A share of target as a CSS width: 0 to 100, dot decimal whatever the language."""
+    """A share of target as the width class of a bar, `w0` to `w100` (whole percent).
+
+    A class, not an inline `style="width:…"`: the Content-Security-Policy forbids inline
+    styles, and app.css holds one rule per percent.
+    """
     if value is None or value == "":
-        return "0"
-    return f"{min(max(Decimal(str(value)), Decimal(0)), Decimal(100)):.1f}"
+        return "w0"
+    share = min(max(Decimal(str(value)), Decimal(0)), Decimal(100))
+    return f"w{share.quantize(Decimal(1), rounding=ROUND_HALF_UP)}"
 
 
 @register.filter

@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chiendich.core import clock
 from chiendich.core.cli import print_table
+from chiendich.core.security import use_data_dir_secret_key
 from chiendich.demo.builder import PLAN_FILE, build, password_of
 from chiendich.demo.campaign import CampaignError, campaign_of
 from chiendich.plans.models import Plan
@@ -38,7 +39,11 @@ class Command(BaseCommand):
             "replay; e.g. plans/dong-thap-2026.yaml for today's Đồng Tháp)",
         )
         parser.add_argument("--no-serve", action="store_true", help="build only, do not serve")
-        parser.add_argument("--addr", default="127.0.0.1:8000", help="address to serve on")
+        parser.add_argument(
+            "--addr",
+            default="127.0.0.1:8000",
+            help="address to serve on (with `chiendich serve`: gunicorn, as in production)",
+        )
         parser.add_argument(
             "--no-worker",
             action="store_true",
@@ -74,6 +79,8 @@ class Command(BaseCommand):
             )
         password = password_of(plan_file)
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        # A fresh machine has no CHIENDICH_SECRET_KEY: the demo signs with its folder's own.
+        use_data_dir_secret_key(settings.DATA_DIR)
         self.stdout.write(f"Cơ sở dữ liệu trong {settings.DATA_DIR}: tạo/cập nhật…")
         call_command("migrate", verbosity=0, interactive=False)
         try:
@@ -119,7 +126,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"Ngày hiện tại của bản demo: {day:%d/%m/%Y} (CHIENDICH_TODAY).")
         self.stdout.write(f"Mở http://{options['addr']}/ và đăng nhập bằng một tài khoản ở trên.")
         if options["no_worker"]:
-            call_command("runserver", options["addr"], use_reloader=False, use_threading=True)
+            call_command("serve", bind=options["addr"])
             return
         # Imports from the web run as background tasks: the worker runs beside the server
         # and stops with it.
@@ -130,6 +137,6 @@ class Command(BaseCommand):
         worker = worker_start(quiet=False)
         self.stdout.write(f"Tiến trình xử lý nhập dữ liệu (db_worker) đang chạy, pid {worker.pid}.")
         try:
-            call_command("runserver", options["addr"], use_reloader=False, use_threading=True)
+            call_command("serve", bind=options["addr"])
         finally:
             worker_stop(worker)

@@ -42,7 +42,9 @@
         grid: { left: 4, right: 10, top: 34, bottom: 4, containLabel: true },
         legend: { top: 0, left: 0, itemWidth: 16, itemHeight: 8, textStyle: { fontSize: 11 } },
         tooltip: {
-          trigger: "axis", confine: true,
+          // Drawn on the canvas: the HTML tooltip writes inline style attributes, which the
+          // Content-Security-Policy refuses.
+          trigger: "axis", confine: true, renderMode: "richText",
           valueFormatter: function (v) {
             return v === null || v === undefined ? "—" : number.format(v) + (percent ? "%" : "");
           },
