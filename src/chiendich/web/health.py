@@ -7,7 +7,8 @@ but does not fail the probe: pages are served without it; only imports wait.
 
 The worker's liveness is read from django-tasks' own table: when it last started or
 finished a task, and how long the oldest queued task has waited. A task waiting
-longer than WORKER_STALL_SECONDS means no worker is taking tasks.
+longer than WORKER_STALL_SECONDS means no worker is taking tasks. `workers` lists the
+`chiendich db_worker` processes alive now, by their heartbeat (imports.recovery).
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def worker_status(now: dt.datetime) -> dict[str, Any]:
     """The background worker as its tasks show it: last activity, queue, stall."""
     from django_tasks_db.models import DBTaskResult
 
+    from chiendich.imports.recovery import workers_alive
+
     seen = DBTaskResult.objects.aggregate(started=Max("started_at"), finished=Max("finished_at"))
     last = max((t for t in seen.values() if t is not None), default=None)
     queued = DBTaskResult.objects.ready()
@@ -64,6 +67,14 @@ def worker_status(now: dt.datetime) -> dict[str, Any]:
         "queued": queued.count(),
         "oldest_queued_age_seconds": waited,
         "running": DBTaskResult.objects.running().count(),
+        "workers": [
+            {
+                "host": w.host,
+                "pid": w.pid,
+                "heartbeat_age_seconds": _age(now, w.heartbeat_at),
+            }
+            for w in workers_alive(now)
+        ],
     }
 
 

@@ -212,6 +212,7 @@ def test_healthz_reports_database_and_worker() -> None:
         "queued": 0,
         "oldest_queued_age_seconds": None,
         "running": 0,
+        "workers": [],
     }
 
     # A task taken a minute ago by a worker, and one queued just now: alive.
@@ -233,6 +234,28 @@ def test_healthz_reports_database_and_worker() -> None:
     body = response.json()
     assert body["status"] == "degraded" and body["worker"]["status"] == "stalled"
     assert body["worker"]["oldest_queued_age_seconds"] >= 300
+
+
+@pytest.mark.django_db
+def test_healthz_lists_the_workers_alive_by_their_heartbeat() -> None:
+    import os
+
+    from chiendich.imports.models import Worker
+    from chiendich.imports.recovery import this_host
+
+    now = timezone.now()
+    # Another machine's worker stamped 3 s ago: alive. One silent for 5 minutes: gone.
+    Worker.objects.create(
+        worker_id="w-far", host="web-2", pid=4242, heartbeat_at=now - dt.timedelta(seconds=3)
+    )
+    Worker.objects.create(
+        worker_id="w-dead", host="web-3", pid=4243, heartbeat_at=now - dt.timedelta(minutes=5)
+    )
+    # On this machine the process is looked up: a pid that is no worker is gone.
+    Worker.objects.create(worker_id="w-here", host=this_host(), pid=os.getpid(), heartbeat_at=now)
+    workers = Client().get("/healthz").json()["worker"]["workers"]
+    assert [(w["host"], w["pid"]) for w in workers] == [("web-2", 4242)]
+    assert 2 <= workers[0]["heartbeat_age_seconds"] <= 10
 
 
 @pytest.mark.django_db
