@@ -163,11 +163,14 @@ def job_confirm_view(request: HttpRequest, job: str) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["POST"])
-def job_rerun_view(request: HttpRequest, job: str) -> HttpResponse:
-    """Run again the check or the import of a job whose worker vanished."""
+@require_http_methods(["GET", "POST"])
+def job_rerun_view(request: HttpRequest, job: str) -> HttpResponseBase:
+    """POST runs again the check or the import of a job whose worker vanished; GET (a
+    reload of that address) shows the job, with its run-again button."""
     user = _user(request)
     found = job_get(user, job)
+    if request.method == "GET":
+        return job_view(request, job)
     if not jobs_visible(user, "change").filter(pk=found.pk).exists():
         raise PermissionDenied
     try:

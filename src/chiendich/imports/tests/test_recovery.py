@@ -250,7 +250,11 @@ def test_the_page_and_its_poll_mark_an_abandoned_job_and_offer_to_run_it_again(
     stranger = Client()
     stranger.force_login(other_officer)
     assert stranger.post(reverse("imports:job-rerun", args=[job.uuid])).status_code == 404
-    assert client.get(reverse("imports:job-rerun", args=[job.uuid])).status_code == 405
+    # A GET of the address (a reload) only shows the job: nothing runs again.
+    reloaded = client.get(reverse("imports:job-rerun", args=[job.uuid]))
+    assert reloaded.status_code == 200 and 'id="rerun"' in reloaded.content.decode()
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED
     response = client.post(reverse("imports:job-rerun", args=[job.uuid]))
     assert response.status_code == 302
     job.refresh_from_db()

@@ -210,7 +210,7 @@ def test_one_result_stored_from_the_form_or_the_api_has_the_same_date_bounds(sto
 
     with pytest.raises(ResultError, match="1900"):
         store(issued_on=dt.date(1, 1, 1))
-    with pytest.raises(ResultError, match="100 years"):
+    with pytest.raises(ResultError, match="quá 100 năm"):
         store(valid_until=dt.date(9999, 12, 31))
     assert store(issued_on=dt.date(1930, 5, 1), valid_until=dt.date(2100, 1, 1)).pk
     assert Result.objects.count() == 1
