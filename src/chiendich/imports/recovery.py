@@ -43,7 +43,7 @@ from chiendich.accounts.models import User
 from chiendich.accounts.services import audit_event_record
 
 from .models import RUNNING_STATES, ImportJob, JobState, Worker
-from .services import AUDIT_IMPORT_CONFIRMED, ImportJobError
+from .services import AUDIT_IMPORT_CONFIRMED, ImportJobError, job_locked
 
 # A worker stamps every HEARTBEAT_SECONDS; from another machine it counts as gone
 # once its stamp is this old (settings.WORKER_STALE_SECONDS overrides).
@@ -255,14 +255,7 @@ def job_rerun(*, acting_user: User, job: ImportJob) -> ImportJob:
 
     job_reap_if_abandoned(job)
     with transaction.atomic():
-        locked = (
-            ImportJob.objects.restrict(acting_user, "change")
-            .select_for_update()
-            .filter(pk=job.pk)
-            .first()
-        )
-        if locked is None:
-            raise ImportJobError(_("You cannot import for this unit."))
+        locked = job_locked(acting_user, job)
         if not locked.can_rerun:
             raise ImportJobError(_("This job cannot be run again now."))
         step = locked.rerun_step

@@ -143,19 +143,26 @@ def _store(chunks: Iterable[bytes], path: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+def job_locked(acting_user: User, job: ImportJob) -> ImportJob:
+    """`job` locked for the rest of the transaction, if `acting_user` may import for its
+    unit: two clicks on one button act once."""
+    locked = (
+        ImportJob.objects.restrict(acting_user, "change")
+        .select_for_update()
+        .filter(pk=job.pk)
+        .first()
+    )
+    if locked is None:
+        raise ImportJobError(_("You cannot import for this unit."))
+    return locked
+
+
 def job_confirm(*, acting_user: User, job: ImportJob) -> ImportJob:
     """Confirm a checked job: the file is still the one checked (same SHA-256), the
     check found valid rows, and the user may import for the job's unit. Queues the
     import; a second confirm of the same job is refused."""
     with transaction.atomic():
-        locked = (
-            ImportJob.objects.restrict(acting_user, "change")
-            .select_for_update()
-            .filter(pk=job.pk)
-            .first()
-        )
-        if locked is None:
-            raise ImportJobError(_("You cannot import for this unit."))
+        locked = job_locked(acting_user, job)
         if not locked.can_confirm:
             raise ImportJobError(_("This file cannot be confirmed now."))
         try:
