@@ -321,21 +321,3 @@ def _batch_type(kind: str) -> str:
         "dossiers": "procedures.dossierimport",
         "results": "results.resultimport",
     }.get(kind, "")
-
-
-def jobs_recover() -> int:
-    """Put back the jobs a stopped worker left half done, before a worker starts again
-    (the demo does, as it runs the only worker): a check starts over, an import
-    (rolled back whole) waits for a new confirmation. Returns the jobs put back."""
-    checking = list(ImportJob.objects.filter(state=JobState.CHECKING))
-    for job in checking:
-        if _move(job, [JobState.CHECKING], JobState.UPLOADED, rows_done=0):
-            _enqueue(job, "import_check")
-    imported = ImportJob.objects.filter(state=JobState.IMPORTING).update(
-        state=JobState.CHECKED,
-        confirmed_by=None,
-        confirmed_at=None,
-        rows_done=0,
-        message=gettext_noop("The import was interrupted and nothing was written; confirm again."),
-    )
-    return len(checking) + imported

@@ -228,8 +228,9 @@ def worker_start(
 
 def worker_stop(process: subprocess.Popen[bytes]) -> int:
     """Ask the worker to stop (it finishes the task it is on), kill it if it takes
-    longer than STOP_SECONDS; an import cut short rolls back whole, and
-    services.jobs_recover puts its job back. Returns the worker's exit code."""
+    longer than STOP_SECONDS; an import cut short rolls back whole, and the next
+    worker marks its job failed, to be run again (recovery.jobs_reap). Returns the
+    worker's exit code."""
     if process.poll() is None:
         process.terminate()
         try:

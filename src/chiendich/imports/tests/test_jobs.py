@@ -20,7 +20,7 @@ from chiendich.imports.models import ImportJob, JobState
 from chiendich.imports.progress import ProgressFile
 from chiendich.imports.report import mask_numbers
 from chiendich.imports.selectors import job_progress
-from chiendich.imports.services import ImportJobError, job_confirm, jobs_recover
+from chiendich.imports.services import ImportJobError, job_confirm
 from chiendich.units.models import Unit
 from chiendich.vneid.models import Citizen, DailyCount, ImportBatch
 
@@ -316,17 +316,6 @@ def test_progress_file_writes_at_most_twice_a_second(tmp_path, monkeypatch) -> N
     for done in (10, 20, 30, 40, 50):  # at 0.1, 0.2, 0.7, 0.8, 1.3
         bar(done)
     assert writes == [30, 50]
-
-
-def test_an_interrupted_job_is_put_back(officer) -> None:
-    job = upload(officer, police_csv(GOOD_1))
-    ImportJob.objects.filter(pk=job.pk).update(state=JobState.IMPORTING)
-    assert jobs_recover() == 1
-    job.refresh_from_db()
-    assert job.state == JobState.CHECKED and job.can_confirm and job.message
-    job_confirm(acting_user=officer, job=job)
-    job.refresh_from_db()
-    assert job.state == JobState.DONE and not job.message
 
 
 def test_a_user_with_several_units_picks_one(tien_giang, make_user) -> None:

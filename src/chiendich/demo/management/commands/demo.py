@@ -130,10 +130,8 @@ class Command(BaseCommand):
             return
         # Imports from the web run as background tasks: the worker runs beside the server
         # and stops with it.
-        from chiendich.imports.services import jobs_recover
         from chiendich.imports.worker import worker_start, worker_stop
 
-        jobs_recover()
         worker = worker_start(quiet=False)
         self.stdout.write(f"Tiến trình xử lý nhập dữ liệu (db_worker) đang chạy, pid {worker.pid}.")
         try:
