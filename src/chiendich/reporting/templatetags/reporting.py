@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 from django.utils.formats import number_format
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from ..labels import (
@@ -75,3 +76,25 @@ def title(table: Any) -> str:
 @register.filter
 def shows_parent(table: Any) -> bool:
     return len({r.get("parent") for r in table.rows}) > 1
+
+
+@register.simple_tag
+def state_badge(report: Any, today: Any) -> str:
+    """A report's state as a coloured badge: overdue (red), due today (amber), open,
+    submitted (blue), approved (green), locked (grey); "late" when sent after its
+    deadline."""
+    from ..models import ReportState
+
+    if report.state == ReportState.OPEN:
+        if report.deadline < today:
+            css, label = "overdue", _("overdue")
+        elif report.deadline == today:
+            css, label = "due-today", _("due today")
+        else:
+            css, label = "open", report.get_state_display()
+    else:
+        css, label = report.state, report.get_state_display()
+    badge = format_html('<span class="badge state-{}">{}</span>', css, label)
+    if report.state != ReportState.OPEN and not report.on_time:
+        badge += format_html(' <span class="badge state-late">{}</span>', _("late"))
+    return badge
