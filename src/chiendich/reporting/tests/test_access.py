@@ -46,6 +46,15 @@ def test_a_district_reads_the_province_report_that_covers_it_once_sent(campaign,
     assert Report.objects.get(pk=monday.pk).state == ReportState.SUBMITTED
     listing = district.get(reverse("reporting:report-list"))
     assert monday in [r for r, _title in listing.context["covering"]]
+    # The API reads by the same rule.
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(make_user(Role.DISTRICT_OFFICER, "815"))
+    assert api.get(f"/api/reports/{monday.slug}/").status_code == 200
+    api.force_authenticate(make_user(Role.DISTRICT_OFFICER, "819"))
+    peer = Report.objects.filter(schedule__key="vneid_daily", unit__code="815").first()
+    assert api.get(f"/api/reports/{peer.slug}/").status_code == 404
 
 
 def test_reports_of_peers_and_of_other_branches_are_refused(campaign, make_user) -> None:
