@@ -22,6 +22,7 @@ from chiendich.units.models import Unit
 
 from . import services
 from .completeness import completeness, completeness_below
+from .content import ACTIVITY_LEVELS
 from .document import narrative_for, signer_for
 from .labels import COLUMN_LABELS
 from .models import CommunicationActivity, Report, ReportState, Signer, SignerBody
@@ -250,7 +251,7 @@ def activities(request: HttpRequest) -> HttpResponse:
     """Enter a unit's communication activities of a day; list what was entered."""
     writable = (
         Unit.objects.restrict(_user(request), Action.CHANGE)
-        .filter(level__in=["province", "district", "commune"])
+        .filter(level__in=ACTIVITY_LEVELS)
         .order_by("path")
     )
     context: dict[str, Any] = {"units": writable[:500], "fields": CommunicationActivity.FIELDS}
