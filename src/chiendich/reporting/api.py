@@ -23,7 +23,7 @@ from chiendich.units.selectors import unit_at
 
 from .completeness import completeness
 from .models import CommunicationActivity, Report, ReportState
-from .selectors import SLUG, report_view
+from .selectors import SLUG, report_view, reports_readable
 from .services import activity_record
 
 REPORT_PARAMETER = OpenApiParameter(
@@ -59,7 +59,11 @@ class ReportDetailSerializer(ReportSerializer):
     changes = serializers.SerializerMethodField()
 
     class Meta(ReportSerializer.Meta):
-        fields = [*ReportSerializer.Meta.fields, "content", "changes"]
+        fields = [
+            *ReportSerializer.Meta.fields,
+            "narrative_results", "narrative_difficulties", "narrative_proposals",
+            "content", "changes",
+        ]  # fmt: skip
 
     def get_content(self, report: Report) -> dict[str, Any]:
         """The numbers as submitted (a draft computed now for an open report)."""
@@ -124,9 +128,12 @@ class ReportViewSet(ScopedReadOnlyViewSet):
             deadline = dt.datetime.strptime(match["day"], "%Y%m%d").date()  # noqa: DTZ007 - a calendar day
         except ValueError:
             raise Http404 from None
+        # The read rule of the web pages (selectors.reports_readable): the user's own
+        # reports and, once sent, the reports of the units above them.
         report = (
-            self.get_queryset()
+            reports_readable(self.request.user)  # type: ignore[arg-type]
             .filter(schedule__key=match["key"], unit__code=match["unit"], deadline=deadline)
+            .order_by("-plan__issued_on")
             .first()
         )
         if report is None:

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
+from chiendich.units.models import Unit
 from chiendich.vneid.progress import rate
 
 from .models import Report
@@ -94,3 +95,67 @@ def completeness(reports: QuerySet[Report], as_of: dt.date) -> Completeness:
         elif not report.on_time:
             out.late.append(report)
     return out
+
+
+@dataclass
+class Cell:
+    """One unit's reports of one type due by the day: how many were expected and
+    received, and the latest one due (its state as of the day)."""
+
+    expected: int = 0
+    received: int = 0
+    on_time: int = 0
+    latest: Report | None = None
+    latest_received: bool = False
+
+    @property
+    def state(self) -> str:
+        """ "sent", "late" or "missing": the latest report due, as of the day."""
+        if self.latest is None:
+            return ""
+        if not self.latest_received:
+            return "missing"
+        return "sent" if self.latest.on_time else "late"
+
+
+@dataclass
+class UnitCompleteness:
+    """A unit below and its reports due, type by type (schedule key → Cell)."""
+
+    unit: Unit
+    cells: dict[str, Cell] = field(default_factory=dict)
+
+    @property
+    def missing(self) -> int:
+        return sum(c.expected - c.received for c in self.cells.values())
+
+
+def completeness_below(
+    reports: QuerySet[Report], unit: Unit, as_of: dt.date
+) -> tuple[list[tuple[str, str]], list[UnitCompleteness]]:
+    """Which units in `unit`'s subtree (itself first) sent each report due by `as_of`,
+    and which did not: ([(schedule key, name)], one row per unit that owes any).
+
+    `reports` is already scoped to the user; a report submitted after `as_of` counts
+    as not received on that day, as in `completeness`.
+    """
+    due = (
+        reports.filter(deadline__lte=as_of, unit__path__startswith=unit.path)
+        .select_related("schedule", "unit")
+        .order_by("unit__path", "schedule__position", "deadline")
+    )
+    kinds: dict[str, str] = {}
+    positions: dict[str, int] = {}
+    rows: dict[int, UnitCompleteness] = {}
+    for report in due:
+        kinds.setdefault(report.schedule.key, report.schedule.name)
+        positions.setdefault(report.schedule.key, report.schedule.position)
+        row = rows.setdefault(report.unit_id, UnitCompleteness(report.unit))
+        cell = row.cells.setdefault(report.schedule.key, Cell())
+        received = report.submitted_on is not None and report.submitted_on <= as_of
+        cell.expected += 1
+        cell.received += received
+        cell.on_time += received and report.on_time
+        cell.latest, cell.latest_received = report, received  # ordered by deadline
+    ordered = sorted(kinds, key=lambda k: positions[k])
+    return [(k, kinds[k]) for k in ordered], list(rows.values())

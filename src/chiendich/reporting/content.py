@@ -29,6 +29,9 @@ from .labels import COLUMN_KINDS, column_label
 from .models import CommunicationActivity, Report
 
 LEVEL_ORDER: list[str] = [Level.PROVINCE, Level.DISTRICT, Level.COMMUNE, Level.HAMLET]
+# The levels that enter communication activities (hamlets report through their commune).
+ACTIVITY_LEVELS: list[str] = [Level.PROVINCE, Level.DISTRICT, Level.COMMUNE]
+OWN = "__own__"  # the code of a row holding what belongs to no unit below (labels.row_name)
 
 
 def _num(value: Decimal | int | None) -> float | int | None:
@@ -56,6 +59,9 @@ class Table:
     labels: dict[str, str] = field(default_factory=dict)
     # How columns not in labels.COLUMN_KINDS are written (indicator keys: "pct").
     kinds: dict[str, str] = field(default_factory=dict)
+    # Columns left out because every row holds the same value, with that value: written
+    # once under the title ("Expected by now (%): 100,00%") instead of on every row.
+    constants: dict[str, Any] = field(default_factory=dict)
 
     def kind_of(self, column: str) -> str:
         return self.kinds.get(column) or COLUMN_KINDS.get(column, "int")
@@ -132,8 +138,36 @@ def _row(unit: Unit, parents: dict[str, str]) -> dict[str, Any]:
     return {"code": unit.code, "name": unit.name, "parent": parents.get(unit.parent_code, "")}
 
 
+def with_remainder(
+    rows: list[dict[str, Any]], total: dict[str, Any], columns: list[str]
+) -> list[dict[str, Any]]:
+    """`rows`, plus a row for what the total holds beyond them, so that every count
+    column's total is the sum of its rows: the unit's own activities (entered by the
+    district itself, not by a commune), citizens not placed in a unit below. The row
+    is added only when something is left over."""
+    rest = {c: (total.get(c) or 0) - sum(r.get(c) or 0 for r in rows) for c in columns}
+    if not any(rest.values()):
+        return rows
+    return [*rows, {"code": OWN, "name": total["name"], "parent": "", "own": True, **rest}]
+
+
+def constant_columns(
+    rows: list[dict[str, Any]], columns: list[str], candidates: list[str]
+) -> tuple[list[str], dict[str, Any]]:
+    """(`columns` without the `candidates` that hold one same value on every row,
+    {dropped column: that value}): such a column tells nothing row by row."""
+    constants = {}
+    for column in candidates:
+        values = {r.get(column) for r in rows}
+        if rows and len(values) == 1:
+            constants[column] = values.pop()
+    return [c for c in columns if c not in constants], constants
+
+
 # --- VNeID ---------------------------------------------------------------------------------------
 
+# Counts that add up: a total is the sum of its rows (a remainder row makes it so).
+VNEID_ADDITIVE = ["eligible", "activated", "activated_l2", "new_activations"]
 VNEID_COLUMNS = [
     "eligible",
     "activated",
@@ -268,6 +302,7 @@ class _Builder:
                 {**_row(u, self.parents), **_vneid_values(progress[u.code])}
                 for u in self.by_level[level]
             ]
+            rows = with_remainder(rows, total, VNEID_ADDITIVE)
             tables.append(Table(f"vneid.{level}", "vneid", level, VNEID_COLUMNS, rows, total))
         if not self.levels:
             tables.append(Table("vneid.own", "vneid", self.unit.level, VNEID_COLUMNS, [], total))
@@ -312,6 +347,7 @@ class _Builder:
                     self.unit.level,
                     ["numerator", "denominator", "rate", "target", "met"],
                     rows,
+                    kinds={"target": "pct"},  # an indicator's target is a rate, as is its value
                 )
             )
         keys = [s.indicator.key for s in settings]
@@ -378,6 +414,9 @@ class _Builder:
                             "recent_daily_pace": _num(p.recent_daily_pace),
                         }
                     )
+            lagging_columns, constants = constant_columns(
+                lagging, ["indicator", "percent", "expected_percent"], ["expected_percent"]
+            )
             tables += [
                 Table(
                     f"ranking.{level}",
@@ -392,8 +431,9 @@ class _Builder:
                     f"lagging.{level}",
                     "lagging",
                     level,
-                    ["indicator", "percent", "expected_percent"],
+                    lagging_columns,
                     lagging,
+                    constants=constants,
                 ),
                 Table(
                     f"forecast_miss.{level}",
@@ -426,11 +466,15 @@ class _Builder:
             **sums.get(self.unit.code, empty),
         }
         columns = list(CommunicationActivity.FIELDS)
-        levels = self.levels[:1] or [self.unit.level]
+        # The first level below that enters activities; a commune's report has no
+        # hamlet rows (hamlets enter none), only the commune's own.
+        below = [lv for lv in self.levels if lv in ACTIVITY_LEVELS]
+        levels = below[:1] or [self.unit.level]
         tables = []
         for level in levels:
             units = self.by_level.get(level, [])
             rows = [{**_row(u, self.parents), **sums.get(u.code, empty)} for u in units]
+            rows = with_remainder(rows, total, columns)
             tables.append(Table(f"activities.{level}", "activities", level, columns, rows, total))
         return tables
 
@@ -450,6 +494,7 @@ class Change:
     column: str
     before: Any
     after: Any
+    kind: str = "int"  # how the column's values are written (labels.COLUMN_KINDS)
 
     @property
     def label(self) -> str:
@@ -475,6 +520,14 @@ def content_changes(before: ReportContent, after: ReportContent) -> list[Change]
             for column in table.columns:
                 if a.get(column) != b.get(column):
                     changes.append(
-                        Change(table.key, code, name, column, a.get(column), b.get(column))
+                        Change(
+                            table.key,
+                            code,
+                            name,
+                            column,
+                            a.get(column),
+                            b.get(column),
+                            table.kind_of(column),
+                        )
                     )
     return changes

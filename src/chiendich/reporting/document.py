@@ -10,6 +10,7 @@ title and name bottom right. Plan 383 itself is laid out so (shared/seed).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from chiendich.core.text import fold
 from chiendich.units.models import Kind, Unit
 
-from .models import Report, ReportState
+from .models import Report, ReportState, Signer, SignerBody
 
 NATIONAL_NAME = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
@@ -69,8 +70,100 @@ class Heading:
     subtitle: str
     state_line: str
     recipients: list[str] = field(default_factory=list)
+    signer_authority: str = ""
     signer_title: str = ""
     signer_name: str = ""
+    # (heading, text) of the narrative parts the unit wrote; empty parts left out.
+    narrative: list[tuple[str, str]] = field(default_factory=list)
+
+
+def signer_body(report: Report) -> str:
+    """The body that issues `report`: the police for the statistics the plan gives to
+    the police (VII.2.a), else the unit itself."""
+    police = POLICE_TYPE in (report.schedule.responsible_unit_types or [])
+    if police and report.unit.kind == Kind.TERRITORIAL:
+        return SignerBody.POLICE
+    return SignerBody.ADMINISTRATION
+
+
+def signer_for(report: Report) -> tuple[str, str, str]:
+    """(authority, title, name) of who signs `report`: the copy taken when it was
+    submitted, else the unit's Signer for the issuing body, else a blank block
+    headed "THỦ TRƯỞNG ĐƠN VỊ" for a hand signature."""
+    if report.state != ReportState.OPEN and report.signer_title:
+        return report.signer_authority, report.signer_title, report.signer_name
+    signer = Signer.objects.filter(unit_id=report.unit_id, body=signer_body(report)).first()
+    if signer is not None:
+        return signer.authority, signer.title, signer.name
+    return "", _upper(_("Head of unit")), ""
+
+
+_SAME_LEVEL = re.compile(r"\bcấp (tỉnh|huyện|xã)\s*\(cùng cấp\)", re.IGNORECASE)
+_VERB = re.compile(r"^(để )?(tập hợp )?(báo cáo )?", re.IGNORECASE)
+
+
+def _in_sentence(name: str) -> str:
+    """ "Huyện Cái Bè" as written inside a sentence: "huyện Cái Bè"."""
+    return name[:1].lower() + name[1:] if name else name
+
+
+def _split_top(text: str) -> list[str]:
+    """`text` cut at " và ", "," and ";" outside parentheses."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(text):
+        ch = text[i]
+        depth += ch == "("
+        depth -= ch == ")"
+        cut = 0
+        if depth == 0:
+            if ch in ",;":
+                cut = 1
+            elif text.startswith(" và ", i):
+                cut = 4
+        if cut:
+            parts.append(text[start:i])
+            start = i + cut
+            i += cut
+            continue
+        i += 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def recipients_for(report: Report) -> list[str]:
+    """ "Nơi nhận", as Plan 383 VII says who receives each report.
+
+    Each addressee of the schedule's `recipient` line, one per line ("Ủy ban nhân dân
+    tỉnh (qua Văn phòng ...) và Công an tỉnh (qua Phòng ...)" is two); "cấp huyện
+    (cùng cấp)" is the responsible unit's own district by name; "tập hợp báo cáo Chủ
+    tịch ..." (the final report) names the Chairman as the second addressee. The
+    statistics of VII.2.a go "về Công an tỉnh": a district police's daily report is
+    copied to the provincial police. Last, the issuer's own archive ("Lưu: VT.").
+    """
+    text = " ".join(report.schedule.recipient.split())
+    recipient = report.recipient_unit
+    text = _SAME_LEVEL.sub(_in_sentence(recipient.name), text)
+    lines = []
+    for part in _split_top(text):
+        part = _VERB.sub("", part).strip()
+        if part:
+            lines.append(part[:1].upper() + part[1:])
+    if signer_body(report) == SignerBody.POLICE and report.unit.pk != report.plan.province_id:
+        province_police = f"Công an {_in_sentence(report.plan.province.name)}"
+        if not any(line.startswith(province_police) for line in lines):
+            lines.append(province_police + " (" + _("for follow-up") + ")")
+    lines.append(_("Filed: VT."))
+    return lines
+
+
+def narrative_for(report: Report) -> list[tuple[str, str]]:
+    """The narrative parts the unit wrote, with their headings (empty ones left out)."""
+    parts = [
+        (_("1. Results achieved"), report.narrative_results),
+        (_("2. Difficulties and obstacles"), report.narrative_difficulties),
+        (_("3. Proposals"), report.narrative_proposals),
+    ]
+    return [(title, text.strip()) for title, text in parts if text and text.strip()]
 
 
 def heading_for(report: Report, *, issued_on: dt.date) -> Heading:
@@ -91,7 +184,7 @@ def heading_for(report: Report, *, issued_on: dt.date) -> Heading:
         ReportState.APPROVED: _("Submitted on %(day)s and approved"),
         ReportState.LOCKED: _("Submitted on %(day)s, approved and locked"),
     }[ReportState(report.state)] % {"day": f"{(report.submitted_on or issued_on):%d/%m/%Y}"}
-    signer = report.submitted_by
+    authority, signer_title, signer_name = signer_for(report)
     return Heading(
         issuer_upper=governing,
         issuer=issuer,
@@ -109,7 +202,9 @@ def heading_for(report: Report, *, issued_on: dt.date) -> Heading:
             if part
         ),
         state_line=state,
-        recipients=[report.schedule.recipient, _("Filed: VT.")],
-        signer_title=_upper(_("Head of unit")),
-        signer_name=(signer.full_name or signer.get_username()) if signer is not None else "",
+        recipients=recipients_for(report),
+        signer_authority=_upper(authority),
+        signer_title=_upper(signer_title),
+        signer_name=signer_name,
+        narrative=narrative_for(report),
     )

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from chiendich.core.numbers import vn_number
 from chiendich.units.models import Level
 
 # How each column's value is written: "pct" with two decimals and "%", "int" whole,
@@ -95,3 +101,42 @@ def table_title(kind: str, level: str) -> str:
     title = str(TABLE_TITLES.get(kind, kind))
     level_name = LEVEL_NAMES.get(level)  # type: ignore[call-overload]
     return f"{title} – {level_name}" if level_name else title
+
+
+def row_name(row: dict[str, Any]) -> str:
+    """A row's first cell: the unit's name, or for the remainder row (content.OWN) what
+    its numbers are: the unit's own, in no unit below."""
+    if row.get("own"):
+        return str(_("%(unit)s itself (not in a unit below)") % {"unit": row.get("name", "")})
+    return str(row.get("name") or "")
+
+
+def constant_notes(table: Any, write: Callable[[str, Any], str]) -> list[str]:
+    """ "Expected by now (%): 100,00% on every row" for each column a table leaves out
+    because every row holds that value; `write(kind, value)` writes the value."""
+    constants = getattr(table, "constants", None) or {}
+    return [
+        str(
+            _("%(column)s: %(value)s on every row")
+            % {"column": column_label(c, {}), "value": write(table.kind_of(c), v)}
+        )
+        for c, v in constants.items()
+    ]
+
+
+CENT = Decimal("0.01")
+
+
+def document_value(kind: str, value: Any) -> str:
+    """A value as the documents (PDF, notes in XLSX) write it, in Vietnamese numbers."""
+    if value is None:
+        return "–"
+    if kind == "pct":
+        return f"{vn_number(Decimal(str(value)).quantize(CENT))}%"
+    if kind == "dec":
+        return vn_number(Decimal(str(value)).quantize(CENT))
+    if kind == "bool":
+        return gettext("met") if value else gettext("not met")
+    if kind == "text":
+        return str(value)
+    return vn_number(value)

@@ -68,6 +68,16 @@ class Report(ChangeLoggedModel):
     locked_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
     snapshot = models.JSONField(default=dict, blank=True)
+    # The narrative the plan expects of a report (results, difficulties, proposals),
+    # written by the responsible unit while the report is open; optional.
+    narrative_results = models.TextField(_("results achieved"), blank=True)
+    narrative_difficulties = models.TextField(_("difficulties and obstacles"), blank=True)
+    narrative_proposals = models.TextField(_("proposals"), blank=True)
+    # Who signed, copied from the unit's Signer when the report is submitted, so a
+    # document sent keeps its signer after the unit names another one.
+    signer_authority = models.CharField(_("signing authority"), max_length=120, blank=True)
+    signer_title = models.CharField(_("signer's title"), max_length=120, blank=True)
+    signer_name = models.CharField(_("signer's name"), max_length=120, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -97,6 +107,52 @@ class Report(ChangeLoggedModel):
     @property
     def on_time(self) -> bool:
         return self.submitted_on is not None and self.submitted_on <= self.deadline
+
+
+class SignerBody(models.TextChoices):
+    """Which body of a unit issues the report: its People's Committee (or the
+    organization itself) or its police (Plan 383 VII.2.a's statistics)."""
+
+    ADMINISTRATION = "administration", _("the unit itself (People's Committee, agency)")
+    POLICE = "police", _("the unit's police")
+
+
+class Signer(ChangeLoggedModel):
+    """Who signs one body's reports for one unit (Decree 30/2020/NĐ-CP, Appendix I:
+    the signing authority such as "TM. ỦY BAN NHÂN DÂN" or "KT. CHỦ TỊCH", the
+    signer's title and full name, bottom right of the document).
+
+    Set by an officer of the unit on the reports' settings page; read into every
+    report the unit has not yet submitted (a submitted one keeps its own copy).
+    """
+
+    scope_unit_field = "unit"
+
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="+"
+    )
+    body = models.CharField(
+        _("issuing body"),
+        max_length=20,
+        choices=SignerBody.choices,
+        default=SignerBody.ADMINISTRATION,
+    )
+    authority = models.CharField(_("signing authority"), max_length=120, blank=True)
+    title = models.CharField(_("signer's title"), max_length=120)
+    name = models.CharField(_("signer's name"), max_length=120)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["unit__path", "body"]
+        verbose_name = _("signer")
+        verbose_name_plural = _("signers")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "body"], name="reporting_signer_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit.code} {self.body}: {self.title} {self.name}"
 
 
 class CommunicationActivity(ChangeLoggedModel):

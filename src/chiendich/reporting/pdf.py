@@ -8,9 +8,9 @@ trend of activated accounts with the target line, "Nơi nhận" and the signer b
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from io import BytesIO
 from typing import Any
+from xml.sax.saxutils import escape
 
 from django.utils.translation import gettext as _
 from reportlab.graphics.charts.lineplots import LinePlot
@@ -21,6 +21,7 @@ from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     KeepTogether,
     Paragraph,
@@ -36,16 +37,42 @@ from chiendich.core.pdf import register_serif_fonts
 from .content import ReportContent
 from .content import Table as ReportTable
 from .document import MOTTO, NATIONAL_NAME, Heading
-from .labels import column_label, row_header, table_title
+from .labels import column_label, constant_notes, document_value, row_header, row_name, table_title
 
 PAGE = landscape(A4)
-CENT = Decimal("0.01")
 MARGINS = {
     "leftMargin": 3 * cm,
     "rightMargin": 1.5 * cm,
     "topMargin": 2 * cm,
     "bottomMargin": 2 * cm,
 }
+
+
+class _NumberedCanvas(Canvas):
+    """Writes "Trang x/y" at the foot of every page: pages are kept until the document
+    is finished, when their count is known (the two-pass canvas of ReportLab's docs)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:  # noqa: N802 - ReportLab's name
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        regular, _bold, _italic = register_serif_fonts()
+        for number, state in enumerate(self._pages, start=1):
+            self.__dict__.update(state)
+            self.setFont(regular, 9)
+            self.drawRightString(
+                PAGE[0] - MARGINS["rightMargin"],
+                MARGINS["bottomMargin"] / 2,
+                _("Page %(page)s/%(pages)s") % {"page": number, "pages": total},
+            )
+            super().showPage()
+        super().save()
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -64,22 +91,12 @@ def _styles() -> dict[str, ParagraphStyle]:
         "cell": ParagraphStyle("cell", base, fontSize=8.5, leading=10),
         "cell_bold": ParagraphStyle("cell_bold", base, fontName=bold, fontSize=8.5, leading=10),
         "small_bold": ParagraphStyle("small_bold", base, fontName=bold, fontSize=10),
+        "small_bold_center": ParagraphStyle(
+            "small_bold_center", base, fontName=bold, fontSize=10, alignment=TA_CENTER
+        ),
+        "body": ParagraphStyle("body", base, fontSize=12, leading=16, firstLineIndent=1 * cm),
         "small": ParagraphStyle("small", base, fontSize=10, leading=12),
     }
-
-
-def _cell(kind: str, value: Any) -> str:
-    if value is None:
-        return "–"
-    if kind == "pct":
-        return f"{vn_number(Decimal(str(value)).quantize(CENT))}%"
-    if kind == "dec":
-        return vn_number(Decimal(str(value)).quantize(CENT))
-    if kind == "bool":
-        return _("met") if value else _("not met")
-    if kind == "text":
-        return str(value)
-    return vn_number(value)
 
 
 def _header_block(heading: Heading, st: dict[str, ParagraphStyle]) -> Table:
@@ -116,9 +133,11 @@ def _table(table: ReportTable, st: dict[str, ParagraphStyle], width: float) -> l
     for line in body:
         data.append(
             [
-                Paragraph(str(line.get(c) or ""), st["cell"])
-                if c in ("name", "parent") or table.kind_of(c) == "text"
-                else _cell(table.kind_of(c), line.get(c))
+                Paragraph(escape(row_name(line)), st["cell"])
+                if c == "name"
+                else Paragraph(escape(str(line.get(c) or "")), st["cell"])
+                if c == "parent" or table.kind_of(c) == "text"
+                else document_value(table.kind_of(c), line.get(c))
                 for c in columns
             ]
         )
@@ -137,14 +156,15 @@ def _table(table: ReportTable, st: dict[str, ParagraphStyle], width: float) -> l
     if table.total:
         style += [("FONT", (0, len(data) - 1), (-1, len(data) - 1), bold, 8.5)]
         data[-1][0] = Paragraph(
-            _("Total: %(unit)s") % {"unit": table.total["name"]}, st["cell_bold"]
+            escape(_("Total: %(unit)s") % {"unit": table.total["name"]}), st["cell_bold"]
         )
     grid = Table(data, colWidths=widths, repeatRows=1)
     grid.setStyle(TableStyle(style))
     title = Paragraph(table_title(table.kind, table.level), st["heading"])
+    notes = [Paragraph(escape(n), st["small"]) for n in constant_notes(table, document_value)]
     if not body:
         return [title, Paragraph(_("No rows."), st["small"])]
-    return [title, grid]
+    return [title, *notes, grid]
 
 
 def _trend(trend: dict[str, Any], width: float) -> Drawing:
@@ -204,24 +224,36 @@ def report_pdf(heading: Heading, content: ReportContent) -> bytes:
     story.append(Spacer(1, 8))
     if content.trend and content.trend.get("dates"):
         story.append(_trend(content.trend, width))
+    for part_title, text in heading.narrative:
+        story.append(Paragraph(escape(part_title), st["heading"]))
+        for paragraph in text.split("\n"):
+            if paragraph.strip():
+                story.append(Paragraph(escape(paragraph.strip()), st["body"]))
+    if heading.narrative and content.tables:
+        story.append(Paragraph(escape(_("Figures")), st["heading"]))
     for table in content.tables:
         story += _table(table, st, width)
     title = _("Recipients:")
     recipients = [Paragraph(f"<b><i>{title}</i></b>", st["small"])]
     last = len(heading.recipients) - 1
     recipients += [
-        Paragraph(f"- {r}{'' if i == last else ';'}", st["small"])
+        Paragraph(f"- {escape(r)}{'' if i == last else ';'}", st["small"])
         for i, r in enumerate(heading.recipients)
     ]
     signer = [
-        Paragraph(heading.signer_title, st["small_bold"]),
+        *(
+            [Paragraph(escape(heading.signer_authority), st["small_bold_center"])]
+            if heading.signer_authority
+            else []
+        ),
+        Paragraph(escape(heading.signer_title), st["small_bold_center"]),
         Spacer(1, 48),
-        Paragraph(f"<b>{heading.signer_name}</b>", st["center"]),
+        Paragraph(f"<b>{escape(heading.signer_name)}</b>", st["center"]),
     ]
     closing = Table([[recipients, signer]], colWidths=[width * 0.5, width * 0.5])
     closing.setStyle(
         TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (1, 0), (1, 0), "CENTER")])
     )
     story += [Spacer(1, 16), KeepTogether(closing)]
-    doc.build(story)
+    doc.build(story, canvasmaker=_NumberedCanvas)
     return out.getvalue()

@@ -14,7 +14,7 @@ from chiendich.accounts.models import User
 from chiendich.core import clock
 from chiendich.plans.models import ReportKind, ReportSchedule
 from chiendich.plans.selectors import plan_for_unit
-from chiendich.units.models import Unit
+from chiendich.units.models import Kind, Unit
 
 from .content import Change, ReportContent, content_changes, report_content
 from .document import heading_for
@@ -31,8 +31,59 @@ def reports_for_user(user: User, action: str = "view") -> QuerySet[Report]:
     )
 
 
+def covering_reports(user: User) -> QuerySet[Report]:
+    """Reports sent by the territorial units above the user's units: the reports whose
+    figures cover them (the province's Monday report lists the district it is read by).
+
+    Only once submitted (a draft is its unit's working copy), only ancestors (never a
+    sibling: a district does not read another district's reports), only to read, and
+    not for volunteers (their work is door to door, not the reporting regime).
+    """
+    from chiendich.accounts.roles import Role, role_allows
+    from chiendich.units.models import path_codes
+
+    if not user.is_authenticated or not user.is_active:
+        return Report.objects.none()
+    if not (user.is_superuser or role_allows(user.role, "view")):
+        return Report.objects.none()
+    if user.role == Role.VOLUNTEER:
+        return Report.objects.none()  # volunteers work door to door; reports are officers'
+
+    above: set[str] = set()
+    for path in user.scope_paths():
+        above.update(path_codes(path)[:-1])
+    if not above:
+        return Report.objects.none()
+    return (
+        Report.objects.filter(unit__code__in=above, unit__kind=Kind.TERRITORIAL)
+        .exclude(state=ReportState.OPEN)
+        .select_related("schedule", "unit", "recipient_unit", "plan")
+    )
+
+
+def reports_readable(user: User) -> QuerySet[Report]:
+    """Every report `user` may read. The rule, in one place:
+
+    - a report of one of the user's units or of a unit below them, in any state
+      (their own work, and what their units owe them): read, and act on it as the
+      workflow allows (submit: the unit's officers; approve: the receiving unit's);
+    - a report of a territorial unit above them, once submitted (`covering_reports`):
+      read only, since its figures are theirs summed with their peers' (a district
+      reads the province's Monday report and the province's final report);
+    - nothing else: another district's or commune's reports, an agency's reports
+      outside their scope and the drafts of the units above answer 404, like a
+      report that does not exist.
+    """
+    own = Report.objects.restrict(user, "view").values("pk")
+    covering = covering_reports(user).values("pk")
+    return Report.objects.filter(Q(pk__in=own) | Q(pk__in=covering)).select_related(
+        "schedule", "unit", "recipient_unit", "plan", "submitted_by", "approved_by"
+    )
+
+
 def report_get(user: User, slug: str, action: str = "view") -> Report:
-    """The report named by `slug` (key.unit.yyyymmdd) if the user may see it, else 404."""
+    """The report named by `slug` (key.unit.yyyymmdd) if the user may see it, else 404
+    (`reports_readable` says which; any other action needs the report in scope)."""
     match = SLUG.match(slug)
     if match is None:
         raise Http404
@@ -40,9 +91,9 @@ def report_get(user: User, slug: str, action: str = "view") -> Report:
         deadline = dt.datetime.strptime(match["day"], "%Y%m%d").date()  # noqa: DTZ007 - a calendar day
     except ValueError:
         raise Http404 from None
+    reports = reports_readable(user) if action == "view" else reports_for_user(user, action)
     report = (
-        reports_for_user(user, action)
-        .filter(schedule__key=match["key"], unit__code=match["unit"], deadline=deadline)
+        reports.filter(schedule__key=match["key"], unit__code=match["unit"], deadline=deadline)
         .order_by("-plan__issued_on")
         .first()
     )
@@ -138,3 +189,51 @@ def report_for(plan_reports: QuerySet[Report], key: str, unit_code: str, day: dt
         data_to=schedule.data_to,
         deadline=schedule.deadline or day,
     )
+
+
+# The sections of the reports page, in the order a user acts on them.
+SECTIONS = ("overdue", "today", "week", "later", "sent")
+WEEK_DAYS = 7  # "due this week": the coming seven days
+
+
+def reports_section(reports: QuerySet[Report], section: str, today: dt.date) -> QuerySet[Report]:
+    """One section of `reports` as of `today`, in its order.
+
+    overdue: open, deadline passed (the longest overdue first); today: open, due
+    today; week: open, due in the coming 7 days; later: open, due after that; sent:
+    submitted, approved or locked, the newest first (the history).
+    """
+    open_ = reports.filter(state=ReportState.OPEN)
+    if section == "overdue":
+        return open_.filter(deadline__lt=today).order_by(
+            "deadline", "schedule__position", "unit__path"
+        )
+    if section == "today":
+        return open_.filter(deadline=today).order_by("schedule__position", "unit__path")
+    if section == "week":
+        return open_.filter(
+            deadline__gt=today, deadline__lte=today + dt.timedelta(days=WEEK_DAYS)
+        ).order_by("deadline", "schedule__position", "unit__path")
+    if section == "later":
+        return open_.filter(deadline__gt=today + dt.timedelta(days=WEEK_DAYS)).order_by(
+            "deadline", "schedule__position", "unit__path"
+        )
+    return reports.exclude(state=ReportState.OPEN).order_by(
+        "-deadline", "-submitted_on", "schedule__position", "unit__path"
+    )
+
+
+def report_title(report: Report) -> str:
+    """A report's full title: its name in the plan and the data it covers."""
+    from django.utils.translation import gettext as _
+
+    if report.data_from and report.data_to and report.data_from != report.data_to:
+        window = _("data from %(start)s to %(end)s") % {
+            "start": f"{report.data_from:%d/%m/%Y}",
+            "end": f"{report.data_to:%d/%m/%Y}",
+        }
+    elif report.data_to:
+        window = _("data of %(day)s") % {"day": f"{report.data_to:%d/%m/%Y}"}
+    else:
+        return report.schedule.name
+    return f"{report.schedule.name} ({window})"

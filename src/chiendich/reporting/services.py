@@ -24,7 +24,8 @@ from chiendich.core.inputs import count_value
 from chiendich.units.models import Unit
 
 from .content import report_content
-from .models import CommunicationActivity, Report, ReportState
+from .document import signer_for
+from .models import CommunicationActivity, Report, ReportState, Signer, SignerBody
 
 
 class WorkflowError(ValueError):
@@ -66,6 +67,7 @@ def report_submit(
     if report.state != ReportState.OPEN:
         raise WorkflowError(_("Only an open report can be submitted."))
     report.snapshot = report_content(report).as_dict()
+    report.signer_authority, report.signer_title, report.signer_name = signer_for(report)
     report.state = ReportState.SUBMITTED
     report.submitted_on = on or clock.today()
     report.submitted_at = timezone.now()
@@ -81,6 +83,70 @@ def report_submit(
         on_time=report.on_time,
     )
     return report
+
+
+NARRATIVE_FIELDS = ("narrative_results", "narrative_difficulties", "narrative_proposals")
+NARRATIVE_MAX = 20_000  # characters per part: a few pages of text
+
+
+@transaction.atomic
+def report_narrative_set(*, report: Report, acting_user: User, values: Mapping[str, str]) -> Report:
+    """Write the report's narrative (results, difficulties, proposals) while it is open.
+
+    Only the responsible unit writes it, and only before submission: what was sent
+    does not change. Each part is optional; the change log keeps every version.
+    """
+    report = _locked_for_update(report)
+    if not _may(acting_user, Action.CHANGE, report.unit_id):
+        raise PermissionDenied
+    if report.state != ReportState.OPEN:
+        raise WorkflowError(_("The narrative can be changed only before the report is submitted."))
+    for name in NARRATIVE_FIELDS:
+        text = str(values.get(name, "") or "").replace("\r\n", "\n").strip()
+        if len(text) > NARRATIVE_MAX:
+            raise WorkflowError(
+                _("Each part of the narrative holds at most %(n)s characters.")
+                % {"n": f"{NARRATIVE_MAX:,}".replace(",", ".")}
+            )
+        setattr(report, name, text)
+    report.save(update_fields=[*NARRATIVE_FIELDS])
+    return report
+
+
+class SignerError(ValueError):
+    """Bad signer fields, by field; the messages are for the user."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@transaction.atomic
+def signer_set(
+    *, unit: Unit, body: str, authority: str, title: str, name: str, acting_user: User
+) -> Signer:
+    """Name who signs `unit`'s reports for `body` (its administration or its police).
+
+    An officer of the unit (change right over it) sets it; reports not yet submitted
+    read it at once, submitted ones keep the signer they were sent with.
+    """
+    if not _may(acting_user, Action.CHANGE, unit.pk):
+        raise PermissionDenied
+    errors: dict[str, str] = {}
+    if body not in SignerBody.values:
+        errors["body"] = _("Choose the issuing body.")
+    cleaned = {"authority": authority.strip(), "title": title.strip(), "name": name.strip()}
+    if not cleaned["title"]:
+        errors["title"] = _("Write the signer's title, e.g. Chủ tịch.")
+    if not cleaned["name"]:
+        errors["name"] = _("Write the signer's full name.")
+    for key, value in cleaned.items():
+        if len(value) > 120:
+            errors[key] = _("At most 120 characters.")
+    if errors:
+        raise SignerError(errors)
+    signer, _created = Signer.objects.update_or_create(unit=unit, body=body, defaults=cleaned)
+    return signer
 
 
 @transaction.atomic
@@ -122,6 +188,7 @@ def report_return(*, report: Report, acting_user: User, reason: str) -> Report:
     report.snapshot = {}
     report.submitted_on = report.submitted_at = report.approved_at = None
     report.submitted_by = report.approved_by = None
+    report.signer_authority = report.signer_title = report.signer_name = ""
     report.save()
     audit_event_record(
         AuditEvent.Type.REPORT_RETURNED,

@@ -21,7 +21,15 @@ from chiendich.core import xlsx
 
 from .content import ReportContent, Table
 from .document import Heading
-from .labels import SHEET_NAMES, column_label, row_header, table_title
+from .labels import (
+    SHEET_NAMES,
+    column_label,
+    constant_notes,
+    document_value,
+    row_header,
+    row_name,
+    table_title,
+)
 
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=13)
@@ -52,6 +60,9 @@ def _write_table(sheet: Worksheet, row: int, table: Table, *, freeze: bool) -> i
     """Write `table` from `row`; returns the next free row."""
     xlsx.put(sheet, row, 1, table_title(table.kind, table.level)).font = BOLD
     row += 1
+    for note in constant_notes(table, document_value):
+        xlsx.put(sheet, row, 1, note)
+        row += 1
     show_parent = len({r.get("parent") for r in table.rows}) > 1
     columns = ["name", *(["parent"] if show_parent else []), *table.columns]
     for index, column in enumerate(columns, start=1):
@@ -70,6 +81,8 @@ def _write_table(sheet: Worksheet, row: int, table: Table, *, freeze: bool) -> i
             value = line.get(column)
             if is_total and column == "name":
                 value = _("Total: %(unit)s") % {"unit": value}
+            elif column == "name":
+                value = row_name(line)
             kind = "text" if column in ("name", "parent") else table.kind_of(column)
             cell = xlsx.put(sheet, row, index, _value(kind, value))
             if kind in FORMATS:
@@ -109,6 +122,7 @@ def report_xlsx(heading: Heading, content: ReportContent) -> bytes:
         if font is not None:
             cell.font = font
     row = len(lines) + 2
+    row = _narrative(summary, row, heading)
     levels: dict[str, list[Table]] = {}
     for table in content.tables:
         if table.rows and table.kind not in ("tthc_indicators",):
@@ -117,6 +131,7 @@ def report_xlsx(heading: Heading, content: ReportContent) -> bytes:
             row = _write_table(summary, row, table, freeze=False)
     if content.trend and content.trend.get("dates"):
         row = _trend(summary, row, content.trend)
+    row = _closing(summary, row, heading)
     _widths(summary)
     _print_setup(summary)
     for level, tables in levels.items():
@@ -127,6 +142,40 @@ def report_xlsx(heading: Heading, content: ReportContent) -> bytes:
         _widths(sheet)
         _print_setup(sheet)
     return xlsx.save(book)
+
+
+NARRATIVE_COLUMNS = 8  # the text spans A:H, about the width of a printed page
+CHARS_PER_LINE = 140
+
+
+def _narrative(sheet: Worksheet, row: int, heading: Heading) -> int:
+    """The narrative parts the unit wrote, each a bold heading and its text wrapped
+    across the page's width; returns the next free row."""
+    for title, text in heading.narrative:
+        xlsx.put(sheet, row, 1, title).font = BOLD
+        row += 1
+        cell = xlsx.put(sheet, row, 1, text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=NARRATIVE_COLUMNS)
+        lines = sum(max(1, -(-len(p) // CHARS_PER_LINE)) for p in text.split("\n"))
+        sheet.row_dimensions[row].height = 15 * lines
+        row += 2
+    return row
+
+
+def _closing(sheet: Worksheet, row: int, heading: Heading) -> int:
+    """ "Nơi nhận" and the signer, below everything else of the summary sheet."""
+    xlsx.put(sheet, row, 1, _("Recipients:")).font = BOLD
+    signer_lines = [
+        heading.signer_authority,
+        heading.signer_title,
+        heading.signer_name,
+    ]
+    for index, text in enumerate(filter(None, signer_lines)):
+        xlsx.put(sheet, row + index, 5, text).font = BOLD
+    for index, recipient in enumerate(heading.recipients, start=1):
+        xlsx.put(sheet, row + index, 1, f"- {recipient}")
+    return row + max(len(heading.recipients), 3) + 2
 
 
 def _trend(sheet: Worksheet, row: int, trend: dict[str, Any]) -> int:

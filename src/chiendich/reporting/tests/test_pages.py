@@ -22,6 +22,11 @@ def client_for(user) -> Client:
     return client
 
 
+def listed(response) -> list[Report]:
+    """Every report the reports page shows, section by section."""
+    return [r for section in response.context["sections"] for r in section["rows"]]
+
+
 def test_submit_and_approve_from_the_web(campaign, make_user) -> None:
     report = Report.objects.get(schedule__key="vneid_final", unit__code=COMMUNE_A)
     url = reverse("reporting:report-detail", args=[report.slug])
@@ -50,10 +55,10 @@ def test_completeness_page_and_list(campaign, make_user) -> None:
     assert page.context["result"].overall.received == 0
     assert "Huyện Cái Bè" in body
     listing = province.get(reverse("reporting:report-list"), {"loai": "vneid_weekly"})
-    assert listing.status_code == 200 and len(listing.context["page"].object_list) == 9
+    assert listing.status_code == 200 and len(listed(listing)) + listing.context["later"] == 9
     commune = client_for(make_user(Role.COMMUNE_OFFICER, COMMUNE_A))
     own = commune.get(reverse("reporting:report-list"))
-    assert {r.unit.code for r in own.context["page"].object_list} == {COMMUNE_A}
+    assert listed(own) and {r.unit.code for r in listed(own)} == {COMMUNE_A}
 
 
 def test_activities_are_entered_checked_and_summed(campaign, make_user) -> None:
