@@ -79,6 +79,7 @@
       return Promise.all(keys.map(function (k) { return caches.delete(k); }));
     });
   }
+  var wiping = false;  // signing out: nothing more is written
   function wipeAll() {
     var unregister = navigator.serviceWorker ? navigator.serviceWorker.getRegistrations()
       .then(function (regs) { return Promise.all(regs.map(function (r) { return r.unregister(); })); })
@@ -93,6 +94,7 @@
     event.preventDefault();
     O.queued().catch(function () { return []; }).then(function (queued) {
       if (queued.length && !window.confirm(t("confirm_signout", { n: num(queued.length) }))) { return; }
+      wiping = true;
       wipeAll().then(function () { form.submit(); });
     });
   }, true);
@@ -101,6 +103,7 @@
 
   var flushing = null, again = false;
   function flush() {
+    if (wiping) { return Promise.resolve(); }
     if (flushing) { again = true; return flushing; }
     setStatus(t("sending"));
     flushing = O.flush().then(function (report) {
@@ -154,6 +157,7 @@
           return;
         }
         return response.json().then(function (data) {
+          if (wiping) { return; }
           state.data = data;
           return Promise.all([O.put("hamlets", data, app.dataset.hamlet), O.put("meta", Date.now(), "saved_at")])
             .then(function () { render(); markFresh(); });
@@ -192,6 +196,8 @@
   }
   function renderStatus() {
     var n = state.queue.length;
+    var node = document.getElementById("sync-status");
+    if (node) { node.dataset.unsent = String(n); }
     if (n) {
       setStatus(t("unsent", { n: num(n) }) + (navigator.onLine ? "" : " · " + t("offline")), "unsent");
     } else {
@@ -357,6 +363,13 @@
     window.scrollTo(0, 0);
   }
 
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest ? event.target : null;
+    if (!target || (app && app.contains(target))) { return; }
+    var dismiss = target.closest("#notices button[data-dismiss]");
+    if (dismiss) { O.del("outbox", dismiss.dataset.dismiss).then(loadQueue).then(render); return; }
+    if (target.closest("#notices button[data-dismiss-changes]")) { O.clear("changes").then(loadQueue).then(render); }
+  });
   if (app) {
     app.addEventListener("click", function (event) {
       var target = event.target.closest ? event.target : null;
@@ -383,12 +396,22 @@
   window.addEventListener("offline", renderStatus);
   if (navigator.serviceWorker) {
     navigator.serviceWorker.addEventListener("message", function (event) {
+      if (event.data && event.data.type === "field-kept") {
+        document.documentElement.dataset.offlineReady = "1";
+      }
       if (event.data && event.data.type === "field-synced") {
         state.signedOut = event.data.report.signedOut;
         afterSync(event.data.report);
       }
     });
     navigator.serviceWorker.register(cfg.swUrl + "?days=" + encodeURIComponent(cfg.days || "7"), { scope: cfg.scope })
+      .then(function () { return navigator.serviceWorker.ready; })
+      .then(function (reg) {
+        var assets = Array.prototype.map.call(
+          document.querySelectorAll("script[src], link[rel=stylesheet]"),
+          function (n) { return n.src || n.href; });
+        reg.active.postMessage({ type: "field-keep", pages: [location.href], assets: assets });
+      })
       .catch(function () {});
   }
 

@@ -51,10 +51,13 @@
     clear: function (store) { return run(store, "readwrite", function (s) { return s.clear(); }); },
     wipe: function () {
       // Sign-out and expiry: the database and every cache of these pages.
-      var gone = new Promise(function (resolve) {
-        var req = indexedDB.deleteDatabase(DB);
-        req.onsuccess = req.onerror = req.onblocked = function () { resolve(); };
-      });
+      // Our database and Workbox's (the cache expiry times).
+      var gone = Promise.all([DB, "workbox-expiration"].map(function (name) {
+        return new Promise(function (resolve) {
+          var req = indexedDB.deleteDatabase(name);
+          req.onsuccess = req.onerror = req.onblocked = function () { resolve(); };
+        });
+      }));
       var caches_ = root.caches ? root.caches.keys().then(function (keys) {
         return Promise.all(keys.map(function (k) { return root.caches.delete(k); }));
       }) : Promise.resolve();

@@ -91,8 +91,27 @@ self.addEventListener("sync", function (event) {
   }));
 });
 
+// The page that registered this worker was loaded before it: keep that page and its
+// scripts and styles now, so the hamlet opens offline after one visit.
+function keep(cacheName, url, marked) {
+  return fetch(url, { credentials: "same-origin", redirect: "manual" }).then(function (r) {
+    if (r.status !== 200 || (marked && r.headers.get("X-Field-Offline") !== "1")) { return; }
+    return caches.open(cacheName).then(function (c) { return c.put(url, r); });
+  }).catch(function () {});
+}
+
 self.addEventListener("message", function (event) {
-  if (event.data && event.data.type === "field-wipe") {
-    event.waitUntil(FieldOutbox.wipe());
+  var data = event.data || {};
+  if (data.type === "field-keep") {
+    var pagesList = (data.pages || []).map(function (u) {
+      var url = new URL(u, self.location.href);
+      return hamletPage(url) || (url.pathname === SCOPE ? SCOPE : null);
+    }).filter(Boolean);
+    event.waitUntil(Promise.all(
+      pagesList.map(function (u) { return keep(PAGES, u, true); })
+        .concat((data.assets || []).map(function (u) { return keep(STATIC, u, false); }))
+    ).then(function () {
+      if (event.source) { event.source.postMessage({ type: "field-kept" }); }
+    }));
   }
 });
