@@ -264,9 +264,7 @@ class DatabaseBusy(APIException):
             200: OpenApiResponse(
                 VisitSerializer, description="Already stored under this client_id."
             ),
-            409: OpenApiResponse(
-                description="This client_id is stored for a different outcome."
-            ),
+            409: OpenApiResponse(description="This client_id is stored for a different outcome."),
             503: OpenApiResponse(description="Database busy; retry after Retry-After seconds."),
         },
     ),

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from typing import TypeVar
 
 import icu  # type: ignore[import-untyped]
-
-T = TypeVar("T")
 
 # ICU collators are not thread-safe: one per thread.
 _local = threading.local()
@@ -35,6 +32,6 @@ def vi_sort_key(text: str) -> bytes:
     return bytes(_collator().getSortKey(text or ""))
 
 
-def vi_sorted(items: Iterable[T], key: Callable[[T], str]) -> list[T]:
+def vi_sorted[T](items: Iterable[T], key: Callable[[T], str]) -> list[T]:
     """`items` sorted by the Vietnamese order of `key(item)`."""
     return sorted(items, key=lambda item: vi_sort_key(key(item)))

@@ -114,10 +114,10 @@ class Visit(models.Model):
             models.UniqueConstraint(fields=["client_id"], name="field_visit_client_id_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.citizen_id} {self.outcome} {self.day:%d/%m/%Y}"
+
     @property
     def happened_at(self) -> dt.datetime:
         """The moment the conflict rule compares: the phone's time when there is one."""
         return self.recorded_on_phone or self.recorded_at
-
-    def __str__(self) -> str:
-        return f"{self.citizen_id} {self.outcome} {self.day:%d/%m/%Y}"

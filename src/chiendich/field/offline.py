@@ -34,7 +34,14 @@ from chiendich.units.models import Unit
 from chiendich.vneid.models import AccountState, Citizen, NotEligibleReason
 
 from .models import Outcome, Visit
-from .selectors import PRIORITY_ABSENT, HouseholdBlock, Person, hamlet_households, hamlets_for
+from .selectors import (
+    PRIORITY_ABSENT,
+    HouseholdBlock,
+    Person,
+    hamlet_households,
+    hamlets_for,
+    may_see_personal,
+)
 from .services import DatabaseBusyError, VisitConflictError, visit_record_once
 
 # Statuses of a person and a household on the phone, and the filter's words.
@@ -80,9 +87,7 @@ def _visit_json(visit: Visit | None, user: Any) -> dict[str, Any] | None:
 
 def deciding_visit(citizen_id: int) -> Visit | None:
     """The visit that decides the person's state under the conflict rule."""
-    visits = Visit.objects.filter(citizen_id=citizen_id, applied=True).select_related(
-        "recorded_by"
-    )
+    visits = Visit.objects.filter(citizen_id=citizen_id, applied=True).select_related("recorded_by")
     return max(visits, key=lambda v: (v.happened_at, v.pk), default=None)
 
 
@@ -90,10 +95,10 @@ def hamlet_data(user: Any, hamlet: Unit, today: dt.date) -> dict[str, Any]:
     """The hamlet as the phone keeps it: masked, the user's scope only."""
     blocks = hamlet_households(user, hamlet, today, unmasked=False)
     address = address_of(hamlet)
-    households = []
+    households: list[dict[str, Any]] = []
     for block in blocks:
         head = head_of(block)
-        people = [
+        people: list[dict[str, Any]] = [
             {
                 "id": p.citizen.pk,
                 "name": p.citizen.full_name,
@@ -125,13 +130,13 @@ def hamlet_data(user: Any, hamlet: Unit, today: dt.date) -> dict[str, Any]:
         "user": user.pk,
         "generated_at": timezone.now().isoformat(),
         "offline_days": settings.FIELD_OFFLINE_DAYS,
+        # Whether the page may link to the server's unmasked page (never kept offline).
+        "can_unmask": may_see_personal(user, hamlet),
         "progress": {
             "households": len(households),
             "done": done,
             "revisit": sum(1 for h in households if h["status"] == REVISIT),
-            "people_left": sum(
-                1 for h in households for p in h["people"] if p["status"] != DONE
-            ),
+            "people_left": sum(1 for h in households for p in h["people"] if p["status"] != DONE),
         },
         "outcomes": [{"value": o.value, "label": str(o.label)} for o in Outcome],
         "reasons": [{"value": v, "label": str(label)} for v, label in NotEligibleReason.choices],
@@ -275,4 +280,3 @@ def _stored(item_id: str, status: int, visit: Visit, citizen: Citizen, user: Any
         state_label=str(AccountState(citizen.state).label),
         changed_by_other=other,
     )
-

@@ -20,10 +20,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.templatetags.static import static
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chiendich.accounts.models import AuditEvent, User
@@ -269,6 +269,7 @@ def _page_strings() -> dict[str, str]:
         "changed_line": _("%(name)s: %(by)s recorded “%(outcome)s” at %(at)s"),
         "queued": _("%(outcome)s · not sent"),
         "activated": _("Activated"),
+        "show_numbers": _("Show ID and phone numbers"),
         "household": _("Household"),
         "head": _("Head of household"),
         "to_win": _("to win"),
@@ -336,9 +337,11 @@ def _service_worker_source() -> str:
 
 def service_worker(request: HttpRequest) -> HttpResponse:
     """/thuc-dia/sw.js: served here, not under /static/, so its scope covers /thuc-dia/."""
-    text = _service_worker_source().replace(
-        "__WORKBOX__", static("field/vendor/workbox/")
-    ).replace("__STATIC__", static("field/"))
+    text = (
+        _service_worker_source()
+        .replace("__WORKBOX__", static("field/vendor/workbox/"))
+        .replace("__STATIC__", static("field/"))
+    )
     response = HttpResponse(text, content_type="text/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = reverse("field:home")
     response["Cache-Control"] = "no-cache"

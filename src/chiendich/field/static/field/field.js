@@ -292,6 +292,10 @@
     view.appendChild(el("nav", { class: "crumbs" }, [el("a", { href: app.dataset.hamletUrl, "data-back": "1", text: app.dataset.hamletName })]));
     view.appendChild(el("h2", { text: t("household") + " " + h.code }));
     view.appendChild(el("p", { class: "meta", text: t("head") + ": " + h.head + " · " + h.address }));
+    if (d.can_unmask && navigator.onLine) {
+      // The server's page, audited and never kept on the phone.
+      view.appendChild(el("p", {}, [el("a", { class: "big", href: "?ho=" + encodeURIComponent(h.code) + "&hien=1", text: t("show_numbers") })]));
+    }
     h.people.forEach(function (p) {
       var status = personStatus(p), waiting = queuedFor(p.id);
       var section = el("section", { class: "person" + (status === "done" ? " done" : ""), id: "c" + p.id }, [
@@ -380,7 +384,8 @@
       if (dismiss) { O.del("outbox", dismiss.dataset.dismiss).then(loadQueue).then(render); return; }
       if (target.closest("button[data-dismiss-changes]")) { O.clear("changes").then(loadQueue).then(render); return; }
       var link = target.closest("a[href]");
-      if (link && state.data && (link.getAttribute("href").indexOf("?ho=") === 0 || link.dataset.back)) {
+      var href = link ? link.getAttribute("href") : "";
+      if (link && state.data && ((href.indexOf("?ho=") === 0 && href.indexOf("hien=") < 0) || link.dataset.back)) {
         event.preventDefault();
         go(link.getAttribute("href"));
       }
