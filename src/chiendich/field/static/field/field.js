@@ -151,11 +151,29 @@
     app.dataset.fresh = "0";
     return fetch(app.dataset.dataUrl, { credentials: "same-origin", cache: "no-store", redirect: "manual" })
       .then(function (response) {
+        if (response.status === 404) {
+          // The hamlet is no longer assigned to this volunteer: nothing of it stays here.
+          state.data = null;
+          state.revoked = true;
+          var page = new URL(app.dataset.hamletUrl, location.href).href;
+          return Promise.all([
+            O.del("hamlets", app.dataset.hamlet),
+            window.caches ? caches.keys().then(function (keys) {
+              return Promise.all(keys.map(function (k) { return caches.open(k).then(function (c) { return c.delete(page); }); }));
+            }) : null,
+          ]).then(function () {
+            document.getElementById("households").textContent = "";
+            render();
+          });
+        }
         if (!response.ok) {
           if (response.type === "opaqueredirect" || response.status === 403) { state.signedOut = t("signed_out"); }
           render();
           return;
         }
+        // A page kept on the phone may hold the token of an earlier sign-in: the data's is fresh.
+        var token = response.headers.get("X-CSRFToken");
+        if (token) { O.put("meta", token, "csrf"); }
         return response.json().then(function (data) {
           if (wiping) { return; }
           state.data = data;
@@ -209,6 +227,7 @@
     if (!box) { return; }
     box.textContent = "";
     if (state.expired) { box.appendChild(el("p", { class: "notice", text: t("expired", { n: cfg.days }) })); }
+    if (state.revoked) { box.appendChild(el("p", { class: "notice error", id: "revoked", text: t("revoked") })); }
     if (state.signedOut !== null && state.signedOut !== undefined) {
       box.appendChild(el("p", { class: "notice error", id: "signed-out", text: state.signedOut || t("signed_out") }));
     }

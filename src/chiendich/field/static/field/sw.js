@@ -2,10 +2,12 @@
    by field.views.service_worker, which fills in the static paths. Built on Workbox,
    vendored under static/field/vendor/workbox/ (see field/frontend/vendor.py).
 
-   - Pages under /thuc-dia/: network first (3 s), else the copy kept on the phone. Only
-     answers the server marks X-Field-Offline are kept (masked pages: never ?hien=1, an
-     export or a list). A household address (?ho=) is answered with its hamlet's page,
-     which shows the household from the hamlet's data kept in IndexedDB.
+   - A hamlet's page: the copy kept on the phone at once, refreshed behind (its script
+     draws everything from the hamlet's data, fetched fresh); /thuc-dia/ itself: network
+     first (3 s), else the copy. Only answers the server marks X-Field-Offline are kept
+     (masked pages: never ?hien=1, an export or a list). A household address (?ho=) is
+     answered with its hamlet's page, which shows the household from the hamlet's data
+     kept in IndexedDB.
    - The pages' scripts and styles: the phone's copy at once, refreshed behind.
    - Background Sync "field-outbox": sends the outcomes queued in IndexedDB (outbox.js)
      when the network returns, even with the page closed, where the browser has it. */
@@ -35,10 +37,18 @@ var onlyMarked = {
   },
 };
 
+var expiry = new workbox.expiration.ExpirationPlugin({ maxAgeSeconds: DAYS * 86400 });
 var pages = new workbox.strategies.NetworkFirst({
   cacheName: PAGES,
   networkTimeoutSeconds: 3,
-  plugins: [onlyMarked, new workbox.expiration.ExpirationPlugin({ maxAgeSeconds: DAYS * 86400 })],
+  plugins: [onlyMarked, expiry],
+});
+// A hamlet's page is a shell: field.js draws its list, counts and households from the
+// hamlet's data, fetched fresh on every open. So the phone's copy opens at once and the
+// network refreshes it behind.
+var shells = new workbox.strategies.StaleWhileRevalidate({
+  cacheName: PAGES,
+  plugins: [onlyMarked, expiry],
 });
 
 function hamletPage(url) {
@@ -51,7 +61,7 @@ workbox.routing.registerRoute(
   function (o) { return o.request.mode === "navigate" && hamletPage(o.url); },
   function (o) {
     var request = new Request(hamletPage(o.url), { credentials: "same-origin" });
-    return pages.handle({ event: o.event, request: request }).then(function (r) {
+    return shells.handle({ event: o.event, request: request }).then(function (r) {
       // Signed out: the server redirected to the sign-in page; a navigation may not be
       // answered with a followed redirect, so redirect it again.
       return r.redirected ? Response.redirect(r.url, 302) : r;
