@@ -215,6 +215,13 @@ def test_revoked_assignment_refuses_queued_outcomes_with_a_message(
     assert "Phạm Thị Duyệt" in (page.text_content("#refused") or "")
     page.click("#refused button[data-dismiss]")
     page.wait_for_selector("#refused", state="detached")
+    # The hamlet's page kept on the phone still opens, learns the hamlet is gone, and
+    # removes its list from the phone.
+    page.goto(f"{live_server.url}/thuc-dia/ap/{HAMLET_A}/")
+    page.wait_for_selector("#revoked")
+    assert "Phạm Thị Duyệt" not in (page.text_content("#households") or "")
+    kept = page.evaluate("FieldOutbox.get('hamlets', '%s')" % HAMLET_A)
+    assert kept is None
     context.close()
 
 

@@ -444,7 +444,7 @@
     .then(loadQueue)
     .then(function () {
       render();
-      if (app) { app.dataset.ready = "1"; }
+      if (app) { app.dataset.ready = "1"; app.dataset.readyAt = String(Math.round(performance.now())); }
       return Promise.all([loadFresh(), flush()]);
     })
     .catch(function () { render(); });
