@@ -25,6 +25,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -252,9 +253,9 @@ def _matches(household: dict[str, Any], query: str, status: str) -> bool:
 
 def _status_labels() -> list[tuple[str, str]]:
     return [
-        (offline.TODO, _("to visit")),
-        (offline.REVISIT, _("revisit")),
-        (offline.DONE, _("done")),
+        (offline.TODO, pgettext("worklist filter", "to visit")),
+        (offline.REVISIT, pgettext("worklist filter", "revisit")),
+        (offline.DONE, pgettext("worklist filter", "done")),
     ]
 
 
@@ -277,14 +278,11 @@ def _page_strings() -> dict[str, str]:
         "show_numbers": _("Show ID and phone numbers"),
         "household": _("Household"),
         "head": _("Head of household"),
-        "to_win": _("to win"),
         "last_visit": _("last visit"),
         "reason": _("Reason…"),
         "not_eligible": _("Not eligible"),
         "note": _("Note (optional)"),
-        "back": _("Back to the list"),
         "none": _("No household matches."),
-        "saved_at": _("Saved on this phone at %(at)s"),
         "expired": _("The lists kept on this phone are older than %(n)s days and were wiped."),
         "signed_out": _(
             "You are signed out (or your account was locked): sign in again to send "

@@ -220,7 +220,7 @@ def test_revoked_assignment_refuses_queued_outcomes_with_a_message(
     page.goto(f"{live_server.url}/thuc-dia/ap/{HAMLET_A}/")
     page.wait_for_selector("#revoked")
     assert "Phạm Thị Duyệt" not in (page.text_content("#households") or "")
-    kept = page.evaluate("FieldOutbox.get('hamlets', '%s')" % HAMLET_A)
+    kept = page.evaluate("(code) => FieldOutbox.get('hamlets', code)", HAMLET_A)
     assert kept is None
     context.close()
 
