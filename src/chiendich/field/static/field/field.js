@@ -306,6 +306,14 @@
     var view = document.getElementById("household-view");
     var d = state.data;
     var h = d && d.households.filter(function (x) { return x.code === code; })[0];
+    // What the volunteer is typing or choosing survives a redraw (a sync just ended).
+    var typed = {};
+    Array.prototype.forEach.call(view.querySelectorAll("[data-citizen]"), function (box) {
+      typed[box.dataset.citizen] = [box.querySelector("select[name=reason]").value,
+                                    box.querySelector("input[name=note]").value];
+    });
+    var focused = document.activeElement && view.contains(document.activeElement)
+      ? [document.activeElement.closest("[data-citizen]"), document.activeElement.name] : null;
     view.textContent = "";
     if (!h) { return false; }
     view.appendChild(el("nav", { class: "crumbs" }, [el("a", { href: app.dataset.hamletUrl, "data-back": "1", text: app.dataset.hamletName })]));
@@ -337,10 +345,16 @@
         d.reasons.forEach(function (r) { select.appendChild(el("option", { value: r.value, text: r.label })); });
         box.appendChild(el("div", { class: "wide" }, [select, el("button", { type: "button", "data-outcome": "not_eligible", text: t("not_eligible") })]));
         box.appendChild(el("div", { class: "wide" }, [el("input", { name: "note", maxlength: "300", placeholder: t("note"), "aria-label": t("note") })]));
+        var before = typed[String(p.id)];
+        if (before) { select.value = before[0]; box.querySelector("input[name=note]").value = before[1]; }
         section.appendChild(box);
       }
       view.appendChild(section);
     });
+    if (focused && focused[0] && focused[1]) {
+      var again = view.querySelector("[data-citizen='" + focused[0].dataset.citizen + "'] [name=" + focused[1] + "]");
+      if (again) { again.focus(); }
+    }
     return true;
   }
   function render() {
@@ -374,6 +388,8 @@
       name: person ? person.name : "", label: label, state: "queued",
     };
     app.dataset.fresh = "0";
+    box.querySelector("select[name=reason]").value = "";
+    box.querySelector("input[name=note]").value = "";
     O.put("outbox", item).then(loadQueue).then(function () {
       render();
       requestSync();
