@@ -244,3 +244,43 @@ def test_vendored_workbox_matches_the_lock_file() -> None:
         assert text.startswith(f"/*! {package} {version} "), package
     assert "MIT" in (vendored / "LICENSE").read_text()
     assert (vendored / "LICENSE-idb").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_phone_id_from_many_threads_is_stored_once(field) -> None:
+    """Real threads, on PostgreSQL only (SQLite's single writer makes it a loop): a
+    phone and its service worker sending the same outcome at once, and the same id
+    reused for another person (the unique constraint decides)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection, connections
+
+    from chiendich.field.services import VisitConflictError
+
+    if connection.vendor != "postgresql":
+        pytest.skip("thread race needs PostgreSQL")
+    client_id = str(uuid.uuid4())
+    people = [field.people["approved"]] * 6 + [field.people["approved2"]] * 2
+
+    def send(citizen):  # type: ignore[no-untyped-def]
+        try:
+            return visit_record_once(
+                citizen,
+                outcome="guided",
+                day=field.today,
+                acting_user=field.volunteer,
+                client_id=client_id,
+                recorded_on_phone=timezone.now(),
+            )[1]
+        except VisitConflictError:
+            return "conflict"
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(send, people))
+    assert Visit.objects.filter(client_id=client_id).count() == 1
+    assert answers.count(True) == 1
+    stored = Visit.objects.get(client_id=client_id)
+    conflicts = 2 if stored.citizen == field.people["approved"] else 6
+    assert answers.count("conflict") == conflicts
