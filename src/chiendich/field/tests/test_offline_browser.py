@@ -239,3 +239,30 @@ def test_slow_network_profile(browser, live_server, field) -> None:
     assert Visit.objects.filter(citizen=field.people["absent"]).count() == 1
     page.screenshot(path=str(SCREENSHOTS / "field-slow-network.png"), full_page=True)
     context.close()
+
+
+def test_lists_kept_on_the_phone_expire_after_the_offline_days(
+    browser, live_server, field, settings
+) -> None:
+    context = browser.new_context(viewport=PHONE)
+    page = sign_in(context, live_server, field.volunteer.username)
+    open_hamlet(page, live_server)
+    # The lists were saved 8 days ago (CHIENDICH_FIELD_OFFLINE_DAYS is 7 here); one
+    # outcome is still queued, and stays: it is the volunteer's work, not a list.
+    days = settings.FIELD_OFFLINE_DAYS
+    page.evaluate(
+        """async (days) => {
+            await FieldOutbox.put('meta', Date.now() - (days + 1) * 86400000, 'saved_at');
+            await FieldOutbox.put('outbox', {client_id: crypto.randomUUID(), citizen: 1,
+              outcome: 'absent', reason: '', note: '', recorded_on_phone: new Date().toISOString(),
+              name: 'x', label: 'x', state: 'refused', message: 'kept'});
+        }""",
+        days,
+    )
+    context.set_offline(True)
+    page.goto(f"{live_server.url}/thuc-dia/")
+    page.wait_for_selector("#notices .notice")
+    assert page.evaluate(f"FieldOutbox.get('hamlets', '{HAMLET_A}')") is None
+    assert page.evaluate("caches.keys()") == []
+    assert len(page.evaluate("FieldOutbox.all('outbox')")) == 1
+    context.close()

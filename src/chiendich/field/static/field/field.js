@@ -450,7 +450,7 @@
         var assets = Array.prototype.map.call(
           document.querySelectorAll("script[src], link[rel=stylesheet]"),
           function (n) { return n.src || n.href; });
-        reg.active.postMessage({ type: "field-keep", pages: [location.href], assets: assets });
+        reg.active.postMessage({ type: "field-keep", pages: [location.href, cfg.scope], assets: assets });
       })
       .catch(function () {});
   }
