@@ -219,6 +219,10 @@ def test_service_worker_and_manifest_are_served_for_the_scope(client) -> None:
     assert "__WORKBOX__" not in text and "__STATIC__" not in text
     manifest = client.get(reverse("field:manifest")).json()
     assert manifest["start_url"] == "/thuc-dia/" and manifest["display"] == "standalone"
+    from django.contrib.staticfiles import finders
+
+    for icon in manifest["icons"]:
+        assert finders.find(icon["src"].removeprefix("/static/")), icon
 
 
 def test_unmasked_pages_are_never_marked_for_the_phone(field) -> None:
