@@ -333,7 +333,11 @@
       waiting.forEach(function (i) {
         badges.appendChild(el("span", { class: "badge unsent", text: t("queued", { outcome: i.label }) }));
       });
-      if (p.last) { badges.appendChild(el("span", { class: "meta", text: " " + t("last_visit") + ": " + p.last.label + ", " + p.last.day })); }
+      if (p.last) {
+        // Someone else's visit is named: after a sync the volunteer sees who changed what.
+        var by = p.last.mine || !p.last.by ? "" : " · " + t("changed") + ": " + p.last.by;
+        badges.appendChild(el("span", { class: "meta", text: " " + t("last_visit") + ": " + p.last.label + ", " + p.last.day + by }));
+      }
       section.appendChild(badges);
       if (p.status !== "done") {
         var box = el("div", { class: "outcomes", "data-citizen": String(p.id) });
