@@ -161,6 +161,9 @@ FORMAT_MODULE_PATH = ["chiendich.formats"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 # The campaign's "today" (yyyy-mm-dd); unset means the real date. See core/clock.py.
 CAMPAIGN_TODAY = os.environ.get("CHIENDICH_TODAY", "")
+# Days a volunteer's phone keeps its hamlets' worklists and unsent outcomes offline (field
+# app); past them the page wipes the stored lists, and the server refuses phone times older.
+FIELD_OFFLINE_DAYS = int(os.environ.get("CHIENDICH_FIELD_OFFLINE_DAYS", "7"))
 USE_TZ = True
 
 STATIC_URL = "static/"

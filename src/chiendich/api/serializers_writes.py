@@ -118,6 +118,9 @@ class VisitSerializer(serializers.ModelSerializer):
             "day",
             "recorded_by",
             "recorded_at",
+            "client_id",
+            "recorded_on_phone",
+            "applied",
         ]
 
     def get_note(self, visit: Visit) -> str:
@@ -143,6 +146,20 @@ class VisitCreateSerializer(serializers.Serializer):
         required=False,
         help_text="Day of the visit (yyyy-mm-dd): today by default; an officer may give an "
         "earlier day of the VNeID peak, a volunteer only today.",
+    )
+    client_id = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A UUID the phone made when the outcome was tapped. The same id sent "
+        "again answers 200 with the stored visit; with a different outcome, 409.",
+    )
+    recorded_on_phone = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When the outcome was tapped, by the phone's clock (ISO 8601). Bounded by "
+        "the server's clock; the person's state follows the visit that happened last.",
     )
 
     def validate_citizen(self, value: int) -> Citizen:

@@ -22,7 +22,12 @@ from chiendich.accounts.roles import Action
 from chiendich.core import clock
 from chiendich.field.models import Outcome, Visit
 from chiendich.field.selectors import hamlets_for, recording_days
-from chiendich.field.services import RETRY_AFTER_SECONDS, DatabaseBusyError, visit_record
+from chiendich.field.services import (
+    RETRY_AFTER_SECONDS,
+    DatabaseBusyError,
+    VisitConflictError,
+    visit_record_once,
+)
 from chiendich.procedures.models import FORM_FIELDS, AggregateForm
 from chiendich.procedures.services import aggregate_form_submit
 from chiendich.units.models import Kind, Level, Unit
@@ -256,6 +261,10 @@ class DatabaseBusy(APIException):
         request=VisitCreateSerializer,
         responses={
             **responses(VisitSerializer, 400, status=201),
+            200: OpenApiResponse(
+                VisitSerializer, description="Already stored under this client_id."
+            ),
+            409: OpenApiResponse(description="This client_id is stored for a different outcome."),
             503: OpenApiResponse(description="Database busy; retry after Retry-After seconds."),
         },
     ),
@@ -291,19 +300,36 @@ class VisitViewSet(ScopedListCreateViewSet):
             raise ValidationError(
                 {"day": [_("You may record outcomes for today or a past day of the peak.")]}
             )
+        client_id = str(data["client_id"]) if data.get("client_id") else None
         try:
-            visit = visit_record(
+            visit, created = visit_record_once(
                 citizen,
                 outcome=data["outcome"],
                 day=day,
                 acting_user=user,  # RoleAllows: signed in
                 reason=data["reason"] if data["outcome"] == Outcome.NOT_ELIGIBLE else "",
                 note=data["note"].strip(),
+                client_id=client_id,
+                recorded_on_phone=data.get("recorded_on_phone"),
             )
         except DatabaseBusyError as exc:
             raise DatabaseBusy from exc
+        except VisitConflictError as exc:
+            return Response(
+                {
+                    "detail": _(
+                        "This phone id is already stored for a different outcome; "
+                        "make a new id for a new outcome."
+                    ),
+                    "stored": VisitSerializer(self.get_queryset().get(pk=exc.stored.pk)).data,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
         visit = self.get_queryset().get(pk=visit.pk)
-        return Response(VisitSerializer(visit).data, status=status.HTTP_201_CREATED)
+        return Response(
+            VisitSerializer(visit).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 # --- aggregate forms -----------------------------------------------------------------------------

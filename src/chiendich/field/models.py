@@ -7,6 +7,8 @@ account events and flags are what we know about the citizen.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -89,6 +91,16 @@ class Visit(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    # Made on the phone when the outcome is tapped (a UUID): the same outcome sent
+    # twice, late or out of order is stored once. Null for outcomes recorded
+    # without one (older pages, imports, the simulator).
+    client_id = models.UUIDField(_("phone's id"), null=True, blank=True, editable=False)
+    # When the outcome was tapped, by the phone's clock, bounded by the server's
+    # (never later than it was received, never earlier than the offline days allow).
+    recorded_on_phone = models.DateTimeField(_("recorded on the phone at"), null=True, blank=True)
+    # False when a visit of the same citizen that happened later (see happened_at)
+    # was already stored: the visit is kept, the person's state follows the later one.
+    applied = models.BooleanField(_("decided the person's state"), default=True)
 
     objects = RestrictedQuerySet.as_manager()
     scope_unit_field = "unit"
@@ -98,6 +110,14 @@ class Visit(models.Model):
         verbose_name = _("visit")
         verbose_name_plural = _("visits")
         indexes = [models.Index(fields=["unit", "day"])]
+        constraints = [
+            models.UniqueConstraint(fields=["client_id"], name="field_visit_client_id_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.citizen_id} {self.outcome} {self.day:%d/%m/%Y}"
+
+    @property
+    def happened_at(self) -> dt.datetime:
+        """The moment the conflict rule compares: the phone's time when there is one."""
+        return self.recorded_on_phone or self.recorded_at

@@ -10,7 +10,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db import OperationalError, connection, transaction
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from chiendich.accounts.models import User
 from chiendich.units.models import Unit
@@ -60,6 +63,35 @@ def database_busy(exc: OperationalError) -> bool:
     return "database is locked" in text or "database table is locked" in text
 
 
+class VisitConflictError(Exception):
+    """An outcome came with a phone-made id already stored for a different outcome."""
+
+    def __init__(self, stored: Visit) -> None:
+        super().__init__(f"client_id {stored.client_id} is stored for another outcome")
+        self.stored = stored
+
+
+def phone_time_bound(value: dt.datetime | None, received: dt.datetime) -> dt.datetime | None:
+    """The phone's clock, bounded by the server's: never later than `received` (a phone
+    set in the future cannot win every conflict), never earlier than the days a phone
+    may keep outcomes offline (settings.FIELD_OFFLINE_DAYS)."""
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, dt.UTC)
+    earliest = received - dt.timedelta(days=settings.FIELD_OFFLINE_DAYS)
+    return max(earliest, min(value, received))
+
+
+def _same_outcome(visit: Visit, citizen_id: int, outcome: str, reason: str, note: str) -> bool:
+    return (
+        visit.citizen_id == citizen_id
+        and visit.outcome == outcome
+        and visit.reason == (reason if outcome == Outcome.NOT_ELIGIBLE else "")
+        and visit.note == note[:300]
+    )
+
+
 def _team_of(user: User | None, citizen: Citizen) -> Team | None:
     if user is None or not user.pk:
         return None
@@ -76,6 +108,31 @@ def visit_record(
     note: str = "",
     refresh_counts: bool = True,
 ) -> Visit:
+    """Record what happened at `citizen`'s door on `day` (see visit_record_once)."""
+    visit, _created = visit_record_once(
+        citizen,
+        outcome=outcome,
+        day=day,
+        acting_user=acting_user,
+        reason=reason,
+        note=note,
+        refresh_counts=refresh_counts,
+    )
+    return visit
+
+
+def visit_record_once(
+    citizen: Citizen,
+    *,
+    outcome: Outcome | str,
+    day: dt.date,
+    acting_user: User | None,
+    reason: str = "",
+    note: str = "",
+    refresh_counts: bool = True,
+    client_id: str | None = None,
+    recorded_on_phone: dt.datetime | None = None,
+) -> tuple[Visit, bool]:
     """Record what happened at `citizen`'s door on `day`.
 
     Always stores a Visit (two members recording the same household at once
@@ -87,15 +144,37 @@ def visit_record(
     what this changed for the citizen (vneid.counts.counts_citizen_follow), so they
     stay equal to a recount; with `refresh_counts=False` they are left alone.
 
+    Once per phone: with a `client_id` (a UUID the phone made when the outcome was
+    tapped) an outcome already stored under that id is not stored again; the stored
+    visit comes back with created False. The same id for a different outcome raises
+    VisitConflictError.
+
+    The conflict rule (two volunteers, both offline, recording the same person):
+    every visit is kept; the person's state follows the visit that happened last,
+    by the phones' clocks bounded by the server's (phone_time_bound; a visit with
+    no phone time happened when the server received it). A visit that arrives
+    after a later one was stored is kept with applied=False and changes nothing.
+
     Raises DatabaseBusyError, with nothing written, when the database stayed busy
     past the connection's timeout.
     """
     outcome = Outcome(outcome)
     if outcome == Outcome.NOT_ELIGIBLE and reason not in NotEligibleReason.values:
         raise ValueError("cần lý do không đủ điều kiện")
+    phone = phone_time_bound(recorded_on_phone, timezone.now())
+    args = (citizen, outcome, day, acting_user, reason, note, refresh_counts, client_id, phone)
     try:
-        with _writer_turn(), transaction.atomic():
-            return _visit_record(citizen, outcome, day, acting_user, reason, note, refresh_counts)
+        try:
+            with _writer_turn(), transaction.atomic():
+                return _visit_record(*args)
+        except IntegrityError:
+            # Another request stored the same phone id between our check and our write.
+            stored = Visit.objects.filter(client_id=client_id).first() if client_id else None
+            if stored is None:
+                raise
+            if not _same_outcome(stored, citizen.pk, outcome, reason, note):
+                raise VisitConflictError(stored) from None
+            return stored, False
     except OperationalError as exc:
         if database_busy(exc):
             raise DatabaseBusyError(str(exc)) from exc
@@ -141,17 +220,39 @@ def _visit_record(
     reason: str,
     note: str,
     refresh_counts: bool,
-) -> Visit:
+    client_id: str | None,
+    phone: dt.datetime | None,
+) -> tuple[Visit, bool]:
     # The counts lock first, then the citizen's row: every writer takes them in this
     # order, so an outcome never deadlocks with an import or a recount (PostgreSQL).
     counts_lock(shared=True)
     # Lock the citizen row so concurrent outcomes for one person apply in turn
     # (a no-op on SQLite, whose writers are serialized anyway).
     citizen = Citizen.objects.select_for_update().get(pk=citizen.pk)
+    if client_id:
+        stored = Visit.objects.filter(client_id=client_id).first()
+        if stored is not None:
+            if not _same_outcome(stored, citizen.pk, outcome, reason, note):
+                raise VisitConflictError(stored)
+            return stored, False
+    args = (citizen, outcome, day, acting_user, reason, note, client_id, phone)
     if not refresh_counts:
-        return _visit_write(citizen, outcome, day, acting_user, reason, note)
+        return _visit_write(*args), True
     with counts_citizen_follow(citizen.pk, since=day):
-        return _visit_write(citizen, outcome, day, acting_user, reason, note)
+        return _visit_write(*args), True
+
+
+def later_visit_exists(citizen: Citizen, happened: dt.datetime) -> bool:
+    """Whether a stored visit of `citizen` that decided their state happened after
+    `happened` (the conflict rule of visit_record_once)."""
+    return (
+        Visit.objects.filter(citizen=citizen, applied=True)
+        .filter(
+            Q(recorded_on_phone__gt=happened)
+            | Q(recorded_on_phone__isnull=True, recorded_at__gt=happened)
+        )
+        .exists()
+    )
 
 
 def _visit_write(
@@ -161,7 +262,10 @@ def _visit_write(
     acting_user: User | None,
     reason: str,
     note: str,
+    client_id: str | None = None,
+    phone: dt.datetime | None = None,
 ) -> Visit:
+    applied = phone is None or not later_visit_exists(citizen, phone)
     visit = Visit.objects.create(
         citizen=citizen,
         household_id=citizen.household_id,
@@ -172,7 +276,12 @@ def _visit_write(
         note=note[:300],
         day=day,
         recorded_by=acting_user if acting_user is not None and acting_user.pk else None,
+        client_id=client_id or None,
+        recorded_on_phone=phone,
+        applied=applied,
     )
+    if not applied:
+        return visit
     by = visit.recorded_by
     state = None
     if outcome == Outcome.ACTIVATED_L1 and citizen.state not in ACTIVATED_STATES:

@@ -9,28 +9,38 @@ hamlet's household answers 404 like a missing one.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import unicodedata
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.utils.translation import pgettext
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chiendich.accounts.models import AuditEvent, User
 from chiendich.accounts.roles import Action
 from chiendich.accounts.services import audit_event_record
 from chiendich.core import clock
+from chiendich.core.collation import vi_sorted
 from chiendich.core.inputs import id_value
 from chiendich.units.models import Level, Unit
 from chiendich.vneid.models import Citizen, Household, NotEligibleReason
 from chiendich.vneid.progress import Counts, rollup
 from chiendich.web.selectors import as_of_day
 
-from . import worklists
+from . import offline, worklists
 from .models import Outcome, Team
 from .selectors import (
     hamlet_get,
@@ -43,7 +53,7 @@ from .selectors import (
     unit_get,
     worklist,
 )
-from .services import DatabaseBusyError, visit_record
+from .services import RETRY_AFTER_SECONDS, DatabaseBusyError, visit_record
 
 # The outcomes shown as one-tap buttons, most common first.
 BUTTONS = (
@@ -62,6 +72,17 @@ MOP_UP_ROWS = 500  # households listed on screen; the counts cover them all
 
 def _ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
+
+
+# Pages the service worker may keep on the phone carry this header; a page with unmasked
+# numbers (?hien=1), an export or a list never does (static/field/sw.js).
+OFFLINE_HEADER = "X-Field-Offline"
+STATIC_DIR = Path(__file__).resolve().parent / "static" / "field"
+
+
+def _offline_ok(response: HttpResponse) -> HttpResponse:
+    response[OFFLINE_HEADER] = "1"
+    return response
 
 
 def _outcome_day(raw: str | None, allowed: list[dt.date], today: dt.date) -> dt.date:
@@ -83,16 +104,20 @@ def _hamlet_counts(hamlet: Unit) -> tuple[dt.date | None, Counts]:
 def field_home(request: HttpRequest) -> HttpResponse:
     """The hamlets the user works in, with their teams."""
     user: User = request.user  # type: ignore[assignment]
-    hamlets = list(hamlets_for(user).select_related("parent"))
+    hamlets = vi_sorted(hamlets_for(user).select_related("parent"), key=lambda h: h.name)
     teams = Team.objects.restrict(user).filter(members=user).order_by("name")
-    return render(
-        request,
-        "field/home.html",
-        {
-            "hamlets": hamlets,
-            "teams": teams,
-            "units": Unit.objects.filter(pk__in=user.units.values("pk")),
-        },
+    return _offline_ok(
+        render(
+            request,
+            "field/home.html",
+            {
+                "hamlets": hamlets,
+                "teams": teams,
+                "units": Unit.objects.filter(pk__in=user.units.values("pk")),
+                "strings": _page_strings(),
+                "offline_days": settings.FIELD_OFFLINE_DAYS,
+            },
+        )
     )
 
 
@@ -183,11 +208,174 @@ def hamlet_view(request: HttpRequest, code: str) -> HttpResponse:
             days=allowed,
             day=_outcome_day(request.GET.get("ngay"), allowed, today),
             today=today,
+            strings=_page_strings(),
+            offline_days=settings.FIELD_OFFLINE_DAYS,
         )
-        return render(request, "field/household.html", context)
+        response = render(request, "field/household.html", context)
+        return response if unmasked else _offline_ok(response)
     lists = plan_lists(user, hamlet, today)
-    context.update(blocks=worklist(user, hamlet, today), revisit=lists.absent)
-    return render(request, "field/hamlet.html", context)
+    data = offline.hamlet_data(user, hamlet, today)
+    query = request.GET.get("q", "").strip()[:100]
+    status = request.GET.get("loc", "")
+    shown = [h for h in data["households"] if _matches(h, query, status)]
+    context.update(
+        blocks=worklist(user, hamlet, today),
+        revisit=lists.absent,
+        households=shown,
+        progress=data["progress"],
+        query=query,
+        status=status,
+        statuses=_status_labels(),
+        offline_days=data["offline_days"],
+        strings=_page_strings(),
+    )
+    return _offline_ok(render(request, "field/hamlet.html", context))
+
+
+def _fold(text: str) -> str:
+    text = text.replace("đ", "d").replace("Đ", "D")
+    return "".join(
+        c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn"
+    ).casefold()
+
+
+def _matches(household: dict[str, Any], query: str, status: str) -> bool:
+    """The household matches the search (name or household code, with or without
+    accents) and the filter (cần đến / hẹn quay lại / đã xong)."""
+    if status in (offline.TODO, offline.REVISIT, offline.DONE) and household["status"] != status:
+        return False
+    if not query:
+        return True
+    q = _fold(query)
+    texts = [household["code"], household["head"], *(p["name"] for p in household["people"])]
+    return any(q in _fold(t) for t in texts)
+
+
+def _status_labels() -> list[tuple[str, str]]:
+    return [
+        (offline.TODO, pgettext("worklist filter", "to visit")),
+        (offline.REVISIT, pgettext("worklist filter", "revisit")),
+        (offline.DONE, pgettext("worklist filter", "done")),
+    ]
+
+
+def _page_strings() -> dict[str, str]:
+    """What field.js says, translated here (the page has no JavaScript catalogue)."""
+    return {
+        "unsent": _("not sent: %(n)s"),
+        "all_sent": _("all sent"),
+        "sending": _("sending…"),
+        "offline": _("No network: outcomes are kept on this phone and sent later."),
+        "refused": _("Refused by the server (kept here until you dismiss it)"),
+        "dismiss": _("Dismiss"),
+        "changed": _("Changed by someone else"),
+        "changed_line": _("%(name)s: %(by)s recorded “%(outcome)s” at %(at)s"),
+        "queued": _("%(outcome)s · not sent"),
+        "activated": _("Activated"),
+        "revoked": _(
+            "This hamlet is no longer assigned to you: its list was removed from this phone."
+        ),
+        "show_numbers": _("Show ID and phone numbers"),
+        "household": _("Household"),
+        "head": _("Head of household"),
+        "last_visit": _("last visit"),
+        "reason": _("Reason…"),
+        "not_eligible": _("Not eligible"),
+        "note": _("Note (optional)"),
+        "none": _("No household matches."),
+        "expired": _("The lists kept on this phone are older than %(n)s days and were wiped."),
+        "signed_out": _(
+            "You are signed out (or your account was locked): sign in again to send "
+            "the outcomes kept on this phone."
+        ),
+        "confirm_signout": _(
+            "%(n)s outcomes are not sent yet and signing out deletes them from this "
+            "phone. Sign out anyway?"
+        ),
+        "progress": _("%(done)s/%(total)s households done · %(left)s people left"),
+    }
+
+
+@login_required
+@require_GET
+@gzip_page
+def hamlet_data_view(request: HttpRequest, code: str) -> JsonResponse:
+    """The hamlet as the phone keeps it offline: households and people, masked.
+    Compressed (a tenth of the size on a phone's network); it reflects nothing the
+    request sent and holds no secret token, so compression leaks nothing (BREACH)."""
+    hamlet = hamlet_get(request.user, code)
+    data = offline.hamlet_data(request.user, hamlet, clock.today())
+    data["counts"] = {"activated": _hamlet_counts(hamlet)[1].activated}
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    response[OFFLINE_HEADER] = "1"
+    # For the queued outcomes: a page kept on the phone may carry an older sign-in's token.
+    response["X-CSRFToken"] = get_token(request)
+    return response
+
+
+@require_POST
+def sync_view(request: HttpRequest) -> JsonResponse:
+    """Queued outcomes from a phone, as JSON {"outcomes": [...]}; per-outcome answers.
+
+    A signed-out or locked account answers 403 with a message: the phone keeps its
+    queue and shows why (Django's login redirect would be read as a sign-in page)."""
+    user = request.user
+    if not user.is_authenticated or not user.is_active:
+        return JsonResponse(
+            {"refused": "signed_out", "message": _page_strings()["signed_out"]}, status=403
+        )
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    items = body.get("outcomes") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        return JsonResponse({"message": _("Send the outcomes as JSON.")}, status=400)
+    results = offline.outcomes_sync(user, items)
+    response = JsonResponse({"results": results}, json_dumps_params={"ensure_ascii": False})
+    if any(r["status"] == 503 for r in results):
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+@cache
+def _service_worker_source() -> str:
+    return (STATIC_DIR / "sw.js").read_text(encoding="utf-8")
+
+
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """/thuc-dia/sw.js: served here, not under /static/, so its scope covers /thuc-dia/."""
+    text = (
+        _service_worker_source()
+        .replace("__WORKBOX__", static("field/vendor/workbox/"))
+        .replace("__STATIC__", static("field/"))
+    )
+    response = HttpResponse(text, content_type="text/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = reverse("field:home")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def manifest(request: HttpRequest) -> HttpResponse:
+    """The web app manifest: installable, opens on the volunteer's hamlets."""
+    home = reverse("field:home")
+    data = {
+        "name": "chiendich · " + _("Door-to-door"),
+        "short_name": _("Door-to-door"),
+        "start_url": home,
+        "scope": home,
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5394",
+        "lang": request.LANGUAGE_CODE,
+        "icons": [
+            {"src": static("field/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": static("field/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+        ],
+    }
+    return HttpResponse(
+        json.dumps(data, ensure_ascii=False), content_type="application/manifest+json"
+    )
 
 
 def _export(request: HttpRequest, unit: Unit, kind: str, rows: int, unmasked: bool) -> None:

@@ -32,16 +32,17 @@ def test_volunteer_records_outcomes_on_a_phone(browser, live_server, field) -> N
     assert "Phạm Văn Duyệt" not in (page.text_content("#revisit") or "")
 
     # Household H: one tap activates the first person, one tap marks the other absent.
+    # The page shows the household and sends each outcome without loading a page
+    # (issue 13: it works offline too); wait for each to be sent before the next.
     page.screenshot(path=str(SCREENSHOTS / "field-hamlet-phone.png"), full_page=True)
-    # Each tap loads a page: wait for it before the next, or a slow server (CI on a
-    # busy machine) leaves the next click looking at the page before.
-    with page.expect_navigation():
-        page.click('#households a[href="?ho=H"]')
+    page.wait_for_selector("#field-app[data-ready='1']")
+    page.click('#households a[href="?ho=H"]')
+    page.wait_for_url("**?ho=H")
     approved, other = field.people["approved"], field.people["approved2"]
-    with page.expect_navigation():
-        page.click(f"#c{approved.pk} button[data-outcome=activated_l1]")
-    with page.expect_navigation():
-        page.click(f"#c{other.pk} button[data-outcome=absent]")
+    page.click(f"#c{approved.pk} button[data-outcome=activated_l1]")
+    page.wait_for_selector("#field-app[data-fresh='1']", state="attached")
+    page.click(f"#c{other.pk} button[data-outcome=absent]")
+    page.wait_for_selector("#field-app[data-fresh='1']", state="attached")
     # Nothing on the page is wider than the phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     box = page.locator(f"#c{other.pk} button[data-outcome=absent]").bounding_box()
@@ -50,6 +51,7 @@ def test_volunteer_records_outcomes_on_a_phone(browser, live_server, field) -> N
 
     page.click("nav.crumbs >> text=Khu phố Một")
     page.wait_for_url(f"**/thuc-dia/ap/{HAMLET_A}/")
+    page.wait_for_selector("#field-app[data-fresh='1']", state="attached")
     assert activated_count(page) == before + 1
     assert "Phạm Văn Duyệt" in page.text_content("#revisit")
     assert Visit.objects.filter(recorded_by=field.volunteer).count() == 2

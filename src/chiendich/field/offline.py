@@ -1,0 +1,282 @@
+"""What a volunteer's phone keeps offline, and how its queued outcomes come back.
+
+The phone stores, per hamlet it opened, `hamlet_data`: the households (head's name,
+address, status) and people with their ID and phone numbers MASKED, their state and
+last visit. Never an unmasked number: the phone may be lost, shared or seized. The
+page (static/field/field.js) keeps outcomes tapped offline in IndexedDB, each with a
+UUID made on the phone, and sends them in batches to `outcomes_sync` (the sync view),
+which stores each once per id (services.visit_record_once) and answers per outcome.
+
+The conflict rule, one place in code (services.visit_record_once) and in the page's
+help: every visit is kept; a person's state follows the visit that happened last by
+the phones' clocks, bounded by the server's clock. After a sync, the phone is told
+for each person whose deciding visit was someone else's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from chiendich.accounts.roles import Action
+from chiendich.core import clock
+from chiendich.core.collation import vi_sort_key
+from chiendich.core.inputs import id_value
+from chiendich.units.models import Unit
+from chiendich.vneid.models import AccountState, Citizen, NotEligibleReason
+
+from .models import Outcome, Visit
+from .selectors import (
+    PRIORITY_ABSENT,
+    HouseholdBlock,
+    Person,
+    hamlet_households,
+    hamlets_for,
+    may_see_personal,
+)
+from .services import DatabaseBusyError, VisitConflictError, visit_record_once
+
+# Statuses of a person and a household on the phone, and the filter's words.
+TODO, REVISIT, DONE = "todo", "revisit", "done"
+MAX_BATCH = 500  # outcomes per sync request; a phone with more sends several
+
+
+def status_of(person: Person) -> str:
+    if person.priority is None:
+        return DONE
+    return REVISIT if person.priority == PRIORITY_ABSENT else TODO
+
+
+def household_status(statuses: Iterable[str]) -> str:
+    seen = set(statuses)
+    return TODO if TODO in seen else REVISIT if REVISIT in seen else DONE
+
+
+def head_of(block: HouseholdBlock) -> Citizen | None:
+    """The head of household: the police lists carry no head, so the eldest member."""
+    people = sorted(block.people, key=lambda p: (p.citizen.birth_date, p.citizen.pk))
+    return people[0].citizen if people else None
+
+
+def address_of(hamlet: Unit) -> str:
+    """What the lists know of a household's address: its hamlet and commune."""
+    parent = hamlet.parent.name if hamlet.parent_id and hamlet.parent else ""
+    return f"{hamlet.name}, {parent}" if parent else hamlet.name
+
+
+def _visit_json(visit: Visit | None, user: Any) -> dict[str, Any] | None:
+    if visit is None:
+        return None
+    by = visit.recorded_by
+    return {
+        "outcome": visit.outcome,
+        "label": str(Outcome(visit.outcome).label),
+        "day": visit.day.strftime("%d/%m/%Y"),
+        "by": str(by) if by else "",
+        "mine": by is not None and by.pk == user.pk,
+    }
+
+
+def deciding_visit(citizen_id: int) -> Visit | None:
+    """The visit that decides the person's state under the conflict rule."""
+    visits = Visit.objects.filter(citizen_id=citizen_id, applied=True).select_related("recorded_by")
+    return max(visits, key=lambda v: (v.happened_at, v.pk), default=None)
+
+
+def hamlet_data(user: Any, hamlet: Unit, today: dt.date) -> dict[str, Any]:
+    """The hamlet as the phone keeps it: masked, the user's scope only."""
+    blocks = hamlet_households(user, hamlet, today, unmasked=False)
+    address = address_of(hamlet)
+    households: list[dict[str, Any]] = []
+    for block in blocks:
+        head = head_of(block)
+        people: list[dict[str, Any]] = [
+            {
+                "id": p.citizen.pk,
+                "name": p.citizen.full_name,
+                "born": p.citizen.birth_date.strftime("%d/%m/%Y"),
+                "id_number": p.id_number,  # masked
+                "phone": p.phone,  # masked
+                "label": p.label,
+                "status": status_of(p),
+                "last": _visit_json(p.last_visit, user),
+            }
+            for p in block.people
+        ]
+        households.append(
+            {
+                "code": block.code,
+                "head": head.full_name if head else "",
+                "address": address,
+                "status": household_status(p["status"] for p in people),
+                "people": people,
+            }
+        )
+    order = {TODO: 0, REVISIT: 1, DONE: 2}
+    households.sort(
+        key=lambda h: (order[h["status"]], vi_sort_key(h["head"]), vi_sort_key(h["code"]))
+    )
+    done = sum(1 for h in households if h["status"] == DONE)
+    return {
+        "hamlet": {"code": hamlet.code, "name": hamlet.name, "address": address},
+        "user": user.pk,
+        "generated_at": timezone.now().isoformat(),
+        "offline_days": settings.FIELD_OFFLINE_DAYS,
+        # Whether the page may link to the server's unmasked page (never kept offline).
+        "can_unmask": may_see_personal(user, hamlet),
+        "progress": {
+            "households": len(households),
+            "done": done,
+            "revisit": sum(1 for h in households if h["status"] == REVISIT),
+            "people_left": sum(1 for h in households for p in h["people"] if p["status"] != DONE),
+        },
+        "outcomes": [{"value": o.value, "label": str(o.label)} for o in Outcome],
+        "reasons": [{"value": v, "label": str(label)} for v, label in NotEligibleReason.choices],
+        "households": households,
+    }
+
+
+@dataclass
+class _Item:
+    client_id: str
+    citizen: int
+    outcome: str
+    reason: str
+    note: str
+    phone_time: dt.datetime | None
+
+
+def _parse(raw: Any) -> _Item | str:
+    """One queued outcome, or the message saying what is wrong with it."""
+    if not isinstance(raw, dict):
+        return _("Not an outcome.")
+    try:
+        client_id = str(uuid.UUID(str(raw.get("client_id", ""))))
+    except ValueError:
+        return _("The outcome has no valid phone id.")
+    citizen = id_value(str(raw.get("citizen", "")))
+    outcome = str(raw.get("outcome", ""))
+    reason = str(raw.get("reason") or "")
+    if citizen is None or outcome not in Outcome.values:
+        return _("Choose a valid outcome (and a reason for not eligible).")
+    if outcome == Outcome.NOT_ELIGIBLE and reason not in NotEligibleReason.values:
+        return _("Choose a valid outcome (and a reason for not eligible).")
+    note = str(raw.get("note") or "").strip()[:300]
+    phone_time = None
+    text = raw.get("recorded_on_phone")
+    if isinstance(text, str) and len(text) <= 40:
+        try:
+            phone_time = parse_datetime(text)
+        except ValueError:
+            phone_time = None
+    return _Item(client_id, citizen, outcome, reason, note, phone_time)
+
+
+def _result(item_id: str, status: int, message: str = "", **extra: Any) -> dict[str, Any]:
+    return {"client_id": item_id, "status": status, "message": message, **extra}
+
+
+def outcomes_sync(user: Any, raw_items: list[Any]) -> list[dict[str, Any]]:
+    """Store each queued outcome once, in the order sent, and answer for each:
+    201 stored, 200 already stored (same phone id), 409 that id holds another
+    outcome, 403 refused (the person is not in a hamlet the user still works in),
+    400 not an outcome, 503 not stored because the database is busy (send again).
+    Every answer but 503 is final: the phone drops 200/201 and keeps the others
+    visible with their message."""
+    citizens = Citizen.objects.restrict(user, Action.CHANGE).filter(
+        unit__in=hamlets_for(user, Action.CHANGE)
+    )
+    results: list[dict[str, Any]] = []
+    busy = False
+    for raw in raw_items[:MAX_BATCH]:
+        item = _parse(raw)
+        raw_id = str(raw.get("client_id", "")) if isinstance(raw, dict) else ""
+        if isinstance(item, str):
+            results.append(_result(raw_id, 400, item))
+            continue
+        if busy:
+            results.append(_result(item.client_id, 503, _busy_message()))
+            continue
+        citizen = citizens.filter(pk=item.citizen).select_related("unit").first()
+        if citizen is None:
+            results.append(
+                _result(
+                    item.client_id,
+                    403,
+                    _(
+                        "Refused: this person is not in a hamlet you are assigned to any "
+                        "more. The outcome was not stored; tell your commune."
+                    ),
+                )
+            )
+            continue
+        phone_day = (
+            timezone.localtime(min(item.phone_time, timezone.now())).date()
+            if item.phone_time and timezone.is_aware(item.phone_time)
+            else clock.today()
+        )
+        earliest = clock.today() - dt.timedelta(days=settings.FIELD_OFFLINE_DAYS)
+        day = min(max(phone_day, earliest), clock.today())
+        try:
+            visit, created = visit_record_once(
+                citizen,
+                outcome=item.outcome,
+                day=day,
+                acting_user=user,
+                reason=item.reason,
+                note=item.note,
+                client_id=item.client_id,
+                recorded_on_phone=item.phone_time or timezone.now(),
+            )
+        except DatabaseBusyError:
+            busy = True
+            results.append(_result(item.client_id, 503, _busy_message()))
+            continue
+        except VisitConflictError:
+            results.append(
+                _result(
+                    item.client_id,
+                    409,
+                    _("This phone id is already stored for a different outcome."),
+                )
+            )
+            continue
+        results.append(_stored(item.client_id, 201 if created else 200, visit, citizen, user))
+    for raw in raw_items[MAX_BATCH:]:
+        raw_id = str(raw.get("client_id", "")) if isinstance(raw, dict) else ""
+        results.append(_result(raw_id, 503, _busy_message()))
+    return results
+
+
+def _busy_message() -> str:
+    return _("The server is busy; the outcome stays on the phone and is sent again.")
+
+
+def _stored(item_id: str, status: int, visit: Visit, citizen: Citizen, user: Any) -> dict:
+    citizen.refresh_from_db(fields=["state"])
+    deciding = deciding_visit(citizen.pk)
+    other = None
+    if deciding is not None and deciding.recorded_by_id != user.pk:
+        other = {
+            "by": str(deciding.recorded_by) if deciding.recorded_by else "",
+            "outcome": str(Outcome(deciding.outcome).label),
+            "at": timezone.localtime(deciding.happened_at).strftime("%H:%M %d/%m/%Y"),
+        }
+    return _result(
+        item_id,
+        status,
+        visit=visit.pk,
+        applied=visit.applied,
+        citizen=citizen.pk,
+        state=citizen.state,
+        state_label=str(AccountState(citizen.state).label),
+        changed_by_other=other,
+    )

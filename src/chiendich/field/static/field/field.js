@@ -1,0 +1,471 @@
+/* The door-to-door pages on a phone, offline first (issue 13).
+
+   Every /thuc-dia/ page: registers the service worker (sw.js), keeps the sign-in's user
+   and CSRF token in IndexedDB (outbox.js), sends queued outcomes on open, on "online" and
+   through Background Sync, shows "not sent: N", and wipes the phone's storage on sign-out
+   and after the offline days.
+
+   A hamlet's page (#field-app): renders the hamlet from its data (du-lieu.json, masked)
+   kept in IndexedDB, then from the network; search and filter; a household's people and
+   the outcome buttons (?ho=) without loading a page; an outcome tapped goes into the
+   outbox with a UUID made here and the phone's time, and is sent when it can be. */
+(function () {
+  "use strict";
+  var O = window.FieldOutbox;
+  var config = document.getElementById("field-config");
+  if (!config || !O || !window.indexedDB) { return; }
+  var cfg = config.dataset;
+  var app = document.getElementById("field-app");
+  var S = {};
+  try { S = JSON.parse(document.getElementById("field-strings").textContent); } catch (e) { S = {}; }
+  var lang = document.documentElement.lang === "en" ? "en-US" : "vi-VN";
+  var DAY_MS = 86400000;
+  var state = { data: null, queue: [], refused: [], changes: [], signedOut: null, expired: false };
+
+  function t(key, args) {
+    var s = S[key] || key;
+    Object.keys(args || {}).forEach(function (k) { s = s.split("%(" + k + ")s").join(String(args[k])); });
+    return s;
+  }
+  function num(n) { return new Intl.NumberFormat(lang).format(n); }
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") { node.textContent = attrs[k]; } else { node.setAttribute(k, attrs[k]); }
+    });
+    (children || []).forEach(function (c) { if (c) { node.appendChild(c); } });
+    return node;
+  }
+  function csrf() {
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+  function fold(text) {
+    return String(text || "").replace(/đ/g, "d").replace(/Đ/g, "D").normalize("NFD")
+      .replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  // --- the phone's storage -------------------------------------------------------------
+
+  function prepare() {
+    return Promise.all([O.get("meta", "user"), O.get("meta", "saved_at")]).then(function (got) {
+      var user = got[0], saved = got[1];
+      var days = Number(cfg.days || 7);
+      if (user && String(user) !== String(cfg.user)) {
+        return O.wipe();  // another account used this phone: nothing of theirs stays
+      }
+      if (saved && Date.now() - saved > days * DAY_MS) {
+        state.expired = true;
+        // The lists and pages go; outcomes not sent yet stay (they are the work done).
+        return Promise.all([O.clear("hamlets"), O.del("meta", "saved_at"), clearCaches()]);
+      }
+    }).then(function () {
+      return Promise.all([
+        O.put("meta", cfg.user, "user"), O.put("meta", csrf(), "csrf"),
+        O.put("meta", cfg.syncUrl, "sync_url"),
+      ]);
+    });
+  }
+  function clearCaches() {
+    if (!window.caches) { return Promise.resolve(); }
+    return caches.keys().then(function (keys) {
+      return Promise.all(keys.map(function (k) { return caches.delete(k); }));
+    });
+  }
+  var wiping = false;  // signing out: nothing more is written
+  function wipeAll() {
+    var unregister = navigator.serviceWorker ? navigator.serviceWorker.getRegistrations()
+      .then(function (regs) { return Promise.all(regs.map(function (r) { return r.unregister(); })); })
+      : Promise.resolve();
+    return Promise.all([O.wipe(), unregister]).catch(function () {});
+  }
+
+  // Sign-out: warn when outcomes are not sent, then leave nothing on the phone.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form || new URL(form.action, location.href).pathname !== cfg.logoutUrl) { return; }
+    event.preventDefault();
+    O.queued().catch(function () { return []; }).then(function (queued) {
+      if (queued.length && !window.confirm(t("confirm_signout", { n: num(queued.length) }))) { return; }
+      wiping = true;
+      wipeAll().then(function () { form.submit(); });
+    });
+  }, true);
+
+  // --- sending -------------------------------------------------------------------------
+
+  var flushing = null, again = false;
+  function flush() {
+    if (wiping) { return Promise.resolve(); }
+    if (flushing) { again = true; return flushing; }
+    setStatus(t("sending"));
+    flushing = O.flush().then(function (report) {
+      state.signedOut = report.signedOut;
+      return afterSync(report);
+    }, function () {}).then(function () {
+      flushing = null;
+      if (again) { again = false; return flush(); }
+    });
+    return flushing;
+  }
+  function afterSync(report) {
+    return loadQueue().then(function () {
+      render();
+      if (report && report.sent && app) { return loadFresh(); }
+      markFresh();
+    });
+  }
+  function requestSync() {
+    if (navigator.serviceWorker && window.SyncManager) {
+      navigator.serviceWorker.ready.then(function (reg) {
+        return reg.sync.register("field-outbox");
+      }).catch(function () {});
+    }
+    return flush();
+  }
+  function loadQueue() {
+    return Promise.all([O.all("outbox"), O.all("changes")]).then(function (got) {
+      state.queue = got[0].filter(function (i) { return i.state === "queued"; });
+      state.refused = got[0].filter(function (i) { return i.state === "refused"; });
+      state.changes = got[1];
+    });
+  }
+
+  // --- the hamlet's data -------------------------------------------------------------------
+
+  function loadLocal() {
+    if (!app) { return Promise.resolve(); }
+    return O.get("hamlets", app.dataset.hamlet).then(function (data) {
+      if (data) { state.data = data; }
+    });
+  }
+  function loadFresh() {
+    if (!app) { return Promise.resolve(); }
+    app.dataset.fresh = "0";
+    return fetch(app.dataset.dataUrl, { credentials: "same-origin", cache: "no-store", redirect: "manual" })
+      .then(function (response) {
+        if (response.status === 404) {
+          // The hamlet is no longer assigned to this volunteer: nothing of it stays here.
+          state.data = null;
+          state.revoked = true;
+          var page = new URL(app.dataset.hamletUrl, location.href).href;
+          return Promise.all([
+            O.del("hamlets", app.dataset.hamlet),
+            window.caches ? caches.keys().then(function (keys) {
+              return Promise.all(keys.map(function (k) { return caches.open(k).then(function (c) { return c.delete(page); }); }));
+            }) : null,
+          ]).then(function () {
+            document.getElementById("households").textContent = "";
+            render();
+          });
+        }
+        if (!response.ok) {
+          if (response.type === "opaqueredirect" || response.status === 403) { state.signedOut = t("signed_out"); }
+          render();
+          return;
+        }
+        // A page kept on the phone may hold the token of an earlier sign-in: the data's is fresh.
+        var token = response.headers.get("X-CSRFToken");
+        if (token) { O.put("meta", token, "csrf"); }
+        return response.json().then(function (data) {
+          if (wiping) { return; }
+          state.data = data;
+          return Promise.all([O.put("hamlets", data, app.dataset.hamlet), O.put("meta", Date.now(), "saved_at")])
+            .then(function () { render(); markFresh(); });
+        });
+      }, function () { render(); });
+  }
+  function markFresh() {
+    if (app) { app.dataset.fresh = state.queue.length ? "0" : "1"; }
+  }
+
+  // The person's status with the outcomes still on the phone applied.
+  var DONE_OUTCOMES = { activated_l1: 1, not_eligible: 1 };
+  function queuedFor(id) {
+    return state.queue.filter(function (i) { return i.citizen === id; });
+  }
+  function personStatus(p) {
+    var q = queuedFor(p.id);
+    if (!q.length) { return p.status; }
+    var last = q[q.length - 1].outcome;
+    return DONE_OUTCOMES[last] ? "done" : last === "absent" ? "revisit" : "todo";
+  }
+  function householdStatus(h) {
+    var s = h.people.map(personStatus);
+    return s.indexOf("todo") >= 0 ? "todo" : s.indexOf("revisit") >= 0 ? "revisit" : "done";
+  }
+  function statusLabel(value) {
+    var option = document.querySelector("#search select option[value='" + value + "']");
+    return option ? option.textContent : value;
+  }
+
+  // --- rendering ---------------------------------------------------------------------------
+
+  function setStatus(text, cls) {
+    var node = document.getElementById("sync-status");
+    if (node) { node.textContent = text; node.className = "sync " + (cls || ""); }
+  }
+  function renderStatus() {
+    var n = state.queue.length;
+    var node = document.getElementById("sync-status");
+    if (node) { node.dataset.unsent = String(n); }
+    if (n) {
+      setStatus(t("unsent", { n: num(n) }) + (navigator.onLine ? "" : " · " + t("offline")), "unsent");
+    } else {
+      setStatus(t("all_sent"), "sent");
+    }
+  }
+  function renderNotices() {
+    var box = document.getElementById("notices");
+    if (!box) { return; }
+    box.textContent = "";
+    if (state.expired) { box.appendChild(el("p", { class: "notice", text: t("expired", { n: cfg.days }) })); }
+    if (state.revoked) { box.appendChild(el("p", { class: "notice error", id: "revoked", text: t("revoked") })); }
+    if (state.signedOut !== null && state.signedOut !== undefined) {
+      box.appendChild(el("p", { class: "notice error", id: "signed-out", text: state.signedOut || t("signed_out") }));
+    }
+    if (state.refused.length) {
+      var list = el("ul", { id: "refused", class: "notice error" });
+      state.refused.forEach(function (i) {
+        var button = el("button", { type: "button", "data-dismiss": i.client_id, text: t("dismiss") });
+        list.appendChild(el("li", {}, [el("span", { text: i.name + ": " + i.label + " · " + i.message + " " }), button]));
+      });
+      box.appendChild(el("p", { class: "notice-title", text: t("refused") }));
+      box.appendChild(list);
+    }
+    if (state.changes.length) {
+      var changes = el("ul", { id: "changed", class: "notice" });
+      state.changes.forEach(function (c) {
+        changes.appendChild(el("li", { text: t("changed_line", { name: c.name, by: c.by, outcome: c.outcome, at: c.at }) }));
+      });
+      var ok = el("button", { type: "button", "data-dismiss-changes": "1", text: t("dismiss") });
+      box.appendChild(el("p", { class: "notice-title", text: t("changed") }));
+      box.appendChild(changes);
+      box.appendChild(ok);
+    }
+  }
+  function renderProgress() {
+    var d = state.data;
+    var node = document.getElementById("progress");
+    if (!d || !node) { return; }
+    var done = d.households.filter(function (h) { return householdStatus(h) === "done"; }).length;
+    var left = 0;
+    d.households.forEach(function (h) { h.people.forEach(function (p) { if (personStatus(p) !== "done") { left += 1; } }); });
+    var activated = d.counts ? d.counts.activated : null;
+    node.textContent = t("progress", { done: num(done), total: num(d.households.length), left: num(left) });
+    if (activated !== null) {
+      var strong = el("strong", { id: "activated", text: num(activated) });
+      node.appendChild(document.createTextNode(" · " + (S.activated || "") + " "));
+      node.appendChild(strong);
+    }
+  }
+  function renderList() {
+    var d = state.data, list = document.getElementById("households");
+    if (!d || !list) { return; }
+    var form = document.getElementById("search");
+    var q = fold(form.q.value), loc = form.loc.value;
+    list.textContent = "";
+    var shown = d.households.filter(function (h) {
+      if (loc && householdStatus(h) !== loc) { return false; }
+      if (!q) { return true; }
+      return [h.code, h.head].concat(h.people.map(function (p) { return p.name; }))
+        .some(function (s) { return fold(s).indexOf(q) >= 0; });
+    });
+    shown.forEach(function (h) {
+      var status = householdStatus(h);
+      var waiting = h.people.some(function (p) { return queuedFor(p.id).length; });
+      var who = el("span", {}, [el("strong", { text: h.head }),
+        el("small", { class: "who", text: t("household") + " " + h.code + " · " + h.address })]);
+      var right = el("small", { class: "st", text: statusLabel(status) + (waiting ? " ⏳" : "") });
+      list.appendChild(el("li", { class: "hh-" + status }, [el("a", { href: "?ho=" + encodeURIComponent(h.code) }, [who, right])]));
+    });
+    if (!shown.length) { list.appendChild(el("li", { class: "meta", text: t("none") })); }
+    var revisit = document.getElementById("revisit");
+    if (revisit) {
+      var rows = [];
+      d.households.forEach(function (h) {
+        h.people.forEach(function (p) { if (personStatus(p) === "revisit") { rows.push([p, h]); } });
+      });
+      if (rows.length) {
+        revisit.textContent = "";
+        rows.forEach(function (r) {
+          revisit.appendChild(el("li", {}, [el("a", { href: "?ho=" + encodeURIComponent(r[1].code), text: r[0].name }),
+            document.createTextNode(" · " + t("household") + " " + r[1].code)]));
+        });
+      }
+    }
+  }
+  function renderHousehold(code) {
+    var view = document.getElementById("household-view");
+    var d = state.data;
+    var h = d && d.households.filter(function (x) { return x.code === code; })[0];
+    // What the volunteer is typing or choosing survives a redraw (a sync just ended).
+    var typed = {};
+    Array.prototype.forEach.call(view.querySelectorAll("[data-citizen]"), function (box) {
+      typed[box.dataset.citizen] = [box.querySelector("select[name=reason]").value,
+                                    box.querySelector("input[name=note]").value];
+    });
+    var focused = document.activeElement && view.contains(document.activeElement)
+      ? [document.activeElement.closest("[data-citizen]"), document.activeElement.name] : null;
+    view.textContent = "";
+    if (!h) { return false; }
+    view.appendChild(el("nav", { class: "crumbs" }, [el("a", { href: app.dataset.hamletUrl, "data-back": "1", text: app.dataset.hamletName })]));
+    view.appendChild(el("h2", { text: t("household") + " " + h.code }));
+    view.appendChild(el("p", { class: "meta", text: t("head") + ": " + h.head + " · " + h.address }));
+    if (d.can_unmask && navigator.onLine) {
+      // The server's page, audited and never kept on the phone.
+      view.appendChild(el("p", {}, [el("a", { class: "big", href: "?ho=" + encodeURIComponent(h.code) + "&hien=1", text: t("show_numbers") })]));
+    }
+    h.people.forEach(function (p) {
+      var status = personStatus(p), waiting = queuedFor(p.id);
+      var section = el("section", { class: "person" + (status === "done" ? " done" : ""), id: "c" + p.id }, [
+        el("h3", { text: p.name }),
+        el("div", { class: "meta", text: [p.born, p.id_number, p.phone].filter(Boolean).join(" · ") }),
+      ]);
+      var badges = el("div", {}, [el("span", { class: "badge", text: p.label })]);
+      waiting.forEach(function (i) {
+        badges.appendChild(el("span", { class: "badge unsent", text: t("queued", { outcome: i.label }) }));
+      });
+      if (p.last) {
+        // Someone else's visit is named: after a sync the volunteer sees who changed what.
+        var by = p.last.mine || !p.last.by ? "" : " · " + t("changed") + ": " + p.last.by;
+        badges.appendChild(el("span", { class: "meta", text: " " + t("last_visit") + ": " + p.last.label + ", " + p.last.day + by }));
+      }
+      section.appendChild(badges);
+      if (p.status !== "done") {
+        var box = el("div", { class: "outcomes", "data-citizen": String(p.id) });
+        d.outcomes.forEach(function (o, n) {
+          if (o.value === "not_eligible") { return; }
+          box.appendChild(el("button", { type: "button", "data-outcome": o.value, class: n === 0 ? "win" : "", text: o.label }));
+        });
+        var select = el("select", { name: "reason", "aria-label": t("reason") }, [el("option", { value: "", text: t("reason") })]);
+        d.reasons.forEach(function (r) { select.appendChild(el("option", { value: r.value, text: r.label })); });
+        box.appendChild(el("div", { class: "wide" }, [select, el("button", { type: "button", "data-outcome": "not_eligible", text: t("not_eligible") })]));
+        box.appendChild(el("div", { class: "wide" }, [el("input", { name: "note", maxlength: "300", placeholder: t("note"), "aria-label": t("note") })]));
+        var before = typed[String(p.id)];
+        if (before) { select.value = before[0]; box.querySelector("input[name=note]").value = before[1]; }
+        section.appendChild(box);
+      }
+      view.appendChild(section);
+    });
+    if (focused && focused[0] && focused[1]) {
+      var again = view.querySelector("[data-citizen='" + focused[0].dataset.citizen + "'] [name=" + focused[1] + "]");
+      if (again) { again.focus(); }
+    }
+    return true;
+  }
+  function render() {
+    renderStatus();
+    renderNotices();
+    if (!app) { return; }
+    renderProgress();
+    renderList();
+    var code = new URLSearchParams(location.search).get("ho");
+    var list = document.getElementById("list-view"), view = document.getElementById("household-view");
+    var showing = code !== null && renderHousehold(code);
+    list.hidden = !!showing;
+    view.hidden = !showing;
+  }
+
+  // --- what the volunteer does ---------------------------------------------------------------
+
+  function tap(button) {
+    var box = button.closest("[data-citizen]");
+    var id = Number(box.dataset.citizen);
+    var outcome = button.dataset.outcome;
+    var reason = box.querySelector("select[name=reason]").value;
+    var note = box.querySelector("input[name=note]").value.trim();
+    if (outcome === "not_eligible" && !reason) { box.querySelector("select[name=reason]").focus(); return; }
+    var person = null;
+    state.data.households.forEach(function (h) { h.people.forEach(function (p) { if (p.id === id) { person = p; } }); });
+    var label = state.data.outcomes.filter(function (o) { return o.value === outcome; })[0].label;
+    var item = {
+      client_id: uuid(), citizen: id, outcome: outcome, reason: outcome === "not_eligible" ? reason : "",
+      note: note, recorded_on_phone: new Date().toISOString(), hamlet: app.dataset.hamlet,
+      name: person ? person.name : "", label: label, state: "queued",
+    };
+    app.dataset.fresh = "0";
+    box.querySelector("select[name=reason]").value = "";
+    box.querySelector("input[name=note]").value = "";
+    O.put("outbox", item).then(loadQueue).then(function () {
+      render();
+      requestSync();
+    });
+  }
+
+  function go(url) {
+    history.pushState({}, "", url);
+    render();
+    window.scrollTo(0, 0);
+  }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest ? event.target : null;
+    if (!target || (app && app.contains(target))) { return; }
+    var dismiss = target.closest("#notices button[data-dismiss]");
+    if (dismiss) { O.del("outbox", dismiss.dataset.dismiss).then(loadQueue).then(render); return; }
+    if (target.closest("#notices button[data-dismiss-changes]")) { O.clear("changes").then(loadQueue).then(render); }
+  });
+  if (app) {
+    app.addEventListener("click", function (event) {
+      var target = event.target.closest ? event.target : null;
+      if (!target) { return; }
+      var button = target.closest("button[data-outcome]");
+      if (button && state.data) { event.preventDefault(); tap(button); return; }
+      var dismiss = target.closest("button[data-dismiss]");
+      if (dismiss) { O.del("outbox", dismiss.dataset.dismiss).then(loadQueue).then(render); return; }
+      if (target.closest("button[data-dismiss-changes]")) { O.clear("changes").then(loadQueue).then(render); return; }
+      var link = target.closest("a[href]");
+      var href = link ? link.getAttribute("href") : "";
+      if (link && state.data && ((href.indexOf("?ho=") === 0 && href.indexOf("hien=") < 0) || link.dataset.back)) {
+        event.preventDefault();
+        go(link.getAttribute("href"));
+      }
+    });
+    var search = document.getElementById("search");
+    search.addEventListener("submit", function (event) { if (state.data) { event.preventDefault(); renderList(); } });
+    search.addEventListener("input", function () { if (state.data) { renderList(); } });
+    search.addEventListener("change", function () { if (state.data) { renderList(); } });
+    window.addEventListener("popstate", render);
+  }
+
+  window.addEventListener("online", function () { flush(); });
+  window.addEventListener("offline", renderStatus);
+  if (navigator.serviceWorker) {
+    navigator.serviceWorker.addEventListener("message", function (event) {
+      if (event.data && event.data.type === "field-kept") {
+        document.documentElement.dataset.offlineReady = "1";
+      }
+      if (event.data && event.data.type === "field-synced") {
+        state.signedOut = event.data.report.signedOut;
+        afterSync(event.data.report);
+      }
+    });
+    navigator.serviceWorker.register(cfg.swUrl + "?days=" + encodeURIComponent(cfg.days || "7"), { scope: cfg.scope })
+      .then(function () { return navigator.serviceWorker.ready; })
+      .then(function (reg) {
+        var assets = Array.prototype.map.call(
+          document.querySelectorAll("script[src], link[rel=stylesheet]"),
+          function (n) { return n.src || n.href; });
+        reg.active.postMessage({ type: "field-keep", pages: [location.href, cfg.scope], assets: assets });
+      })
+      .catch(function () {});
+  }
+
+  prepare()
+    .then(loadLocal)
+    .then(loadQueue)
+    .then(function () {
+      render();
+      if (app) { app.dataset.ready = "1"; app.dataset.readyAt = String(Math.round(performance.now())); }
+      return Promise.all([loadFresh(), flush()]);
+    })
+    .catch(function () { render(); });
+})();
