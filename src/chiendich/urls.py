@@ -1,9 +1,9 @@
 """URL map: the web pages, sign-in, language switch, and the Django admin."""
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from chiendich.accounts.views import SignOutView
 from chiendich.web import views as web_views
 
 urlpatterns = [
@@ -15,7 +15,7 @@ urlpatterns = [
     path("nhap/", include("chiendich.imports.urls")),
     path("api/", include("chiendich.api.urls")),
     path("dang-nhap/", web_views.LoginView.as_view(), name="login"),
-    path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
+    path("dang-xuat/", SignOutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
