@@ -41,11 +41,11 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 def pattern(url: str) -> str:
     """The page's pattern: /ket-qua/1234/?thay-the=5 -> /ket-qua/N/?thay-the, an
-    agency's code (82-STTTT) -> N-X, an import job's uuid -> U."""
+    agency's code (82-STTTT) -> N-X, an import job's uuid -> uuid."""
     parts = urlsplit(url)
     keys = sorted({k for k, _ in parse_qsl(parts.query, keep_blank_values=True)})
-    path = re.sub(UUID, "U", parts.path)
-    path = re.sub(r"[A-Z]+", "X", re.sub(r"\d+", "N", path))
+    path = re.sub(UUID, "uuid", parts.path)
+    path = re.sub(r"\d+", "N", re.sub(r"[A-Z]+", "X", path))
     return f"{path}?{'&'.join(keys)}" if keys else path
 
 
