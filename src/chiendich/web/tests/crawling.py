@@ -120,14 +120,15 @@ def form_url(form: Form, page_url: str, chosen: dict[str, str] | None = None) ->
     return f"{base}?{urlencode(values)}" if values else base
 
 
-def form_urls(form: Form, page_url: str) -> list[str]:
+def form_urls(form: Form, page_url: str) -> list[tuple[str, str]]:
     """The form as it comes, then once with each list's first other choice (a search that
-    shows nothing until a filter is chosen still leads to its results)."""
-    urls = [form_url(form, page_url)]
+    shows nothing until a filter is chosen still leads to its results): (URL, the list
+    chosen, "" for the form as it comes)."""
+    urls = [(form_url(form, page_url), "")]
     for name, options in form.options.items():
         other = next((o for o in options if o and o != form.selects.get(name)), None)
         if other is not None:
-            urls.append(form_url(form, page_url, {name: other}))
+            urls.append((form_url(form, page_url, {name: other}), name))
     return urls
 
 
@@ -168,12 +169,13 @@ def crawl(
 ) -> Crawl:
     """Breadth-first from `start`. `get(url)` returns (status, content type, body)."""
     result = Crawl()
-    queue: deque[tuple[str, str]] = deque([(start, "(home)")])
+    # (URL, the page that offered it, the list a form variant chose: its own pattern)
+    queue: deque[tuple[str, str, str]] = deque([(start, "(home)", "")])
     seen: set[str] = {start}
     per: Counter[str] = Counter()
     while queue and len(result.visited) < max_pages:
-        url, found_on = queue.popleft()
-        key = pattern(url)
+        url, found_on, chosen = queue.popleft()
+        key = pattern(url) + (f"#{chosen}" if chosen else "")
         if per[key] >= per_pattern:
             continue
         per[key] += 1
@@ -200,9 +202,9 @@ def crawl(
                 result.problems.append(
                     Problem(written, url, f"number {grouped} written with a separator")
                 )
-        targets = list(page.links)
-        targets += [u for f in page.forms if f.method == "get" for u in form_urls(f, url)]
-        for target in targets:
+        targets = [(link, "") for link in page.links]
+        targets += [t for f in page.forms if f.method == "get" for t in form_urls(f, url)]
+        for target, chosen_list in targets:
             absolute = urljoin(url, target)
             parts = urlsplit(absolute)
             if parts.scheme not in ("", "http") or parts.netloc not in ("", "testserver"):
@@ -211,7 +213,7 @@ def crawl(
             if local.startswith(SKIP_PREFIXES) or local in seen:
                 continue
             seen.add(local)
-            queue.append((local, url))
+            queue.append((local, url, chosen_list))
     return result
 
 
