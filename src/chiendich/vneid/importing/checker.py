@@ -91,16 +91,19 @@ class RowChecker:
         self._status_dates: dict[str, dt.date | str] = {}
         self._sexes: dict[str, str | CellError] = {}
         self._states: dict[str, str | CellError] = {}
-        self._communes_in_scope: set[int] | None = None
+        self._communes_reached: dict[int, bool] = {}
 
-    def _scope_communes(self) -> set[int]:
-        """The communes the user's scope reaches: its units and their parents (a volunteer
-        bound to two hamlets reaches their commune), read once, when first needed."""
-        if self._communes_in_scope is None:
+    def _reaches_commune(self, commune_id: int) -> bool:
+        """Whether the user's scope holds the commune or one of its hamlets (a volunteer
+        bound to two hamlets reaches their commune); read once per commune, when a row is
+        refused (a scope may hold a whole province: never sent to the database)."""
+        found = self._communes_reached.get(commune_id)
+        if found is None:
             scope = self.scope or set()
-            parents = Unit.objects.filter(pk__in=scope).values_list("parent_id", flat=True)
-            self._communes_in_scope = scope | {p for p in parents if p}
-        return self._communes_in_scope
+            children = Unit.objects.filter(parent_id=commune_id).values_list("pk", flat=True)
+            found = commune_id in scope or any(pk in scope for pk in children)
+            self._communes_reached[commune_id] = found
+        return found
 
     def _day(self, cache: dict[str, dt.date | str], text: str, what: str) -> dt.date | str:
         """A date (checked: not in the future, not before 1900) or its problem, cached."""
@@ -258,7 +261,7 @@ class RowChecker:
         ):
             # A row of another commune is blamed on its commune; the hamlet only when the
             # commune is the user's but that hamlet is not (a volunteer's own hamlets).
-            in_commune = hamlet_id and commune_id in self._scope_communes()
+            in_commune = hamlet_id and self._reaches_commune(commune_id)
             column = "hamlet" if in_commune else _commune_column(get)
             problems.append((column, get(column, ""), OUT_OF_SCOPE))
 
