@@ -229,13 +229,13 @@ def ids_start_at(first: int) -> None:
     from django.db import connection
 
     tables = [
-        m._meta.db_table
+        (m._meta.db_table, m._meta.pk.column)
         for m in apps.get_models()
         if m.__module__.startswith("chiendich.")
         if m._meta.pk is not None and m._meta.pk.get_internal_type().endswith("AutoField")
     ]
     with connection.cursor() as cursor:
-        for table in tables:
+        for table, column in tables:
             if connection.vendor == "sqlite":
                 cursor.execute("DELETE FROM sqlite_sequence WHERE name = %s", [table])
                 cursor.execute(
@@ -243,7 +243,7 @@ def ids_start_at(first: int) -> None:
                 )
             elif connection.vendor == "postgresql":
                 cursor.execute(
-                    "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, first]
+                    "SELECT setval(pg_get_serial_sequence(%s, %s), %s)", [table, column, first]
                 )
 
 
