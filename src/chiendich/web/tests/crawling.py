@@ -277,6 +277,12 @@ def demo_from_1000(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         file_name="ds-cong-an.csv",
         chunks=[JOB_CSV.encode()],
     )
+    from chiendich.imports.models import ImportJob
+    from chiendich.results.models import Result
+
+    for model in (User, Result, ImportJob):
+        first = model.objects.order_by("pk").values_list("pk", flat=True).first()
+        assert first is not None and first > FIRST_ID, (model, first)  # noqa: S101
     return User.objects.order_by("username")
 
 
