@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import hashlib
 import itertools
 import operator
 import os
+import re
 import tempfile
 import unicodedata
 import zipfile
@@ -117,9 +119,41 @@ def cell_text(value: object) -> str:
     return " ".join(str(value).split())
 
 
+# Abbreviations that headers of real exports use, spelled out (folded words): one table
+# for every import. "Mức độ DVCTT" reads as "Mức độ DVC trực tuyến", "Số CCCD" as "Số căn
+# cước công dân", "Mã HS" as "Mã hồ sơ".
+HEADER_ABBREVIATIONS: dict[str, str] = {
+    "dvctt": "dich vu cong truc tuyen",
+    "dvc": "dich vu cong",
+    "tthc": "thu tuc hanh chinh",
+    "hs": "ho so",
+    "cccd": "can cuoc cong dan",
+    "sdt": "so dien thoai",
+    "ddcn": "dinh danh ca nhan",
+}
+_HEADER_TOKENS = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
+# How close (difflib's ratio of the header keys) an unrecognised header must be to a
+# missing column's name for the error to suggest it.
+NEAR_HEADER = 0.75
+
+
 def header_key(text: str) -> str:
-    """How headers are compared: folded, with every space removed ("Ấp / Khu phố" = "ap/khupho")."""
-    return fold(text).replace(" ", "")
+    """How headers are compared: folded, known abbreviations spelled out, every space
+    removed ("Ấp / Khu phố" = "ap/khupho"; "Mức độ DVCTT" = "Mức độ dịch vụ công trực tuyến")."""
+    words = _HEADER_TOKENS.findall(fold(text))
+    return "".join(HEADER_ABBREVIATIONS.get(w, w).replace(" ", "") for w in words)
+
+
+def _nearest(written: Sequence[str], names: Sequence[str]) -> tuple[str, str] | None:
+    """The (header of the file, known name) pair that are closest, if close enough."""
+    best: tuple[float, str, str] | None = None
+    for text in written:
+        key = header_key(text)
+        for name in names:
+            ratio = difflib.SequenceMatcher(None, key, header_key(name)).ratio()
+            if ratio >= NEAR_HEADER and (best is None or ratio > best[0]):
+                best = (ratio, text, name)
+    return None if best is None else (best[1], best[2])
 
 
 def _header_keys(
@@ -131,17 +165,31 @@ def _header_keys(
     aliases = {header_key(alias): key for key, names in columns.items() for alias in names}
     keys: list[str | None] = []
     taken: set[str] = set()
+    unknown: list[str] = []  # headers the file has that name no column
     for cell in header:
-        key = aliases.get(header_key(cell_text(cell)))
+        text = cell_text(cell)
+        key = aliases.get(header_key(text))
         # A second column meaning the same thing is ignored: the first one wins.
         keys.append(key if key not in taken else None)
         if key:
             taken.add(key)
+        elif text:
+            unknown.append(text)
     missing = []
     for need in required:
         options = (need,) if isinstance(need, str) else need
         if not any(k in taken for k in options):
-            missing.append(" hoặc ".join(f"“{columns[k][0]}”" for k in options))
+            wanted = " hoặc ".join(f"“{columns[k][0]}”" for k in options)
+            near = _nearest(unknown, [alias for k in options for alias in columns[k]])
+            if near is not None:
+                # Name the column the file has with the known header it comes closest to.
+                key = next(k for k in options if near[1] in columns[k])
+                wanted += (
+                    f" (cột “{near[0]}” của tệp không được nhận ra; "
+                    f"gần nhất là “{columns[key][0]}”)"
+                )
+                unknown.remove(near[0])
+            missing.append(wanted)
     if missing:
         raise TabularError([RowError(name, 1, "", "", f"thiếu cột {', '.join(missing)}")])
     return keys

@@ -113,7 +113,8 @@ def field_home(request: HttpRequest) -> HttpResponse:
             {
                 "hamlets": hamlets,
                 "teams": teams,
-                "units": Unit.objects.filter(pk__in=user.units.values("pk")),
+                # Lists and mop-up are kept for places: an agency (a department) has none.
+                "units": Unit.objects.filter(pk__in=user.units.values("pk")).territorial(),
                 "strings": _page_strings(),
                 "offline_days": settings.FIELD_OFFLINE_DAYS,
             },

@@ -8,6 +8,7 @@ label, and whether the error file may hold personal data.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -57,12 +58,15 @@ def kind_takes_tree(name: str) -> bool:
     return takes
 
 
-def kind_template(name: str) -> bytes | None:
-    """The kind's template as xlsx bytes, or None when it has none."""
+def kind_template(name: str, user: Any = None) -> bytes | None:
+    """The kind's template as xlsx bytes, or None when it has none. A template that
+    takes the downloading `user` places its example row in their own unit."""
     spec = kinds().get(name)
     if spec is None or not spec.template:
         return None
-    make: Callable[[], bytes] = import_string(spec.template)
+    make: Callable[..., bytes] = import_string(spec.template)
+    if user is not None and "user" in inspect.signature(make).parameters:
+        return make(user=user)
     return make()
 
 

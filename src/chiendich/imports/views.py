@@ -183,7 +183,7 @@ def job_rerun_view(request: HttpRequest, job: str) -> HttpResponseBase:
 @login_required
 def template_view(request: HttpRequest, kind: str) -> HttpResponse:
     """The blank spreadsheet of a kind of file: headers, example rows, a guide sheet."""
-    content = kind_template(kind) if kind in kinds() else None
+    content = kind_template(kind, request.user) if kind in kinds() else None
     if content is None:
         raise Http404
     response = HttpResponse(content, content_type=XLSX)

@@ -287,3 +287,26 @@ def in_territory[Q_T: QuerySet[Any]](queryset: Q_T, unit: Unit, field: str = "un
     if covers_everything(unit):
         return queryset
     return queryset.filter(territory_condition(unit, field))
+
+
+def example_commune(user: Any) -> Unit | None:
+    """The commune an import template's example row names for `user`: their own commune,
+    the commune of their hamlet, or the first commune under their district or province
+    (an officer copying the example keeps a code of their own district). None without a
+    territorial unit (an agency, the command line)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    for unit in user.units.filter(kind=Kind.TERRITORIAL).order_by("path"):
+        if unit.level == Level.COMMUNE:
+            return unit
+        if unit.level == Level.HAMLET:
+            return unit.parent
+        first = (
+            Unit.objects.subtree(unit)
+            .filter(kind=Kind.TERRITORIAL, level=Level.COMMUNE)
+            .order_by("path")
+            .first()
+        )
+        if first is not None:
+            return first
+    return None

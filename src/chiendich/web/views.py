@@ -86,7 +86,7 @@ def import_template(request: HttpRequest, name: str) -> HttpResponse:
     if name not in TEMPLATES:
         raise Http404
     response = HttpResponse(
-        import_string(TEMPLATES[name])(),
+        import_string(TEMPLATES[name])(user=request.user),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = f'attachment; filename="mau-{name}"'

@@ -3,7 +3,10 @@ and a sheet explaining each column and the texts the import accepts."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from chiendich.core import xlsx
+from chiendich.units.selectors import example_commune
 
 from ..cells import DOSSIER_COLUMNS, STATUS_TEXTS, dossier_header
 
@@ -70,12 +73,17 @@ _GUIDE: dict[str, tuple[str, str]] = {
 }
 
 
-def dossier_template_xlsx() -> bytes:
-    """The template as xlsx bytes, for `chiendich import dossiers --template` and downloads."""
+def dossier_template_xlsx(user: Any = None) -> bytes:
+    """The template as xlsx bytes, for `chiendich import dossiers --template` and downloads;
+    the example dossier is received by the downloading user's commune (example_commune)."""
+    row = list(EXAMPLE_ROW)
+    commune = example_commune(user)
+    if commune is not None:
+        row[2] = commune.gso_code or commune.code
     book, guide = xlsx.template_workbook(
         "Hồ sơ",
         TEMPLATE_HEADERS,
-        [EXAMPLE_ROW],
+        [row],
         ["Cột", "Bắt buộc", "Cách ghi", "Tên cột khác được chấp nhận"],
     )
     for key in DOSSIER_COLUMNS:

@@ -88,13 +88,24 @@ def parse_id_number(text: str) -> tuple[str, bool]:
     if not (text.isascii() and text.isdigit()):
         raise CellError("số định danh chỉ gồm 12 chữ số")
     repaired = False
+    written = text
     if len(text) in (10, 11):
         text, repaired = text.zfill(12), True
     elif len(text) != 12:
         raise CellError(f"số định danh phải có 12 chữ số (có {len(text)})")
     if text[:3] not in province_prefixes():
-        raise CellError(f"mã tỉnh nơi đăng ký khai sinh “{text[:3]}” không tồn tại")
+        problem = f"mã tỉnh nơi đăng ký khai sinh “{text[:3]}” không tồn tại"
+        raise CellError(short_id_problem(written, text, problem) if repaired else problem)
     return text, repaired
+
+
+def short_id_problem(written: str, padded: str, why: str) -> str:
+    """What to tell about a 10- or 11-digit ID whose zeros put back still give a number
+    that does not fit (`why`): digits are missing, the birth year or sex is not wrong."""
+    return (
+        f"số định danh có {len(written)} chữ số, phải có 12 (Excel bỏ số 0 ở đầu? hãy định "
+        f"dạng cột là Văn bản và ghi đủ 12 chữ số); thêm số 0 thành {padded} thì {why}"
+    )
 
 
 def id_birth_year(id_number: str) -> int:
@@ -238,5 +249,8 @@ def parse_status(text: str) -> AccountState:
     """The AccountState a status text names (see STATUS_TEXTS), or the model's own value."""
     state = _status_lookup().get(status_key(text))
     if state is None:
-        raise CellError("trạng thái không nằm trong danh sách trạng thái được chấp nhận")
+        raise CellError(
+            "trạng thái không nằm trong danh sách trạng thái được chấp nhận: "
+            + "; ".join(f"“{texts[0]}”" for texts in STATUS_TEXTS.values())
+        )
     return state

@@ -16,6 +16,7 @@ from chiendich.core import clock
 from chiendich.core.cells import CellError, parse_date
 from chiendich.core.tabular import Row, RowError, RowErrorLog
 from chiendich.units.dated import MapProblem, TreeMap
+from chiendich.units.models import Unit
 
 from ..models import Citizen, Household
 from .cells import (
@@ -26,6 +27,7 @@ from .cells import (
     parse_sex,
     parse_status,
     province_prefixes,
+    short_id_problem,
 )
 from .places import Commune, PlaceError, Places
 
@@ -89,6 +91,19 @@ class RowChecker:
         self._status_dates: dict[str, dt.date | str] = {}
         self._sexes: dict[str, str | CellError] = {}
         self._states: dict[str, str | CellError] = {}
+        self._communes_reached: dict[int, bool] = {}
+
+    def _reaches_commune(self, commune_id: int) -> bool:
+        """Whether the user's scope holds the commune or one of its hamlets (a volunteer
+        bound to two hamlets reaches their commune); read once per commune, when a row is
+        refused (a scope may hold a whole province: never sent to the database)."""
+        found = self._communes_reached.get(commune_id)
+        if found is None:
+            scope = self.scope or set()
+            children = Unit.objects.filter(parent_id=commune_id).values_list("pk", flat=True)
+            found = commune_id in scope or any(pk in scope for pk in children)
+            self._communes_reached[commune_id] = found
+        return found
 
     def _day(self, cache: dict[str, dt.date | str], text: str, what: str) -> dt.date | str:
         """A date (checked: not in the future, not before 1900) or its problem, cached."""
@@ -130,6 +145,7 @@ class RowChecker:
         get = row.values.get
 
         id_number = get("id_number", "")
+        repaired = False
         if len(id_number) == 12 and id_number.isdigit() and id_number.isascii():
             if id_number[:3] not in self._provinces:
                 problems.append(
@@ -177,6 +193,13 @@ class RowChecker:
             except CellError as exc:
                 problems.append(("sex", text, str(exc)))
 
+        if id_number and repaired and not _agrees(id_number, birth_date, sex):
+            # Excel dropped a leading zero, or a digit is missing: the number written is
+            # wrong, not the birth date or the sex it then fails to match.
+            written = get("id_number", "")
+            why = _disagreement(id_number, birth_date, sex)
+            problems.append(("id_number", written, short_id_problem(written, id_number, why)))
+            id_number = ""
         if id_number:
             g = ord(id_number[3]) - 48
             if birth_date is not None:
@@ -236,7 +259,10 @@ class RowChecker:
             and self.scope is not None
             and (hamlet_id or commune_id) not in self.scope
         ):
-            column = "hamlet" if hamlet_id else _commune_column(get)
+            # A row of another commune is blamed on its commune; the hamlet only when the
+            # commune is the user's but that hamlet is not (a volunteer's own hamlets).
+            in_commune = hamlet_id and self._reaches_commune(commune_id)
+            column = "hamlet" if in_commune else _commune_column(get)
             problems.append((column, get(column, ""), OUT_OF_SCOPE))
 
         household = get("household", "")
@@ -318,3 +344,20 @@ def _sex_value(text: str) -> str:
 
 def _state_value(text: str) -> str:
     return parse_status(text).value
+
+
+def _agrees(id_number: str, birth_date: dt.date | None, sex: str) -> bool:
+    """Whether an ID number's birth year and sex digits match the row's (unknown ones agree)."""
+    return not _disagreement(id_number, birth_date, sex)
+
+
+def _disagreement(id_number: str, birth_date: dt.date | None, sex: str) -> str:
+    """How an ID number's birth year and sex digits contradict the row, or ""."""
+    g = ord(id_number[3]) - 48
+    year = 1900 + g // 2 * 100 + int(id_number[4:6])
+    found = []
+    if birth_date is not None and year != birth_date.year:
+        found.append(f"số ghi năm sinh {year}, dòng này ghi {birth_date.year}")
+    if sex and sex != ("F" if g % 2 else "M"):
+        found.append(f"số ghi giới tính {'nữ' if g % 2 else 'nam'}")
+    return " và ".join(found)

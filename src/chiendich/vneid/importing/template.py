@@ -3,9 +3,13 @@ and a sheet explaining each column and the status texts the import accepts."""
 
 from __future__ import annotations
 
-from chiendich.core import xlsx
+from typing import Any
 
-from .cells import CITIZEN_COLUMNS, STATUS_TEXTS, header
+from chiendich.core import xlsx
+from chiendich.units.models import PATH_SEPARATOR, Kind, Level, Unit
+from chiendich.units.selectors import example_commune
+
+from .cells import CITIZEN_COLUMNS, STATUS_TEXTS, header, province_prefixes
 
 TEMPLATE_KEYS = [
     "id_number",
@@ -34,6 +38,30 @@ EXAMPLE_ROW = [
     "Đã kích hoạt mức 2",
     "01/09/2023",
 ]
+
+
+def example_row(commune: Unit | None) -> list[str]:
+    """The example row, placed in `commune` (the officer's own, so a copied row is not
+    refused as another district's): its code, its first hamlet, a household there, and an
+    ID number registered in its province. Without a commune, EXAMPLE_ROW."""
+    if commune is None:
+        return list(EXAMPLE_ROW)
+    code = commune.gso_code or commune.code
+    hamlet = (
+        Unit.objects.filter(parent=commune, level=Level.HAMLET, kind=Kind.TERRITORIAL)
+        .order_by("path")
+        .values_list("name", flat=True)
+        .first()
+    )
+    province = commune.path.split(PATH_SEPARATOR)[0].split(".")[0]
+    prefix = f"{province:0>3}" if province.isdigit() else ""
+    if prefix not in province_prefixes():
+        prefix = EXAMPLE_ROW[0][:3]
+    row = list(EXAMPLE_ROW)
+    row[0] = prefix + EXAMPLE_ROW[0][3:]
+    row[4], row[5], row[6] = code, hamlet or "", f"HK-{code}-0001"
+    return row
+
 
 _GUIDE: dict[str, tuple[str, str]] = {
     "id_number": (
@@ -85,12 +113,13 @@ _GUIDE: dict[str, tuple[str, str]] = {
 }
 
 
-def citizen_template_xlsx() -> bytes:
-    """The template as xlsx bytes, for the command and for a download view."""
+def citizen_template_xlsx(user: Any = None) -> bytes:
+    """The template as xlsx bytes, for the command and for a download view; the example
+    row is in the downloading user's commune (see example_commune)."""
     book, guide = xlsx.template_workbook(
         "Danh sách",
         TEMPLATE_HEADERS,
-        [EXAMPLE_ROW],
+        [example_row(example_commune(user))],
         ["Cột", "Bắt buộc", "Cách ghi", "Tên cột khác được chấp nhận"],
     )
     for key in [*TEMPLATE_KEYS[:5], "commune_name", "district", *TEMPLATE_KEYS[5:]]:

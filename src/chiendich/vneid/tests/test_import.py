@@ -43,6 +43,14 @@ def cccd(year: int, *, female: bool = False, serial: int = 1, province: str = "0
     return f"{province}{g}{year % 100:02d}{serial:06d}"
 
 
+# The problem names the texts accepted, one per state (issue 14).
+UNKNOWN_STATUS = (
+    "trạng thái không nằm trong danh sách trạng thái được chấp nhận: “Chưa đăng ký”; "
+    "“Đã đăng ký mức 1, chờ duyệt”; “Đã đăng ký mức 2, chờ duyệt”; “Đã duyệt, chờ kích hoạt”; "
+    "“Đã kích hoạt mức 1”; “Đã kích hoạt mức 2”"
+)
+
+
 def errors_of(report) -> list[tuple[int, str, str]]:  # type: ignore[no-untyped-def]
     return [(e.row, e.column, e.problem) for e in report.errors]
 
@@ -235,7 +243,7 @@ def test_every_row_check_names_row_and_column_and_rejected_rows_are_not_written(
         (6, "Ấp/Khu phố", "ấp/khu phố “Ấp Hòa Bình” không thuộc Phường 5"),
         (7, "Số định danh cá nhân", "trùng số định danh với dòng 2"),
         (8, "Ngày cập nhật", "ngày cập nhật ở tương lai"),
-        (9, "Trạng thái", "trạng thái không nằm trong danh sách trạng thái được chấp nhận"),
+        (9, "Trạng thái", UNKNOWN_STATUS),
         (
             10,
             "Số điện thoại",
@@ -325,7 +333,7 @@ def test_dry_run_writes_nothing_but_the_error_file(
             4,
             "Trạng thái",
             "Đã kích hoạt",
-            "trạng thái không nằm trong danh sách trạng thái được chấp nhận",
+            UNKNOWN_STATUS,
         ],
     ]
     assert not ImportBatch.objects.exists()  # a dry run writes no history row

@@ -69,3 +69,7 @@ def small_campaign(plan_383):
     # Every commune and district gets the same share: 903.203 split by 1 each.
     targets_allocate(vneid_target(plan_383), lambda u: 1)
     return plan_383
+
+
+# The crawler's demo (test_crawl, test_crawl_browser): a small demo whose ids start at 1000.
+from chiendich.web.tests.crawling import demo_from_1000  # noqa: E402, F401
