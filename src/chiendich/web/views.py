@@ -37,6 +37,7 @@ from .selectors import (
     day_choices,
     tree_switch,
 )
+from .status import RULE_TEXT
 from .stored import TTHC, VNEID, cached
 
 
@@ -152,6 +153,7 @@ def unit_body_html(unit: Unit, visible: Any, day: dt.date | None) -> str:
                 "targets": targets_for_unit(plan, unit) if plan and not history else [],
                 "children": children,
                 "dashboard": dashboard,
+                "status_rule": RULE_TEXT,
                 "chart_labels": {
                     "actual": _("Actual"),
                     "target": _("Target"),

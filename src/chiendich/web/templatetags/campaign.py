@@ -28,9 +28,9 @@ def target_value(target: Any) -> str:
 
 @register.filter
 def pct(value: Any) -> str:
-    """A rate as "70,25%" ("N/A" when it has no denominator)."""
+    """A rate as "70,25%" ("—" when it has no denominator)."""
     if value is None or value == "":
-        return "N/A"
+        return "—"
     return f"{number_format(Decimal(str(value)), decimal_pos=2, use_l10n=True)}%"
 
 
