@@ -73,3 +73,9 @@ def raw(value: Any) -> str:
 def get(mapping: Any, key: str) -> Any:
     """mapping[key], None when absent (table cells by indicator key)."""
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def missing_staff(lines: Any) -> list[Any]:
+    """The staff still below level 2 across an agency's category lines."""
+    return [m for line in lines or [] for m in line.missing]
