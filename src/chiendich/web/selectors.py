@@ -196,19 +196,13 @@ def peer_ranks(scores: dict[str, Any]) -> dict[str, int]:
 
 @dataclass
 class DayChoices:
-    """The as-of picker: the days with stored counts, and the days either side of the chosen one."""
+    """The as-of day input's bounds (the days with stored counts) and the days either
+    side of the chosen one (the ‹ › steps)."""
 
     first: dt.date | None
     last: dt.date | None
     previous: dt.date | None
     next: dt.date | None
-
-    @property
-    def all(self) -> list[dt.date]:
-        """Every day from the first to the last, latest first (the picker's options)."""
-        if self.first is None or self.last is None:
-            return []
-        return [self.last - dt.timedelta(days=k) for k in range((self.last - self.first).days + 1)]
 
 
 def day_choices(day: dt.date | None) -> DayChoices:
