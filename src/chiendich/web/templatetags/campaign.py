@@ -79,3 +79,12 @@ def get(mapping: Any, key: str) -> Any:
 def missing_staff(lines: Any) -> list[Any]:
     """The staff still below level 2 across an agency's category lines."""
     return [m for line in lines or [] for m in line.missing]
+
+
+@register.simple_tag
+def campaign_today() -> Any:
+    """The campaign's today (core.clock): the replay's day in the demo, never the real
+    clock's date beside it."""
+    from chiendich.core import clock
+
+    return clock.today()
