@@ -115,11 +115,38 @@ def count_range_text() -> str:
     return _("Allowed: 0 to %(max)s.") % {"max": f"{MAX_COUNT:,}".replace(",", ".")}
 
 
+# What a day input accepts as typed (the server reads the same, core.cells.parse_date).
+DAY_PATTERN = r"\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{1,2}-\d{1,2}"
+
+
+class DayInput(forms.DateInput):
+    """The one day input of every page: a text box that reads and shows dd/mm/yyyy,
+    whatever the browser's language (a native date picker shows mm/dd/yyyy to an
+    English browser). Pages outside a form use the same markup through the template
+    include web/_day_input.html, which can also bound it to the campaign's days."""
+
+    input_type = "text"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        base = {
+            "inputmode": "numeric",
+            "placeholder": "dd/mm/yyyy",
+            "pattern": DAY_PATTERN,
+            "maxlength": "10",
+            "size": "10",
+            "autocomplete": "off",
+            "data-day-input": "",
+        }
+        super().__init__(attrs={**base, **(attrs or {})}, format="%d/%m/%Y")
+
+
 class DayField(forms.DateField):
-    """A form's day: dd/mm/yyyy or yyyy-mm-dd (what a date picker sends), inside the window."""
+    """A form's day: dd/mm/yyyy (also yyyy-mm-dd), inside the window, typed in DayInput."""
+
+    widget = DayInput
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("input_formats", ["%Y-%m-%d", "%d/%m/%Y"])
+        kwargs.setdefault("input_formats", ["%d/%m/%Y", "%Y-%m-%d"])
         super().__init__(**kwargs)
 
     def validate(self, value: Any) -> None:

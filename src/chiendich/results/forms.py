@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from chiendich.core.inputs import DayField, IdField
+from chiendich.core import clock
+from chiendich.core.inputs import DayField, DayInput, IdField
 from chiendich.procedures.models import Procedure
 from chiendich.units.models import Unit
 
 from .models import ChangeKind, ResultType, SubjectKind
 from .selectors import Validity
 
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_INPUT = DayInput()
 
 
 class SearchForm(forms.Form):
@@ -92,7 +92,7 @@ class ReuseForm(LookupForm):
 
 
 class RevokeForm(forms.Form):
-    ngay_thu_hoi = DayField(label=_("Revoked on"), widget=DATE_INPUT, initial=dt.date.today)
+    ngay_thu_hoi = DayField(label=_("Revoked on"), widget=DATE_INPUT, initial=clock.today)
     ly_do = forms.CharField(label=_("Reason"), max_length=500)
 
 

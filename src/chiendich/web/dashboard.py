@@ -7,17 +7,8 @@ procedures DossierCount through `units_kpi`), never from citizens or dossiers,
 and the whole result is cached per (unit, day) under the data version (see
 stored.py), so a province overview is a few index reads once warm.
 
-Traffic light (`traffic_light`), one rule for every indicator:
-- met: the value has reached the target;
-- on pace: not yet, but the value is at least `pace_share` of what a steady
-  pace would have reached by the as-of day, or (count targets) the last seven
-  days' pace reaches the target by the period's end. A steady pace means
-  target x days elapsed / days of the period for a count (903.203 accounts
-  over 60 days); for a rate it is the target itself, since a rate is expected
-  at its level from the first day. `pace_share` is the plan's own threshold
-  for lagging units (plan file `emulation.lagging.pace_share`, 0.8 in Plan
-  383; 1 when a plan sets none);
-- behind: otherwise, which is exactly the plan's "lagging" list (V.2.d).
+Traffic light: met / on pace / behind, one rule for every indicator and unit,
+written once in status.py (and shown on the page under the cards).
 """
 
 from __future__ import annotations
@@ -29,7 +20,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy
 
 from chiendich.plans.models import Plan, Target
 from chiendich.plans.selectors import targets_for_unit
@@ -40,28 +30,37 @@ from chiendich.procedures.selectors import units_kpi as tthc_units_kpi
 from chiendich.units.models import Kind, Level, Unit
 from chiendich.vneid.progress import (
     FORECAST_WINDOW,
+    Counts,
     Progress,
     progress_for,
     rate,
+    rollup,
     vneid_target,
 )
 
 from . import stored
 from .selectors import peer_ranks
+from .status import (
+    BEHIND,
+    MET,
+    ON_PACE,
+    STATUS_LABELS,
+    count_forecast,
+    count_forecast_date,
+    rate_forecast,
+    status,
+    steady_pace,
+    window_start,
+)
 
-MET, ON_PACE, BEHIND = "met", "on_pace", "behind"
+__all__ = ["BEHIND", "MET", "ON_PACE"]
 VNEID_COUNT = "vneid_activated_accounts"
 VNEID_RATE = "vneid_activation_rate"
 HUNDRED = Decimal(100)
-LIGHT_LABELS = {
-    MET: gettext_lazy("met"),
-    ON_PACE: gettext_lazy("on pace"),
-    BEHIND: gettext_lazy("behind"),
-}
 
 
 def light_label(light: str | None) -> str | Promise:
-    return LIGHT_LABELS.get(light or "", "—")
+    return STATUS_LABELS.get(light or "", "—")
 
 
 def pace_share(plan: Plan | None) -> Decimal:
@@ -72,15 +71,11 @@ def pace_share(plan: Plan | None) -> Decimal:
 
 
 def expected_by(
-    target: Decimal, measure: str, start: dt.date, end: dt.date, day: dt.date
+    target: Decimal, measure: str, start: dt.date, end: dt.date, day: dt.date, base: Any = 0
 ) -> Decimal:
-    """What a steady pace reaches by `day`: a share of a count target by days elapsed
-    (both ends of the period included), the target itself for a rate."""
-    if measure != "count":
-        return target
-    days = (end - start).days + 1
-    elapsed = min(max((day - start).days + 1, 0), days)
-    return target * elapsed / days
+    """What a steady pace reaches by `day` (status.steady_pace): from `base`, the unit's
+    value on the period's first day, to a count target; the target itself for a rate."""
+    return steady_pace(target, measure, start, end, day, base)
 
 
 def traffic_light(
@@ -88,17 +83,13 @@ def traffic_light(
     target: Decimal | int | None,
     expected: Decimal | None,
     share: Decimal,
-    forecast_reaches: bool = False,
+    forecast_reaches: bool | None = None,
 ) -> str | None:
-    """met / on_pace / behind as the module docstring defines them; None without a
-    value or a target."""
-    if value is None or target is None:
-        return None
-    if value >= target:
-        return MET
-    if forecast_reaches or (expected is not None and Decimal(value) >= share * expected):
-        return ON_PACE
-    return BEHIND
+    """status.status when only whether the forecast reaches the target is known
+    (None: no forecast yet, the steady pace decides)."""
+    if forecast_reaches is None or value is None or target is None:
+        return status(value, target, expected=expected, share=share)
+    return status(value, target, forecast_end=target if forecast_reaches else -1, share=share)
 
 
 def _percent(value: Decimal | int | None, target: Decimal | int | None) -> Decimal | None:
@@ -145,6 +136,7 @@ class Cell:
     value: Decimal | int | None
     target: Decimal | int | None
     light: str | None
+    forecast_end: Decimal | None = None
 
 
 @dataclass
@@ -160,6 +152,7 @@ class ChildRow:
     light: str | None
     rank: Rank | None
     cells: dict[str, Cell]
+    forecast_end: Decimal | None = None
 
 
 @dataclass
@@ -182,28 +175,76 @@ def _days(start: dt.date, end: dt.date) -> list[dt.date]:
     return [start + dt.timedelta(days=k) for k in range((end - start).days + 1)]
 
 
-def _count_light(p: Progress, start: dt.date, end: dt.date, share: Decimal) -> str | None:
-    if p.target is None:
-        return None
-    expected = expected_by(Decimal(p.target), "count", start, end, p.date)
-    return traffic_light(p.activated, p.target, expected, share, p.forecast_note == "on_pace")
+@dataclass
+class CountStatus:
+    """A count indicator's forecast and status on a day (status.py's rule)."""
+
+    expected: Decimal | None
+    forecast_end: Decimal | None
+    forecast_date: dt.date | None  # set only when the recent pace reaches the target in time
+    forecast_note: str  # "reached", "on_pace", "not_before_deadline" or "" (no forecast yet)
+    light: str | None
 
 
-def _rate_forecast(
-    points: list[tuple[dt.date, Decimal | None]], day: dt.date, end: dt.date
+def count_status(
+    value: int,
+    target: int | None,
+    *,
+    base: int,
+    earlier: int,
+    earlier_day: dt.date | None,
+    day: dt.date,
+    start: dt.date,
+    end: dt.date,
+    share: Decimal,
+) -> CountStatus:
+    """The forecast and status of an activated-accounts count: `base` is the unit's
+    value on the period's first day, `earlier` its value on `earlier_day` (status.window_start)."""
+    between = (day - earlier_day).days if earlier_day else 0
+    left = max((end - day).days, 0)
+    forecast = count_forecast(value, earlier, between, left)
+    if target is None:
+        return CountStatus(None, forecast, None, "", None)
+    expected = steady_pace(target, "count", start, end, day, base)
+    light = status(value, target, forecast_end=forecast, expected=expected, share=share)
+    when = count_forecast_date(value, earlier, between, target, day) if between else None
+    if value >= target:
+        note = "reached"
+    elif forecast is None:
+        note = ""
+    elif forecast >= target:
+        note = "on_pace"
+    else:
+        note, when = "not_before_deadline", None
+    return CountStatus(expected, forecast, when if note == "on_pace" else None, note, light)
+
+
+def _base(counts: Counts | None) -> int:
+    """A unit's activated accounts on the period's first day (the steady pace's start)."""
+    return counts.activated if counts else 0
+
+
+def _rate_status_forecast(
+    points: dict[dt.date, tuple[int, int]],
+    day: dt.date,
+    end: dt.date,
+    *,
+    denominator_cumulative: bool = True,
 ) -> Decimal | None:
-    """The rate at `end` if it keeps changing as over the last seven days (0 to 100)."""
-    known = [(d, v) for d, v in points if v is not None and d <= day]
-    if len(known) < 2:
+    """The rate at `end` from its numerator and denominator on `day` and on the day
+    a week earlier (status.rate_forecast); None without two days of data."""
+    if day not in points:
         return None
-    last_day, last = known[-1]
-    earlier = [(d, v) for d, v in known if d <= last_day - dt.timedelta(days=FORECAST_WINDOW)]
-    first_day, first = earlier[-1] if earlier else known[0]
-    if last_day == first_day:
+    earlier_day = window_start(list(points), day)
+    if earlier_day is None:
         return None
-    slope = (last - first) / (last_day - first_day).days  # type: ignore[operator]
-    ahead = max((end - last_day).days, 0)
-    return min(max(last + slope * ahead, Decimal(0)), HUNDRED).quantize(Decimal("0.01"))
+    return rate_forecast(
+        points[day],
+        points[earlier_day],
+        (day - earlier_day).days,
+        (end - day).days,
+        denominator_cumulative=denominator_cumulative,
+    )
 
 
 def _chart(
@@ -214,9 +255,11 @@ def _chart(
     actual: dict[dt.date, Any],
     target: Decimal | int | None,
     forecast_end: Decimal | None,
+    base: int = 0,
 ) -> dict[str, Any]:
     """ECharts-ready series over the whole period: actual up to the day, a dashed
-    forecast from the day to the period end, the target and (counts) the steady pace."""
+    forecast from the day to the period end, the target and (counts) the steady pace
+    from `base`, the unit's value on the period's first day."""
     days = _days(start, end)
     last = min(day, end)
     values = [_json_number(actual.get(d)) if d <= last else None for d in days]
@@ -229,7 +272,7 @@ def _chart(
     pace = None
     if measure == "count" and target is not None:
         pace = [
-            _json_number(expected_by(Decimal(target), "count", start, end, d).quantize(Decimal(1)))
+            _json_number(steady_pace(target, "count", start, end, d, base).quantize(Decimal(1)))
             for d in days
         ]
     return {
@@ -267,10 +310,23 @@ def _vneid_cards(
         return cards
     start, end = period.start, period.end
     series = stored.vneid_series(unit, start, min(day, end))
+    by_day = {p.day: p for p in series}
     names = {i.get("key"): i.get("name") for i in plan.document.get("indicators", []) if i}
     if own.target is not None:
-        expected = expected_by(Decimal(own.target), "count", start, end, day)
-        forecast_end = Decimal(own.activated) + own.recent_daily_pace * max((end - day).days, 0)
+        base = series[0].activated if series else 0
+        earlier_day = window_start(list(by_day), day)
+        earlier = by_day[earlier_day].activated if earlier_day else own.activated
+        cs = count_status(
+            own.activated,
+            own.target,
+            base=base,
+            earlier=earlier,
+            earlier_day=earlier_day,
+            day=day,
+            start=start,
+            end=end,
+            share=share,
+        )
         ranks = peer_ranks({s.code: progress[s.code].percent_of_target for s in siblings})
         cards.append(
             Card(
@@ -280,13 +336,13 @@ def _vneid_cards(
                 value=own.activated,
                 target=own.target,
                 percent_of_target=own.percent_of_target,
-                light=_count_light(own, start, end, share),
+                light=cs.light,
                 start=start,
                 end=end,
-                expected=expected.quantize(Decimal(1)),
-                forecast_end=forecast_end.quantize(Decimal(1)),
-                forecast_date=own.forecast_date,
-                forecast_note=own.forecast_note,
+                expected=cs.expected.quantize(Decimal(1)) if cs.expected is not None else None,
+                forecast_end=cs.forecast_end,
+                forecast_date=cs.forecast_date,
+                forecast_note=cs.forecast_note,
                 rank=_rank(ranks, unit.code, len(siblings)),
                 extra={
                     "activated_l1": own.counts.activated_l1,
@@ -294,6 +350,7 @@ def _vneid_cards(
                     "new": own.counts.new_activations,
                     "needed": own.needed_daily_pace,
                     "recent_pace": own.recent_daily_pace,
+                    "base": base,
                 },
                 chart=_chart(
                     "count",
@@ -302,14 +359,20 @@ def _vneid_cards(
                     day,
                     {p.day: p.activated for p in series},
                     own.target,
-                    forecast_end,
+                    cs.forecast_end,
+                    base,
                 ),
             )
         )
     if rate_target is not None:
         points = [(p.day, rate(p.activated, p.eligible)) for p in series]
         value = own.rate_of_eligible
-        forecast_end_rate = _rate_forecast(points, day, end)
+        forecast_end_rate = _rate_status_forecast(
+            {p.day: (p.activated, p.eligible) for p in series},
+            min(day, end),
+            end,
+            denominator_cumulative=False,
+        )
         ranks = peer_ranks(
             {
                 s.code: _percent(progress[s.code].rate_of_eligible, rate_target.value)
@@ -324,7 +387,13 @@ def _vneid_cards(
                 value=value,
                 target=rate_target.value,
                 percent_of_target=_percent(value, rate_target.value),
-                light=traffic_light(value, rate_target.value, rate_target.value, share),
+                light=status(
+                    value,
+                    rate_target.value,
+                    forecast_end=forecast_end_rate,
+                    expected=rate_target.value,
+                    share=share,
+                ),
                 start=start,
                 end=end,
                 expected=rate_target.value,
@@ -357,17 +426,18 @@ def _form_counts(forms: list[Any]) -> FormCounts:
     return out
 
 
-def tthc_trend(
+def tthc_fractions(
     unit: Unit,
     result: IndicatorResult,
     plan: Plan | None,
     daily: dict[dt.date, stored.TthcDay] | None = None,
-) -> dict[dt.date, Decimal | None]:
-    """The indicator's rate over `result`'s window as it stood at the end of each day:
-    the same formula and variant as units_kpi, on the counts summed from the window's
-    first day to that day, plus the aggregate forms whose batch lies inside by then.
-    The last point is the card's value. `daily` (stored.tthc_daily of the unit) may
-    cover a longer window than the result's; it is read when not given."""
+) -> dict[dt.date, tuple[int, int]]:
+    """The indicator's numerator and denominator over `result`'s window as they stood
+    at the end of each day: the same formula and variant as units_kpi, on the counts
+    summed from the window's first day to that day, plus the aggregate forms whose
+    batch lies inside by then. The last point is the card's. `daily`
+    (stored.tthc_daily of the unit) may cover a longer window than the result's; it
+    is read when not given."""
     setting = next(s for s in indicator_settings(plan) if s.indicator.key == result.key)
     start, end = result.date_from, result.date_to
     if daily is None:
@@ -377,7 +447,7 @@ def tthc_trend(
         if form.unit.level in result.levels:
             forms.setdefault(form.unit_id, []).append(form)
     running: dict[Any, Any] = {}
-    out: dict[dt.date, Decimal | None] = {}
+    out: dict[dt.date, tuple[int, int]] = {}
     for d in _days(start, end):
         for level, by_flags in daily.get(d, {}).items():
             if level not in result.levels:
@@ -389,8 +459,43 @@ def tthc_trend(
                     running[flags] = type(counts)(**vars(counts))
         chosen = [f for unit_forms in forms.values() for f in select_forms(unit_forms, start, d)]
         sums = Sums(records=running, forms=_form_counts(chosen))
-        out[d] = setting.indicator.formula(sums, setting.variant).rate
+        fraction = setting.indicator.formula(sums, setting.variant)
+        out[d] = (fraction.numerator, fraction.denominator)
     return out
+
+
+def tthc_trend(
+    unit: Unit,
+    result: IndicatorResult,
+    plan: Plan | None,
+    daily: dict[dt.date, stored.TthcDay] | None = None,
+) -> dict[dt.date, Decimal | None]:
+    """The indicator's rate at the end of each day of `result`'s window (tthc_fractions)."""
+    return {d: rate(n, m) for d, (n, m) in tthc_fractions(unit, result, plan, daily).items()}
+
+
+def kpi_forecast(
+    result: IndicatorResult,
+    before: Any,
+    earlier_day: dt.date | None,
+    period_end: dt.date | None,
+) -> Decimal | None:
+    """A TTHC rate at `period_end` from `result` and the same unit's figures `before`
+    (its UnitKpi up to `earlier_day`), by status.rate_forecast."""
+    if before is None or earlier_day is None or period_end is None:
+        return None
+    old = before.indicator(result.key)
+    return rate_forecast(
+        (result.numerator, result.denominator),
+        (old.numerator, old.denominator),
+        (result.date_to - earlier_day).days,
+        (period_end - result.date_to).days,
+    )
+
+
+def tthc_earlier_day(start: dt.date, end: dt.date) -> dt.date | None:
+    """The day a TTHC forecast compares `end` with (status.window_start over the window)."""
+    return window_start([start, max(start, end - dt.timedelta(days=FORECAST_WINDOW))], end)
 
 
 def _tthc(
@@ -419,13 +524,24 @@ def _tthc(
     receiving = [c for c in children if c.level != Level.HAMLET]
     units = list({u.code: u for u in [unit, *siblings, *receiving]}.values())
     kpis = {k.unit.code: k for k in tthc_units_kpi(units, period.start, end, plan=plan)}
+    earlier_day = tthc_earlier_day(period.start, end)
+    earlier = (
+        {
+            k.unit.code: k
+            for k in tthc_units_kpi([unit, *receiving], period.start, earlier_day, plan=plan)
+        }
+        if earlier_day
+        else {}
+    )
     cards = []
     daily = stored.tthc_daily(unit, period.start, end)  # one read serves every indicator
     for result in kpis[unit.code].indicators:
         if result.target is None:
             continue
         trend = tthc_trend(unit, result, plan, daily)
-        forecast_end = _rate_forecast(sorted(trend.items()), end, period.end)
+        # From the window's figures (as the table's cells), which also hold what
+        # the daily counts do not (the results store's coverage).
+        forecast_end = kpi_forecast(result, earlier.get(unit.code), earlier_day, period.end)
         ranks = peer_ranks(
             {
                 s.code: _percent(
@@ -443,7 +559,13 @@ def _tthc(
                 value=result.rate,
                 target=result.target,
                 percent_of_target=_percent(result.rate, result.target),
-                light=traffic_light(result.rate, result.target, result.target, share),
+                light=status(
+                    result.rate,
+                    result.target,
+                    forecast_end=forecast_end,
+                    expected=result.target,
+                    share=share,
+                ),
                 start=result.date_from,
                 end=period.end,
                 expected=result.target,
@@ -459,27 +581,52 @@ def _tthc(
                 ),
             )
         )
-    cells, columns = tthc_cells(receiving, kpis, plan, share)
+    cells, columns = tthc_cells(
+        receiving,
+        kpis,
+        plan,
+        share,
+        earlier=earlier,
+        earlier_day=earlier_day,
+        period_end=period.end,
+    )
     return cards, cells, columns
 
 
 def tthc_cells(
-    units: list[Unit], kpis: dict[str, Any], plan: Plan, share: Decimal
+    units: list[Unit],
+    kpis: dict[str, Any],
+    plan: Plan,
+    share: Decimal,
+    *,
+    earlier: dict[str, Any] | None = None,
+    earlier_day: dt.date | None = None,
+    period_end: dt.date | None = None,
 ) -> tuple[dict[str, dict[str, Cell]], list[tuple[str, str]]]:
     """The table of units by TTHC indicator: each unit's rate against its own target,
+    with its status (forecast from `earlier`, the same units' figures on `earlier_day`),
     and the indicator columns any unit has a target for, in the plan's order."""
     cells: dict[str, dict[str, Cell]] = {}
     columns: dict[str, str] = {}
     for unit in units:
         row = cells.setdefault(unit.code, {})
+        before = (earlier or {}).get(unit.code)
         for result in kpis[unit.code].indicators:
             if result.target is None:
                 continue
             columns.setdefault(result.key, result.name)
+            forecast = kpi_forecast(result, before, earlier_day, period_end)
             row[result.key] = Cell(
                 result.rate,
                 result.target,
-                traffic_light(result.rate, result.target, result.target, share),
+                status(
+                    result.rate,
+                    result.target,
+                    forecast_end=forecast,
+                    expected=result.target,
+                    share=share,
+                ),
+                forecast,
             )
     order = [s.indicator.key for s in indicator_settings(plan)]
     return cells, sorted(columns.items(), key=lambda kv: order.index(kv[0]))
@@ -521,6 +668,13 @@ def _vneid_part(
             for c in children
         }
     )
+    statuses = (
+        count_statuses(
+            [progress[c.code] for c in children], unit, day, period.start, period.end, share
+        )
+        if period
+        else {}
+    )
     rows = []
     for child in children:
         p = progress[child.code]
@@ -532,12 +686,41 @@ def _vneid_part(
                 rate_of_eligible=p.rate_of_eligible,
                 target=p.target,
                 percent_of_target=p.percent_of_target,
-                light=_count_light(p, period.start, period.end, share) if period else None,
+                light=statuses[child.code].light if child.code in statuses else None,
                 rank=_rank(child_ranks, child.code, len(children)),
                 cells={},
+                forecast_end=statuses[child.code].forecast_end if child.code in statuses else None,
             )
         )
     return cards, rows
+
+
+def count_statuses(
+    progress: list[Progress], unit: Unit, day: dt.date, start: dt.date, end: dt.date, share: Decimal
+) -> dict[str, CountStatus]:
+    """The activated-accounts status of each of `progress` (units under or formed into
+    `unit`): their value on the period's first day, a week before `day` and on `day`."""
+    if not progress:
+        return {}
+    days = [p.day for p in stored.vneid_series(unit, start, min(day, end))]
+    codes = {p.code for p in progress}
+    first = rollup(days[0], codes=codes) if days else {}
+    earlier_day = window_start(days, day)
+    earlier = rollup(earlier_day, codes=codes) if earlier_day else {}
+    return {
+        p.code: count_status(
+            p.activated,
+            p.target,
+            base=_base(first.get(p.code)),
+            earlier=earlier[p.code].activated if p.code in earlier else 0,
+            earlier_day=earlier_day,
+            day=day,
+            start=start,
+            end=end,
+            share=share,
+        )
+        for p in progress
+    }
 
 
 def unit_dashboard(unit: Unit, day: dt.date, plan: Plan | None, children: list[Unit]) -> Dashboard:

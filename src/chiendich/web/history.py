@@ -12,7 +12,6 @@ commune split across several new ones is listed with the part that counts here
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from chiendich.plans.models import Plan
 from chiendich.plans.selectors import plan_for_unit
@@ -32,10 +31,12 @@ from .dashboard import (
     ChildRow,
     Dashboard,
     _chart,
-    _count_light,
-    _rate_forecast,
+    _rate_status_forecast,
+    count_statuses,
+    kpi_forecast,
     pace_share,
     tthc_cells,
+    tthc_earlier_day,
     tthc_trend,
 )
 
@@ -78,7 +79,8 @@ def _vneid(
     [own] = progress_for([unit], day, None)
     series = stored.vneid_series(unit, start, min(day, end))
     names = {i.get("key"): i.get("name") for i in plan.document.get("indicators", []) if i}
-    forecast_end = Decimal(own.activated) + own.recent_daily_pace * max((end - day).days, 0)
+    [own_status] = count_statuses([own], unit, day, start, end, pace_share(plan)).values()
+    forecast_end = own_status.forecast_end
     cards = [
         Card(
             key=VNEID_COUNT,
@@ -90,7 +92,7 @@ def _vneid(
             light=None,
             start=start,
             end=end,
-            forecast_end=forecast_end.quantize(Decimal(1)),
+            forecast_end=forecast_end,
             extra={
                 "activated_l1": own.counts.activated_l1,
                 "activated_l2": own.counts.activated_l2,
@@ -103,7 +105,12 @@ def _vneid(
         )
     ]
     points = [(p.day, rate(p.activated, p.eligible)) for p in series]
-    forecast_rate = _rate_forecast(points, day, end)
+    forecast_rate = _rate_status_forecast(
+        {p.day: (p.activated, p.eligible) for p in series},
+        min(day, end),
+        end,
+        denominator_cumulative=False,
+    )
     cards.append(
         Card(
             key=VNEID_RATE,
@@ -125,9 +132,12 @@ def _vneid(
     mine = {p.code: p for p in progress_for(whole, day, plan)}
     parts = {p.code: p for p in progress_of_predecessors(unit, day)}
     share = pace_share(plan)
+    shown = [mine.get(p.code) or parts[p.code] for p in predecessors]
+    statuses = count_statuses(
+        [p for p in shown if p.target is not None], unit, day, start, end, share
+    )
     rows = []
-    for predecessor in predecessors:
-        p = mine.get(predecessor.code) or parts[predecessor.code]
+    for predecessor, p in zip(predecessors, shown, strict=True):
         rows.append(
             ChildRow(
                 unit=predecessor,
@@ -136,9 +146,10 @@ def _vneid(
                 rate_of_eligible=p.rate_of_eligible,
                 target=p.target,
                 percent_of_target=p.percent_of_target,
-                light=_count_light(p, start, end, share),
+                light=statuses[p.code].light if p.code in statuses else None,
                 rank=None,
                 cells={},
+                forecast_end=statuses[p.code].forecast_end if p.code in statuses else None,
             )
         )
     return cards, rows
@@ -163,13 +174,22 @@ def _tthc(
     whole = [p for p in predecessors if not split_successors(p) and p.level != Level.HAMLET]
     kpis = {k.unit.code: k for k in tthc_units_kpi([unit, *whole], period.start, end, plan=plan)}
     daily = stored.tthc_daily(unit, period.start, end)
+    earlier_day = tthc_earlier_day(period.start, end)
+    earlier = (
+        {
+            k.unit.code: k
+            for k in tthc_units_kpi([unit, *whole], period.start, earlier_day, plan=plan)
+        }
+        if earlier_day
+        else {}
+    )
     cards = []
     target_keys = {s.indicator.key: s.indicator.target_key for s in settings}
     for result in kpis[unit.code].indicators:
         if target_keys[result.key] not in targeted:
             continue  # an indicator the plan sets no target for anywhere
         trend = tthc_trend(unit, result, plan, daily)
-        forecast_end = _rate_forecast(sorted(trend.items()), end, period.end)
+        forecast_end = kpi_forecast(result, earlier.get(unit.code), earlier_day, period.end)
         cards.append(
             Card(
                 key=result.key,
@@ -188,5 +208,13 @@ def _tthc(
                 ),
             )
         )
-    cells, columns = tthc_cells(whole, kpis, plan, pace_share(plan))
+    cells, columns = tthc_cells(
+        whole,
+        kpis,
+        plan,
+        pace_share(plan),
+        earlier=earlier,
+        earlier_day=earlier_day,
+        period_end=period.end,
+    )
     return cards, cells, columns

@@ -196,19 +196,13 @@ def peer_ranks(scores: dict[str, Any]) -> dict[str, int]:
 
 @dataclass
 class DayChoices:
-    """The as-of picker: the days with stored counts, and the days either side of the chosen one."""
+    """The as-of day input's bounds (the days with stored counts) and the days either
+    side of the chosen one (the ‹ › steps)."""
 
     first: dt.date | None
     last: dt.date | None
     previous: dt.date | None
     next: dt.date | None
-
-    @property
-    def all(self) -> list[dt.date]:
-        """Every day from the first to the last, latest first (the picker's options)."""
-        if self.first is None or self.last is None:
-            return []
-        return [self.last - dt.timedelta(days=k) for k in range((self.last - self.first).days + 1)]
 
 
 def day_choices(day: dt.date | None) -> DayChoices:
@@ -222,3 +216,136 @@ def day_choices(day: dt.date | None) -> DayChoices:
         day - one if day and first and day - one >= first else None,
         day + one if day and last and day + one <= last else None,
     )
+
+
+# --- the home page of each role ------------------------------------------------------------
+
+# Roles whose home is their unit's dashboard with "việc hôm nay" (reports due, imports
+# waiting for confirmation, units behind pace): the officers who do the campaign's work.
+OFFICER_ROLES = frozenset(
+    {
+        "province_admin",
+        "district_officer",
+        "commune_officer",
+        "police_province",
+        "police_district",
+        "police_commune",
+    }
+)
+LEADER_ROLES = frozenset({"province_viewer"})
+TASKS_SHOWN = 5  # rows of each list in the box; the rest are counted, one click away
+
+
+def home_units(user: User) -> list[Unit]:
+    """The units a user's home is about: their own, in tree order (a superuser without
+    units: the provinces)."""
+    units = list(user.units.order_by("path"))
+    if not units and user.is_superuser:
+        units = list(Unit.objects.filter(parent__isnull=True).order_by("path"))
+    return units
+
+
+def home_unit(user: User) -> Unit | None:
+    """The unit whose dashboard is the user's home: their first territorial unit that a
+    plan covers, else their first unit."""
+    units = home_units(user)
+    territorial = [u for u in units if u.kind == "territorial"]
+    for unit in territorial:
+        if plan_for_unit(unit) is not None:
+            return unit
+    chosen = territorial or units
+    return chosen[0] if chosen else None
+
+
+@dataclass
+class TodayTasks:
+    """The "việc hôm nay" box of an officer's home, as of the campaign's today."""
+
+    today: dt.date
+    overdue: list[Any]  # the user's own units' reports past their deadline, not sent
+    due_today: list[Any]
+    due_week: list[Any]  # due in the next 7 days
+    missing_below: int  # reports due by today that units below have not sent
+    overdue_count: int
+    due_today_count: int
+    due_week_count: int
+    imports: list[Any]  # import jobs checked, waiting for confirmation
+    imports_count: int
+    behind: list[tuple[Unit, int]]  # units below with how many of their indicators lag
+    behind_count: int
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.overdue_count
+            or self.due_today_count
+            or self.due_week_count
+            or self.missing_below
+            or self.imports_count
+            or self.behind_count
+        )
+
+
+def behind_units(dashboard: Any) -> list[tuple[Unit, int]]:
+    """Units below on the dashboard with at least one indicator behind (status.py),
+    most lagging indicators first."""
+    if dashboard is None:
+        return []
+    rows = []
+    for row in dashboard.children:
+        lights = [row.light, *(c.light for c in row.cells.values())]
+        n = sum(1 for light in lights if light == "behind")
+        if n:
+            rows.append((row.unit, n))
+    return sorted(rows, key=lambda r: (-r[1], r[0].path))
+
+
+def today_tasks(user: User, today: dt.date, dashboard: Any) -> TodayTasks:
+    """What an officer has to do today: reading reporting's and imports' own selectors,
+    changing nothing."""
+    from chiendich.imports.models import JobState
+    from chiendich.imports.selectors import jobs_visible
+    from chiendich.reporting.completeness import completeness
+    from chiendich.reporting.models import ReportState
+    from chiendich.reporting.selectors import reports_for_user
+
+    own_ids = list(user.units.values_list("pk", flat=True))
+    reports = reports_for_user(user)
+    open_own = reports.filter(state=ReportState.OPEN, unit_id__in=own_ids).order_by(
+        "deadline", "schedule__position", "unit__path"
+    )
+    overdue = open_own.filter(deadline__lt=today)
+    due_today = open_own.filter(deadline=today)
+    due_week = open_own.filter(deadline__gt=today, deadline__lte=today + dt.timedelta(days=7))
+    below = completeness(reports.exclude(unit_id__in=own_ids), today)
+    jobs = (
+        jobs_visible(user, "change").filter(state=JobState.CHECKED)
+        if user.can("change")
+        else jobs_visible(user).none()
+    )
+    behind = behind_units(dashboard)
+    return TodayTasks(
+        today=today,
+        overdue=list(overdue[:TASKS_SHOWN]),
+        due_today=list(due_today[:TASKS_SHOWN]),
+        due_week=list(due_week[:TASKS_SHOWN]),
+        missing_below=len(below.missing),
+        overdue_count=overdue.count(),
+        due_today_count=due_today.count(),
+        due_week_count=due_week.count(),
+        imports=list(jobs[:TASKS_SHOWN]),
+        imports_count=jobs.count(),
+        behind=behind[:TASKS_SHOWN],
+        behind_count=len(behind),
+    )
+
+
+def agency_compliance(user: User) -> list[Any]:
+    """The level-2 compliance of the staff of the agencies the user sees (staff app's
+    selector), as of the citizens' current states."""
+    from chiendich.staff.selectors import staff_compliance
+
+    agencies = list(
+        Unit.objects.restrict(user, "view").organizations().filter(staff__isnull=False).distinct()
+    )
+    return staff_compliance(agencies, None, user=user)

@@ -16,6 +16,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from chiendich.accounts.models import User
+from chiendich.accounts.roles import Role
 from chiendich.core import clock
 from chiendich.core.inputs import BadInput, count_range_text, count_value
 from chiendich.plans.allocation import AllocationError, target_override
@@ -30,13 +32,19 @@ from .exports import XLSX_TYPE, dashboard_xlsx
 from .history import history_dashboard, history_plan
 from .mixins import ScopedObjectView
 from .selectors import (
+    OFFICER_ROLES,
+    agency_compliance,
     allocation_rows,
     as_of_day,
     breadcrumbs,
     campaign_overview,
     day_choices,
+    home_unit,
+    home_units,
+    today_tasks,
     tree_switch,
 )
+from .status import RULE_TEXT
 from .stored import TTHC, VNEID, cached
 
 
@@ -63,7 +71,37 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The campaign, its periods and the targets of the user's own units."""
+    """Each role lands on its own work (issue 13): a volunteer on their hamlets
+    (/thuc-dia/), an agency on its staff's level-2 compliance, a leader on their
+    unit's dashboard, an officer on their dashboard with "việc hôm nay" (reports due
+    or overdue, imports waiting for confirmation, units behind pace). The plan's text
+    is one click away (`plan`, in the navigation)."""
+    user: User = request.user  # type: ignore[assignment]  # login required
+    if user.role == Role.VOLUNTEER and not user.is_superuser:
+        return redirect("field:home")
+    today = clock.today()
+    unit = home_unit(user)
+    plan = plan_for_unit(unit) if unit is not None else None
+    context: dict[str, Any] = {"today": today, "plan": plan, "home_unit": unit}
+    if user.role == Role.AGENCY_FOCAL_POINT and not user.is_superuser:
+        context["agencies"] = agency_compliance(user)
+        return render(request, "web/home_agency.html", context)
+    if unit is None or plan is None:
+        return render(request, "web/home_unit.html", context)
+    visible = Unit.objects.restrict(user, "view")
+    day = as_of_day(request.GET.get("ngay"))
+    context.update(day=day, body=unit_body_html(unit, visible, day), others=home_units(user)[1:])
+    if user.role in OFFICER_ROLES or user.is_superuser:
+        children = children_of(unit, visible)["territorial"]
+        dashboard = page_dashboard(unit, day, children)[2]
+        context["tasks"] = today_tasks(user, today, dashboard)
+    return render(request, "web/home_unit.html", context)
+
+
+@login_required
+def plan_page(request: HttpRequest) -> HttpResponse:
+    """The campaign's plan: its periods, the targets of the user's own units and the
+    reporting schedule (what the home page was before each role got its own)."""
     today = clock.today()
     context = campaign_overview(request.user, today)  # type: ignore[arg-type]
     context["today"] = today
@@ -152,6 +190,7 @@ def unit_body_html(unit: Unit, visible: Any, day: dt.date | None) -> str:
                 "targets": targets_for_unit(plan, unit) if plan and not history else [],
                 "children": children,
                 "dashboard": dashboard,
+                "status_rule": RULE_TEXT,
                 "chart_labels": {
                     "actual": _("Actual"),
                     "target": _("Target"),

@@ -77,5 +77,5 @@ def test_every_demo_user_signs_in_and_sees_the_campaign(demo) -> None:
             reverse("login"), {"username": user.username, "password": DEMO_PASSWORD}
         )
         assert response.status_code == 302, user.username
-        text = client.get(reverse("web:home")).content.decode()
+        text = client.get(reverse("web:plan")).content.decode()
         assert "Tiền Giang" in text and "383/KH-UBND" in text, user.username

@@ -160,7 +160,7 @@ def _every_user_signs_in_and_a_rebuild_changes_nothing(output: str) -> None:
         client = Client()
         response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
         assert response.status_code == 302, user.username
-        text = client.get(reverse("web:home")).content.decode()
+        text = client.get(reverse("web:plan")).content.decode()
         assert "Đồng Tháp" in text and "412/KH-UBND" in text, user.username
     changes, units = ObjectChange.objects.count(), Unit.objects.count()
     call_command("demo", "--no-serve", "--plan", str(PLAN_2026), "--scale", "0", stdout=StringIO())

@@ -28,9 +28,9 @@ def target_value(target: Any) -> str:
 
 @register.filter
 def pct(value: Any) -> str:
-    """A rate as "70,25%" ("N/A" when it has no denominator)."""
+    """A rate as "70,25%" ("—" when it has no denominator)."""
     if value is None or value == "":
-        return "N/A"
+        return "—"
     return f"{number_format(Decimal(str(value)), decimal_pos=2, use_l10n=True)}%"
 
 
@@ -73,3 +73,18 @@ def raw(value: Any) -> str:
 def get(mapping: Any, key: str) -> Any:
     """mapping[key], None when absent (table cells by indicator key)."""
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def missing_staff(lines: Any) -> list[Any]:
+    """The staff still below level 2 across an agency's category lines."""
+    return [m for line in lines or [] for m in line.missing]
+
+
+@register.simple_tag
+def campaign_today() -> Any:
+    """The campaign's today (core.clock): the replay's day in the demo, never the real
+    clock's date beside it."""
+    from chiendich.core import clock
+
+    return clock.today()

@@ -51,8 +51,10 @@ def test_traffic_light_rule() -> None:
 
 
 def test_steady_pace_counts_days_elapsed_and_rates_expect_the_target() -> None:
-    # Day 30 of 60 of the VNeID peak: half of a count target.
-    assert expected_by(Decimal(600), "count", START, END, dt.date(2023, 9, 18)) == 300
+    # A straight line from the first day (the unit's value then, here 0) to the target
+    # on the last: day 30 of 60 is 29 of the period's 59 steps (status.steady_pace).
+    assert expected_by(Decimal(590), "count", START, END, dt.date(2023, 9, 18)) == 290
+    assert expected_by(Decimal(600), "count", START, END, START) == 0
     assert expected_by(Decimal(600), "count", START, END, dt.date(2023, 8, 1)) == 0
     assert expected_by(Decimal(600), "count", START, END, dt.date(2023, 12, 1)) == 600
     assert expected_by(Decimal(55), "percent", START, END, dt.date(2023, 9, 1)) == 55

@@ -33,7 +33,7 @@ def signed_in(user, language: str | None = None) -> Client:
 
 def test_commune_officer_sees_the_campaign_and_their_own_targets(plan, make_user) -> None:
     ward = make_user(Role.COMMUNE_OFFICER, "28249")  # Phường 5: the phường target is 55%
-    text = signed_in(ward).get(reverse("web:home")).content.decode()
+    text = signed_in(ward).get(reverse("web:plan")).content.decode()
     assert "383/KH-UBND" in text and "Tiền Giang" in text
     assert "20/08/2023" in text and "18/10/2023" in text  # VNeID peak, dd/mm/yyyy
     assert "01/09/2023" in text and "30/10/2023" in text  # TTHC peak
@@ -45,9 +45,9 @@ def test_commune_officer_sees_the_campaign_and_their_own_targets(plan, make_user
 
 def test_province_viewer_sees_the_province_floor_with_vietnamese_grouping(plan, make_user) -> None:
     chairman = make_user(Role.PROVINCE_VIEWER, "82")
-    text = signed_in(chairman).get(reverse("web:home")).content.decode()
+    text = signed_in(chairman).get(reverse("web:plan")).content.decode()
     assert "903.203" in text
-    english = signed_in(chairman, "en").get(reverse("web:home")).content.decode()
+    english = signed_in(chairman, "en").get(reverse("web:plan")).content.decode()
     assert "903,203" in english and "Targets for your units" in english
 
 
@@ -72,16 +72,18 @@ def test_login_page_names_the_campaign_without_signing_in(plan) -> None:
 def test_language_switch_to_english(plan, make_user) -> None:
     client = signed_in(make_user(Role.COMMUNE_OFFICER, "28249"))
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    assert "Peak periods" in client.get(reverse("web:home")).content.decode()
+    assert "Peak periods" in client.get(reverse("web:plan")).content.decode()
 
 
 def test_unit_without_plan_says_so(tien_giang, make_user) -> None:
     text = (
         signed_in(make_user(Role.COMMUNE_OFFICER, "28249"))
-        .get(reverse("web:home"))
+        .get(reverse("web:plan"))
         .content.decode()
     )
     assert "chiendich plan load" in text
+    home = signed_in(make_user(Role.COMMUNE_OFFICER, "28249")).get("/").content.decode()
+    assert "chiendich plan load" in home
     assert Unit.objects.filter(code="28249").exists()
 
 
@@ -111,7 +113,7 @@ def test_an_example_plan_marks_its_example_values(make_user) -> None:
     units_load(82, dt.date(2026, 10, 20))
     plan_load(REPO_DIR / "plans" / "dong-thap-2026.yaml")
     leader = make_user(Role.PROVINCE_VIEWER, "82.2025")
-    text = signed_in(leader).get(reverse("web:home")).content.decode()
+    text = signed_in(leader).get(reverse("web:plan")).content.decode()
     assert "Tỉnh Đồng Tháp" in text and "2.050.000" in text
     assert "Tệp ví dụ, không phải văn bản thật" in text  # the plan's note
     assert text.count(">ví dụ</span>") >= 2  # 2.050.000 and the 100% rate, each marked
@@ -119,4 +121,4 @@ def test_an_example_plan_marks_its_example_values(make_user) -> None:
     units_load(82, dt.date(2023, 9, 1))
     plan_load(PLAN_FILE)
     old = make_user(Role.PROVINCE_VIEWER, "82")
-    assert ">ví dụ</span>" not in signed_in(old).get(reverse("web:home")).content.decode()
+    assert ">ví dụ</span>" not in signed_in(old).get(reverse("web:plan")).content.decode()

@@ -24,8 +24,8 @@ from chiendich.units.selectors import predecessors_on, unit_at, unit_missing
 
 
 def _vn(value: Any) -> str:
-    """A number as Vietnamese write it (1.234,56); "N/A" for a rate without denominator."""
-    return vn_number(value, none="N/A")
+    """A number as Vietnamese write it (1.234,56); "—" for a rate without denominator."""
+    return vn_number(value)
 
 
 def _date(text: str) -> dt.date:

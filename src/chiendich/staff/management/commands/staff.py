@@ -22,9 +22,9 @@ from chiendich.units.models import Unit
 
 
 def _vn(value: Any) -> str:
-    """A number as Vietnamese write it (1.234,56); "N/A" for a rate without denominator."""
+    """A number as Vietnamese write it (1.234,56); "—" for a rate without denominator."""
     if value is None:
-        return "N/A"
+        return "—"
     text = f"{value:,.2f}" if isinstance(value, Decimal) else f"{value:,}"
     return text.replace(",", "#").replace(".", ",").replace("#", ".")
 

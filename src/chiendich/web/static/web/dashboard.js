@@ -84,7 +84,7 @@
           var x = a.cells[column].getAttribute("data-v") || "";
           var y = b.cells[column].getAttribute("data-v") || "";
           if (numeric) {
-            // Empty values (no target, N/A) go last whichever the direction.
+            // Empty values (no target, no rate) go last whichever the direction.
             if (x === "" || y === "") return (x === "") - (y === "");
             return ascending ? x - y : y - x;
           }
