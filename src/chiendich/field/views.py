@@ -34,7 +34,7 @@ from chiendich.accounts.roles import Action
 from chiendich.accounts.services import audit_event_record
 from chiendich.core import clock
 from chiendich.core.collation import vi_sorted
-from chiendich.core.inputs import id_value
+from chiendich.core.inputs import id_value, parse_day
 from chiendich.units.models import Level, Unit
 from chiendich.vneid.models import Citizen, Household, NotEligibleReason
 from chiendich.vneid.progress import Counts, rollup
@@ -86,8 +86,10 @@ def _offline_ok(response: HttpResponse) -> HttpResponse:
 
 
 def _outcome_day(raw: str | None, allowed: list[dt.date], today: dt.date) -> dt.date:
+    """The day an officer records for (dd/mm/yyyy or yyyy-mm-dd, one of `allowed`);
+    today otherwise."""
     try:
-        day = dt.date.fromisoformat(raw or "")
+        day = parse_day(raw or "")
     except ValueError:
         return today
     return day if day in allowed else today

@@ -322,8 +322,11 @@ def test_an_officer_may_record_a_day_of_the_peak_for_the_2023_replay(
     client = Client()
     client.force_login(officer)
     url = reverse("field:hamlet", args=[HAMLET_A])
-    page = client.get(url, {"ho": "H", "ngay": "2023-09-01"}).content.decode()
-    assert '<select name="ngay"' in page and 'value="2023-09-01" selected' in page
+    page = client.get(url, {"ho": "H", "ngay": "01/09/2023"}).content.decode()
+    # The day input of every page (dd/mm/yyyy), bounded to the peak's days up to today.
+    assert 'name="ngay" value="01/09/2023"' in page and "data-day-input" in page
+    assert 'data-min="2023-08-20"' in page
+    assert '<input type="hidden" name="ngay" value="2023-09-01">' in page
     citizen = field.people["approved"]
     client.post(url, {"citizen": citizen.pk, "outcome": "guided", "ngay": "2023-09-01"})
     client.post(url, {"citizen": citizen.pk, "outcome": "refused", "ngay": "2024-01-01"})

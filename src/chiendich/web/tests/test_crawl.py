@@ -66,10 +66,4 @@ def test_every_role_crawls_without_a_broken_link(demo_from_1000) -> None:
     # amendment link, an import job, a report.
     for reached in ("/ket-qua/N/", "/ket-qua/tai-len/?thay-the", "/nhap/uuid/", "/bao-cao/"):
         assert reached in patterns, sorted(patterns)
-    # "N/A" for a rate without denominator is issue 14 item 6, fixed beside this test (h14s):
-    # until that fix is merged, only it may remain, and the test says so instead of passing.
-    na = [p for p in problems if "'N/A' in the page" in p]
-    others = [p for p in problems if p not in na]
-    assert not others, "\n".join(others)
-    if na:
-        pytest.xfail(f"'N/A' still shown on {len(na)} pages (item 6): {na[0]}")
+    assert not problems, "\n".join(problems)

@@ -85,11 +85,16 @@ class Command(BaseCommand):
         self.stdout.write(f"Thiếu: {len(result.missing)} · Trễ: {len(result.late)}")
 
 
+def _rate(value: Any) -> str:
+    """A rate as a percentage, "—" when nothing was expected (no denominator)."""
+    return "—" if value is None else f"{vn_number(value)}%"
+
+
 def _fmt(r: Any) -> dict[str, str]:
     return {
         "expected": vn_number(r.expected),
         "received": vn_number(r.received),
         "on_time": vn_number(r.on_time),
-        "reporting_rate": f"{vn_number(r.reporting_rate, none='N/A')}%",
-        "on_time_rate": f"{vn_number(r.on_time_rate, none='N/A')}%",
+        "reporting_rate": _rate(r.reporting_rate),
+        "on_time_rate": _rate(r.on_time_rate),
     }
