@@ -137,5 +137,6 @@ def test_the_docs_page_lists_every_operation_without_external_assets(tien_giang)
                 assert f"{method.upper()} {path}" in page, (method, path)
     assert "Authorization: Token" in page and "chiendich api token USERNAME" in page
     assert "cdn" not in page.lower()
-    # Only the site's own script (web/app.js, on every page since the CSP): nothing external.
-    assert re.findall(r'<script src="([^"]+)"', page) == ["/static/web/app.js"]
+    # Only the site's own scripts (on every page since the CSP): nothing external.
+    scripts = re.findall(r'<script src="([^"]+)"', page)
+    assert scripts == ["/static/web/app.js", "/static/web/day_input.js"]
