@@ -150,7 +150,7 @@ _TABLES = [
     "vneid_household",
 ]
 _COLUMNS = {
-    "vneid_household": ["id", "code", "commune_id", "unit_id"],
+    "vneid_household": ["id", "code", "commune_id", "unit_id", "head_name", "address"],
     "vneid_citizen": [
         "id", "id_number", "full_name", "birth_date", "sex", "phone", "commune_id", "unit_id",
         "household_id", "state", "state_date", "created_at", "updated_at",
@@ -327,10 +327,21 @@ def _rows(
     for commune, households, people in population(communes, peak, seed=seed, sizes=sizes):
         household_ids: dict[str, int] = {}
         household_rows: list[tuple[object, ...]] = []
+        # The head is the household's first member (population.household makes the head
+        # first); the address a house number and group in the hamlet, as a police list
+        # writes them.
+        heads: dict[str, str] = {}
+        for p in people:
+            heads.setdefault(p.household, p.full_name)
+        houses: dict[int, int] = {}
         for code, hamlet in households:
             household_id += 1
             household_ids[code] = household_id
-            household_rows.append((household_id, code, commune.id, hamlet.id))
+            house = houses[hamlet.id] = houses.get(hamlet.id, 0) + 1
+            address = f"Số {house * 2 + 1}, tổ {(house - 1) // 15 + 1}, {hamlet.name}"
+            household_rows.append(
+                (household_id, code, commune.id, hamlet.id, heads.get(code, ""), address)
+            )
         citizen_rows: list[tuple[object, ...]] = []
         event_rows: list[tuple[object, ...]] = []
         flag_rows: list[tuple[object, ...]] = []

@@ -60,16 +60,29 @@ def household_status(statuses: Iterable[str]) -> str:
     return TODO if TODO in seen else REVISIT if REVISIT in seen else DONE
 
 
-def head_of(block: HouseholdBlock) -> Citizen | None:
-    """The head of household: the police lists carry no head, so the eldest member."""
+def head_of(block: HouseholdBlock) -> str:
+    """The head of household's name as the police list gives it ("Họ tên chủ hộ");
+    a list without it: the eldest member, marked as such so nobody takes a guess for
+    the register's head."""
+    if block.household is not None and block.household.head_name:
+        return block.household.head_name
     people = sorted(block.people, key=lambda p: (p.citizen.birth_date, p.citizen.pk))
-    return people[0].citizen if people else None
+    if not people:
+        return ""
+    return _("%(name)s (eldest)") % {"name": people[0].citizen.full_name}
 
 
-def address_of(hamlet: Unit) -> str:
-    """What the lists know of a household's address: its hamlet and commune."""
+def _place(hamlet: Unit) -> str:
+    """The hamlet and its commune: "Ấp Mỹ Lợi, Xã Mỹ Phước"."""
     parent = hamlet.parent.name if hamlet.parent_id and hamlet.parent else ""
     return f"{hamlet.name}, {parent}" if parent else hamlet.name
+
+
+def address_of(block: HouseholdBlock, hamlet: Unit) -> str:
+    """The household's address as the police list gives it, else its hamlet and commune."""
+    if block.household is not None and block.household.address:
+        return block.household.address
+    return _place(hamlet)
 
 
 def _visit_json(visit: Visit | None, user: Any) -> dict[str, Any] | None:
@@ -94,7 +107,6 @@ def deciding_visit(citizen_id: int) -> Visit | None:
 def hamlet_data(user: Any, hamlet: Unit, today: dt.date) -> dict[str, Any]:
     """The hamlet as the phone keeps it: masked, the user's scope only."""
     blocks = hamlet_households(user, hamlet, today, unmasked=False)
-    address = address_of(hamlet)
     households: list[dict[str, Any]] = []
     for block in blocks:
         head = head_of(block)
@@ -114,8 +126,8 @@ def hamlet_data(user: Any, hamlet: Unit, today: dt.date) -> dict[str, Any]:
         households.append(
             {
                 "code": block.code,
-                "head": head.full_name if head else "",
-                "address": address,
+                "head": head,
+                "address": address_of(block, hamlet),
                 "status": household_status(p["status"] for p in people),
                 "people": people,
             }
@@ -126,7 +138,7 @@ def hamlet_data(user: Any, hamlet: Unit, today: dt.date) -> dict[str, Any]:
     )
     done = sum(1 for h in households if h["status"] == DONE)
     return {
-        "hamlet": {"code": hamlet.code, "name": hamlet.name, "address": address},
+        "hamlet": {"code": hamlet.code, "name": hamlet.name, "address": _place(hamlet)},
         "user": user.pk,
         "generated_at": timezone.now().isoformat(),
         "offline_days": settings.FIELD_OFFLINE_DAYS,

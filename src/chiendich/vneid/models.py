@@ -94,6 +94,10 @@ class Household(models.Model):
     unit = models.ForeignKey(
         "units.Unit", on_delete=models.PROTECT, related_name="households", verbose_name=_("hamlet")
     )
+    # As the police list writes them ("Họ tên chủ hộ", "Địa chỉ"); "" when it gives none.
+    # Database defaults: bulk writers (imports, the demo) may leave them out.
+    head_name = models.CharField(_("head of household"), max_length=100, blank=True, db_default="")
+    address = models.CharField(_("address"), max_length=200, blank=True, db_default="")
 
     objects = RestrictedQuerySet.as_manager()
     scope_unit_field = "unit"

@@ -60,9 +60,9 @@ def test_the_phone_gets_its_hamlet_masked_and_never_another(field) -> None:
     names = {p["name"] for h in data["households"] for p in h["people"]}
     assert "Phạm Thị Duyệt" in names and "Hồ Văn Khác" not in names
     household = next(h for h in data["households"] if h["code"] == "H")
-    # The head is the eldest member (the police lists name no head); the address is
-    # the hamlet and commune.
-    assert household["head"] == "Phạm Thị Duyệt"
+    # This list named no head: the eldest member, marked as such; the address is the
+    # hamlet and commune.
+    assert household["head"] == "Phạm Thị Duyệt (lớn tuổi nhất)"
     assert household["address"] == "Khu phố Một, Phường 5"
     assert household["people"][0]["id_number"].count("*") == 6
     statuses = {h["code"]: h["status"] for h in data["households"]}
@@ -71,15 +71,27 @@ def test_the_phone_gets_its_hamlet_masked_and_never_another(field) -> None:
     assert client.get(reverse("field:hamlet-data", args=[HAMLET_B])).status_code == 404
 
 
+def test_the_head_and_address_come_from_the_police_list_when_it_gives_them(field) -> None:
+    Household.objects.filter(code="H").update(
+        head_name="Trần Văn Chủ", address="Số 12, tổ 3, Khu phố Một"
+    )
+    data = signed_in(field.volunteer).get(reverse("field:hamlet-data", args=[HAMLET_A])).json()
+    household = next(h for h in data["households"] if h["code"] == "H")
+    assert (household["head"], household["address"]) == ("Trần Văn Chủ", "Số 12, tổ 3, Khu phố Một")
+    other = next(h for h in data["households"] if h["code"] == "P")
+    assert other["head"].endswith("(lớn tuổi nhất)")
+
+
 def test_households_sorted_by_status_then_head_in_vietnamese_order(field) -> None:
     hamlet = field.hamlet_a
     for code, name in (("C1", "Chu Văn Gạo"), ("C2", "Cao Thị Bè"), ("C3", "Đỗ Văn Ấp")):
         make_citizen(
             hamlet,
-            Household.objects.create(code=code, commune=hamlet.parent, unit=hamlet),
+            Household.objects.create(code=code, commune=hamlet.parent, unit=hamlet, head_name=name),
             name,
             None,
         )
+    Household.objects.filter(code="H").update(head_name="Phạm Thị Duyệt")
     data = offline.hamlet_data(field.volunteer, hamlet, field.today)
     heads = [h["head"] for h in data["households"] if h["status"] == "todo"]
     assert heads == sorted(heads, key=vi_sort_key)
@@ -144,7 +156,7 @@ def test_revoked_assignment_and_signed_out_are_refused_with_a_message(field) -> 
     field.team.members.remove(field.volunteer)
     mine = item(field.people["approved"])
     refused = sync(client, mine)[mine["client_id"]]
-    assert refused["status"] == 403 and "not stored" in refused["message"]
+    assert refused["status"] == 403 and "Kết quả không được lưu" in refused["message"]
     assert not Visit.objects.exists()
     field.volunteer.is_active = False
     field.volunteer.save()

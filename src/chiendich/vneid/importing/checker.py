@@ -33,6 +33,8 @@ from .places import Commune, PlaceError, Places
 
 NAME_MAX = Citizen._meta.get_field("full_name").max_length or 120
 HOUSEHOLD_MAX = Household._meta.get_field("code").max_length or 30
+HEAD_MAX = Household._meta.get_field("head_name").max_length or 100
+ADDRESS_MAX = Household._meta.get_field("address").max_length or 200
 OUT_OF_SCOPE = "đơn vị này ngoài phạm vi các đơn vị của bạn"
 
 
@@ -84,6 +86,8 @@ class RowChecker:
         self.undated = tree.tree if tree is not None else self.today
         self.seen: dict[int, int] = {}  # ID number (as int: half the memory) -> first row
         self.households: dict[str, tuple[int, int, int]] = {}  # code -> commune, unit, row
+        # code -> (head's name, address): the first row of the household that gives each.
+        self.household_details: dict[str, tuple[str, str]] = {}
         self.repaired = 0
         self._provinces = province_prefixes()
         # text -> value, or the problem (a str) for text that is not valid
@@ -268,6 +272,11 @@ class RowChecker:
         household = get("household", "")
         if len(household) > HOUSEHOLD_MAX:
             problems.append(("household", household, f"mã hộ dài quá {HOUSEHOLD_MAX} ký tự"))
+        head_name, address = get("head_name", ""), get("address", "")
+        if len(head_name) > HEAD_MAX:
+            problems.append(("head_name", head_name, f"họ tên chủ hộ dài quá {HEAD_MAX} ký tự"))
+        if len(address) > ADDRESS_MAX:
+            problems.append(("address", address, f"địa chỉ dài quá {ADDRESS_MAX} ký tự"))
 
         phone = get("phone", "")
         if phone and not (
@@ -316,6 +325,9 @@ class RowChecker:
             for key, value, problem in problems:
                 self.errors.add(RowError(self.file_name, row.number, header(key), value, problem))
             return None
+        if household and (head_name or address):
+            known_head, known_address = self.household_details.get(household, ("", ""))
+            self.household_details[household] = (known_head or head_name, known_address or address)
         assert commune is not None and birth_date is not None  # noqa: S101
         return ValidRow(
             row.number,

@@ -304,22 +304,32 @@ class ChunkWriter:
         if not codes:
             return
         found: dict[str, tuple[int, int, int]] = {}
+        known: dict[str, tuple[str, str]] = {}  # code -> head's name, address as stored
+        details = self.checker.household_details
         if not self.no_households:
-            for code, pk, commune_id, unit_id in _lookup(
+            for code, pk, commune_id, unit_id, head, address in _lookup(
                 cursor,
-                f"SELECT code, id, commune_id, unit_id FROM {HOUSEHOLD} WHERE code {{among}}",  # noqa: S608
+                f"SELECT code, id, commune_id, unit_id, head_name, address FROM {HOUSEHOLD} "  # noqa: S608
+                "WHERE code {among}",
                 codes,
             ):
                 found[code] = (pk, commune_id, unit_id)
+                known[code] = (head, address)
             if self.earlier_trees:
                 self._load_paths(cursor, {unit_id for _, _, unit_id in found.values()})
-        inserts, moves = [], []
+        inserts, moves, renamed = [], [], []
         for code in codes:
             commune_id, unit_id, _ = self.checker.households[code]
             old = found.get(code)
+            head, address = details.get(code, ("", ""))
             if old is None:
-                inserts.append((code, commune_id, unit_id))
+                inserts.append((code, commune_id, unit_id, head, address))
                 continue
+            # A list that names the head or the address updates them; one that does not
+            # leaves what an earlier list gave.
+            stored_head, stored_address = known[code]
+            if (head or stored_head, address or stored_address) != (stored_head, stored_address):
+                renamed.append((head or stored_head, address or stored_address, old[0]))
             pk, old_commune, old_unit = old
             if old_commune == commune_id and unit_id == commune_id:
                 unit_id = old_unit
@@ -330,18 +340,25 @@ class ChunkWriter:
             self.household_ids[code] = pk
         self.report.households_created += len(inserts)
         if self.dry_run:
-            for code, _, _ in inserts:
+            for code, *_ in inserts:
                 self._fake_id -= 1
                 self.household_ids[code] = self._fake_id
             return
         if moves:
             update_rows(cursor, Household, ["commune_id", "unit_id"], moves)
+        if renamed:
+            update_rows(cursor, Household, ["head_name", "address"], renamed)
         if inserts:
-            insert_rows(cursor, Household, ["code", "commune_id", "unit_id"], inserts)
+            insert_rows(
+                cursor,
+                Household,
+                ["code", "commune_id", "unit_id", "head_name", "address"],
+                inserts,
+            )
             for code, pk in _lookup(
                 cursor,
                 f"SELECT code, id FROM {HOUSEHOLD} WHERE code {{among}}",  # noqa: S608
-                [code for code, _, _ in inserts],
+                [code for code, *_ in inserts],
             ):
                 self.household_ids[code] = pk
 

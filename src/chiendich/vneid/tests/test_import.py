@@ -637,3 +637,52 @@ def test_progress_is_reported_in_rows_read(
     rows = [f"{cccd(1990, serial=n)},B{n},01/01/1990,Nam,28249,,,,," for n in range(1, 6)]
     citizens_import(police_list(write_file, *rows), progress=seen.append)
     assert seen == [2, 4, 5]
+
+
+def test_the_head_of_household_and_address_columns_are_kept_on_the_household(
+    places: None, write_file: WriteFile
+) -> None:
+    """ "Họ tên chủ hộ" and "Địa chỉ" (or "Nơi thường trú") go to the household: the first
+    row of a household that gives each; a later list that omits them keeps them, one
+    that gives another value replaces it; an over-long value is refused by row and column."""
+    header = "Số định danh cá nhân,Họ và tên,Ngày sinh,Giới tính,Mã xã,Ấp/Khu phố,Mã hộ,"
+    first = write_file(
+        "chu-ho.csv",
+        header + "Họ tên chủ hộ,Nơi thường trú\n"
+        f'{cccd(1960)},Lê Văn Chủ,01/01/1960,Nam,28249,Khu phố 1,HK-1,Lê Văn Chủ,"Số 7, tổ 2"\n'
+        f"{cccd(1990, serial=2)},Lê Văn Con,01/01/1990,Nam,28249,Khu phố 1,HK-1,,\n"
+        f"{cccd(1970, female=True, serial=3)},Võ Thị Hai,01/01/1970,Nữ,28249,Khu phố 2,HK-2,,\n",
+    )
+    report = citizens_import(first)
+    assert errors_of(report) == []
+    kept = {h.code: (h.head_name, h.address) for h in Household.objects.all()}
+    assert kept == {"HK-1": ("Lê Văn Chủ", "Số 7, tổ 2"), "HK-2": ("", "")}
+
+    # A list without the columns keeps them; one naming a new head replaces the old.
+    citizens_import(
+        police_list(write_file, f"{cccd(1960)},Lê Văn Chủ,01/01/1960,Nam,28249,Khu phố 1,HK-1,,,")
+    )
+    assert Household.objects.get(code="HK-1").head_name == "Lê Văn Chủ"
+    citizens_import(
+        write_file(
+            "chu-ho-moi.csv",
+            header + "Họ và tên chủ hộ,Địa chỉ\n"
+            f"{cccd(1990, serial=2)},Lê Văn Con,01/01/1990,Nam,28249,Khu phố 1,HK-1,Lê Văn Con,\n",
+        )
+    )
+    assert (
+        Household.objects.get(code="HK-1").head_name,
+        Household.objects.get(code="HK-1").address,
+    ) == (
+        "Lê Văn Con",
+        "Số 7, tổ 2",
+    )
+
+    too_long = write_file(
+        "dai.csv",
+        header + "Họ tên chủ hộ\n"
+        f"{cccd(1980, serial=4)},Ngô Văn Dài,01/01/1980,Nam,28249,Khu phố 2,HK-3,{'A' * 101}\n",
+    )
+    report = citizens_import(too_long)
+    assert errors_of(report) == [(2, "Họ tên chủ hộ", "họ tên chủ hộ dài quá 100 ký tự")]
+    assert not Household.objects.filter(code="HK-3").exists()
