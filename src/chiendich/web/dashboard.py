@@ -464,13 +464,23 @@ def tthc_fractions(
     return out
 
 
+# Stored results are counted over a window by results.coverage, not per day.
+NO_DAILY_SERIES = frozenset({"result_store_coverage"})
+
+
 def tthc_trend(
     unit: Unit,
     result: IndicatorResult,
     plan: Plan | None,
     daily: dict[dt.date, stored.TthcDay] | None = None,
 ) -> dict[dt.date, Decimal | None]:
-    """The indicator's rate at the end of each day of `result`'s window (tthc_fractions)."""
+    """The indicator's rate at the end of each day of `result`'s window (tthc_fractions).
+
+    An indicator whose numerator the daily counts do not hold (NO_DAILY_SERIES) has
+    one known point, the card's own: a line drawn from the counts would read 0 every
+    day and tell a reader the store was empty."""
+    if result.key in NO_DAILY_SERIES:
+        return {result.date_to: result.rate}
     return {d: rate(n, m) for d, (n, m) in tthc_fractions(unit, result, plan, daily).items()}
 
 

@@ -188,6 +188,16 @@ def test_tthc_trend_ends_on_the_cards_value(dossiers, make_user) -> None:
     assert "50,00%" in online_card and 'class="light met"' in online_card
 
 
+def test_the_results_store_trend_is_only_the_point_it_knows(dossiers) -> None:
+    """The daily counts hold no stored-results numerator: the trend is the card's own
+    point, never a line of zeros before it (issue 14: signals that never mislead)."""
+    kpi = unit_kpi(dossiers, dt.date(2023, 9, 1), dt.date(2023, 10, 18))
+    store = kpi.indicator("result_store_coverage")
+    assert tthc_trend(dossiers, store, kpi.plan) == {store.date_to: store.rate}
+    online = tthc_trend(dossiers, kpi.indicator("online_dossier_rate"), kpi.plan)
+    assert len(online) == (dt.date(2023, 10, 18) - dt.date(2023, 9, 1)).days + 1
+
+
 # --- export and scope --------------------------------------------------------------------------
 
 
