@@ -160,6 +160,17 @@ class Crawl:
     html_pages: dict[str, str] = field(default_factory=dict)  # pattern -> first URL (200 HTML)
 
 
+REDIRECT = "redirect"  # client_get's content type for a 3xx: its body is the Location
+
+
+def _local(absolute: str) -> str | None:
+    """The path and query of a URL of this site; None for another site's."""
+    parts = urlsplit(absolute)
+    if parts.scheme not in ("", "http") or parts.netloc not in ("", "testserver"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 def crawl(
     get: Callable[[str], tuple[int, str, str]],
     start: str = "/",
@@ -167,7 +178,8 @@ def crawl(
     max_pages: int = 250,
     per_pattern: int = 2,
 ) -> Crawl:
-    """Breadth-first from `start`. `get(url)` returns (status, content type, body)."""
+    """Breadth-first from `start`. `get(url)` returns (status, content type, body); a
+    redirect comes back as (3xx, REDIRECT, its Location) and is followed."""
     result = Crawl()
     # (URL, the page that offered it, the list a form variant chose: its own pattern)
     queue: deque[tuple[str, str, str]] = deque([(start, "(home)", "")])
@@ -187,6 +199,12 @@ def crawl(
         if status == 404:
             result.problems.append(Problem(url, found_on, "404 behind an offered link"))
             continue
+        if content_type == REDIRECT:  # a page that sends the user on (a role's home): follow
+            local = _local(urljoin(url, body))
+            if local is not None and not local.startswith(SKIP_PREFIXES) and local not in seen:
+                seen.add(local)
+                queue.append((local, url, chosen))
+            continue
         if status != 200 or "text/html" not in content_type:
             continue
         result.html_pages.setdefault(key, url)
@@ -205,12 +223,8 @@ def crawl(
         targets = [(link, "") for link in page.links]
         targets += [t for f in page.forms if f.method == "get" for t in form_urls(f, url)]
         for target, chosen_list in targets:
-            absolute = urljoin(url, target)
-            parts = urlsplit(absolute)
-            if parts.scheme not in ("", "http") or parts.netloc not in ("", "testserver"):
-                continue
-            local = parts.path + (f"?{parts.query}" if parts.query else "")
-            if local.startswith(SKIP_PREFIXES) or local in seen:
+            local = _local(urljoin(url, target))
+            if local is None or local.startswith(SKIP_PREFIXES) or local in seen:
                 continue
             seen.add(local)
             queue.append((local, url, chosen_list))
@@ -289,6 +303,8 @@ def demo_from_1000(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def client_get(client: Any) -> Callable[[str], tuple[int, str, str]]:
     def get(url: str) -> tuple[int, str, str]:
         response = client.get(url)
+        if 300 <= response.status_code < 400 and response.has_header("Location"):
+            return response.status_code, REDIRECT, response["Location"]
         content_type = response.get("Content-Type", "")
         body = response.content.decode() if "text/html" in content_type else ""
         return response.status_code, content_type, body
