@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 LOCALE = Path(__file__).resolve().parents[2] / "locale"
-_ENTRY = re.compile(r'^msgid ((?:".*"\n)+)msgstr ((?:".*"\n?)+)', re.M)
+_ENTRY = re.compile(r'^(?:msgctxt ((?:".*"\n)+))?msgid ((?:".*"\n)+)msgstr ((?:".*"\n?)+)', re.M)
 
 
 def po_entries(path: Path) -> dict[str, str]:
@@ -22,8 +22,13 @@ def po_entries(path: Path) -> dict[str, str]:
             .decode("utf-8")
         )
 
+    def key(match: re.Match[str]) -> str:
+        # A message with a context is stored as "context\x04message", as gettext looks it up.
+        context = match.group(1)
+        return (join(context) + "\x04" if context else "") + join(match.group(2))
+
     text = path.read_text(encoding="utf-8")
-    return {join(m.group(1)): join(m.group(2)) for m in _ENTRY.finditer(text) if join(m.group(1))}
+    return {key(m): join(m.group(3)) for m in _ENTRY.finditer(text) if join(m.group(2))}
 
 
 def test_every_message_has_a_vietnamese_translation() -> None:

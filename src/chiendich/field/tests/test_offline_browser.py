@@ -263,6 +263,15 @@ def test_lists_kept_on_the_phone_expire_after_the_offline_days(
     page.goto(f"{live_server.url}/thuc-dia/")
     page.wait_for_selector("#notices .notice")
     assert page.evaluate(f"FieldOutbox.get('hamlets', '{HAMLET_A}')") is None
-    assert page.evaluate("caches.keys()") == []
+    # No page is left in any cache. The page's own scripts and styles may be cached again
+    # as it loads after the wipe (the service worker keeps them): they hold nobody's data.
+    cached = page.evaluate(
+        """async () => { const urls = [];
+          for (const name of await caches.keys()) {
+            for (const r of await (await caches.open(name)).keys()) urls.push(r.url); }
+          return urls; }"""
+    )
+    assert all("/static/" in url for url in cached), cached
+    assert "field-pages" not in page.evaluate("caches.keys()")
     assert len(page.evaluate("FieldOutbox.all('outbox')")) == 1
     context.close()

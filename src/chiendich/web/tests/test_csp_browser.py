@@ -54,10 +54,15 @@ def test_dashboard_and_echarts_run_under_the_policy(
     page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.6)
     page.wait_for_timeout(300)
 
-    # The day select submits its form (app.js, no inline handler).
+    # The day input's script (day_input.js, no inline handler) runs under the policy: a
+    # day outside the data's days is refused before the form is sent; a day inside is sent.
+    page.fill("#ngay", "01/01/2020")
+    assert page.evaluate("document.querySelector('#ngay').validity.valid") is False
+    page.fill("#ngay", "03/09/2023")
+    assert page.evaluate("document.querySelector('#ngay').validity.valid") is True
     with page.expect_navigation():
-        page.select_option("#ngay", "2023-09-03")
-    assert "ngay=2023-09-03" in page.url
+        page.press("#ngay", "Enter")
+    assert "ngay=03%2F09%2F2023" in page.url
     page.wait_for_selector(".chart canvas")
     with page.expect_navigation():
         page.select_option("select[name=language]", "en")
