@@ -168,6 +168,7 @@
         }
         if (!response.ok) {
           if (response.type === "opaqueredirect" || response.status === 403) { state.signedOut = t("signed_out"); }
+          else if (response.status >= 500) { retryFresh(); }  // busy: the phone's copy stays shown
           render();
           return;
         }
@@ -178,9 +179,16 @@
           if (wiping) { return; }
           state.data = data;
           return Promise.all([O.put("hamlets", data, app.dataset.hamlet), O.put("meta", Date.now(), "saved_at")])
-            .then(function () { render(); markFresh(); });
+            .then(function () { freshTries = 0; render(); markFresh(); });
         });
-      }, function () { render(); });
+      }, function () { render(); retryFresh(); });
+  }
+  // A weak signal drops requests: the fresh copy is asked for again after 2, 4, 8, 16
+  // and 32 seconds (and on reconnect, and on every page open); the phone's copy stays shown.
+  var freshTries = 0;
+  function retryFresh() {
+    if (freshTries >= 5 || wiping) { return; }
+    setTimeout(function () { if (navigator.onLine) { loadFresh(); } }, 2000 * Math.pow(2, freshTries++));
   }
   function markFresh() {
     if (app) { app.dataset.fresh = state.queue.length ? "0" : "1"; }
