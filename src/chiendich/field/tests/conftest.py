@@ -4,9 +4,14 @@ households with people in every state, counts built up to today, and a team."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.db import connection
 from django.utils import timezone
 
 from chiendich.accounts.roles import Role
@@ -19,6 +24,29 @@ from chiendich.vneid.models import AccountState, Citizen, FlagKind, Household, S
 from chiendich.vneid.services import citizen_flag_set, citizen_state_record
 
 HAMLET_A, HAMLET_B = f"{COMMUNE_A}-01", f"{COMMUNE_A}-02"
+_ONE_REQUEST_AT_A_TIME = threading.Lock()
+
+
+@pytest.fixture(autouse=True)
+def serial_live_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """On SQLite the test database lives in memory, and the live server's threads share
+    its one connection: two requests at once (a phone's service worker, its page and its
+    sync) would interleave their transactions on it. The live server answers them one
+    at a time here, as a real SQLite deployment's writer queue does. PostgreSQL gives
+    every thread its own connection and serves them concurrently."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    call = StaticFilesHandler.__call__
+
+    def serial(self: Any, environ: Any, start_response: Any) -> Any:
+        with _ONE_REQUEST_AT_A_TIME:
+            return call(self, environ, start_response)
+
+    monkeypatch.setattr(StaticFilesHandler, "__call__", serial)
+    yield
+
+
 PASSWORD = "tinh-nguyen-383"
 
 
