@@ -276,6 +276,12 @@ FORMULAS: dict[tuple[str, str], tuple[str, str]] = {
         f"{RESOLVED} AND d.paper_result = 1 AND d.e_result = 1",
         f"{RESOLVED} AND d.paper_result = 1",
     ),
+    # The bench holds no results store (results app): nothing is stored, so 0 / resolved.
+    ("result_store_coverage", "all_resolved"): (f"{RESOLVED} AND FALSE", RESOLVED),
+    ("result_store_coverage", "paper_result_only"): (
+        f"{RESOLVED} AND d.paper_result = 1 AND FALSE",
+        f"{RESOLVED} AND d.paper_result = 1",
+    ),
 }
 
 
@@ -462,9 +468,12 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
     from chiendich.procedures.selectors import indicator_settings, units_kpi
     from chiendich.units.models import Kind, Level, Unit
 
-    province = Unit.objects.get(level=Level.PROVINCE, kind=Kind.TERRITORIAL, parent=None)
+    # The demo's 2023 province (the dated tree also holds Đồng Tháp and the 2025 province).
+    province = Unit.objects.get(code="82", level=Level.PROVINCE, kind=Kind.TERRITORIAL)
     territorial = Unit.objects.filter(
-        kind=Kind.TERRITORIAL, level__in=[Level.PROVINCE, Level.DISTRICT, Level.COMMUNE]
+        kind=Kind.TERRITORIAL,
+        level__in=[Level.PROVINCE, Level.DISTRICT, Level.COMMUNE],
+        path__startswith=province.path,
     )
     agencies = Unit.objects.filter(kind=Kind.ORGANIZATION, level=Level.PROVINCE, parent=province)
     units = sorted([*territorial, *agencies], key=lambda u: u.path)

@@ -15,7 +15,7 @@ for the province, the 11 districts, 164 communes and ~1,400 hamlets; the
 script checks that they agree. Goal (issue 3): within 3x of DuckDB, under 2 s.
 """
 
-# ruff: noqa: S603 - benchmarks run our own tools and the sqlite3 shell by design
+# ruff: noqa: S603, S607 - benchmarks run our own tools, git and the sqlite3 shell by design
 
 from __future__ import annotations
 
@@ -112,6 +112,24 @@ def duckdb_load(folder: Path):  # type: ignore[no-untyped-def]
     return db
 
 
+def previous_rebuild(revision: str):  # type: ignore[no-untyped-def]
+    """counts_rebuild from src/chiendich/vneid/counts.py at `revision`, loaded as a module
+    of the package (its relative imports resolve) without replacing the current one."""
+    import types
+
+    source = subprocess.run(
+        ["git", "-C", str(REPO), "show", f"{revision}:src/chiendich/vneid/counts.py"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    module = types.ModuleType("chiendich.vneid._counts_before")
+    module.__package__ = "chiendich.vneid"
+    sys.modules[module.__name__] = module
+    exec(compile(source, f"{revision}:counts.py", "exec"), module.__dict__)  # noqa: S102 - our own file
+    return module.counts_rebuild
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -121,6 +139,11 @@ def main() -> None:
     parser.add_argument("--date", type=dt.date.fromisoformat, default=dt.date(2023, 10, 1))
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--work", type=Path, help="keep files here instead of a temp folder")
+    parser.add_argument(
+        "--before",
+        metavar="REV",
+        help="also time counts_rebuild as it was at this git revision (e.g. main), same run",
+    )
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     with work_folder(args.work, "bench-progress-") as work:
@@ -152,14 +175,6 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, work: Path) -
     print(
         f"DuckDB: loaded {citizens:,} citizens, {events:,} events in {time.perf_counter() - started:.1f} s (not timed)"
     )
-    floor, duck_rows = [], {}
-    for _ in range(args.runs):
-        started = time.perf_counter()
-        result = duck.execute(DUCKDB_QUERY, {"day": args.date}).fetchall()
-        floor.append(time.perf_counter() - started)
-        duck_rows = {row[0]: tuple(int(x) for x in row[1:]) for row in result}
-    print(f"baseline DuckDB aggregation ({len(duck_rows):,} units): {fmt_runs(floor)}")
-
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chiendich.settings")
     import django
 
@@ -167,25 +182,65 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, work: Path) -
     from chiendich.vneid.counts import counts_rebuild
     from chiendich.vneid.progress import rollup
 
-    ours, rebuild, ours_rows = [], [], {}
+    sides = {"ours": counts_rebuild}
+    if args.before:
+        sides["before"] = previous_rebuild(args.before)
+    # The runs alternate (DuckDB, then each of ours) so that a busy machine slows all alike.
+    wall: dict[str, list[float]] = {"duckdb": [], **{k: [] for k in sides}}
+    cpu: dict[str, list[float]] = {k: [] for k in wall}
+    rebuild: dict[str, list[float]] = {k: [] for k in sides}
+    duck_rows: dict[str, tuple[int, ...]] = {}
+    ours_rows: dict[str, dict[str, tuple[int, ...]]] = {}
     for _ in range(args.runs):
-        started = time.perf_counter()
-        counts_rebuild(args.date)
-        middle = time.perf_counter()
-        totals = rollup(args.date)
-        ours.append(time.perf_counter() - started)
-        rebuild.append(middle - started)
-        ours_rows = {
-            code: (c.eligible, c.pending, c.approved, c.activated_l1, c.activated_l2)
-            for code, c in totals.items()
-        }
-    print(f"ours counts_rebuild + rollup ({len(ours_rows):,} units): {fmt_runs(ours)}")
-    print(f"  of which counts_rebuild: {fmt_runs(rebuild)}")
-    print(f"ratio ours / DuckDB: {median(ours) / median(floor):.1f}x (goal <= 3x and < 2 s)")
-    differ = [code for code in duck_rows if duck_rows[code] != ours_rows.get(code)]
+        started, cpu_started = time.perf_counter(), time.process_time()
+        result = duck.execute(DUCKDB_QUERY, {"day": args.date}).fetchall()
+        wall["duckdb"].append(time.perf_counter() - started)
+        cpu["duckdb"].append(time.process_time() - cpu_started)
+        duck_rows = {row[0]: tuple(int(x) for x in row[1:]) for row in result}
+        for side, rebuild_of in sides.items():
+            started, cpu_started = time.perf_counter(), time.process_time()
+            rebuild_of(args.date)
+            middle = time.perf_counter()
+            totals = rollup(args.date)
+            wall[side].append(time.perf_counter() - started)
+            cpu[side].append(time.process_time() - cpu_started)
+            rebuild[side].append(middle - started)
+            ours_rows[side] = {
+                code: (c.eligible, c.pending, c.approved, c.activated_l1, c.activated_l2)
+                for code, c in totals.items()
+            }
+    print(f"baseline DuckDB aggregation ({len(duck_rows):,} units): {fmt_runs(wall['duckdb'])}")
+    print(f"  CPU time of this process (DuckDB's threads): {fmt_runs(cpu['duckdb'])}")
+    for side in sides:
+        label = "ours" if side == "ours" else f"before ({args.before})"
+        print(
+            f"{label} counts_rebuild + rollup ({len(ours_rows[side]):,} units): {fmt_runs(wall[side])}"
+        )
+        print(f"  of which counts_rebuild: {fmt_runs(rebuild[side])}")
+        print(
+            f"  CPU time of this process{' (SQLite runs in it)' if args.database == 'sqlite' else ' (not the server)'}:"
+            f" {fmt_runs(cpu[side])}"
+        )
+    for side in sides:
+        print(
+            f"ratio {side} / DuckDB: {median(wall[side]) / median(wall['duckdb']):.1f}x"
+            f" (goal <= 3x and < 2 s)"
+            + (
+                f"; CPU {median(cpu[side]) / median(cpu['duckdb']):.1f}x"
+                if args.database == "sqlite"
+                else ""
+            )
+        )
+    if args.before:
+        print(f"ratio ours / before: {median(wall['ours']) / median(wall['before']):.2f}x")
+    for side in sides:
+        differ = [code for code in duck_rows if duck_rows[code] != ours_rows[side].get(code)]
+        print(
+            f"{side}: same numbers as DuckDB in every unit: "
+            + ("yes" if not differ else f"NO, {len(differ)} differ, e.g. {differ[:5]}")
+        )
     province = duck_rows.get("82")
     print(
-        f"same numbers in every unit: {'yes' if not differ else f'NO, {len(differ)} differ, e.g. {differ[:5]}'}; "
         f"province on {args.date:%d/%m/%Y}: eligible, pending, approved, activated l1, l2 = {province}"
     )
 

@@ -154,3 +154,40 @@ def test_rebuild_stores_rows_and_a_unit_subset_leaves_others_alone(population) -
     counts_rebuild(START, END, unit_ids=[population[0].pk])
     assert DailyCount.objects.get(pk=other.pk).citizens == 999  # untouched
     assert DailyCount.objects.filter(unit=population[0]).count() == 60
+
+
+def test_each_single_day_and_any_window_match_the_definition(population) -> None:
+    """The one-day path (one grouped pass over the events in force) and windows that start
+    inside, before or after the campaign (first-day pass, starts and ends inside) give the
+    definition's numbers, for every unit and for a subset of units."""
+    for offset in range(0, (END - START).days + 1, 3):
+        day = START + dt.timedelta(days=offset)
+        expected = brute_force(day)
+        got = compute_counts(day, day)
+        for unit, counts in expected.items():
+            assert {f: got[unit].get(f, [0])[0] for f in counts} == dict(counts), (day, unit)
+
+    full_start = START - dt.timedelta(days=40)
+    full_end = END + dt.timedelta(days=10)
+    full = compute_counts(full_start, full_end)
+    rng = random.Random(15)
+    windows = [(full_start, START), (END, full_end), (START + dt.timedelta(days=1), END)]
+    for _ in range(8):
+        first = full_start + dt.timedelta(days=rng.randint(0, 100))
+        windows.append((first, first + dt.timedelta(days=rng.randint(0, 30))))
+    for start, end in windows:
+        days = (end - start).days + 1
+        shift = (start - full_start).days
+        for units in (None, [population[0].pk]):
+            part = compute_counts(start, end, units)
+            for unit in units or full:
+                for field, values in full[unit].items():
+                    assert (
+                        part.get(unit, {}).get(field, [0] * days) == values[shift : shift + days]
+                    ), (
+                        start,
+                        end,
+                        unit,
+                        field,
+                    )
+            assert units is None or set(part) <= set(units)
