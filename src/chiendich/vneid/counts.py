@@ -171,7 +171,6 @@ def compute_counts(
     """Counts per lowest unit and field, one value per day from `start` to `end`;
     with `citizen_id`, that one citizen's share of them (see counts_citizen_change)."""
     days = (end - start).days + 1
-    after = end + dt.timedelta(days=1)
     cutoff = years_before(start, ELIGIBLE_AGE)  # born on or before: eligible all range long
     diffs = _Diffs(start, days)
     ev_filter, ev_params, c_filter, c_params = _filters(unit_ids, citizen_id)
@@ -232,6 +231,41 @@ def compute_counts(
         ):
             diffs.add(unit, STATE_FIELDS[state], _date(day), None, -n)
 
+    if days == 1:
+        _one_day_corrections(diffs, start, young, ev_filter, ev_params)
+    else:
+        _range_corrections(diffs, start, end, young, ev_filter, ev_params)
+
+    # New activations: citizens whose first activation falls on the day. Only the
+    # range's activation events are read; the unique (citizen, date, state) index
+    # answers "was there an earlier one" for each.
+    for unit, first, n in _rows(
+        "SELECT e.unit_id, e.date, COUNT(DISTINCT e.citizen_id) FROM vneid_accountevent e"
+        " WHERE e.state IN (%s, %s) AND e.date >= %s AND e.date <= %s"
+        f"{seek.replace('unit_id', 'e.unit_id')}"
+        f"{ev_filter.replace('unit_id', 'e.unit_id').replace(' citizen_id', ' e.citizen_id')}"
+        " AND NOT EXISTS (SELECT 1 FROM vneid_accountevent p WHERE p.citizen_id = e.citizen_id"
+        "  AND p.date < e.date AND p.state IN (%s, %s))"
+        " GROUP BY 1, 2",
+        [*ACTIVATED, start, end, *ev_params, *ACTIVATED],
+    ):
+        first = _date(first)
+        diffs.add(unit, "new_activations", first, first + dt.timedelta(days=1), n)
+
+    return diffs.totals()
+
+
+def _range_corrections(
+    diffs: _Diffs,
+    start: dt.date,
+    end: dt.date,
+    young: dict[int, dt.date],
+    ev_filter: str,
+    ev_params: list[Any],
+) -> None:
+    """Corrections 1 and 2 and the absent, day by day over a range, on the few rows
+    they concern: the young's and the flagged's intervals are cut in Python."""
+    after = end + dt.timedelta(days=1)
     # Correction 1 (continued): the young's states count only from their 14th birthday.
     for citizen, unit, state, begin, until in _events_of(list(young), start, end):
         if state in STATE_FIELDS:
@@ -266,35 +300,72 @@ def compute_counts(
             diffs.add(unit, STATE_FIELDS[state], lo, hi, -1)
 
     # Absent (to revisit) on each day, among the eligible.
+    absences: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
+    absent_in: dict[int, int] = {}
     for citizen, unit, begin, until in _rows(
         "SELECT citizen_id, unit_id, date, until FROM vneid_flag WHERE kind = %s AND date <= %s"
         f" AND (until IS NULL OR until > %s){ev_filter}",
         [FlagKind.ABSENT.value, end, start, *ev_params],
     ):
         begin, until = max(_date(begin), young.get(citizen, start)), _date(until)
-        if until is not None and begin >= until:
-            continue
-        diffs.add(unit, "absent", begin, until)
-        for lo, hi in _intervals_minus(begin, until, holes.get(citizen, [])):
-            diffs.add(unit, "absent", lo, hi, -1)
+        if until is None or begin < until:
+            absences[citizen].append((begin, until))
+            absent_in[citizen] = unit
+    for citizen, intervals in absences.items():  # a citizen counts once, however many flags
+        for begin, until in _merge(intervals):
+            diffs.add(absent_in[citizen], "absent", begin, until)
+            for lo, hi in _intervals_minus(begin, until, holes.get(citizen, [])):
+                diffs.add(absent_in[citizen], "absent", lo, hi, -1)
 
-    # New activations: citizens whose first activation falls on the day. Only the
-    # range's activation events are read; the unique (citizen, date, state) index
-    # answers "was there an earlier one" for each.
-    for unit, first, n in _rows(
-        "SELECT e.unit_id, e.date, COUNT(DISTINCT e.citizen_id) FROM vneid_accountevent e"
-        " WHERE e.state IN (%s, %s) AND e.date >= %s AND e.date <= %s"
-        f"{seek.replace('unit_id', 'e.unit_id')}"
-        f"{ev_filter.replace('unit_id', 'e.unit_id').replace(' citizen_id', ' e.citizen_id')}"
-        " AND NOT EXISTS (SELECT 1 FROM vneid_accountevent p WHERE p.citizen_id = e.citizen_id"
-        "  AND p.date < e.date AND p.state IN (%s, %s))"
-        " GROUP BY 1, 2",
-        [*ACTIVATED, start, end, *ev_params, *ACTIVATED],
+
+def _one_day_corrections(
+    diffs: _Diffs,
+    day: dt.date,
+    young: dict[int, dt.date],
+    ev_filter: str,
+    ev_params: list[Any],
+) -> None:
+    """The same corrections for one day, where intervals are yes or no: the flagged
+    citizens' states are grouped in SQL, so a few thousand rows reach Python instead
+    of every flagged event. `young` holds exactly the citizens under 14 on `day`."""
+    in_force = " AND date <= %s AND (until IS NULL OR until > %s)"
+    flags = f"FROM vneid_flag WHERE kind = %s{in_force}{ev_filter}"
+    not_eligible = [FlagKind.NOT_ELIGIBLE.value, day, day, *ev_params]
+    # Correction 2: citizens flagged not eligible leave the eligible count (once each,
+    # if of age: the young are not in it) and the state they are in.
+    flagged: dict[int, int] = {}
+    for citizen, unit in _rows(f"SELECT citizen_id, unit_id {flags}", not_eligible):
+        flagged[citizen] = unit
+    for citizen, unit in flagged.items():
+        if citizen not in young:
+            diffs.add(unit, "eligible", day, None, -1)
+    for unit, state, n in _rows(
+        "SELECT unit_id, state, COUNT(*) FROM vneid_accountevent"  # noqa: S608
+        f" WHERE citizen_id IN (SELECT citizen_id {flags}){in_force} GROUP BY 1, 2",
+        [*not_eligible, day, day],
     ):
-        first = _date(first)
-        diffs.add(unit, "new_activations", first, first + dt.timedelta(days=1), n)
-
-    return diffs.totals()
+        if state in STATE_FIELDS:
+            diffs.add(unit, STATE_FIELDS[state], day, None, -n)
+    # Correction 1: the young's states do not count yet (those flagged are done).
+    minors = [citizen for citizen in young if citizen not in flagged]
+    for i in range(0, len(minors), 500):
+        chunk = minors[i : i + 500]
+        for unit, state, n in _rows(
+            "SELECT unit_id, state, COUNT(*) FROM vneid_accountevent"  # noqa: S608
+            f" WHERE citizen_id IN ({', '.join(['%s'] * len(chunk))}){in_force} GROUP BY 1, 2",
+            [*chunk, day, day],
+        ):
+            if state in STATE_FIELDS:
+                diffs.add(unit, STATE_FIELDS[state], day, None, -n)
+    # Absent (to revisit), among the eligible: once each, of age and not flagged.
+    absent: dict[int, int] = {}
+    for citizen, unit in _rows(
+        f"SELECT citizen_id, unit_id {flags}", [FlagKind.ABSENT.value, day, day, *ev_params]
+    ):
+        if citizen not in young and citizen not in flagged:
+            absent[citizen] = unit
+    for unit in absent.values():
+        diffs.add(unit, "absent", day, None)
 
 
 def _date(value: Any) -> Any:

@@ -191,3 +191,77 @@ def test_each_single_day_and_any_window_match_the_definition(population) -> None
                         field,
                     )
             assert units is None or set(part) <= set(units)
+
+
+def test_one_day_shares_of_each_citizen_and_unit_add_up_to_the_whole(population) -> None:
+    """On one day, the counts of each citizen alone (what a door-to-door outcome adjusts)
+    and of each hamlet alone sum to the whole province's."""
+    for day in (START, dt.date(2023, 9, 12), dt.date(2023, 9, 25), END):
+        whole = compute_counts(day, day)
+        by_citizen: dict[int, Counter] = defaultdict(Counter)
+        for citizen in Citizen.objects.values_list("pk", flat=True):
+            for unit, fields in compute_counts(day, day, citizen_id=citizen).items():
+                by_citizen[unit].update({f: v[0] for f, v in fields.items()})
+        for hamlet in population:
+            alone = compute_counts(day, day, [hamlet.pk])
+            assert set(alone) <= {hamlet.pk}
+            for field, values in whole[hamlet.pk].items():
+                assert alone[hamlet.pk].get(field, [0]) == values, (day, field)
+                assert by_citizen[hamlet.pk][field] == values[0], (day, hamlet, field)
+
+
+@pytest.fixture(params=[15, 16])
+def crowd(request, tien_giang):
+    """150 citizens in four hamlets with random histories where flags overlap: several
+    not-eligible and absent flags per citizen, young ones among them."""
+    rng = random.Random(request.param)
+    hamlets = [
+        unit_upsert(
+            code=f"{commune}-0{n}", name=f"Ấp {n}", unit_type="ap", level=Level.HAMLET,
+            parent=Unit.objects.get(code=commune),
+        )[0]
+        for commune in ("28249", "28597")
+        for n in (1, 2)
+    ]  # fmt: skip
+    for i in range(150):
+        hamlet = rng.choice(hamlets)
+        young = rng.random() < 0.2
+        birth = dt.date(2009, 8, 1) + dt.timedelta(days=rng.randint(0, 90)) if young else (
+            dt.date(1950, 1, 1) + dt.timedelta(days=rng.randint(0, 20000))
+        )  # fmt: skip
+        c = Citizen.objects.create(
+            id_number=f"083{i:09d}", full_name=f"Công dân {i}", birth_date=birth, sex="F",
+            commune=hamlet.parent, unit=hamlet,
+        )  # fmt: skip
+        day = dt.date(2023, 8, 1) + dt.timedelta(days=rng.randint(0, 60))
+        for state in rng.sample(STATES, rng.randint(0, 5)):
+            AccountEvent.objects.create(
+                citizen=c, state=state, date=day, source=Source.POLICE_LIST, unit=hamlet
+            )
+            day += dt.timedelta(days=rng.randint(1, 20))
+        for kind in (FlagKind.NOT_ELIGIBLE, FlagKind.ABSENT):
+            for _ in range(rng.choice([0, 0, 1, 2])):
+                begin = dt.date(2023, 8, 10) + dt.timedelta(days=rng.randint(0, 70))
+                until = rng.choice([None, begin + dt.timedelta(days=rng.randint(1, 30))])
+                Flag.objects.create(
+                    citizen=c, kind=kind, reason="moved_away" if kind == FlagKind.NOT_ELIGIBLE else "",
+                    date=begin, until=until, source=Source.VISIT, unit=hamlet,
+                )  # fmt: skip
+    events_relink()
+    return hamlets
+
+
+def test_overlapping_flags_every_day_and_the_whole_range_match_the_definition(crowd) -> None:
+    """Single days (grouped in SQL) and the whole range (intervals cut in Python) agree
+    with the definition where not-eligible and absent flags overlap, young or not."""
+    whole = compute_counts(START, END)
+    for offset in range(0, (END - START).days + 1):
+        day = START + dt.timedelta(days=offset)
+        expected = brute_force(day)
+        one = compute_counts(day, day)
+        for unit, counts in expected.items():
+            assert {f: one[unit].get(f, [0])[0] for f in counts} == dict(counts), (day, unit)
+            assert {f: whole[unit].get(f, [0] * 60)[offset] for f in counts} == dict(counts), (
+                day,
+                unit,
+            )
