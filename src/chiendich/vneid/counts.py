@@ -176,10 +176,11 @@ def compute_counts(
     ev_filter, ev_params, c_filter, c_params = _filters(unit_ids, citizen_id)
 
     sqlite = connection.vendor == "sqlite"
-    # With no filter, SQLite reaches each unit's slice of the (unit, state, date, until)
-    # index through the unit table: one seek per (unit, state) for a range of dates,
-    # instead of a scan of every event (it keeps no statistics to skip-scan by itself).
-    seek = " AND unit_id IN (SELECT id FROM units_unit)" if sqlite and not ev_params else ""
+    # With no filter, reach each unit's slice of the (unit, state, date, until) index
+    # through the unit table: one seek per (unit, state) for a range of dates, instead
+    # of a scan of every event (SQLite keeps no statistics to skip-scan by itself, and
+    # PostgreSQL does not skip-scan).
+    seek = " AND unit_id IN (SELECT id FROM units_unit)" if not ev_params else ""
 
     # Citizens, those old enough for the whole range, and (listed) those who are not:
     # one pass over the (unit, state, birth date) index.
