@@ -61,7 +61,9 @@ from _common import (  # noqa: E402 - the folder is not a package
 
 PEAK_START, PEAK_END = dt.date(2023, 9, 1), dt.date(2023, 10, 30)
 DEFAULT_SCALE = 1.43  # x ~700,000 dossiers a year
-PG_BASE, PG_KPI = "chiendich_bench_dossier_base", "chiendich_bench_kpi"
+# CHIENDICH_BENCH_PG_PREFIX keeps two sessions' benches on one server apart.
+_PREFIX = os.environ.get("CHIENDICH_BENCH_PG_PREFIX", "chiendich_bench")
+PG_BASE, PG_KPI = f"{_PREFIX}_dossier_base", f"{_PREFIX}_kpi"
 
 # --- setup (children) ---------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ def _bool(column: str) -> str:
     return f"CASE WHEN {column} THEN 1 ELSE 0 END"
 
 
-# Each part yields (unit_id, day, procedure_id, *COUNT_FIELDS) for one kind of day.
+# The counters each kind of day adds to (unit_id, day, procedure_id); others stay 0.
 _ZERO = "0"
 _RECEIVED_PART = {
     "received": "1",
@@ -64,14 +64,6 @@ _FINISHED_PART = {
 _OVERDUE_PART = {"became_overdue": "1"}
 
 
-def _part(day_column: str, exprs: dict[str, str], where: str) -> str:
-    columns = ", ".join(f"{exprs.get(f, _ZERO)} AS {f}" for f in COUNT_FIELDS)
-    return (
-        f"SELECT unit_id, {day_column} AS day, procedure_id, {columns} FROM {DOSSIER}"  # noqa: S608
-        f" WHERE {day_column} IS NOT NULL{where.replace('{day}', day_column)}"
-    )
-
-
 def _slices(ids: Collection[int] | None) -> Iterator[list[int] | None]:
     if ids is None:
         yield None
@@ -97,6 +89,32 @@ def _where(
     return sql, params
 
 
+_PARTS = (
+    ("received_on", _RECEIVED_PART),
+    ("finished_on", _FINISHED_PART),
+    ("overdue_on", _OVERDUE_PART),
+)
+
+
+def _part_insert(day_column: str, exprs: dict[str, str], where: str, *, merge: bool) -> str:
+    """INSERT ... SELECT of one kind of day, grouped; `merge`: onto the rows already
+    written by the other kinds (a cell's counters of this kind are still 0 there)."""
+    mine = [f for f in COUNT_FIELDS if f in exprs]
+    others = [f for f in COUNT_FIELDS if f not in exprs]
+    sums = ", ".join([*(f"SUM({exprs[f]})" for f in mine), *(_ZERO for _ in others)])
+    sql = (
+        f"INSERT INTO {COUNT} (unit_id, day, procedure_id, {', '.join([*mine, *others])})"  # noqa: S608
+        f" SELECT unit_id, {day_column}, procedure_id, {sums} FROM {DOSSIER}"
+        f" WHERE {day_column} IS NOT NULL{where.replace('{day}', day_column)}"
+        f" GROUP BY unit_id, {day_column}, procedure_id"
+    )
+    if merge:
+        sql += " ON CONFLICT (unit_id, day, procedure_id) DO UPDATE SET " + ", ".join(
+            f"{f} = excluded.{f}" for f in mine
+        )
+    return sql
+
+
 @transaction.atomic
 def counts_rebuild(
     *,
@@ -107,30 +125,25 @@ def counts_rebuild(
     """Replace the DossierCount rows of `unit_ids` (all units when None) for the days
     `start`..`end` (open-ended when None) with counts computed from Dossier.
 
+    Each kind of day (received, ended, became overdue) is grouped on its own and
+    written onto the same rows: one sort of the three kinds together, 17 counters
+    wide, took a fifth more time than three narrow sorts and two merges by the
+    unique (unit, day, procedure) index.
+
     Returns the number of rows written. Runs inside the caller's transaction.
     """
     if unit_ids is not None and not unit_ids:
         return 0
-    sums = ", ".join(f"SUM({f})" for f in COUNT_FIELDS)
     written = 0
     with connection.cursor() as cursor:
         for units in _slices(unit_ids):
             delete_where, delete_params = _where(units, start, end, day="day")
             cursor.execute(f"DELETE FROM {COUNT} WHERE 1 = 1{delete_where}", delete_params)  # noqa: S608
             where, params = _where(units, start, end)
-            parts = [
-                _part("received_on", _RECEIVED_PART, where),
-                _part("finished_on", _FINISHED_PART, where),
-                _part("overdue_on", _OVERDUE_PART, where),
-            ]
-            cursor.execute(
-                f"INSERT INTO {COUNT} (unit_id, day, procedure_id, {', '.join(COUNT_FIELDS)})"  # noqa: S608
-                f" SELECT unit_id, day, procedure_id, {sums}"
-                f" FROM ({' UNION ALL '.join(parts)}) AS parts"
-                " GROUP BY unit_id, day, procedure_id",
-                params * 3,
-            )
-            written += max(cursor.rowcount, 0)
+            for n, (day_column, exprs) in enumerate(_PARTS):
+                cursor.execute(_part_insert(day_column, exprs, where, merge=n > 0), params)
+            cursor.execute(f"SELECT COUNT(*) FROM {COUNT} WHERE 1 = 1{delete_where}", delete_params)  # noqa: S608
+            written += cursor.fetchone()[0]
     return written
 
 
@@ -168,8 +181,11 @@ class Counts:
     became_overdue: int = 0
 
     def add(self, other: Counts) -> None:
+        # Through the instance dicts: a page of 200 units adds ~50,000 times, and
+        # getattr/setattr per field were a third of units_kpi.
+        mine, theirs = self.__dict__, other.__dict__
         for f in COUNT_FIELDS:
-            setattr(self, f, getattr(self, f) + getattr(other, f))
+            mine[f] += theirs[f]
 
 
 assert tuple(f.name for f in fields(Counts)) == COUNT_FIELDS  # noqa: S101 - one list of counters

@@ -49,8 +49,9 @@ class FormCounts:
     forms: int = 0  # how many forms these sums come from
 
     def add(self, other: FormCounts) -> None:
+        mine, theirs = self.__dict__, other.__dict__
         for f in (*FORM_FIELDS, "forms"):
-            setattr(self, f, getattr(self, f) + getattr(other, f))
+            mine[f] += theirs[f]
 
 
 @dataclass
