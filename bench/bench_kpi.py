@@ -30,7 +30,7 @@ unit: the headline figure (the levels of the unit's target), the whole area,
 and each (level, commune type) row of the breakdown. Goal: within 3x of DuckDB.
 """
 
-# ruff: noqa: S603, S608 - benchmarks run our own tools; SQL built from our own names
+# ruff: noqa: S603, S607, S608 - benchmarks run our own tools and git; SQL from our own names
 
 from __future__ import annotations
 
@@ -413,6 +413,24 @@ def compare(
 # --- main -----------------------------------------------------------------------------------------
 
 
+def previous_rebuild(revision: str) -> Any:
+    """counts_rebuild from src/chiendich/procedures/counts.py at `revision`, loaded as a
+    module of the package (its relative imports resolve) beside the current one."""
+    import types
+
+    source = subprocess.run(
+        ["git", "-C", str(REPO), "show", f"{revision}:src/chiendich/procedures/counts.py"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    module = types.ModuleType("chiendich.procedures._counts_before")
+    module.__package__ = "chiendich.procedures"
+    sys.modules[module.__name__] = module
+    exec(compile(source, f"{revision}:counts.py", "exec"), module.__dict__)  # noqa: S102 - our own file
+    return module.counts_rebuild
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] in CHILDREN:
         print(json.dumps(CHILDREN[sys.argv[1]](*sys.argv[2:])))
@@ -427,6 +445,11 @@ def main() -> None:
         choices=["upto", "peak"],
         default="upto",
         help="headline rebuild: every day up to the peak's end (default) or the peak's days",
+    )
+    parser.add_argument(
+        "--before",
+        metavar="REV",
+        help="also time counts_rebuild as it was at this git revision (e.g. main), same run",
     )
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
@@ -510,23 +533,38 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
     }
     print(f"baseline DuckDB query: {fmt_runs(floor)}")
 
-    def ours_once(start: dt.date | None) -> tuple[float, float, list[Any]]:
-        began = time.perf_counter()
-        counts_rebuild(start=start, end=PEAK_END)
+    def ours_once(
+        start: dt.date | None, rebuild_of: Any = counts_rebuild
+    ) -> tuple[float, float, list[Any]]:
+        began, cpu_began = time.perf_counter(), time.process_time()
+        rebuild_of(start=start, end=PEAK_END)
         middle = time.perf_counter()
         kpis = units_kpi(units, PEAK_START, PEAK_END, plan=plan)
+        if start is None:  # the rebuild of every day up to the end
+            cpu[rebuild_of is counts_rebuild].append(time.process_time() - cpu_began)
         return time.perf_counter() - began, middle - began, kpis
+
+    cpu: dict[bool, list[float]] = {True: [], False: []}  # CPU time of ours (True), before
 
     modes = {"upto": None, "peak": PEAK_START}
     order = [args.rebuild, *(m for m in modes if m != args.rebuild)]
     totals: dict[str, list[float]] = {m: [] for m in modes}
     rebuilds: dict[str, list[float]] = {m: [] for m in modes}
     kpis: list[Any] = []
+    before = previous_rebuild(args.before) if args.before else None
+    before_totals: list[float] = []
+    before_rebuilds: list[float] = []
+    before_problems: list[str] = []
     for mode in order:
         for _ in range(args.runs):
             total, rebuild, kpis = ours_once(modes[mode])
             totals[mode].append(total)
             rebuilds[mode].append(rebuild)
+            if before is not None and mode == args.rebuild:  # alternating with ours
+                total, rebuild, old_kpis = ours_once(modes[mode], before)
+                before_totals.append(total)
+                before_rebuilds.append(rebuild)
+                before_problems = compare(old_kpis, duck_rows, keys)
     reads = []
     for _ in range(args.runs):
         started = time.perf_counter()
@@ -544,6 +582,19 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
             + (" (goal <= 3x)" if mode == args.rebuild else "")
         )
     print(f"ratio units_kpi alone / DuckDB: {median(reads) / median(floor):.1f}x")
+    where = "SQLite runs in it" if args.database == "sqlite" else "not the server"
+    print(f"CPU time of this process ({where}), ours, up to 30/10: {fmt_runs(cpu[True])}")
+    if before is not None:
+        print(f"  before: {fmt_runs(cpu[False])}")
+        print(
+            f"before ({args.before}), {labels[args.rebuild]} + units_kpi: {fmt_runs(before_totals)}"
+        )
+        print(f"  of which counts_rebuild: {fmt_runs(before_rebuilds)}")
+        print(
+            f"ratio before / DuckDB: {median(before_totals) / median(floor):.1f}x; ours / before:"
+            f" {median(totals[args.rebuild]) / median(before_totals):.2f}x"
+            f" (before's figures: {len(before_problems)} mismatches)"
+        )
 
     problems = compare(kpis, duck_rows, keys)
     checked = len(kpis) * len(keys)
