@@ -158,6 +158,9 @@ def counts_rebuild(
             cursor.execute(f"DELETE FROM {COUNT} WHERE 1 = 1{delete_where}", delete_params)  # noqa: S608
             where, params = _where(units, start, end)
             if connection.vendor != "sqlite":
+                # A province's ~400,000 cells: the default 4 MB made the hash aggregate
+                # spill to disk in ~70 batches. For this transaction only.
+                cursor.execute("SET LOCAL work_mem = '256MB'")
                 cursor.execute(_union_insert(where), params * len(_PARTS))
             else:
                 for n, (day_column, exprs) in enumerate(_PARTS):
