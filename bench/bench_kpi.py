@@ -164,8 +164,8 @@ def pg_simulated(url: str, scale: float) -> bool:
         with psycopg.connect(url) as db:
             found = db.execute(
                 "SELECT COUNT(*) FROM procedures_dossierimport WHERE status = 'done'"
-                " AND file_name = %s",
-                [f"dossiers_simulate(scale={scale}, seed=383)"],
+                " AND file_name LIKE %s",  # simulate.MARKER (it also names plan and last day)
+                [f"dossiers_simulate(%scale={scale}, seed=383)"],
             ).fetchone()
             return bool(found and found[0])
     except psycopg.Error:
