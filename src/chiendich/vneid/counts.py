@@ -7,7 +7,14 @@ day) and take running sums: one pass over the events gives every day of the
 range. Two corrections are applied in Python on the few rows they concern:
 citizens who turn 14 inside the range (they count only from that day) and
 citizens flagged not eligible (they leave the denominator and the states for
-the flagged days). Works the same on SQLite and PostgreSQL.
+the flagged days); for a single day, where intervals are yes or no, the
+flagged citizens' states are grouped in SQL instead. Works the same on SQLite
+and PostgreSQL.
+
+The scans read narrow indexes, not the tables: citizens by (unit, state, birth
+date) and events by (unit, state, date, until), both in unit order, so SQLite
+groups them without a sort; a range's later days and the new activations are
+reached by one seek per unit.
 """
 
 from __future__ import annotations
