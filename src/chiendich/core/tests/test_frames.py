@@ -102,7 +102,7 @@ def test_a_file_not_utf8_raises_while_reading(tmp_path: Path) -> None:
         list(table_frames(path, COLUMNS, REQUIRED, rows=100))
     # Past the first block read: raised while the frames are read, after some were given.
     path.write_bytes(b"M\xc3\xa3,name\n" + b"1,a\n" * 100_000 + b"2,\xe0\xe1\n")
-    given = []
+    given: list[object] = []
     with pytest.raises(TabularError, match="không phải UTF-8"):
         given.extend(table_frames(path, COLUMNS, REQUIRED, rows=1000))
     assert given
