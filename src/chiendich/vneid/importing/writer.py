@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import polars as pl
 from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
@@ -196,23 +197,27 @@ class ChunkWriter:
         self.earlier_trees = Unit.objects.exclude(successor_path="").exists()
         self._paths: dict[int, tuple[str, str]] = {}  # unit id -> path, successor_path
 
-    def flush(self, chunk: list[ValidRow]) -> None:
+    def flush(self, frame: pl.DataFrame) -> None:
+        """Write one chunk of valid rows (checker.VALID_SCHEMA, in row order)."""
         with connection.cursor() as cursor:
-            existing = self._existing(cursor, chunk)
+            existing = self._existing(cursor, frame["id_number"].to_list())
             if self.scope is not None:
-                chunk = self._within_scope(cursor, chunk, existing)
+                frame = self._within_scope(cursor, frame, existing)
             if self.earlier_trees:
                 self._load_paths(
                     cursor,
-                    {r.hamlet_id or r.commune_id for r in chunk}
+                    set(frame.select(pl.coalesce("hamlet_id", "commune_id")).to_series().unique())
                     | {old[6] for old in existing.values()},
                 )
-            self._households(cursor, chunk)
-            self._citizens(cursor, chunk, existing)
+            self._households(cursor, frame["household"].unique().to_list())
+            self._citizens(cursor, frame, existing)
             if self.tree is not None:
-                for r in chunk:
-                    if r.mapped_from:
-                        self.tree.count(r.mapped_from, r.commune_id)
+                mapped = frame.filter(pl.col("mapped_from") != 0)
+                if len(mapped):
+                    for read_id, landed_id, rows in (
+                        mapped.group_by("mapped_from", "commune_id").len().iter_rows()
+                    ):
+                        self.tree.count(read_id, landed_id, rows)
 
     def _load_paths(self, cursor: Any, ids: set[int]) -> None:
         wanted = sorted(ids - self._paths.keys())
@@ -239,8 +244,8 @@ class ChunkWriter:
         return bool(old and new and old[1] and old[1].startswith(new[0]))
 
     def _within_scope(
-        self, cursor: Any, chunk: list[ValidRow], existing: dict[str, tuple[Any, ...]]
-    ) -> list[ValidRow]:
+        self, cursor: Any, frame: pl.DataFrame, existing: dict[str, tuple[Any, ...]]
+    ) -> pl.DataFrame:
         """The rows that change nothing outside the acting user's units.
 
         A row whose ID number or household is already recorded in another unit would
@@ -250,7 +255,9 @@ class ChunkWriter:
         assert self.scope is not None  # noqa: S101
         scope = self.scope
         foreign: set[str] = set()
-        codes = sorted({r.household for r in chunk if r.household} - self.household_ids.keys())
+        codes = sorted(
+            {h for h in frame["household"].unique().to_list() if h} - self.household_ids.keys()
+        )
         if codes and not self.no_households:
             foreign = {
                 code
@@ -261,16 +268,21 @@ class ChunkWriter:
                 )
                 if unit_id not in scope
             }
-        kept = []
-        for r in chunk:
-            old = existing.get(r.id_number)
-            if old is not None and old[6] not in scope:
-                self._reject(r.row, "id_number", r.id_number, "số định danh đã có ở đơn vị khác")
-            elif r.household and r.household in foreign:
-                self._reject(r.row, "household", r.household, "mã hộ đã có ở đơn vị khác")
+        moved = [n for n, old in existing.items() if old[6] not in scope]
+        if not moved and not foreign:
+            return frame
+        refused = frame.filter(
+            pl.col("id_number").is_in(moved) | pl.col("household").is_in(list(foreign))
+        )
+        outside = set(moved)
+        for row, id_number, household in refused.select(
+            "row", "id_number", "household"
+        ).iter_rows():
+            if id_number in outside:
+                self._reject(row, "id_number", id_number, "số định danh đã có ở đơn vị khác")
             else:
-                kept.append(r)
-        return kept
+                self._reject(row, "household", household, "mã hộ đã có ở đơn vị khác")
+        return frame.filter(~pl.col("row").is_in(refused["row"].implode()))
 
     def _reject(self, row: int, key: str, value: str, problem: str) -> None:
         self.checker.errors.add(
@@ -283,24 +295,24 @@ class ChunkWriter:
             )
         )
 
-    def _existing(self, cursor: Any, chunk: list[ValidRow]) -> dict[str, tuple[Any, ...]]:
+    def _existing(self, cursor: Any, id_numbers: list[str]) -> dict[str, tuple[Any, ...]]:
         if self.no_citizens:
             return {}
         rows = _lookup(
             cursor,
             f"SELECT id_number, id, full_name, birth_date, sex, phone, commune_id, unit_id, "  # noqa: S608
             f"household_id FROM {CITIZEN} WHERE id_number {{among}}",
-            [r.id_number for r in chunk],
+            id_numbers,
         )
         return {r[0]: (r[1], r[2], _day(r[3]), r[4], r[5], r[6], r[7], r[8]) for r in rows}
 
-    def _households(self, cursor: Any, chunk: list[ValidRow]) -> None:
+    def _households(self, cursor: Any, named: list[str]) -> None:
         """Resolve the chunk's household codes to ids, creating or moving households.
 
         A household's place is that of the first valid row naming it; a household
         already known keeps its hamlet when the list only gives the commune.
         """
-        codes = sorted({r.household for r in chunk if r.household} - self.household_ids.keys())
+        codes = sorted({h for h in named if h} - self.household_ids.keys())
         if not codes:
             return
         found: dict[str, tuple[int, int, int]] = {}
@@ -349,54 +361,108 @@ class ChunkWriter:
         if renamed:
             update_rows(cursor, Household, ["head_name", "address"], renamed)
         if inserts:
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {HOUSEHOLD}")  # noqa: S608
+            (before,) = cursor.fetchone()
             insert_rows(
                 cursor,
                 Household,
                 ["code", "commune_id", "unit_id", "head_name", "address"],
                 inserts,
             )
-            for code, pk in _lookup(
-                cursor,
-                f"SELECT code, id FROM {HOUSEHOLD} WHERE code {{among}}",  # noqa: S608
-                [code for code, *_ in inserts],
-            ):
-                self.household_ids[code] = pk
+            # The households just inserted: their ids are above every id before the insert.
+            wanted = {code for code, *_ in inserts}
+            cursor.execute(f"SELECT code, id FROM {HOUSEHOLD} WHERE id > %s", [before])  # noqa: S608
+            for code, pk in cursor.fetchall():
+                if code in wanted:
+                    self.household_ids[code] = pk
 
     def _citizens(
-        self, cursor: Any, chunk: list[ValidRow], existing: dict[str, tuple[Any, ...]]
+        self, cursor: Any, frame: pl.DataFrame, existing: dict[str, tuple[Any, ...]]
     ) -> None:
-        report, now = self.report, self.now
-        inserts: list[tuple[Any, ...]] = []
+        report = self.report
+        new = frame.filter(~pl.col("id_number").is_in(list(existing))) if existing else frame
+        known = frame.filter(pl.col("id_number").is_in(list(existing))) if existing else None
         updates: list[tuple[Any, ...]] = []
-        new_with_state: list[tuple[str, str, dt.date, int]] = []  # ID number, state, date, unit
         known_with_state: list[Event] = []
-        for r in chunk:
+        if known is not None and len(known):
+            self._known(known, existing, updates, known_with_state)
+        with_state = new.filter(pl.col("state").is_not_null() & pl.col("state_date").is_not_null())
+        if len(new):
+            self.touched_units.update(
+                new.select(pl.coalesce("hamlet_id", "commune_id")).to_series().unique().to_list()
+            )
+            self.recount_all_days = True
+        report.created += len(new)
+        report.updated += len(updates)
+        events = self._known_events(cursor, known_with_state)
+        self.known_events += len(events)
+        report.events_created += len(events) + len(with_state)
+        if self.dry_run:
+            return
+        if updates:
+            update_rows(cursor, Citizen, CITIZEN_UPDATED, updates)
+        first_new = 0
+        if len(new):
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {CITIZEN}")  # noqa: S608
+            (first_new,) = cursor.fetchone()
+            self._insert_citizens(cursor, self._new_rows(new))
+        if len(with_state):
+            # The citizens just inserted: their ids are above every id before the insert.
+            wanted = set(with_state["id_number"].to_list())
+            cursor.execute(
+                f"SELECT id_number, id FROM {CITIZEN} WHERE id > %s",  # noqa: S608
+                [first_new],
+            )
+            ids = {n: pk for n, pk in cursor.fetchall() if n in wanted}
+            events.extend(
+                (ids[id_number], state, day, unit_id)
+                for id_number, state, day, unit_id in with_state.select(
+                    "id_number",
+                    "state",
+                    "state_date",
+                    pl.coalesce("hamlet_id", "commune_id"),
+                ).iter_rows()
+            )
+        if events:
+            self._insert_events(cursor, events)
+            days = [day for _, _, day, _ in events]
+            self.touched_units.update(unit for _, _, _, unit in events)
+            self.recount_from = min(days + ([self.recount_from] if self.recount_from else []))
+            self.recount_to = max(days + ([self.recount_to] if self.recount_to else []))
+
+    def _new_rows(self, new: pl.DataFrame) -> list[tuple[Any, ...]]:
+        """The rows to insert for citizens not yet known, in CITIZEN_INSERTED's order."""
+        codes = [c for c in new["household"].unique().to_list() if c]
+        return new.select(
+            "id_number",
+            "full_name",
+            pl.col("birth_date").cast(pl.String),
+            "sex",
+            "phone",
+            "commune_id",
+            pl.coalesce("hamlet_id", "commune_id").alias("unit_id"),
+            pl.col("household").replace_strict(
+                codes, [self.household_ids[c] for c in codes], default=None, return_dtype=pl.Int64
+            ),
+            pl.col("state").fill_null(AccountState.NOT_REGISTERED.value),
+            pl.col("state_date").cast(pl.String),
+            pl.lit(self.now).alias("created_at"),
+            pl.lit(self.now).alias("updated_at"),
+        ).rows()
+
+    def _known(
+        self,
+        known: pl.DataFrame,
+        existing: dict[str, tuple[Any, ...]],
+        updates: list[tuple[Any, ...]],
+        known_with_state: list[Event],
+    ) -> None:
+        """What to change on the citizens already known (row by row: a re-import)."""
+        report, now = self.report, self.now
+        for r in map(ValidRow._make, known.iter_rows()):
             unit_id = r.hamlet_id or r.commune_id
             household_id = self.household_ids[r.household] if r.household else None
-            old = existing.get(r.id_number)
-            if old is None:
-                inserts.append(
-                    (
-                        r.id_number,
-                        r.full_name,
-                        r.birth_date.isoformat(),
-                        r.sex,
-                        r.phone,
-                        r.commune_id,
-                        unit_id,
-                        household_id,
-                        r.state or AccountState.NOT_REGISTERED.value,
-                        r.state_date and r.state_date.isoformat(),
-                        now,
-                        now,
-                    )
-                )
-                self.touched_units.add(unit_id)
-                self.recount_all_days = True
-                if r.state and r.state_date:
-                    new_with_state.append((r.id_number, r.state, r.state_date, unit_id))
-                continue
-            pk, name, birth, sex, phone, commune_id, old_unit, old_household = old
+            pk, name, birth, sex, phone, commune_id, old_unit, old_household = existing[r.id_number]
             # What the list does not say is kept: a known hamlet in the same commune,
             # a phone number, a household. A citizen of an earlier tree's unit listed
             # under the unit it became stays where they are (see _same_place).
@@ -425,35 +491,6 @@ class ChunkWriter:
                 report.unchanged += 1
             if r.state and r.state_date:
                 known_with_state.append((pk, r.state, r.state_date, unit_id))
-        report.created += len(inserts)
-        report.updated += len(updates)
-        events = self._known_events(cursor, known_with_state)
-        self.known_events += len(events)
-        report.events_created += len(events) + len(new_with_state)
-        if self.dry_run:
-            return
-        if updates:
-            update_rows(cursor, Citizen, CITIZEN_UPDATED, updates)
-        if inserts:
-            self._insert_citizens(cursor, inserts)
-        if new_with_state:
-            ids = dict(
-                _lookup(
-                    cursor,
-                    f"SELECT id_number, id FROM {CITIZEN} WHERE id_number {{among}}",  # noqa: S608
-                    [id_number for id_number, _, _, _ in new_with_state],
-                )
-            )
-            events.extend(
-                (ids[id_number], state, day, unit_id)
-                for id_number, state, day, unit_id in new_with_state
-            )
-        if events:
-            self._insert_events(cursor, events)
-            days = [day for _, _, day, _ in events]
-            self.touched_units.update(unit for _, _, _, unit in events)
-            self.recount_from = min(days + ([self.recount_from] if self.recount_from else []))
-            self.recount_to = max(days + ([self.recount_to] if self.recount_to else []))
 
     def _known_events(self, cursor: Any, known: list[Event]) -> list[Event]:
         """The events to add for citizens already in the database.
