@@ -50,7 +50,7 @@ from .cells import CITIZEN_COLUMNS, REQUIRED
 from .checker import FrameChecker, RowChecker
 from .places import Places
 from .report import CitizenImportReport
-from .writer import ChunkWriter, large_page_cache
+from .writer import ChunkWriter, StagingTables, large_page_cache
 
 CHUNK_SIZE = 50_000  # valid rows per write; memory stays flat, statements stay few
 FRAME_ROWS = 50_000  # rows read and checked at a time
@@ -90,8 +90,20 @@ def citizens_import(
     errors_path = errors_path or default_errors_path(path)
     staged = Staged()
     checker: RowChecker | None = None
+    scope = _scope(acting_user)
+    # A real run for the whole system (no scope to enforce row by row in the write)
+    # stages its valid rows in TEMP tables too, and merges them in SQL.
+    staging = StagingTables() if not dry_run and scope is None else None
     try:
-        checker = _check(frames, report, errors, staged, acting_user=acting_user, progress=progress)
+        checker = _check(
+            frames,
+            report,
+            errors,
+            staged,
+            scope=scope,
+            staging=staging,
+            progress=progress,
+        )
         if dry_run:
             _write(staged, checker, report, batch_id=None, acting_user=acting_user)
             errors = checker.errors
@@ -106,7 +118,14 @@ def citizens_import(
             _batch_fill(batch, report, ImportBatch.Status.RUNNING)
             batch.save()
             report.batch_id = batch.pk
-            writer = _write(staged, checker, report, batch_id=batch.pk, acting_user=acting_user)
+            writer = _write(
+                staged,
+                checker,
+                report,
+                batch_id=batch.pk,
+                acting_user=acting_user,
+                staging=staging,
+            )
             errors = checker.errors
             writer.relink()
             # The numbers move with the import, in the same transaction.
@@ -141,6 +160,8 @@ def citizens_import(
         return report
     finally:
         staged.close()
+        if staging is not None:
+            staging.drop()
         errors.close()
         if checker is not None:
             checker.errors.close()
@@ -160,6 +181,7 @@ class Staged:
         self._file: IO[bytes] = tempfile.TemporaryFile(prefix="chiendich-staged-")  # noqa: SIM115
         self._sizes: list[int] = []
         self.chunks = 0
+        self.last_rows: list[int] = []  # the last row of each chunk
         # The check's error count when each chunk was staged: the write's own errors
         # for a chunk go right after them, where writing as we read put them.
         self.errors_before: list[int] = []
@@ -168,6 +190,7 @@ class Staged:
         start = self._file.tell()
         chunk.write_ipc(self._file)
         self._sizes.append(self._file.tell() - start)
+        self.last_rows.append(chunk["row"][-1])
         self.chunks += 1
         self.errors_before.append(errors_before)
 
@@ -188,7 +211,8 @@ def _check(
     errors: RowErrorLog,
     staged: Staged,
     *,
-    acting_user: User | None,
+    scope: set[int] | None,
+    staging: StagingTables | None,
     progress: Callable[[int], None] | None,
 ) -> RowChecker:
     """Read and check every row, staging the valid ones; writes nothing to the database.
@@ -196,7 +220,6 @@ def _check(
     A frame of rows at a time (FrameChecker); the valid rows are staged in chunks of
     CHUNK_SIZE, each with the number of errors of the rows before its last one, as a
     row-by-row check would have logged them when it staged that chunk."""
-    scope = _scope(acting_user)
     tree = TreeMap(report.tree) if report.tree is not None else None
     checker = RowChecker(report.file, Places(), errors, scope, tree)
     frame_checker = FrameChecker(checker)
@@ -218,18 +241,56 @@ def _check(
             chunk, rest = whole.head(CHUNK_SIZE), whole.slice(CHUNK_SIZE)
             last = chunk["row"][-1]
             staged.add(chunk, logged_before + bisect.bisect_left(error_rows, last))
+            if staging is not None:
+                staging.add(staged.chunks, chunk)
             pending, waiting = [rest], len(rest)
         if progress is not None:
             while reported + PROGRESS_EVERY <= read:
                 reported += PROGRESS_EVERY
                 progress(reported)
     if waiting:
-        staged.add(pl.concat(pending), len(errors))
+        chunk = pl.concat(pending)
+        staged.add(chunk, len(errors))
+        if staging is not None:
+            staging.add(staged.chunks, chunk)
+    if staging is not None:
+        staging.add_households(_households_to_create(checker, staged))
     report.rows_read = read
     report.ids_repaired = checker.repaired
     if progress is not None:
         progress(read)
     return checker
+
+
+def _households_to_create(checker: RowChecker, staged: Staged) -> pl.DataFrame:
+    """Every household the valid rows name, as the write creates it when it is new: the
+    place of its first valid row, the head's name and address first given, and the
+    chunk of that first row."""
+    places = checker.households
+    codes = list(places)
+    communes, units, rows = zip(*places.values(), strict=True) if places else ((), (), ())
+    details = checker.household_details
+    heads = [details.get(code, ("", ""))[0] for code in codes] if details else [""] * len(codes)
+    addresses = [details.get(code, ("", ""))[1] for code in codes] if details else [""] * len(codes)
+    chunk = [bisect.bisect_left(staged.last_rows, row) + 1 for row in rows]
+    return pl.DataFrame(
+        {
+            "chunk": chunk,
+            "code": codes,
+            "commune_id": communes,
+            "unit_id": units,
+            "head_name": heads,
+            "address": addresses,
+        },
+        schema={
+            "chunk": pl.Int64,
+            "code": pl.String,
+            "commune_id": pl.Int64,
+            "unit_id": pl.Int64,
+            "head_name": pl.String,
+            "address": pl.String,
+        },
+    )
 
 
 def _write(
@@ -239,6 +300,7 @@ def _write(
     *,
     batch_id: int | None,
     acting_user: User | None,
+    staging: StagingTables | None = None,
 ) -> ChunkWriter:
     """Write the staged chunks (in a dry run, only look them up); leaves on `checker`
     one error log holding the check's errors and the write's, in the order a single
@@ -255,6 +317,7 @@ def _write(
         dry_run=batch_id is None,
         scope=checker.scope,
         tree=checker.tree,
+        staging=staging,
     )
     for chunk in staged:
         writer.flush(chunk)

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import polars as pl
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import Model
 from django.utils import timezone
 
@@ -169,9 +169,15 @@ class ChunkWriter:
         dry_run: bool,
         scope: set[int] | None = None,
         tree: TreeMap | None = None,
+        staging: StagingTables | None = None,
     ) -> None:
         self.report = report
         self.checker = checker
+        # The valid rows staged in TEMP tables (a real run without a scope): new
+        # households, citizens and their events are merged from there in SQL.
+        self.staging = staging
+        self.chunk = 0  # the staged chunk being written
+        self._new_events_from: int | None = None
         self.scope = scope  # unit ids the acting user may import for; None: no limit
         self.tree = tree  # the target tree's mapping, to tally the rows mapped
         self.batch_id = batch_id
@@ -198,7 +204,9 @@ class ChunkWriter:
         self._paths: dict[int, tuple[str, str]] = {}  # unit id -> path, successor_path
 
     def flush(self, frame: pl.DataFrame) -> None:
-        """Write one chunk of valid rows (checker.VALID_SCHEMA, in row order)."""
+        """Write one chunk of valid rows (checker.VALID_SCHEMA, in row order); the
+        chunks come in the order they were staged."""
+        self.chunk += 1
         with connection.cursor() as cursor:
             existing = self._existing(cursor, frame["id_number"].to_list())
             if self.scope is not None:
@@ -209,7 +217,10 @@ class ChunkWriter:
                     set(frame.select(pl.coalesce("hamlet_id", "commune_id")).to_series().unique())
                     | {old[6] for old in existing.values()},
                 )
-            self._households(cursor, frame["household"].unique().to_list())
+            if self.staging is None:
+                self._households(cursor, frame["household"].unique().to_list())
+            else:
+                self._households_staged(cursor, frame, existing)
             self._citizens(cursor, frame, existing)
             if self.tree is not None:
                 mapped = frame.filter(pl.col("mapped_from") != 0)
@@ -306,7 +317,7 @@ class ChunkWriter:
         )
         return {r[0]: (r[1], r[2], _day(r[3]), r[4], r[5], r[6], r[7], r[8]) for r in rows}
 
-    def _households(self, cursor: Any, named: list[str]) -> None:
+    def _households(self, cursor: Any, named: list[str], *, insert: bool = True) -> None:
         """Resolve the chunk's household codes to ids, creating or moving households.
 
         A household's place is that of the first valid row naming it; a household
@@ -350,6 +361,8 @@ class ChunkWriter:
             if (old_commune, old_unit) != (commune_id, unit_id):
                 moves.append((commune_id, unit_id, pk))
             self.household_ids[code] = pk
+        if not insert:  # the staged ones go in by SQL (_households_staged)
+            inserts = []
         self.report.households_created += len(inserts)
         if self.dry_run:
             for code, *_ in inserts:
@@ -405,8 +418,17 @@ class ChunkWriter:
         if len(new):
             cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {CITIZEN}")  # noqa: S608
             (first_new,) = cursor.fetchone()
-            self._insert_citizens(cursor, self._new_rows(new))
-        if len(with_state):
+            if self.staging is None:
+                self._insert_citizens(cursor, self._new_rows(new))
+            else:
+                self._insert_citizens_staged(cursor)
+        if len(with_state) and self.staging is not None:
+            # Their events go in by SQL too, from _insert_events.
+            self._new_events_from = first_new
+            days = with_state["state_date"]
+            self._recount_days([days.min(), days.max()])  # type: ignore[list-item]
+            self._insert_events(cursor, events)
+        elif len(with_state):
             # The citizens just inserted: their ids are above every id before the insert.
             wanted = set(with_state["id_number"].to_list())
             cursor.execute(
@@ -424,11 +446,76 @@ class ChunkWriter:
                 ).iter_rows()
             )
         if events:
-            self._insert_events(cursor, events)
-            days = [day for _, _, day, _ in events]
+            if self._new_events_from is None:
+                self._insert_events(cursor, events)
+            self._recount_days([day for _, _, day, _ in events])
             self.touched_units.update(unit for _, _, _, unit in events)
-            self.recount_from = min(days + ([self.recount_from] if self.recount_from else []))
-            self.recount_to = max(days + ([self.recount_to] if self.recount_to else []))
+        self._new_events_from = None
+
+    def _recount_days(self, days: list[dt.date]) -> None:
+        self.recount_from = min(days + ([self.recount_from] if self.recount_from else []))
+        self.recount_to = max(days + ([self.recount_to] if self.recount_to else []))
+
+    def _insert_citizens_staged(self, cursor: Any) -> None:
+        """Insert the chunk's staged citizens not yet known, in row order; the household
+        of each is found by its code (the chunk's new households are in already)."""
+        unknown = (
+            ""
+            if self.no_citizens  # empty before the import: IDs are unique within the file
+            else f" AND NOT EXISTS (SELECT 1 FROM {CITIZEN} c WHERE c.id_number = s.id_number)"  # noqa: S608
+        )
+        cursor.execute(
+            f"INSERT INTO {CITIZEN} ({', '.join(CITIZEN_INSERTED)}) "  # noqa: S608
+            "SELECT s.id_number, s.full_name, s.birth_date, s.sex, s.phone, s.commune_id, "
+            "s.unit_id, h.id, COALESCE(s.state, %s), s.state_date, %s, %s "
+            f"FROM {STAGED} s LEFT JOIN {HOUSEHOLD} h ON s.household <> '' AND h.code = s.household "
+            f"WHERE s.chunk = %s{unknown} ORDER BY s.row",
+            [AccountState.NOT_REGISTERED.value, self.now, self.now, self.chunk],
+        )
+
+    def _households_staged(
+        self, cursor: Any, frame: pl.DataFrame, existing: dict[str, tuple[Any, ...]]
+    ) -> None:
+        """The chunk's households: those already recorded are moved or renamed as in
+        `_households`; the new ones, staged with the chunk of their first row, are
+        inserted in SQL."""
+        named = [h for h in frame["household"].unique().to_list() if h]
+        if not named:
+            return
+        if not self.no_households:
+            self._households(cursor, named, insert=False)
+        cursor.execute(
+            f"INSERT INTO {HOUSEHOLD} (code, commune_id, unit_id, head_name, address) "  # noqa: S608
+            "SELECT code, commune_id, unit_id, head_name, address "
+            f"FROM {STAGED_HOUSEHOLDS} s WHERE s.chunk = %s"
+            + (
+                ""
+                if self.no_households
+                else f" AND NOT EXISTS (SELECT 1 FROM {HOUSEHOLD} h WHERE h.code = s.code)"  # noqa: S608
+            )
+            # The order the row-by-row writer inserted them in: by code.
+            + (
+                ' ORDER BY s.code COLLATE "C"'
+                if connection.vendor == "postgresql"
+                else " ORDER BY s.code"
+            ),
+            [self.chunk],
+        )
+        self.report.households_created += max(cursor.rowcount, 0)
+        if existing:
+            # Citizens already known may join a household just created: their ids.
+            wanted = sorted(
+                set(frame.filter(pl.col("id_number").is_in(list(existing)))["household"].to_list())
+                - self.household_ids.keys()
+                - {""}
+            )
+            if wanted:
+                for code, pk in _lookup(
+                    cursor,
+                    f"SELECT code, id FROM {HOUSEHOLD} WHERE code {{among}}",  # noqa: S608
+                    wanted,
+                ):
+                    self.household_ids[code] = pk
 
     def _new_rows(self, new: pl.DataFrame) -> list[tuple[Any, ...]]:
         """The rows to insert for citizens not yet known, in CITIZEN_INSERTED's order."""
@@ -528,16 +615,28 @@ class ChunkWriter:
         insert_rows(cursor, Citizen, CITIZEN_INSERTED, rows)
 
     def _insert_events(self, cursor: Any, events: list[Event]) -> None:
+        """Insert `events` (of citizens already known), then the chunk's new citizens'
+        events from the staging table when they were inserted from there."""
         source, batch, user, now = Source.POLICE_LIST.value, self.batch_id, self.user_id, self.now
-        insert_rows(
-            cursor,
-            AccountEvent,
-            EVENT_INSERTED,
-            [
-                (pk, state, day.isoformat(), None, source, unit, batch, user, now, "")
-                for pk, state, day, unit in events
-            ],
-        )
+        if events:
+            insert_rows(
+                cursor,
+                AccountEvent,
+                EVENT_INSERTED,
+                [
+                    (pk, state, day.isoformat(), None, source, unit, batch, user, now, "")
+                    for pk, state, day, unit in events
+                ],
+            )
+        if self._new_events_from is not None:
+            cursor.execute(
+                f"INSERT INTO {EVENT} ({', '.join(EVENT_INSERTED)}) "  # noqa: S608
+                "SELECT c.id, s.state, s.state_date, NULL, %s, s.unit_id, %s, %s, %s, '' "
+                f"FROM {STAGED} s JOIN {CITIZEN} c ON c.id_number = s.id_number "
+                "WHERE s.chunk = %s AND c.id > %s AND s.state IS NOT NULL "
+                "AND s.state_date IS NOT NULL ORDER BY s.row",
+                [source, batch, user, now, self.chunk, self._new_events_from],
+            )
 
     def relink(self) -> None:
         """Recompute `until` chains and current states of the citizens this batch touched:
@@ -574,3 +673,112 @@ def large_page_cache() -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {int(previous)}")
+
+
+# --- the staging tables ------------------------------------------------------------------
+
+STAGED = "chiendich_staged_citizens"
+STAGED_HOUSEHOLDS = "chiendich_staged_households"
+_STAGED_COLUMNS = {
+    "row": "bigint",
+    "chunk": "integer",
+    "id_number": "text",
+    "full_name": "text",
+    "birth_date": "date",
+    "sex": "text",
+    "phone": "text",
+    "commune_id": "bigint",
+    "unit_id": "bigint",
+    "household": "text",
+    "state": "text",
+    "state_date": "date",
+}
+_STAGED_HOUSEHOLD_COLUMNS = {
+    "chunk": "integer",
+    "code": "text",
+    "commune_id": "bigint",
+    "unit_id": "bigint",
+    "head_name": "text",
+    "address": "text",
+}
+
+
+class StagingTables:
+    """The valid rows of a checked list in TEMP tables of the import's connection,
+    written while the list is checked, before the write's transaction: the write then
+    merges them with a few INSERT ... SELECT per chunk, in SQL.
+
+    On SQLite a TEMP table lives in the connection's own temporary database, so
+    filling it takes no lock on the main database file: door-to-door outcomes are
+    written meanwhile, and only the final merge holds the write lock. On PostgreSQL
+    the rows go in with COPY. The tables go with the connection, or with `drop`.
+    """
+
+    def __init__(self) -> None:
+        self.vendor = connection.vendor
+        with connection.cursor() as cursor:
+            for table, columns in (
+                (STAGED, _STAGED_COLUMNS),
+                (STAGED_HOUSEHOLDS, _STAGED_HOUSEHOLD_COLUMNS),
+            ):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+                names = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+                cursor.execute(f"CREATE TEMP TABLE {table} ({names})")
+                cursor.execute(f"CREATE INDEX {table}_chunk ON {table} (chunk)")
+
+    def add(self, chunk: int, frame: pl.DataFrame) -> None:
+        """Stage one chunk of valid rows (checker.VALID_SCHEMA), in row order."""
+        rows = frame.select(
+            "row",
+            pl.lit(chunk, dtype=pl.Int64).alias("chunk"),
+            "id_number",
+            "full_name",
+            "birth_date",
+            "sex",
+            "phone",
+            "commune_id",
+            pl.coalesce("hamlet_id", "commune_id").alias("unit_id"),
+            "household",
+            "state",
+            "state_date",
+        )
+        self._put(STAGED, list(_STAGED_COLUMNS), rows)
+
+    def add_households(self, rows: pl.DataFrame) -> None:
+        """Stage the households to create: code, commune, unit, head's name, address and
+        the chunk of the first valid row naming each."""
+        self._put(STAGED_HOUSEHOLDS, list(_STAGED_HOUSEHOLD_COLUMNS), rows)
+
+    def _put(self, table: str, columns: list[str], frame: pl.DataFrame) -> None:
+        if not len(frame):
+            return
+        with connection.cursor() as cursor:
+            if self.vendor == "postgresql":
+                data = frame.write_csv(include_header=False, null_value="\\N")
+                with cursor.cursor.copy(
+                    f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv, NULL '\\N')"
+                ) as copy:
+                    copy.write(data.encode())
+                return
+            rows = frame.with_columns(pl.col(pl.Date).cast(pl.String)).rows()
+            marks = _marks(len(columns))
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+            if connection.in_atomic_block:
+                cursor.executemany(sql, rows)
+                return
+            # One transaction of the temporary database only: no lock on the main one.
+            cursor.execute("BEGIN")
+            try:
+                cursor.executemany(sql, rows)
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+
+    def drop(self) -> None:
+        try:
+            with connection.cursor() as cursor:
+                for table in (STAGED, STAGED_HOUSEHOLDS):
+                    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        except DatabaseError:
+            pass  # a failed transaction: the tables go with it or with the connection
