@@ -419,6 +419,7 @@ VALID_SCHEMA: dict[str, Any] = {
 }
 _ID = r"^[0-9]{12}$"
 _MOBILE = r"^0[35789][0-9]{8}$"
+_DAY_FIRST = r"^[0-9]{2}/[0-9]{2}/[0-9]{4}$"
 
 
 class FrameChecker:
@@ -602,19 +603,11 @@ class FrameChecker:
         plainly valid, its values are the resolved ones."""
         c = self.checker
         f = frame.with_columns(
-            _birth=_mapped(
-                frame["birth_date"],
-                lambda t: _date_or_none(c._day(c._birth_dates, t, "ngày sinh")),
-                pl.Date,
-            ),
+            _birth=self._dates(frame["birth_date"], c._birth_dates, "ngày sinh"),
             _sex=_mapped(
                 frame["sex"], lambda t: _text_or_none(c._sexes, _sex_value, c, t), pl.String
             ),
-            _status_day=_mapped(
-                frame["status_date"],
-                lambda t: _date_or_none(c._day(c._status_dates, t, "ngày cập nhật")),
-                pl.Date,
-            ),
+            _status_day=self._dates(frame["status_date"], c._status_dates, "ngày cập nhật"),
             _state=_mapped(
                 frame["status"], lambda t: _text_or_none(c._states, _state_value, c, t), pl.String
             ),
@@ -650,6 +643,28 @@ class FrameChecker:
         f = f.with_columns(_day=pl.col("_status_day").fill_null(c.undated))
         f = self._places(f)
         return f
+
+    def _dates(self, texts: pl.Series, cache: dict[str, dt.date | str], what: str) -> pl.Series:
+        """Each cell's date, or null when it is not a valid one (then RowChecker tells why).
+
+        dd/mm/yyyy, as police lists write nearly every date, is read by polars; any
+        other text once per distinct text by RowChecker's own reading (parse_date)."""
+        c = self.checker
+        parsed = texts.str.strptime(pl.Date, "%d/%m/%Y", strict=False)
+        plain = (
+            texts.str.contains(_DAY_FIRST)
+            & parsed.is_not_null()
+            & (parsed >= MIN_DATE)
+            & (parsed <= c.today)
+        ).fill_null(False)
+        others = [t for t in texts.filter(~plain).unique().to_list() if t]
+        read = texts.replace_strict(
+            others,
+            [_date_or_none(c._day(cache, t, what)) for t in others],
+            default=None,
+            return_dtype=pl.Date,
+        )
+        return pl.select(pl.when(plain).then(parsed).otherwise(read)).to_series()
 
     def _places(self, f: pl.DataFrame) -> pl.DataFrame:
         """Commune (per code, name, district and day), hamlet (per commune and text), the

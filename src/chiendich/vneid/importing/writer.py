@@ -716,7 +716,14 @@ class StagingTables:
 
     def __init__(self) -> None:
         self.vendor = connection.vendor
+        self._temp_cache: int | None = None
         with connection.cursor() as cursor:
+            if self.vendor == "sqlite":
+                # The temporary database's own page cache (2 MiB by default): the staged
+                # rows stay in memory instead of spilling to a temporary file.
+                cursor.execute("PRAGMA temp.cache_size")
+                (self._temp_cache,) = cursor.fetchone()
+                cursor.execute(f"PRAGMA temp.cache_size = -{SQLITE_CACHE_KIB}")
             for table, columns in (
                 (STAGED, _STAGED_COLUMNS),
                 (STAGED_HOUSEHOLDS, _STAGED_HOUSEHOLD_COLUMNS),
@@ -780,5 +787,7 @@ class StagingTables:
             with connection.cursor() as cursor:
                 for table in (STAGED, STAGED_HOUSEHOLDS):
                     cursor.execute(f"DROP TABLE IF EXISTS {table}")
+                if self._temp_cache is not None:
+                    cursor.execute(f"PRAGMA temp.cache_size = {int(self._temp_cache)}")
         except DatabaseError:
             pass  # a failed transaction: the tables go with it or with the connection
