@@ -731,7 +731,9 @@ class StagingTables:
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
                 names = ", ".join(f"{name} {kind}" for name, kind in columns.items())
                 cursor.execute(f"CREATE TEMP TABLE {table} ({names})")
-                cursor.execute(f"CREATE INDEX {table}_chunk ON {table} (chunk)")
+                # A chunk's rows in their order: no sort for the merge's ORDER BY.
+                order = "row" if table == STAGED else "code"
+                cursor.execute(f"CREATE INDEX {table}_chunk ON {table} (chunk, {order})")
 
     def add(self, chunk: int, frame: pl.DataFrame) -> None:
         """Stage one chunk of valid rows (checker.VALID_SCHEMA), in row order."""
