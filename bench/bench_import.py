@@ -44,6 +44,8 @@ from _common import (  # noqa: E402 - the folder is not a package
 )
 
 PSQL = shutil.which("psql") or "/usr/bin/psql"
+# Database names on PostgreSQL: set another prefix to run beside another run of this script.
+PG_PREFIX = os.environ.get("CHIENDICH_BENCH_PG_PREFIX", "chiendich_bench")
 PLAIN_TABLE = "CREATE TABLE police_list (id_number TEXT, full_name TEXT, birth TEXT, sex TEXT, commune TEXT, hamlet TEXT, household TEXT, phone TEXT, status TEXT, updated TEXT)"
 
 
@@ -72,7 +74,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, work: Path) -
     # The database every run of ours starts from: units and hamlets, no citizens.
     template_dir = work / "template"
     if args.database == "postgres":
-        template = "chiendich_bench_template"
+        template = f"{PG_PREFIX}_template"
         pg_admin(url, f"DROP DATABASE IF EXISTS {template}", f"CREATE DATABASE {template}")
         child(["base"], child_env(database_url=pg_url(url, template)))
     else:
@@ -135,7 +137,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, work: Path) -
         run_dir = work / f"ours-{run}"
         shutil.rmtree(run_dir, ignore_errors=True)
         if args.database == "postgres":
-            name = f"chiendich_bench_run{run}"
+            name = f"{PG_PREFIX}_run{run}"
             pg_admin(
                 url,
                 f"DROP DATABASE IF EXISTS {name}",
@@ -156,7 +158,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, work: Path) -
             f"{result['events']:,} events, peak RSS {rss[-1]:.0f} MiB ({result['vendor']})"
         )
         if args.database == "postgres":
-            pg_admin(url, f"DROP DATABASE IF EXISTS chiendich_bench_run{run}")
+            pg_admin(url, f"DROP DATABASE IF EXISTS {PG_PREFIX}_run{run}")
         else:
             shutil.rmtree(run_dir, ignore_errors=True)
     print(f"ours citizens_import:     {fmt_runs(ours)}; {made['rows'] / median(ours):,.0f} rows/s")
