@@ -214,28 +214,21 @@ def _chunk(
 
 def _clean_column(key: str, cells: Sequence[str]) -> pl.Series:
     """The cells as read_csv cleans them. One look at the whole column, joined by NUL,
-    decides whether any cell needs NFC or its whitespace collapsed; only then are the
-    cells touched, one by one (a NUL inside a cell can only make a cell looked at)."""
+    decides whether any cell needs NFC (then the cells not in NFC are normalized);
+    polars finds the cells holding whitespace to collapse (rare), which Python
+    collapses as read_csv does."""
     joined = "\x00".join(cells)
-    if joined.isascii() or unicodedata.is_normalized("NFC", joined):
-        values: Sequence[str] = cells
-    else:
+    values: Sequence[str] = cells
+    if not (joined.isascii() or unicodedata.is_normalized("NFC", joined)):
         values = [c if c.isascii() else unicodedata.normalize("NFC", c) for c in cells]
-        joined = "\x00".join(values)
-    if (
-        "  " in joined
-        or " \x00" in joined
-        or "\x00 " in joined
-        or joined.startswith(" ")
-        or joined.endswith(" ")
-        or not "".join(values).isprintable()  # tabs, newlines, no-break spaces
-    ):
-        values = [_collapse(c) for c in values]
-    return pl.Series(key, values, dtype=pl.String)
-
-
-def _collapse(text: str) -> str:
-    return " ".join(text.split()) if _MESSY_CELL.search(text) else text
+    series = pl.Series(key, values, dtype=pl.String)
+    messy = series.str.contains(_MESSY_CELL.pattern)
+    if messy.any():
+        fixed = list(values)
+        for p in messy.arg_true().to_list():
+            fixed[p] = " ".join(fixed[p].split())
+        series = pl.Series(key, fixed, dtype=pl.String)
+    return series
 
 
 def _rows_frame(rows: Sequence[Row], keys: list[str]) -> pl.DataFrame:

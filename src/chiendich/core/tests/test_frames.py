@@ -44,6 +44,12 @@ def test_python_whitespace_is_what_the_frames_collapse() -> None:
 
     assert all(re.search(frames._OTHER_WHITESPACE, c) for c in spaces)
     assert not re.search(frames._OTHER_WHITESPACE, "a\u200bb")
+    # polars (Rust's regex) finds the same cells to collapse.
+    import polars as pl
+
+    cells = [f"a{c}b" for c in spaces] + ["a  b", " a", "a ", "a\u200bb", "a b", "Việt Nam"]
+    found = pl.Series(cells).str.contains(frames._MESSY_CELL.pattern).to_list()
+    assert found == [" ".join(c.split()) != c for c in cells]
 
 
 @pytest.mark.parametrize("rows", [1, 2, 3, 100])
