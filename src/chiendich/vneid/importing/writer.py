@@ -769,16 +769,18 @@ class StagingTables:
                 ) as copy:
                     copy.write(data.encode())
                 return
-            rows = frame.with_columns(pl.col(pl.Date).cast(pl.String)).rows()
+            # Tuples made lazily from the columns: no list of a chunk's rows in memory.
+            text = frame.with_columns(pl.col(pl.Date).cast(pl.String))
+            rows = zip(*(text[c].to_list() for c in text.columns), strict=True)
             marks = _marks(len(columns))
             sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
             if connection.in_atomic_block:
-                cursor.executemany(sql, rows)
+                cursor.executemany(sql, rows)  # type: ignore[arg-type]  # Django takes any iterable
                 return
             # One transaction of the temporary database only: no lock on the main one.
             cursor.execute("BEGIN")
             try:
-                cursor.executemany(sql, rows)
+                cursor.executemany(sql, rows)  # type: ignore[arg-type]
             except BaseException:
                 cursor.execute("ROLLBACK")
                 raise
