@@ -255,6 +255,7 @@ def _check(
             staging.add(staged.chunks, chunk)
     if staging is not None:
         staging.add_households(_households_to_create(checker, staged))
+        staging.ready()
     report.rows_read = read
     report.ids_repaired = checker.repaired
     if progress is not None:

@@ -786,6 +786,14 @@ class StagingTables:
                 raise
             cursor.execute("COMMIT")
 
+    def ready(self) -> None:
+        """Everything is staged: on PostgreSQL, give the planner the tables' statistics
+        (autovacuum never analyzes TEMP tables; without them it guesses the merge's joins)."""
+        if self.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                for table in (STAGED, STAGED_HOUSEHOLDS):
+                    cursor.execute(f"ANALYZE {table}")
+
     def drop(self) -> None:
         try:
             with connection.cursor() as cursor:
