@@ -1,25 +1,34 @@
 """Importing a police list of citizens and their VNeID account states (R2, R8).
 
-Two steps. Check: one streaming pass over the file, outside any transaction;
-each row is checked against the rules below and against the rows before it (a
-repeated ID is an error on the later row, so nothing after it can change the
-verdict on an earlier row), and valid rows are staged in chunks of CHUNK_SIZE
-in a temporary file (`Staged`). Write: one transaction takes the staged chunks
-and writes them with set-based SQL (one lookup of existing citizens per chunk,
-`executemany` inserts and updates, no ORM objects, no signals), then recounts.
+Two steps. Check: one streaming pass over the file, outside any transaction, a
+frame of FRAME_ROWS rows at a time (core.frames reads them as polars frames with
+read_table's exact rows). FrameChecker checks each frame column by column: cells
+with few distinct values (dates, sex, status, places, tree mapping) are resolved
+once per distinct value and joined back, and the rare rows any column flags go
+through RowChecker.cells, which gives their exact messages. A repeated ID (an
+error on the later row, naming the first) and a household named in two communes
+are decided set-wise with the same "first row" rule, so nothing after a row can
+change the verdict on it. Valid rows are staged in chunks of CHUNK_SIZE: as polars
+frames in a temporary file (`Staged`) and, for a real run without a scope, in
+TEMP tables of the connection (writer.StagingTables; on SQLite they live in the
+connection's temporary database and take no lock on the main file; PostgreSQL
+gets them by COPY). Write: one transaction takes the chunks in order; per chunk,
+new households, citizens and their events are merged from the TEMP tables with
+INSERT ... SELECT, and citizens already known are compared and updated from the
+frame (no ORM objects, no signals); then it recounts.
 
-Why two steps: the database's write lock (SQLite's, and on PostgreSQL the
-counts lock, vneid.counts.counts_lock) is held only while writing, not while
-the file is read and checked (about half the run), so door-to-door outcomes
-recorded meanwhile wait for the write only, not for the whole run. The write
-is still one transaction, so a crash or Ctrl-C leaves the database as it was,
-and a killed import leaves only its staging file, which the system removes
-with the process. Rejected rows go to the error file and are never written. Memory
-holds the IDs seen (for duplicates), the households seen, one chunk and the
-first errors; never the file.
+Why two steps: the database's write lock (SQLite's, and on PostgreSQL the counts
+lock, vneid.counts.counts_lock) is held only while merging, not while the file
+is read, checked and staged (most of the run), so door-to-door outcomes recorded
+meanwhile wait for the merge only. The write is still one transaction, so a crash
+or Ctrl-C leaves the database as it was; the TEMP tables and the staging file go
+with the connection and the process. Rejected rows go to the error file and are
+never written. Memory holds the IDs seen (as ints), the households seen, one frame
+and the first errors; never the file.
 
 A dry run does the same reads and lookups without a transaction or a write to
-citizens, households or events, so its counts are what a real run would do.
+citizens, households or events (and without TEMP tables), so its counts are what
+a real run would do.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
 """Writing checked rows in chunks with set-based SQL, inside the caller's transaction.
 
-Per chunk: one lookup of the citizens already known (by ID number), one of the
-households, `executemany` inserts and updates, and the new account events; no
-ORM objects and no signals, so a million rows cost a few dozen statements per
-10,000. In a dry run the same lookups run and nothing is written, so the
-counts are what a real run would do.
+Per chunk (a polars frame of valid rows): one lookup of the citizens already known
+(by ID number), one of the households; the new households, citizens and events
+are merged from the TEMP staging tables (StagingTables) with INSERT ... SELECT, or,
+without them (a scoped import), inserted with `executemany` (COPY on PostgreSQL);
+citizens already known are compared row by row and updated with `executemany`. No
+ORM objects and no signals. In a dry run the same lookups run and nothing is
+written, so the counts are what a real run would do.
 """
 
 from __future__ import annotations
