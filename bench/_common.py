@@ -198,13 +198,27 @@ def _import(path: str) -> dict[str, Any]:
     _setup()
     from django.db import connection
 
+    from chiendich.vneid.importing import citizens as module
     from chiendich.vneid.importing import citizens_import
 
+    # How long the import holds the write lock: from the counts lock taken first thing
+    # in its write transaction (SQLite's BEGIN IMMEDIATE just before) to its return,
+    # right after the commit.
+    locked_at: list[float] = []
+    counts_lock = module.counts_lock
+
+    def timed_lock(*, shared: bool) -> None:
+        locked_at.append(time.perf_counter())
+        counts_lock(shared=shared)
+
+    module.counts_lock = timed_lock  # type: ignore[assignment]
     started = time.perf_counter()
     report = citizens_import(Path(path), errors_path=Path(path).with_name("errors.xlsx"))
-    seconds = time.perf_counter() - started
+    ended = time.perf_counter()
+    seconds = ended - started
     return {
         "seconds": seconds,
+        "lock_seconds": ended - locked_at[0] if locked_at else None,
         "rows_read": report.rows_read,
         "rows_valid": report.rows_valid,
         "rows_rejected": report.rows_rejected,

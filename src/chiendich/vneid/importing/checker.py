@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+import polars as pl
 
 from chiendich.core import clock
 from chiendich.core.cells import CellError, parse_date
+from chiendich.core.frames import PROBLEM, ROW, frame_rows
 from chiendich.core.tabular import Row, RowError, RowErrorLog
 from chiendich.units.dated import MapProblem, TreeMap
 from chiendich.units.models import Unit
 
 from ..models import Citizen, Household
 from .cells import (
+    CITIZEN_COLUMNS,
     MIN_DATE,
     header,
     parse_id_number,
@@ -145,6 +149,49 @@ class RowChecker:
         if row.problem:
             self.errors.add(RowError(self.file_name, row.number, "", "", row.problem))
             return None
+        problems, id_number, valid = self.cells(row)
+        get = row.values.get
+        if id_number:
+            first = self.seen.setdefault(int(id_number), row.number)
+            if first != row.number:
+                problems.append(
+                    ("id_number", get("id_number", ""), f"trùng số định danh với dòng {first}")
+                )
+
+        household = get("household", "")
+        if household and valid is not None and not problems:
+            place = self.households.get(household)
+            if place is None:
+                self.households[household] = (
+                    valid.commune_id,
+                    valid.hamlet_id or valid.commune_id,
+                    row.number,
+                )
+            elif place[0] != valid.commune_id:
+                problems.append(
+                    (
+                        "household",
+                        household,
+                        f"hộ này đã ghi ở xã/phường/thị trấn khác (dòng {place[2]})",
+                    )
+                )
+
+        if problems:
+            for key, value, problem in problems:
+                self.errors.add(RowError(self.file_name, row.number, header(key), value, problem))
+            return None
+        assert valid is not None  # noqa: S101
+        head_name, address = get("head_name", ""), get("address", "")
+        if household and (head_name or address):
+            known_head, known_address = self.household_details.get(household, ("", ""))
+            self.household_details[household] = (known_head or head_name, known_address or address)
+        return valid
+
+    def cells(self, row: Row) -> tuple[list[tuple[str, str, str]], str, ValidRow | None]:
+        """The checks of one row on its own, without the rows before it (a repeated ID,
+        a household in two communes): its problems as (column key, value, problem), the
+        ID number that passed the ID checks ("" when it did not) and, when there is no
+        problem, the row reduced to ValidRow. Counts the ID numbers repaired."""
         problems: list[tuple[str, str, str]] = []
         get = row.values.get
 
@@ -301,47 +348,26 @@ class RowChecker:
             else:
                 state_date = status_day
 
-        if id_number:
-            first = self.seen.setdefault(int(id_number), row.number)
-            if first != row.number:
-                problems.append(
-                    ("id_number", get("id_number", ""), f"trùng số định danh với dòng {first}")
-                )
-
-        if household and commune is not None and not problems:
-            place = self.households.get(household)
-            if place is None:
-                self.households[household] = (commune_id, hamlet_id or commune_id, row.number)
-            elif place[0] != commune_id:
-                problems.append(
-                    (
-                        "household",
-                        household,
-                        f"hộ này đã ghi ở xã/phường/thị trấn khác (dòng {place[2]})",
-                    )
-                )
-
         if problems:
-            for key, value, problem in problems:
-                self.errors.add(RowError(self.file_name, row.number, header(key), value, problem))
-            return None
-        if household and (head_name or address):
-            known_head, known_address = self.household_details.get(household, ("", ""))
-            self.household_details[household] = (known_head or head_name, known_address or address)
+            return problems, id_number, None
         assert commune is not None and birth_date is not None  # noqa: S101
-        return ValidRow(
-            row.number,
+        return (
+            problems,
             id_number,
-            full_name,
-            birth_date,
-            sex,
-            phone,
-            commune_id,
-            hamlet_id,
-            household,
-            state,
-            state_date,
-            mapped_from,
+            ValidRow(
+                row.number,
+                id_number,
+                full_name,
+                birth_date,
+                sex,
+                phone,
+                commune_id,
+                hamlet_id,
+                household,
+                state,
+                state_date,
+                mapped_from,
+            ),
         )
 
 
@@ -373,3 +399,368 @@ def _disagreement(id_number: str, birth_date: dt.date | None, sex: str) -> str:
     if sex and sex != ("F" if g % 2 else "M"):
         found.append(f"số ghi giới tính {'nữ' if g % 2 else 'nam'}")
     return " và ".join(found)
+
+
+# --- a frame of rows at a time ---------------------------------------------------------
+
+VALID_SCHEMA: dict[str, Any] = {
+    "row": pl.Int64,
+    "id_number": pl.String,
+    "full_name": pl.String,
+    "birth_date": pl.Date,
+    "sex": pl.String,
+    "phone": pl.String,
+    "commune_id": pl.Int64,
+    "hamlet_id": pl.Int64,
+    "household": pl.String,
+    "state": pl.String,
+    "state_date": pl.Date,
+    "mapped_from": pl.Int64,
+}
+_ID = r"^[0-9]{12}$"
+_MOBILE = r"^0[35789][0-9]{8}$"
+_DAY_FIRST = r"^[0-9]{2}/[0-9]{2}/[0-9]{4}$"
+
+
+class FrameChecker:
+    """The checks of RowChecker on a frame of rows at a time (core.frames), with the
+    same verdicts and the same messages.
+
+    Column by column, each cell with few distinct values (dates, sex, status,
+    commune per day, hamlet per commune, tree mapping) is resolved once per
+    distinct value by RowChecker's own cached lookups and joined back. A row that
+    every column finds plainly well-formed needs nothing more; any other row (rare)
+    goes through RowChecker.cells, which gives its exact problems. Then the checks
+    against earlier rows run set-wise with RowChecker.check's rules: an ID number
+    repeats the first row whose ID passed the ID checks, and a household belongs to
+    the commune of the first row without problems naming it. The RowChecker's
+    `seen`, `households` and `household_details` are kept up to date, so the writer
+    and any later RowChecker.check agree.
+    """
+
+    def __init__(self, checker: RowChecker) -> None:
+        self.checker = checker
+        self.keys = list(CITIZEN_COLUMNS)
+        self._communes: dict[int, Commune] = {}
+
+    def check(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[RowError]]:
+        """The frame's valid rows (VALID_SCHEMA, in row order) and its errors (row order)."""
+        c = self.checker
+        if not len(frame):
+            return pl.DataFrame(schema=VALID_SCHEMA), []
+        f = self._resolve(frame)
+        ok = f["ok"]
+        fast = f.filter(ok)
+        slow = frame.filter(~ok)
+        problems: dict[int, list[tuple[str, str, str]]] = {}
+        slow_valid: list[ValidRow] = []
+        slow_ids: list[tuple[int, int]] = []  # row, ID number (as int) that passed the ID checks
+        for row in frame_rows(slow, self.keys):
+            if row.problem:
+                problems[row.number] = [("", "", row.problem)]
+                continue
+            found, id_number, reduced = c.cells(row)
+            if found:
+                problems[row.number] = found
+            elif reduced is not None:
+                slow_valid.append(reduced)
+            if id_number:
+                slow_ids.append((row.number, int(id_number)))
+
+        # Every row's ID number that passed the ID checks, in row order.
+        ids = pl.concat(
+            [
+                fast.select(
+                    pl.col(ROW).alias("row"), pl.col("id_number").cast(pl.Int64).alias("id")
+                ),
+                pl.DataFrame(slow_ids, schema={"row": pl.Int64, "id": pl.Int64}, orient="row"),
+            ]
+        ).sort("row")
+        duplicates = self._duplicates(ids)
+        values = (
+            dict(zip(frame[ROW].to_list(), frame["id_number"].to_list(), strict=True))
+            if duplicates
+            else {}
+        )
+        for number, first in duplicates.items():
+            problems.setdefault(number, []).append(
+                ("id_number", values[number], f"trùng số định danh với dòng {first}")
+            )
+
+        valid = pl.concat(
+            [
+                fast.select(
+                    pl.col(ROW).alias("row"),
+                    "id_number",
+                    "full_name",
+                    pl.col("_birth").alias("birth_date"),
+                    pl.col("_sex").alias("sex"),
+                    "phone",
+                    pl.col("_commune").alias("commune_id"),
+                    pl.col("_hamlet").alias("hamlet_id"),
+                    "household",
+                    pl.col("_state").alias("state"),
+                    pl.when(pl.col("status") != "")
+                    .then(pl.col("_status_day"))
+                    .otherwise(None)
+                    .alias("state_date"),
+                    pl.col("_mapped_from").alias("mapped_from"),
+                ).cast(VALID_SCHEMA),  # type: ignore[arg-type]
+                pl.DataFrame(slow_valid, schema=VALID_SCHEMA, orient="row"),
+            ]
+        ).sort("row")
+        if duplicates:
+            valid = valid.filter(~pl.col("row").is_in(list(duplicates)))
+        valid = self._households(valid, problems)
+        if problems:
+            valid = valid.filter(~pl.col("row").is_in(list(problems)))
+        self._details(valid, frame)
+        errors = [
+            RowError(c.file_name, row, header(key) if key else "", value, problem)
+            for row in sorted(problems)
+            for key, value, problem in problems[row]
+        ]
+        return valid, errors
+
+    def _duplicates(self, ids: pl.DataFrame) -> dict[int, int]:
+        """Rows whose ID number an earlier row (of this frame or an earlier one) gave:
+        row -> that first row. Records the frame's new ID numbers in `seen`."""
+        seen = self.checker.seen
+        firsts = ids.group_by("id", maintain_order=True).agg(pl.col("row").first())
+        first_ids = firsts["id"].to_list()
+        first_rows = firsts["row"].to_list()
+        duplicates: dict[int, int] = {}
+        if len(firsts) != len(ids):  # repeats inside the frame
+            first_of = dict(zip(first_ids, first_rows, strict=True))
+            for row, number in ids.iter_rows():
+                first = first_of[number]
+                if first != row:
+                    duplicates[row] = first
+        if seen.keys().isdisjoint(first_ids):
+            seen.update(zip(first_ids, first_rows, strict=True))
+            return duplicates
+        earlier = {n: seen[n] for n in first_ids if n in seen}
+        for row, number in ids.iter_rows():
+            if number in earlier:
+                duplicates[row] = earlier[number]
+        seen.update((n, r) for n, r in zip(first_ids, first_rows, strict=True) if n not in earlier)
+        return duplicates
+
+    def _households(
+        self, valid: pl.DataFrame, problems: dict[int, list[tuple[str, str, str]]]
+    ) -> pl.DataFrame:
+        """A household lives in one commune: the first row without problems naming it
+        places it; a later one in another commune is an error naming that row."""
+        c = self.checker
+        named = valid.filter(pl.col("household") != "")
+        if problems:
+            named = named.filter(~pl.col("row").is_in(list(problems)))
+        if not len(named):
+            return valid
+        firsts = named.group_by("household", maintain_order=True).agg(
+            pl.col("commune_id").first(),
+            pl.col("hamlet_id").first(),
+            pl.col("row").first(),
+        )
+        households = c.households
+        place_commune, place_row = [], []
+        for code, commune_id, hamlet_id, row in firsts.iter_rows():
+            place = households.get(code)
+            if place is None:
+                place = households[code] = (commune_id, hamlet_id or commune_id, row)
+            place_commune.append(place[0])
+            place_row.append(place[2])
+        placed = firsts.select("household").with_columns(
+            pl.Series("_place_commune", place_commune, dtype=pl.Int64),
+            pl.Series("_place_row", place_row, dtype=pl.Int64),
+        )
+        moved = named.join(placed, on="household", how="left").filter(
+            pl.col("_place_commune") != pl.col("commune_id")
+        )
+        for row, code, first in moved.select("row", "household", "_place_row").iter_rows():
+            problems.setdefault(row, []).append(
+                ("household", code, f"hộ này đã ghi ở xã/phường/thị trấn khác (dòng {first})")
+            )
+        return valid
+
+    def _details(self, valid: pl.DataFrame, frame: pl.DataFrame) -> None:
+        """The head's name and the address of each household: the first valid row giving each."""
+        given = frame.filter(
+            (pl.col("household") != "") & ((pl.col("head_name") != "") | (pl.col("address") != ""))
+        )
+        if not len(given):
+            return
+        given = given.filter(pl.col(ROW).is_in(valid["row"].implode()))
+        details = self.checker.household_details
+        for code, head_name, address in given.select(
+            "household", "head_name", "address"
+        ).iter_rows():
+            known_head, known_address = details.get(code, ("", ""))
+            details[code] = (known_head or head_name, known_address or address)
+
+    def _resolve(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The frame with each cell resolved (columns starting "_") and "ok": the row is
+        plainly valid, its values are the resolved ones."""
+        c = self.checker
+        f = frame.with_columns(
+            _birth=self._dates(frame["birth_date"], c._birth_dates, "ngày sinh"),
+            _sex=_mapped(
+                frame["sex"], lambda t: _text_or_none(c._sexes, _sex_value, c, t), pl.String
+            ),
+            _status_day=self._dates(frame["status_date"], c._status_dates, "ngày cập nhật"),
+            _state=_mapped(
+                frame["status"], lambda t: _text_or_none(c._states, _state_value, c, t), pl.String
+            ),
+        )
+        ok = (
+            (pl.col(PROBLEM) == "")
+            & pl.col("id_number").str.contains(_ID)
+            & pl.col("id_number").str.slice(0, 3).is_in(list(c._provinces))
+            & (pl.col("full_name") != "")
+            & (pl.col("full_name").str.len_chars() <= NAME_MAX)
+            & pl.col("_birth").is_not_null()
+            & pl.col("_sex").is_not_null()
+            & ((pl.col("status_date") == "") | pl.col("_status_day").is_not_null())
+            & (
+                (pl.col("status") == "")
+                | (pl.col("_state").is_not_null() & pl.col("_status_day").is_not_null())
+            )
+            & (pl.col("household").str.len_chars() <= HOUSEHOLD_MAX)
+            & (pl.col("head_name").str.len_chars() <= HEAD_MAX)
+            & (pl.col("address").str.len_chars() <= ADDRESS_MAX)
+            & ((pl.col("phone") == "") | pl.col("phone").str.contains(_MOBILE))
+        )
+        f = f.with_columns(ok=ok.fill_null(False))
+        # The ID number's birth year and sex digits agree with the row's.
+        g = pl.col("id_number").str.slice(3, 1).cast(pl.Int64, strict=False)
+        year = (
+            1900 + g // 2 * 100 + pl.col("id_number").str.slice(4, 2).cast(pl.Int64, strict=False)
+        )
+        agrees = (year == pl.col("_birth").dt.year()) & (
+            pl.col("_sex") == pl.when(g % 2 == 1).then(pl.lit("F")).otherwise(pl.lit("M"))
+        )
+        f = f.with_columns(ok=pl.col("ok") & agrees.fill_null(False))
+        f = f.with_columns(_day=pl.col("_status_day").fill_null(c.undated))
+        f = self._places(f)
+        return f
+
+    def _dates(self, texts: pl.Series, cache: dict[str, dt.date | str], what: str) -> pl.Series:
+        """Each cell's date, or null when it is not a valid one (then RowChecker tells why).
+
+        dd/mm/yyyy, as police lists write nearly every date, is read by polars; any
+        other text once per distinct text by RowChecker's own reading (parse_date)."""
+        c = self.checker
+        parsed = texts.str.strptime(pl.Date, "%d/%m/%Y", strict=False)
+        plain = (
+            texts.str.contains(_DAY_FIRST)
+            & parsed.is_not_null()
+            & (parsed >= MIN_DATE)
+            & (parsed <= c.today)
+        ).fill_null(False)
+        others = [t for t in texts.filter(~plain).unique().to_list() if t]
+        read = texts.replace_strict(
+            others,
+            [_date_or_none(c._day(cache, t, what)) for t in others],
+            default=None,
+            return_dtype=pl.Date,
+        )
+        return pl.select(pl.when(plain).then(parsed).otherwise(read)).to_series()
+
+    def _places(self, f: pl.DataFrame) -> pl.DataFrame:
+        """Commune (per code, name, district and day), hamlet (per commune and text), the
+        target tree's unit and the user's scope, each resolved once per distinct value."""
+        c = self.checker
+        wanted = (
+            f.filter(pl.col("ok"))
+            .select("commune_code", "commune_name", "district", "_day")
+            .unique()
+        )
+        communes: list[int | None] = []
+        for code, name, district, day in wanted.iter_rows():
+            try:
+                commune = c.places.commune(code, name, district, day)
+            except PlaceError:
+                communes.append(None)
+            else:
+                self._communes[commune.id] = commune
+                communes.append(commune.id)
+        wanted = wanted.with_columns(pl.Series("_commune_read", communes, dtype=pl.Int64))
+        f = f.join(
+            wanted,
+            on=["commune_code", "commune_name", "district", "_day"],
+            how="left",
+            maintain_order="left",
+        )
+        f = f.with_columns(ok=pl.col("ok") & pl.col("_commune_read").is_not_null())
+
+        hamlets = (
+            f.filter(pl.col("ok") & (pl.col("hamlet") != ""))
+            .select("_commune_read", "hamlet")
+            .unique()
+        )
+        found: list[int | None] = []
+        for commune_id, text in hamlets.iter_rows():
+            try:
+                found.append(c.places.hamlet(self._communes[commune_id], text))
+            except PlaceError:
+                found.append(None)
+        hamlets = hamlets.with_columns(pl.Series("_hamlet_read", found, dtype=pl.Int64))
+        f = f.join(hamlets, on=["_commune_read", "hamlet"], how="left", maintain_order="left")
+        f = f.with_columns(
+            ok=pl.col("ok") & ((pl.col("hamlet") == "") | pl.col("_hamlet_read").is_not_null())
+        )
+
+        if c.tree is None:
+            f = f.with_columns(
+                _commune=pl.col("_commune_read"),
+                _hamlet=pl.col("_hamlet_read"),
+                _mapped_from=pl.lit(0, dtype=pl.Int64),
+            )
+        else:
+            pairs = f.filter(pl.col("ok")).select("_commune_read", "_hamlet_read").unique()
+            landed: list[int | None] = []
+            for commune_id, hamlet_id in pairs.iter_rows():
+                try:
+                    landed.append(c.tree.land(commune_id, hamlet_id))
+                except MapProblem:
+                    landed.append(None)
+            pairs = pairs.with_columns(pl.Series("_landed", landed, dtype=pl.Int64))
+            f = f.join(
+                pairs,
+                on=["_commune_read", "_hamlet_read"],
+                how="left",
+                maintain_order="left",
+                nulls_equal=True,
+            )
+            moved = pl.col("_landed") != pl.col("_commune_read")
+            f = f.with_columns(
+                ok=pl.col("ok") & pl.col("_landed").is_not_null(),
+                _commune=pl.col("_landed"),
+                _hamlet=pl.when(moved).then(None).otherwise(pl.col("_hamlet_read")),
+                _mapped_from=pl.when(moved).then(pl.col("_commune_read")).otherwise(0),
+            )
+        if c.scope is not None:
+            f = f.with_columns(
+                ok=pl.col("ok") & pl.coalesce("_hamlet", "_commune").is_in(list(c.scope))
+            )
+        return f.with_columns(ok=pl.col("ok").fill_null(False))
+
+
+def _mapped(series: pl.Series, resolve: Callable[[str], Any], dtype: Any) -> pl.Series:
+    """`series` with each distinct text replaced by resolve(text), resolved once; "" gives null."""
+    texts = [t for t in series.unique().to_list() if t]
+    values = [resolve(t) for t in texts]
+    return series.replace_strict(texts, values, default=None, return_dtype=dtype)
+
+
+def _date_or_none(found: dt.date | str) -> dt.date | None:
+    return found if isinstance(found, dt.date) else None
+
+
+def _text_or_none(
+    cache: dict[str, str | CellError], parse: Callable[[str], str], checker: RowChecker, text: str
+) -> str | None:
+    try:
+        return checker._cached(cache, parse, text)
+    except CellError:
+        return None

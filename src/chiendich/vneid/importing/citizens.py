@@ -1,62 +1,68 @@
 """Importing a police list of citizens and their VNeID account states (R2, R8).
 
-Two steps. Check: one streaming pass over the file, outside any transaction;
-each row is checked against the rules below and against the rows before it (a
-repeated ID is an error on the later row, so nothing after it can change the
-verdict on an earlier row), and valid rows are staged in chunks of CHUNK_SIZE
-in a temporary file (`Staged`). Write: one transaction takes the staged chunks
-and writes them with set-based SQL (one lookup of existing citizens per chunk,
-`executemany` inserts and updates, no ORM objects, no signals), then recounts.
+Two steps. Check: one streaming pass over the file, outside any transaction, a
+frame of FRAME_ROWS rows at a time (core.frames reads them as polars frames with
+read_table's exact rows). FrameChecker checks each frame column by column: cells
+with few distinct values (dates, sex, status, places, tree mapping) are resolved
+once per distinct value and joined back, and the rare rows any column flags go
+through RowChecker.cells, which gives their exact messages. A repeated ID (an
+error on the later row, naming the first) and a household named in two communes
+are decided set-wise with the same "first row" rule, so nothing after a row can
+change the verdict on it. Valid rows are staged in chunks of CHUNK_SIZE: as polars
+frames in a temporary file (`Staged`) and, for a real run without a scope, in
+TEMP tables of the connection (writer.StagingTables; on SQLite they live in the
+connection's temporary database and take no lock on the main file; PostgreSQL
+gets them by COPY). Write: one transaction takes the chunks in order; per chunk,
+new households, citizens and their events are merged from the TEMP tables with
+INSERT ... SELECT, and citizens already known are compared and updated from the
+frame (no ORM objects, no signals); then it recounts.
 
-Why two steps: the database's write lock (SQLite's, and on PostgreSQL the
-counts lock, vneid.counts.counts_lock) is held only while writing, not while
-the file is read and checked (about half the run), so door-to-door outcomes
-recorded meanwhile wait for the write only, not for the whole run. The write
-is still one transaction, so a crash or Ctrl-C leaves the database as it was,
-and a killed import leaves only its staging file, which the system removes
-with the process. Rejected rows go to the error file and are never written. Memory
-holds the IDs seen (for duplicates), the households seen, one chunk and the
-first errors; never the file.
+Why two steps: the database's write lock (SQLite's, and on PostgreSQL the counts
+lock, vneid.counts.counts_lock) is held only while merging, not while the file
+is read, checked and staged (most of the run), so door-to-door outcomes recorded
+meanwhile wait for the merge only. The write is still one transaction, so a crash
+or Ctrl-C leaves the database as it was; the TEMP tables and the staging file go
+with the connection and the process. Rejected rows go to the error file and are
+never written. Memory holds the IDs seen (as ints), the households seen, one frame
+and the first errors; never the file.
 
 A dry run does the same reads and lookups without a transaction or a write to
-citizens, households or events, so its counts are what a real run would do.
+citizens, households or events (and without TEMP tables), so its counts are what
+a real run would do.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-import pickle
+import io
 import tempfile
 from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
 from typing import IO
 
+import polars as pl
 from django.db import transaction
 from django.utils import timezone
 
 from chiendich.accounts.models import AuditEvent, User
 from chiendich.accounts.services import audit_event_record, error_file_write_audited
-from chiendich.core.tabular import (
-    Row,
-    RowErrorLog,
-    default_errors_path,
-    file_sha256,
-    primed,
-    read_table,
-)
+from chiendich.core.frames import table_frames
+from chiendich.core.tabular import RowErrorLog, default_errors_path, file_sha256
 from chiendich.units.dated import TreeMap
 from chiendich.units.models import Unit
 
 from ..counts import counts_lock, counts_refresh
 from ..models import ImportBatch
 from .cells import CITIZEN_COLUMNS, REQUIRED
-from .checker import RowChecker, ValidRow
+from .checker import FrameChecker, RowChecker
 from .places import Places
 from .report import CitizenImportReport
-from .writer import ChunkWriter, large_page_cache
+from .writer import ChunkWriter, StagingTables, large_page_cache
 
-CHUNK_SIZE = 10_000  # valid rows per write; memory stays flat, statements stay few
+CHUNK_SIZE = 50_000  # valid rows per write; memory stays flat, statements stay few
+FRAME_ROWS = 50_000  # rows read and checked at a time
 PROGRESS_EVERY = 5_000
 
 
@@ -88,13 +94,25 @@ def citizens_import(
     report = CitizenImportReport(
         file=path.name, sha256=file_sha256(path), dry_run=dry_run, tree=tree
     )
-    rows = primed(read_table(path, CITIZEN_COLUMNS, REQUIRED))
+    frames = table_frames(path, CITIZEN_COLUMNS, REQUIRED, rows=FRAME_ROWS)
     errors = RowErrorLog()
     errors_path = errors_path or default_errors_path(path)
     staged = Staged()
     checker: RowChecker | None = None
+    scope = _scope(acting_user)
+    # A real run for the whole system (no scope to enforce row by row in the write)
+    # stages its valid rows in TEMP tables too, and merges them in SQL.
+    staging = StagingTables() if not dry_run and scope is None else None
     try:
-        checker = _check(rows, report, errors, staged, acting_user=acting_user, progress=progress)
+        checker = _check(
+            frames,
+            report,
+            errors,
+            staged,
+            scope=scope,
+            staging=staging,
+            progress=progress,
+        )
         if dry_run:
             _write(staged, checker, report, batch_id=None, acting_user=acting_user)
             errors = checker.errors
@@ -109,7 +127,14 @@ def citizens_import(
             _batch_fill(batch, report, ImportBatch.Status.RUNNING)
             batch.save()
             report.batch_id = batch.pk
-            writer = _write(staged, checker, report, batch_id=batch.pk, acting_user=acting_user)
+            writer = _write(
+                staged,
+                checker,
+                report,
+                batch_id=batch.pk,
+                acting_user=acting_user,
+                staging=staging,
+            )
             errors = checker.errors
             writer.relink()
             # The numbers move with the import, in the same transaction.
@@ -144,14 +169,17 @@ def citizens_import(
         return report
     finally:
         staged.close()
+        if staging is not None:
+            staging.drop()
         errors.close()
         if checker is not None:
             checker.errors.close()
 
 
 class Staged:
-    """The valid rows of a checked file, in chunks, in a temporary file: the staging
-    area between the check (no transaction) and the write (one transaction).
+    """The valid rows of a checked file, in chunks of polars frames (Arrow IPC) in a
+    temporary file: the staging area between the check (no transaction) and the write
+    (one transaction).
 
     A file rather than a table: staging rows in the database would take the write
     lock the check is meant to leave free, and the operating system removes the
@@ -160,59 +188,119 @@ class Staged:
 
     def __init__(self) -> None:
         self._file: IO[bytes] = tempfile.TemporaryFile(prefix="chiendich-staged-")  # noqa: SIM115
+        self._sizes: list[int] = []
         self.chunks = 0
+        self.last_rows: list[int] = []  # the last row of each chunk
         # The check's error count when each chunk was staged: the write's own errors
         # for a chunk go right after them, where writing as we read put them.
         self.errors_before: list[int] = []
 
-    def add(self, chunk: list[ValidRow], errors_before: int) -> None:
-        pickle.dump(chunk, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+    def add(self, chunk: pl.DataFrame, errors_before: int) -> None:
+        start = self._file.tell()
+        chunk.write_ipc(self._file)
+        self._sizes.append(self._file.tell() - start)
+        self.last_rows.append(chunk["row"][-1])
         self.chunks += 1
         self.errors_before.append(errors_before)
 
-    def __iter__(self) -> Iterator[list[ValidRow]]:
+    def __iter__(self) -> Iterator[pl.DataFrame]:
         self._file.flush()
         self._file.seek(0)
-        for _ in range(self.chunks):
-            # Our own process's file, written just above: not untrusted input.
-            yield pickle.load(self._file)  # noqa: S301
+        for size in self._sizes:
+            yield pl.read_ipc(io.BytesIO(self._file.read(size)))
+        self._file.seek(0, io.SEEK_END)
 
     def close(self) -> None:
         self._file.close()
 
 
 def _check(
-    rows: Iterator[Row],
+    frames: Iterator[pl.DataFrame],
     report: CitizenImportReport,
     errors: RowErrorLog,
     staged: Staged,
     *,
-    acting_user: User | None,
+    scope: set[int] | None,
+    staging: StagingTables | None,
     progress: Callable[[int], None] | None,
 ) -> RowChecker:
-    """Read and check every row, staging the valid ones; writes nothing to the database."""
-    scope = _scope(acting_user)
+    """Read and check every row, staging the valid ones; writes nothing to the database.
+
+    A frame of rows at a time (FrameChecker); the valid rows are staged in chunks of
+    CHUNK_SIZE, each with the number of errors of the rows before its last one, as a
+    row-by-row check would have logged them when it staged that chunk."""
     tree = TreeMap(report.tree) if report.tree is not None else None
     checker = RowChecker(report.file, Places(), errors, scope, tree)
-    chunk: list[ValidRow] = []
+    frame_checker = FrameChecker(checker)
+    pending: list[pl.DataFrame] = []  # valid rows not yet staged
+    waiting = 0
     read = 0
-    for row in rows:
-        read += 1
-        valid = checker.check(row)
-        if valid is not None:
-            chunk.append(valid)
-            if len(chunk) >= CHUNK_SIZE:
-                staged.add(chunk, len(errors))
-                chunk = []
-        if progress is not None and read % PROGRESS_EVERY == 0:
-            progress(read)
-    if chunk:
+    reported = 0
+    for frame in frames:
+        read += len(frame)
+        valid, found = frame_checker.check(frame)
+        logged_before = len(errors)
+        error_rows = [e.row for e in found]
+        for error in found:
+            errors.add(error)
+        pending.append(valid)
+        waiting += len(valid)
+        while waiting >= CHUNK_SIZE:
+            whole = pl.concat(pending)
+            chunk, rest = whole.head(CHUNK_SIZE), whole.slice(CHUNK_SIZE)
+            last = chunk["row"][-1]
+            staged.add(chunk, logged_before + bisect.bisect_left(error_rows, last))
+            if staging is not None:
+                staging.add(staged.chunks, chunk)
+            pending, waiting = [rest], len(rest)
+        if progress is not None:
+            while reported + PROGRESS_EVERY <= read:
+                reported += PROGRESS_EVERY
+                progress(reported)
+    if waiting:
+        chunk = pl.concat(pending)
         staged.add(chunk, len(errors))
+        if staging is not None:
+            staging.add(staged.chunks, chunk)
+    if staging is not None:
+        staging.add_households(_households_to_create(checker, staged))
+        staging.ready()
     report.rows_read = read
     report.ids_repaired = checker.repaired
     if progress is not None:
         progress(read)
     return checker
+
+
+def _households_to_create(checker: RowChecker, staged: Staged) -> pl.DataFrame:
+    """Every household the valid rows name, as the write creates it when it is new: the
+    place of its first valid row, the head's name and address first given, and the
+    chunk of that first row."""
+    places = checker.households
+    codes = list(places)
+    communes, units, rows = zip(*places.values(), strict=True) if places else ((), (), ())
+    details = checker.household_details
+    heads = [details.get(code, ("", ""))[0] for code in codes] if details else [""] * len(codes)
+    addresses = [details.get(code, ("", ""))[1] for code in codes] if details else [""] * len(codes)
+    chunk = [bisect.bisect_left(staged.last_rows, row) + 1 for row in rows]
+    return pl.DataFrame(
+        {
+            "chunk": chunk,
+            "code": codes,
+            "commune_id": communes,
+            "unit_id": units,
+            "head_name": heads,
+            "address": addresses,
+        },
+        schema={
+            "chunk": pl.Int64,
+            "code": pl.String,
+            "commune_id": pl.Int64,
+            "unit_id": pl.Int64,
+            "head_name": pl.String,
+            "address": pl.String,
+        },
+    )
 
 
 def _write(
@@ -222,6 +310,7 @@ def _write(
     *,
     batch_id: int | None,
     acting_user: User | None,
+    staging: StagingTables | None = None,
 ) -> ChunkWriter:
     """Write the staged chunks (in a dry run, only look them up); leaves on `checker`
     one error log holding the check's errors and the write's, in the order a single
@@ -238,6 +327,7 @@ def _write(
         dry_run=batch_id is None,
         scope=checker.scope,
         tree=checker.tree,
+        staging=staging,
     )
     for chunk in staged:
         writer.flush(chunk)

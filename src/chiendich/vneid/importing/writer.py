@@ -1,10 +1,12 @@
 """Writing checked rows in chunks with set-based SQL, inside the caller's transaction.
 
-Per chunk: one lookup of the citizens already known (by ID number), one of the
-households, `executemany` inserts and updates, and the new account events; no
-ORM objects and no signals, so a million rows cost a few dozen statements per
-10,000. In a dry run the same lookups run and nothing is written, so the
-counts are what a real run would do.
+Per chunk (a polars frame of valid rows): one lookup of the citizens already known
+(by ID number), one of the households; the new households, citizens and events
+are merged from the TEMP staging tables (StagingTables) with INSERT ... SELECT, or,
+without them (a scoped import), inserted with `executemany` (COPY on PostgreSQL);
+citizens already known are compared row by row and updated with `executemany`. No
+ORM objects and no signals. In a dry run the same lookups run and nothing is
+written, so the counts are what a real run would do.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection
+import polars as pl
+from django.db import DatabaseError, connection
 from django.db.models import Model
 from django.utils import timezone
 
@@ -32,6 +35,9 @@ Event = tuple[int, str, dt.date, int]  # citizen id, state, date, unit id
 
 LOOKUP_SIZE = 5_000  # values per IN (...) list, under SQLite's and PostgreSQL's limits
 SQLITE_CACHE_KIB = 256 * 1024
+# The staging tables' cache: more spills to the temporary file (the operating system's
+# cache, not the process's memory); peak memory stays under 1 GiB at 1.5 M rows.
+SQLITE_TEMP_CACHE_KIB = 64 * 1024
 
 
 def _day(value: Any) -> dt.date | None:
@@ -168,9 +174,15 @@ class ChunkWriter:
         dry_run: bool,
         scope: set[int] | None = None,
         tree: TreeMap | None = None,
+        staging: StagingTables | None = None,
     ) -> None:
         self.report = report
         self.checker = checker
+        # The valid rows staged in TEMP tables (a real run without a scope): new
+        # households, citizens and their events are merged from there in SQL.
+        self.staging = staging
+        self.chunk = 0  # the staged chunk being written
+        self._new_events_from: int | None = None
         self.scope = scope  # unit ids the acting user may import for; None: no limit
         self.tree = tree  # the target tree's mapping, to tally the rows mapped
         self.batch_id = batch_id
@@ -196,23 +208,32 @@ class ChunkWriter:
         self.earlier_trees = Unit.objects.exclude(successor_path="").exists()
         self._paths: dict[int, tuple[str, str]] = {}  # unit id -> path, successor_path
 
-    def flush(self, chunk: list[ValidRow]) -> None:
+    def flush(self, frame: pl.DataFrame) -> None:
+        """Write one chunk of valid rows (checker.VALID_SCHEMA, in row order); the
+        chunks come in the order they were staged."""
+        self.chunk += 1
         with connection.cursor() as cursor:
-            existing = self._existing(cursor, chunk)
+            existing = self._existing(cursor, frame["id_number"].to_list())
             if self.scope is not None:
-                chunk = self._within_scope(cursor, chunk, existing)
+                frame = self._within_scope(cursor, frame, existing)
             if self.earlier_trees:
                 self._load_paths(
                     cursor,
-                    {r.hamlet_id or r.commune_id for r in chunk}
+                    set(frame.select(pl.coalesce("hamlet_id", "commune_id")).to_series().unique())
                     | {old[6] for old in existing.values()},
                 )
-            self._households(cursor, chunk)
-            self._citizens(cursor, chunk, existing)
+            if self.staging is None:
+                self._households(cursor, frame["household"].unique().to_list())
+            else:
+                self._households_staged(cursor, frame, existing)
+            self._citizens(cursor, frame, existing)
             if self.tree is not None:
-                for r in chunk:
-                    if r.mapped_from:
-                        self.tree.count(r.mapped_from, r.commune_id)
+                mapped = frame.filter(pl.col("mapped_from") != 0)
+                if len(mapped):
+                    for read_id, landed_id, rows in (
+                        mapped.group_by("mapped_from", "commune_id").len().iter_rows()
+                    ):
+                        self.tree.count(read_id, landed_id, rows)
 
     def _load_paths(self, cursor: Any, ids: set[int]) -> None:
         wanted = sorted(ids - self._paths.keys())
@@ -239,8 +260,8 @@ class ChunkWriter:
         return bool(old and new and old[1] and old[1].startswith(new[0]))
 
     def _within_scope(
-        self, cursor: Any, chunk: list[ValidRow], existing: dict[str, tuple[Any, ...]]
-    ) -> list[ValidRow]:
+        self, cursor: Any, frame: pl.DataFrame, existing: dict[str, tuple[Any, ...]]
+    ) -> pl.DataFrame:
         """The rows that change nothing outside the acting user's units.
 
         A row whose ID number or household is already recorded in another unit would
@@ -250,7 +271,9 @@ class ChunkWriter:
         assert self.scope is not None  # noqa: S101
         scope = self.scope
         foreign: set[str] = set()
-        codes = sorted({r.household for r in chunk if r.household} - self.household_ids.keys())
+        codes = sorted(
+            {h for h in frame["household"].unique().to_list() if h} - self.household_ids.keys()
+        )
         if codes and not self.no_households:
             foreign = {
                 code
@@ -261,16 +284,21 @@ class ChunkWriter:
                 )
                 if unit_id not in scope
             }
-        kept = []
-        for r in chunk:
-            old = existing.get(r.id_number)
-            if old is not None and old[6] not in scope:
-                self._reject(r.row, "id_number", r.id_number, "số định danh đã có ở đơn vị khác")
-            elif r.household and r.household in foreign:
-                self._reject(r.row, "household", r.household, "mã hộ đã có ở đơn vị khác")
+        moved = [n for n, old in existing.items() if old[6] not in scope]
+        if not moved and not foreign:
+            return frame
+        refused = frame.filter(
+            pl.col("id_number").is_in(moved) | pl.col("household").is_in(list(foreign))
+        )
+        outside = set(moved)
+        for row, id_number, household in refused.select(
+            "row", "id_number", "household"
+        ).iter_rows():
+            if id_number in outside:
+                self._reject(row, "id_number", id_number, "số định danh đã có ở đơn vị khác")
             else:
-                kept.append(r)
-        return kept
+                self._reject(row, "household", household, "mã hộ đã có ở đơn vị khác")
+        return frame.filter(~pl.col("row").is_in(refused["row"].implode()))
 
     def _reject(self, row: int, key: str, value: str, problem: str) -> None:
         self.checker.errors.add(
@@ -283,24 +311,24 @@ class ChunkWriter:
             )
         )
 
-    def _existing(self, cursor: Any, chunk: list[ValidRow]) -> dict[str, tuple[Any, ...]]:
+    def _existing(self, cursor: Any, id_numbers: list[str]) -> dict[str, tuple[Any, ...]]:
         if self.no_citizens:
             return {}
         rows = _lookup(
             cursor,
             f"SELECT id_number, id, full_name, birth_date, sex, phone, commune_id, unit_id, "  # noqa: S608
             f"household_id FROM {CITIZEN} WHERE id_number {{among}}",
-            [r.id_number for r in chunk],
+            id_numbers,
         )
         return {r[0]: (r[1], r[2], _day(r[3]), r[4], r[5], r[6], r[7], r[8]) for r in rows}
 
-    def _households(self, cursor: Any, chunk: list[ValidRow]) -> None:
+    def _households(self, cursor: Any, named: list[str], *, insert: bool = True) -> None:
         """Resolve the chunk's household codes to ids, creating or moving households.
 
         A household's place is that of the first valid row naming it; a household
         already known keeps its hamlet when the list only gives the commune.
         """
-        codes = sorted({r.household for r in chunk if r.household} - self.household_ids.keys())
+        codes = sorted({h for h in named if h} - self.household_ids.keys())
         if not codes:
             return
         found: dict[str, tuple[int, int, int]] = {}
@@ -338,6 +366,8 @@ class ChunkWriter:
             if (old_commune, old_unit) != (commune_id, unit_id):
                 moves.append((commune_id, unit_id, pk))
             self.household_ids[code] = pk
+        if not insert:  # the staged ones go in by SQL (_households_staged)
+            inserts = []
         self.report.households_created += len(inserts)
         if self.dry_run:
             for code, *_ in inserts:
@@ -349,54 +379,182 @@ class ChunkWriter:
         if renamed:
             update_rows(cursor, Household, ["head_name", "address"], renamed)
         if inserts:
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {HOUSEHOLD}")  # noqa: S608
+            (before,) = cursor.fetchone()
             insert_rows(
                 cursor,
                 Household,
                 ["code", "commune_id", "unit_id", "head_name", "address"],
                 inserts,
             )
-            for code, pk in _lookup(
-                cursor,
-                f"SELECT code, id FROM {HOUSEHOLD} WHERE code {{among}}",  # noqa: S608
-                [code for code, *_ in inserts],
-            ):
-                self.household_ids[code] = pk
+            # The households just inserted: their ids are above every id before the insert.
+            wanted = {code for code, *_ in inserts}
+            cursor.execute(f"SELECT code, id FROM {HOUSEHOLD} WHERE id > %s", [before])  # noqa: S608
+            for code, pk in cursor.fetchall():
+                if code in wanted:
+                    self.household_ids[code] = pk
 
     def _citizens(
-        self, cursor: Any, chunk: list[ValidRow], existing: dict[str, tuple[Any, ...]]
+        self, cursor: Any, frame: pl.DataFrame, existing: dict[str, tuple[Any, ...]]
     ) -> None:
-        report, now = self.report, self.now
-        inserts: list[tuple[Any, ...]] = []
+        report = self.report
+        new = frame.filter(~pl.col("id_number").is_in(list(existing))) if existing else frame
+        known = frame.filter(pl.col("id_number").is_in(list(existing))) if existing else None
         updates: list[tuple[Any, ...]] = []
-        new_with_state: list[tuple[str, str, dt.date, int]] = []  # ID number, state, date, unit
         known_with_state: list[Event] = []
-        for r in chunk:
+        if known is not None and len(known):
+            self._known(known, existing, updates, known_with_state)
+        with_state = new.filter(pl.col("state").is_not_null() & pl.col("state_date").is_not_null())
+        if len(new):
+            self.touched_units.update(
+                new.select(pl.coalesce("hamlet_id", "commune_id")).to_series().unique().to_list()
+            )
+            self.recount_all_days = True
+        report.created += len(new)
+        report.updated += len(updates)
+        events = self._known_events(cursor, known_with_state)
+        self.known_events += len(events)
+        report.events_created += len(events) + len(with_state)
+        if self.dry_run:
+            return
+        if updates:
+            update_rows(cursor, Citizen, CITIZEN_UPDATED, updates)
+        first_new = 0
+        if len(new):
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {CITIZEN}")  # noqa: S608
+            (first_new,) = cursor.fetchone()
+            if self.staging is None:
+                self._insert_citizens(cursor, self._new_rows(new))
+            else:
+                self._insert_citizens_staged(cursor)
+        if len(with_state) and self.staging is not None:
+            # Their events go in by SQL too, from _insert_events.
+            self._new_events_from = first_new
+            days = with_state["state_date"]
+            self._recount_days([days.min(), days.max()])  # type: ignore[list-item]
+            self._insert_events(cursor, events)
+        elif len(with_state):
+            # The citizens just inserted: their ids are above every id before the insert.
+            wanted = set(with_state["id_number"].to_list())
+            cursor.execute(
+                f"SELECT id_number, id FROM {CITIZEN} WHERE id > %s",  # noqa: S608
+                [first_new],
+            )
+            ids = {n: pk for n, pk in cursor.fetchall() if n in wanted}
+            events.extend(
+                (ids[id_number], state, day, unit_id)
+                for id_number, state, day, unit_id in with_state.select(
+                    "id_number",
+                    "state",
+                    "state_date",
+                    pl.coalesce("hamlet_id", "commune_id"),
+                ).iter_rows()
+            )
+        if events:
+            if self._new_events_from is None:
+                self._insert_events(cursor, events)
+            self._recount_days([day for _, _, day, _ in events])
+            self.touched_units.update(unit for _, _, _, unit in events)
+        self._new_events_from = None
+
+    def _recount_days(self, days: list[dt.date]) -> None:
+        self.recount_from = min(days + ([self.recount_from] if self.recount_from else []))
+        self.recount_to = max(days + ([self.recount_to] if self.recount_to else []))
+
+    def _insert_citizens_staged(self, cursor: Any) -> None:
+        """Insert the chunk's staged citizens not yet known, in row order; the household
+        of each is found by its code (the chunk's new households are in already)."""
+        unknown = (
+            ""
+            if self.no_citizens  # empty before the import: IDs are unique within the file
+            else f" AND NOT EXISTS (SELECT 1 FROM {CITIZEN} c WHERE c.id_number = s.id_number)"  # noqa: S608
+        )
+        cursor.execute(
+            f"INSERT INTO {CITIZEN} ({', '.join(CITIZEN_INSERTED)}) "  # noqa: S608
+            "SELECT s.id_number, s.full_name, s.birth_date, s.sex, s.phone, s.commune_id, "
+            "s.unit_id, h.id, COALESCE(s.state, %s), s.state_date, %s, %s "
+            f"FROM {STAGED} s LEFT JOIN {HOUSEHOLD} h ON s.household <> '' AND h.code = s.household "
+            f"WHERE s.chunk = %s{unknown} ORDER BY s.row",
+            [AccountState.NOT_REGISTERED.value, self.now, self.now, self.chunk],
+        )
+
+    def _households_staged(
+        self, cursor: Any, frame: pl.DataFrame, existing: dict[str, tuple[Any, ...]]
+    ) -> None:
+        """The chunk's households: those already recorded are moved or renamed as in
+        `_households`; the new ones, staged with the chunk of their first row, are
+        inserted in SQL."""
+        named = [h for h in frame["household"].unique().to_list() if h]
+        if not named:
+            return
+        if not self.no_households:
+            self._households(cursor, named, insert=False)
+        cursor.execute(
+            f"INSERT INTO {HOUSEHOLD} (code, commune_id, unit_id, head_name, address) "  # noqa: S608
+            "SELECT code, commune_id, unit_id, head_name, address "
+            f"FROM {STAGED_HOUSEHOLDS} s WHERE s.chunk = %s"
+            + (
+                ""
+                if self.no_households
+                else f" AND NOT EXISTS (SELECT 1 FROM {HOUSEHOLD} h WHERE h.code = s.code)"  # noqa: S608
+            )
+            # The order the row-by-row writer inserted them in: by code.
+            + (
+                ' ORDER BY s.code COLLATE "C"'
+                if connection.vendor == "postgresql"
+                else " ORDER BY s.code"
+            ),
+            [self.chunk],
+        )
+        self.report.households_created += max(cursor.rowcount, 0)
+        if existing:
+            # Citizens already known may join a household just created: their ids.
+            wanted = sorted(
+                set(frame.filter(pl.col("id_number").is_in(list(existing)))["household"].to_list())
+                - self.household_ids.keys()
+                - {""}
+            )
+            if wanted:
+                for code, pk in _lookup(
+                    cursor,
+                    f"SELECT code, id FROM {HOUSEHOLD} WHERE code {{among}}",  # noqa: S608
+                    wanted,
+                ):
+                    self.household_ids[code] = pk
+
+    def _new_rows(self, new: pl.DataFrame) -> list[tuple[Any, ...]]:
+        """The rows to insert for citizens not yet known, in CITIZEN_INSERTED's order."""
+        codes = [c for c in new["household"].unique().to_list() if c]
+        return new.select(
+            "id_number",
+            "full_name",
+            pl.col("birth_date").cast(pl.String),
+            "sex",
+            "phone",
+            "commune_id",
+            pl.coalesce("hamlet_id", "commune_id").alias("unit_id"),
+            pl.col("household").replace_strict(
+                codes, [self.household_ids[c] for c in codes], default=None, return_dtype=pl.Int64
+            ),
+            pl.col("state").fill_null(AccountState.NOT_REGISTERED.value),
+            pl.col("state_date").cast(pl.String),
+            pl.lit(self.now).alias("created_at"),
+            pl.lit(self.now).alias("updated_at"),
+        ).rows()
+
+    def _known(
+        self,
+        known: pl.DataFrame,
+        existing: dict[str, tuple[Any, ...]],
+        updates: list[tuple[Any, ...]],
+        known_with_state: list[Event],
+    ) -> None:
+        """What to change on the citizens already known (row by row: a re-import)."""
+        report, now = self.report, self.now
+        for r in map(ValidRow._make, known.iter_rows()):
             unit_id = r.hamlet_id or r.commune_id
             household_id = self.household_ids[r.household] if r.household else None
-            old = existing.get(r.id_number)
-            if old is None:
-                inserts.append(
-                    (
-                        r.id_number,
-                        r.full_name,
-                        r.birth_date.isoformat(),
-                        r.sex,
-                        r.phone,
-                        r.commune_id,
-                        unit_id,
-                        household_id,
-                        r.state or AccountState.NOT_REGISTERED.value,
-                        r.state_date and r.state_date.isoformat(),
-                        now,
-                        now,
-                    )
-                )
-                self.touched_units.add(unit_id)
-                self.recount_all_days = True
-                if r.state and r.state_date:
-                    new_with_state.append((r.id_number, r.state, r.state_date, unit_id))
-                continue
-            pk, name, birth, sex, phone, commune_id, old_unit, old_household = old
+            pk, name, birth, sex, phone, commune_id, old_unit, old_household = existing[r.id_number]
             # What the list does not say is kept: a known hamlet in the same commune,
             # a phone number, a household. A citizen of an earlier tree's unit listed
             # under the unit it became stays where they are (see _same_place).
@@ -425,35 +583,6 @@ class ChunkWriter:
                 report.unchanged += 1
             if r.state and r.state_date:
                 known_with_state.append((pk, r.state, r.state_date, unit_id))
-        report.created += len(inserts)
-        report.updated += len(updates)
-        events = self._known_events(cursor, known_with_state)
-        self.known_events += len(events)
-        report.events_created += len(events) + len(new_with_state)
-        if self.dry_run:
-            return
-        if updates:
-            update_rows(cursor, Citizen, CITIZEN_UPDATED, updates)
-        if inserts:
-            self._insert_citizens(cursor, inserts)
-        if new_with_state:
-            ids = dict(
-                _lookup(
-                    cursor,
-                    f"SELECT id_number, id FROM {CITIZEN} WHERE id_number {{among}}",  # noqa: S608
-                    [id_number for id_number, _, _, _ in new_with_state],
-                )
-            )
-            events.extend(
-                (ids[id_number], state, day, unit_id)
-                for id_number, state, day, unit_id in new_with_state
-            )
-        if events:
-            self._insert_events(cursor, events)
-            days = [day for _, _, day, _ in events]
-            self.touched_units.update(unit for _, _, _, unit in events)
-            self.recount_from = min(days + ([self.recount_from] if self.recount_from else []))
-            self.recount_to = max(days + ([self.recount_to] if self.recount_to else []))
 
     def _known_events(self, cursor: Any, known: list[Event]) -> list[Event]:
         """The events to add for citizens already in the database.
@@ -491,16 +620,28 @@ class ChunkWriter:
         insert_rows(cursor, Citizen, CITIZEN_INSERTED, rows)
 
     def _insert_events(self, cursor: Any, events: list[Event]) -> None:
+        """Insert `events` (of citizens already known), then the chunk's new citizens'
+        events from the staging table when they were inserted from there."""
         source, batch, user, now = Source.POLICE_LIST.value, self.batch_id, self.user_id, self.now
-        insert_rows(
-            cursor,
-            AccountEvent,
-            EVENT_INSERTED,
-            [
-                (pk, state, day.isoformat(), None, source, unit, batch, user, now, "")
-                for pk, state, day, unit in events
-            ],
-        )
+        if events:
+            insert_rows(
+                cursor,
+                AccountEvent,
+                EVENT_INSERTED,
+                [
+                    (pk, state, day.isoformat(), None, source, unit, batch, user, now, "")
+                    for pk, state, day, unit in events
+                ],
+            )
+        if self._new_events_from is not None:
+            cursor.execute(
+                f"INSERT INTO {EVENT} ({', '.join(EVENT_INSERTED)}) "  # noqa: S608
+                "SELECT c.id, s.state, s.state_date, NULL, %s, s.unit_id, %s, %s, %s, '' "
+                f"FROM {STAGED} s JOIN {CITIZEN} c ON c.id_number = s.id_number "
+                "WHERE s.chunk = %s AND c.id > %s AND s.state IS NOT NULL "
+                "AND s.state_date IS NOT NULL ORDER BY s.row",
+                [source, batch, user, now, self.chunk, self._new_events_from],
+            )
 
     def relink(self) -> None:
         """Recompute `until` chains and current states of the citizens this batch touched:
@@ -537,3 +678,133 @@ def large_page_cache() -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {int(previous)}")
+
+
+# --- the staging tables ------------------------------------------------------------------
+
+STAGED = "chiendich_staged_citizens"
+STAGED_HOUSEHOLDS = "chiendich_staged_households"
+_STAGED_COLUMNS = {
+    "row": "bigint",
+    "chunk": "integer",
+    "id_number": "text",
+    "full_name": "text",
+    "birth_date": "date",
+    "sex": "text",
+    "phone": "text",
+    "commune_id": "bigint",
+    "unit_id": "bigint",
+    "household": "text",
+    "state": "text",
+    "state_date": "date",
+}
+_STAGED_HOUSEHOLD_COLUMNS = {
+    "chunk": "integer",
+    "code": "text",
+    "commune_id": "bigint",
+    "unit_id": "bigint",
+    "head_name": "text",
+    "address": "text",
+}
+
+
+class StagingTables:
+    """The valid rows of a checked list in TEMP tables of the import's connection,
+    written while the list is checked, before the write's transaction: the write then
+    merges them with a few INSERT ... SELECT per chunk, in SQL.
+
+    On SQLite a TEMP table lives in the connection's own temporary database, so
+    filling it takes no lock on the main database file: door-to-door outcomes are
+    written meanwhile, and only the final merge holds the write lock. On PostgreSQL
+    the rows go in with COPY. The tables go with the connection, or with `drop`.
+    """
+
+    def __init__(self) -> None:
+        self.vendor = connection.vendor
+        self._temp_cache: int | None = None
+        with connection.cursor() as cursor:
+            if self.vendor == "sqlite":
+                # The temporary database's own page cache (2 MiB by default): most staged
+                # pages stay in memory instead of going through a temporary file.
+                cursor.execute("PRAGMA temp.cache_size")
+                (self._temp_cache,) = cursor.fetchone()
+                cursor.execute(f"PRAGMA temp.cache_size = -{SQLITE_TEMP_CACHE_KIB}")
+            for table, columns in (
+                (STAGED, _STAGED_COLUMNS),
+                (STAGED_HOUSEHOLDS, _STAGED_HOUSEHOLD_COLUMNS),
+            ):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+                names = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+                cursor.execute(f"CREATE TEMP TABLE {table} ({names})")
+                # A chunk's rows in their order: no sort for the merge's ORDER BY.
+                order = "row" if table == STAGED else "code"
+                cursor.execute(f"CREATE INDEX {table}_chunk ON {table} (chunk, {order})")
+
+    def add(self, chunk: int, frame: pl.DataFrame) -> None:
+        """Stage one chunk of valid rows (checker.VALID_SCHEMA), in row order."""
+        rows = frame.select(
+            "row",
+            pl.lit(chunk, dtype=pl.Int64).alias("chunk"),
+            "id_number",
+            "full_name",
+            "birth_date",
+            "sex",
+            "phone",
+            "commune_id",
+            pl.coalesce("hamlet_id", "commune_id").alias("unit_id"),
+            "household",
+            "state",
+            "state_date",
+        )
+        self._put(STAGED, list(_STAGED_COLUMNS), rows)
+
+    def add_households(self, rows: pl.DataFrame) -> None:
+        """Stage the households to create: code, commune, unit, head's name, address and
+        the chunk of the first valid row naming each."""
+        self._put(STAGED_HOUSEHOLDS, list(_STAGED_HOUSEHOLD_COLUMNS), rows)
+
+    def _put(self, table: str, columns: list[str], frame: pl.DataFrame) -> None:
+        if not len(frame):
+            return
+        with connection.cursor() as cursor:
+            if self.vendor == "postgresql":
+                data = frame.write_csv(include_header=False, null_value="\\N")
+                with cursor.cursor.copy(
+                    f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv, NULL '\\N')"
+                ) as copy:
+                    copy.write(data.encode())
+                return
+            # Tuples made lazily from the columns: no list of a chunk's rows in memory.
+            text = frame.with_columns(pl.col(pl.Date).cast(pl.String))
+            rows = zip(*(text[c].to_list() for c in text.columns), strict=True)
+            marks = _marks(len(columns))
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+            if connection.in_atomic_block:
+                cursor.executemany(sql, rows)  # type: ignore[arg-type]  # Django takes any iterable
+                return
+            # One transaction of the temporary database only: no lock on the main one.
+            cursor.execute("BEGIN")
+            try:
+                cursor.executemany(sql, rows)  # type: ignore[arg-type]
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+
+    def ready(self) -> None:
+        """Everything is staged: on PostgreSQL, give the planner the tables' statistics
+        (autovacuum never analyzes TEMP tables; without them it guesses the merge's joins)."""
+        if self.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                for table in (STAGED, STAGED_HOUSEHOLDS):
+                    cursor.execute(f"ANALYZE {table}")
+
+    def drop(self) -> None:
+        try:
+            with connection.cursor() as cursor:
+                for table in (STAGED, STAGED_HOUSEHOLDS):
+                    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+                if self._temp_cache is not None:
+                    cursor.execute(f"PRAGMA temp.cache_size = {int(self._temp_cache)}")
+        except DatabaseError:
+            pass  # a failed transaction: the tables go with it or with the connection

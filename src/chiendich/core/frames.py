@@ -1,0 +1,264 @@
+"""Reading a CSV or XLSX list as chunks of polars DataFrames, for set-based imports.
+
+`table_frames` gives the same rows as `core.tabular.read_table`, with the same
+row numbers, the same cleaned cell text (NFC, whitespace collapsed) and the same
+problem rows (a row cut short, an unterminated quote, a NUL), but as frames of
+up to `rows` rows: a column "_row" (the spreadsheet row number), a column
+"_problem" ("" for a row read whole) and one text column per canonical key of
+`columns` ("" where the file has no such column or the cell is empty). Blank
+rows are skipped but counted, as read_csv does.
+
+CSV is parsed by Python's csv module (C) with read_csv's settings (delimiter
+sniffed from the first line, strict quoting, UTF-8 with or without BOM); the
+cells of a chunk are then cleaned column by column in polars, and only the rare
+cells holding whitespace to collapse go through Python. XLSX is read by
+read_xlsx (an XLSX holds at most about a million rows) and grouped into frames.
+
+`frame_rows` turns rows of a frame back into `Row`s, for a per-row checker.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+import polars as pl
+
+from .tabular import (
+    XLSX_SUFFIXES,
+    Required,
+    Row,
+    RowError,
+    TabularError,
+    _csv_problem,
+    _header_keys,
+    _sniff_delimiter,
+    read_table,
+)
+
+FRAME_ROWS = 100_000
+ROW = "_row"
+PROBLEM = "_problem"
+
+# Characters Python's str.split() splits on, other than the plain space: a cell
+# holding one of them, a double space, or a space at either end needs collapsing.
+_OTHER_WHITESPACE = (
+    "[\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+)
+_MESSY_CELL = re.compile(f"{_OTHER_WHITESPACE}|  |^ | $")
+
+
+def table_frames(
+    path: Path,
+    columns: Mapping[str, Sequence[str]],
+    required: Required,
+    *,
+    rows: int = FRAME_ROWS,
+) -> Iterator[pl.DataFrame]:
+    """The rows of the CSV or XLSX `path` as frames of up to `rows` rows (see the module).
+
+    The header is read now: a file that cannot be opened, or that lacks a required
+    column, raises TabularError before this returns. A file that turns out not to
+    be UTF-8 raises TabularError while its frames are read, as read_csv does.
+    """
+    keys = list(columns)
+    if path.suffix.lower() in XLSX_SUFFIXES or path.suffix.lower() == ".xls":
+        source = read_table(path, columns, required)
+        first = next(source, None)  # the header is read (and checked) here
+        return _row_frames(itertools.chain([first] if first else [], source), keys, rows)
+    return _csv_frames(path, columns, required, keys, rows)
+
+
+def _csv_frames(
+    path: Path,
+    columns: Mapping[str, Sequence[str]],
+    required: Required,
+    keys: list[str],
+    rows: int,
+) -> Iterator[pl.DataFrame]:
+    name = path.name
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise TabularError(
+            [RowError(name, 0, "", "", f"không mở được tệp: {exc.strerror}")]
+        ) from exc
+    try:
+        first = handle.readline()
+        reader = csv.reader(
+            itertools.chain((first,), handle), delimiter=_sniff_delimiter(first), strict=True
+        )
+        header = next(reader, None)
+        if header is None:
+            raise TabularError([RowError(name, 1, "", "", "tệp rỗng, thiếu dòng tiêu đề")])
+        header_keys = _header_keys(name, header, columns, required)
+    except UnicodeDecodeError as exc:
+        handle.close()
+        raise TabularError(
+            [RowError(name, 0, "", "", "tệp không phải UTF-8; hãy lưu lại dạng CSV UTF-8")]
+        ) from exc
+    except BaseException:
+        handle.close()
+        raise
+    return _csv_chunks(name, handle, reader, header_keys, len(header), keys, rows)
+
+
+def _csv_chunks(
+    name: str,
+    handle: object,
+    reader: Iterator[list[str]],
+    header_keys: list[str | None],
+    width: int,
+    keys: list[str],
+    size: int,
+) -> Iterator[pl.DataFrame]:
+    pairs = [(i, k) for i, k in enumerate(header_keys) if k]
+    # A chunk is a hundred thousand small lists: Python's cyclic garbage collector
+    # would walk them all again and again as they pile up (reading slows as the file
+    # grows). They hold no cycles, so it sleeps while a chunk is read, never while
+    # the caller works on it.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        number = 1
+        whole: list[list[str]] = []  # rows with at least `width` cells
+        numbers: list[int] = []
+        odd: list[Row] = []  # rows cut short or malformed
+        done = False
+        while not done:
+            try:
+                for cells in reader:
+                    number += 1
+                    if len(cells) < width:
+                        if not any(c.strip() for c in cells):
+                            continue
+                        odd.append(
+                            Row(
+                                number,
+                                {k: _clean(cells[i]) for i, k in pairs if i < len(cells)},
+                                f"dòng bị cắt: có {len(cells)} ô, dòng tiêu đề có {width} cột",
+                            )
+                        )
+                    else:
+                        whole.append(cells)
+                        numbers.append(number)
+                    if len(whole) + len(odd) >= size:
+                        chunk = _chunk(whole, numbers, odd, pairs, keys)
+                        whole, numbers, odd = [], [], []
+                        if collecting:
+                            gc.enable()
+                        yield chunk
+                        gc.disable()
+                done = True
+            except csv.Error as exc:
+                number += 1
+                odd.append(Row(number, {}, _csv_problem(str(exc))))
+        if collecting:
+            gc.enable()
+        if whole or odd:
+            yield _chunk(whole, numbers, odd, pairs, keys)
+    except UnicodeDecodeError as exc:
+        raise TabularError(
+            [RowError(name, 0, "", "", "tệp không phải UTF-8; hãy lưu lại dạng CSV UTF-8")]
+        ) from exc
+    finally:
+        if collecting:
+            gc.enable()
+        handle.close()  # type: ignore[attr-defined]
+
+
+def _clean(text: str) -> str:
+    """read_csv's cleaning of one cell: NFC, whitespace collapsed."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    return " ".join(text.split())
+
+
+def _chunk(
+    whole: list[list[str]],
+    numbers: list[int],
+    odd: list[Row],
+    pairs: list[tuple[int, str]],
+    keys: list[str],
+) -> pl.DataFrame:
+    """One frame from the rows read whole (cleaned here, column by column) and the odd ones."""
+    index = dict((k, i) for i, k in pairs)
+    data: dict[str, pl.Series] = {ROW: pl.Series(ROW, numbers, dtype=pl.Int64)}
+    data[PROBLEM] = pl.Series(PROBLEM, [""] * len(numbers), dtype=pl.String)
+    transposed = list(zip(*whole, strict=False)) if whole else []
+    for key in keys:
+        if key in index and transposed:
+            data[key] = _clean_column(key, transposed[index[key]])
+        else:
+            data[key] = pl.Series(key, [""] * len(numbers), dtype=pl.String)
+    frame = pl.DataFrame(data)
+    if len(frame):
+        # A row whose every cell is blank is skipped (read_csv: picked cells empty and
+        # every cell of the row blank); its number stays used.
+        empty = pl.all_horizontal([pl.col(k) == "" for k in keys])
+        candidates = frame.filter(empty)[ROW].to_list()
+        if candidates:
+            where = dict(zip(numbers, range(len(numbers)), strict=True))
+            blank = [n for n in candidates if not any(c.strip() for c in whole[where[n]])]
+            if blank:
+                frame = frame.filter(~pl.col(ROW).is_in(blank))
+    if odd:
+        frame = pl.concat([frame, _rows_frame(odd, keys)]).sort(ROW)
+    return frame
+
+
+def _clean_column(key: str, cells: Sequence[str]) -> pl.Series:
+    """The cells as read_csv cleans them. One look at the whole column, joined by NUL,
+    decides whether any cell needs NFC (then the cells not in NFC are normalized);
+    polars finds the cells holding whitespace to collapse (rare), which Python
+    collapses as read_csv does."""
+    joined = "\x00".join(cells)
+    values: Sequence[str] = cells
+    if not (joined.isascii() or unicodedata.is_normalized("NFC", joined)):
+        values = [c if c.isascii() else unicodedata.normalize("NFC", c) for c in cells]
+    series = pl.Series(key, values, dtype=pl.String)
+    messy = series.str.contains(_MESSY_CELL.pattern)
+    if messy.any():
+        fixed = list(values)
+        for p in messy.arg_true().to_list():
+            fixed[p] = " ".join(fixed[p].split())
+        series = pl.Series(key, fixed, dtype=pl.String)
+    return series
+
+
+def _rows_frame(rows: Sequence[Row], keys: list[str]) -> pl.DataFrame:
+    data: dict[str, list[object]] = {
+        ROW: [r.number for r in rows],
+        PROBLEM: [r.problem for r in rows],
+    }
+    for key in keys:
+        data[key] = [r.values.get(key, "") for r in rows]
+    schema = {ROW: pl.Int64, PROBLEM: pl.String, **dict.fromkeys(keys, pl.String)}
+    return pl.DataFrame(data, schema=schema)
+
+
+def _row_frames(rows: Iterator[Row], keys: list[str], size: int) -> Iterator[pl.DataFrame]:
+    batch: list[Row] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield _rows_frame(batch, keys)
+            batch = []
+    if batch:
+        yield _rows_frame(batch, keys)
+
+
+def frame_rows(frame: pl.DataFrame, keys: Sequence[str]) -> Iterator[Row]:
+    """The frame's rows as `Row`s (values keyed by canonical column, empty cells left
+    out as read_table leaves out the columns a file lacks)."""
+    for values in frame.select([ROW, PROBLEM, *keys]).iter_rows():
+        yield Row(
+            values[0],
+            {k: v for k, v in zip(keys, values[2:], strict=True) if v},
+            values[1],
+        )
