@@ -244,39 +244,9 @@ class DossierChecker:
         if not unit_text:
             problems.append(("unit", "", "thiếu mã đơn vị tiếp nhận"))
         else:
-            entry = self.units.get(unit_text)
-            if entry is None:
-                entry = self.places.entry(unit_text)
-                if len(self.units) < MEMO_MAX:
-                    self.units[unit_text] = entry
-            if isinstance(entry, str):
-                problems.append(("unit", unit_text, entry))
-            else:
-                dated, written = entry
-                day = received_on or self.undated
-                read = dated.answers[0] if not dated.bounds else dated.at(day)
-                if read is None:
-                    problems.append(("unit", unit_text, self.places.on_day(written, day)))
-            unit = read
-            if read is not None and self.tree is not None:
-                try:
-                    landed = self.tree.land(read.id)
-                except MapProblem as exc:
-                    problems.append(("unit", unit_text, exc.problem))
-                    unit = None
-                else:
-                    if landed != read.id:
-                        mapped_from = read.id
-                        unit = self.places.by_id.get(landed)
-                        if unit is None:
-                            problems.append(
-                                (
-                                    "unit",
-                                    unit_text,
-                                    f"{self.tree.unit(landed).name} (đơn vị mới của mã này) "
-                                    "ngoài phạm vi các đơn vị của bạn",
-                                )
-                            )
+            read, unit, mapped_from = self._read_unit(
+                unit_text, received_on or self.undated, problems
+            )
         if (
             unit is not None
             and procedure is not None
@@ -363,26 +333,7 @@ class DossierChecker:
             problems.append(("payment", text, "có thanh toán trực tuyến nhưng phí, lệ phí bằng 0"))
 
         if read is not None and received_on is not None:
-            # A unit receives only while it exists; a code read as a unit that had ended
-            # by then (an old code in a later file) is fine when it is mapped forward.
-            if (read.valid_from is not None and received_on < read.valid_from) or (
-                read.valid_to is not None and received_on > read.valid_to and not mapped_from
-            ):
-                problems.append(
-                    (
-                        "unit",
-                        unit_text,
-                        "đơn vị không còn (hoặc chưa) hoạt động vào ngày tiếp nhận "
-                        f"({read.name}, {_validity(read)})",
-                    )
-                )
-            # A unit that entered an aggregate form for a batch has its figures there: the
-            # unit read and the one stored on (their sums meet under the new unit).
-            for unit_id in {read.id, unit.id} if unit is not None else {read.id}:
-                problem = self._form_conflict(unit_id, received_on)
-                if problem:
-                    problems.append(("unit", unit_text, problem))
-                    break
+            self._unit_on_day(unit_text, read, unit, mapped_from, received_on, problems)
 
         if problems:
             for key, value, problem in problems:
@@ -409,6 +360,92 @@ class DossierChecker:
             overdue_day(due_on, finished_on),
             mapped_from,
         )
+
+    def _read_unit(
+        self, unit_text: str, day: dt.date, problems: list[tuple[str, str, str]]
+    ) -> tuple[_Unit | None, _Unit | None, int]:
+        """The unit the code `unit_text` names on `day`, the unit the dossier is stored on
+        (mapped to the target tree) and the unit mapped from (0: not mapped); each problem
+        found is appended to `problems`."""
+        read: _Unit | None = None
+        mapped_from = 0
+        entry = self.units.get(unit_text)
+        if entry is None:
+            entry = self.places.entry(unit_text)
+            if len(self.units) < MEMO_MAX:
+                self.units[unit_text] = entry
+        if isinstance(entry, str):
+            problems.append(("unit", unit_text, entry))
+        else:
+            dated, written = entry
+            read = dated.answers[0] if not dated.bounds else dated.at(day)
+            if read is None:
+                problems.append(("unit", unit_text, self.places.on_day(written, day)))
+        unit = read
+        if read is not None and self.tree is not None:
+            try:
+                landed = self.tree.land(read.id)
+            except MapProblem as exc:
+                problems.append(("unit", unit_text, exc.problem))
+                unit = None
+            else:
+                if landed != read.id:
+                    mapped_from = read.id
+                    unit = self.places.by_id.get(landed)
+                    if unit is None:
+                        problems.append(
+                            (
+                                "unit",
+                                unit_text,
+                                f"{self.tree.unit(landed).name} (đơn vị mới của mã này) "
+                                "ngoài phạm vi các đơn vị của bạn",
+                            )
+                        )
+        return read, unit, mapped_from
+
+    def _unit_on_day(
+        self,
+        unit_text: str,
+        read: _Unit,
+        unit: _Unit | None,
+        mapped_from: int,
+        received_on: dt.date,
+        problems: list[tuple[str, str, str]],
+    ) -> None:
+        """The problems of the unit read receiving a dossier on `received_on`."""
+        # A unit receives only while it exists; a code read as a unit that had ended
+        # by then (an old code in a later file) is fine when it is mapped forward.
+        if (read.valid_from is not None and received_on < read.valid_from) or (
+            read.valid_to is not None and received_on > read.valid_to and not mapped_from
+        ):
+            problems.append(
+                (
+                    "unit",
+                    unit_text,
+                    "đơn vị không còn (hoặc chưa) hoạt động vào ngày tiếp nhận "
+                    f"({read.name}, {_validity(read)})",
+                )
+            )
+        # A unit that entered an aggregate form for a batch has its figures there: the
+        # unit read and the one stored on (their sums meet under the new unit).
+        for unit_id in {read.id, unit.id} if unit is not None else {read.id}:
+            problem = self._form_conflict(unit_id, received_on)
+            if problem:
+                problems.append(("unit", unit_text, problem))
+                break
+
+    def received_unit(self, unit_text: str, received_on: dt.date) -> tuple[int, str, int] | None:
+        """For a dossier received on `received_on` (a valid day) by `unit_text` (not empty):
+        (id, level, unit mapped from) of the unit it is stored on, or None when the cell
+        has any problem. The unit checks of `check`, for the set-based import."""
+        problems: list[tuple[str, str, str]] = []
+        read, unit, mapped_from = self._read_unit(unit_text, received_on, problems)
+        if read is None or unit is None or problems:
+            return None
+        self._unit_on_day(unit_text, read, unit, mapped_from, received_on, problems)
+        if problems:
+            return None
+        return unit.id, unit.level, mapped_from
 
     def _form_conflict(self, unit_id: int, received_on: dt.date) -> str:
         for start, end, key in self.form_windows.get(unit_id, ()):
