@@ -1,0 +1,254 @@
+"""Reading a table file as polars frames of text cells, a chunk at a time, for the
+set-based imports.
+
+Each frame holds the column `ROW` (the row number as a spreadsheet numbers it,
+header = 1), `PROBLEM` (why the row could not be read whole, or "") and one text
+column per canonical key the file has. A frame holds exactly the rows
+core.tabular.read_table would yield, with the same numbers, cleaned cells and
+problems: the contract is read_table's, and read_table stays the reference.
+
+A plain CSV (UTF-8, no quote character, NUL or lone carriage return after the
+header: what one-stop systems and spreadsheets export) is read here, in blocks
+of bytes split into lines and cells by polars, and only the cells that need
+cleaning (NFC, spaces) go through Python, once per distinct text. Any other
+file (XLSX, quoted CSV cells, another encoding) is read by read_table, its rows
+gathered into frames: the same frames, more slowly.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+import polars as pl
+
+from chiendich.core.tabular import (
+    XLSX_SUFFIXES,
+    Required,
+    Row,
+    _header_keys,  # the header rules are read_table's own
+    _sniff_delimiter,
+    primed,
+    read_table,
+)
+
+ROW = "_row"
+PROBLEM = "_problem"
+BLOCK_BYTES = 8 << 20  # about 80,000 dossier rows per frame
+FALLBACK_ROWS = 50_000
+# A cell that needs no cleaning: printable ASCII words separated by single spaces.
+_CLEAN = r"^(?:[!-~]+(?: [!-~]+)*)?$"
+
+
+def clean_cell(text: str) -> str:
+    """What read_csv makes of a raw cell: NFC, whitespace runs collapsed, ends trimmed."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    return " ".join(text.split())
+
+
+def frames(
+    path: Path,
+    columns: Mapping[str, Sequence[str]],
+    required: Required,
+    *,
+    block_bytes: int = BLOCK_BYTES,
+) -> Iterator[pl.DataFrame]:
+    """The rows of `path` as frames (see the module docstring). A missing required column
+    or an unreadable file raises TabularError before the first frame, as read_table's
+    first row does."""
+    keys = list(columns)
+    fast = _plain_csv(path, columns, required)
+    if fast is None:
+        return _from_rows(primed(read_table(path, columns, required)), keys)
+    separator, pairs, width = fast
+    return _csv_frames(path, separator, pairs, width, keys, block_bytes)
+
+
+def _plain_csv(
+    path: Path, columns: Mapping[str, Sequence[str]], required: Required
+) -> tuple[str, list[tuple[int, str]], int] | None:
+    """(separator, (index, key) of the columns read, header width) when `path` is a CSV
+    the fast reader reads exactly as read_csv does; None otherwise."""
+    if path.suffix.lower() in (*XLSX_SUFFIXES, ".xls"):
+        return None
+    try:
+        with path.open("rb") as f:
+            first = f.readline()
+            if b"\r" in first.rstrip(b"\r\n") or first.count(b'"') % 2:
+                return None
+            utf8 = codecs.getincrementaldecoder("utf-8")()
+            while block := f.read(BLOCK_BYTES):
+                if block.endswith(b"\r"):  # its \n, if any, starts the next block
+                    block += f.read(1)
+                if b'"' in block or b"\x00" in block or block.count(b"\r") != block.count(b"\r\n"):
+                    return None
+                utf8.decode(block)
+            utf8.decode(b"", final=True)
+        text = first.decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not text.strip("\r\n"):
+        return None  # no header: read_csv says so
+    separator = _sniff_delimiter(text)
+    header = next(csv.reader([text.rstrip("\r\n")], delimiter=separator), None)
+    if not header:
+        return None
+    keys = _header_keys(path.name, header, columns, required)  # raises on a missing column
+    return separator, [(i, k) for i, k in enumerate(keys) if k], len(header)
+
+
+def _csv_frames(
+    path: Path,
+    separator: str,
+    pairs: list[tuple[int, str]],
+    width: int,
+    keys: list[str],
+    block_bytes: int,
+) -> Iterator[pl.DataFrame]:
+    with path.open("rb") as f:
+        f.readline()
+        number = 2  # the row number of the block's first line
+        carry = b""
+        while True:
+            block = f.read(block_bytes)
+            data = carry + block
+            if not data:
+                return
+            if block:
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:
+                    carry = data
+                    continue
+                data, carry = data[:cut], data[cut:]
+            else:
+                carry = b""
+            frame, lines = _block_frame(data.decode("utf-8"), number, separator, pairs, width, keys)
+            number += lines
+            if frame.height:
+                yield frame
+            if not block:
+                return
+
+
+def _block_frame(
+    text: str,
+    number: int,
+    separator: str,
+    pairs: list[tuple[int, str]],
+    width: int,
+    keys: list[str],
+) -> tuple[pl.DataFrame, int]:
+    """The rows of the complete lines `text`, the first numbered `number`; and how many
+    lines (numbers) it used."""
+    if text.endswith("\n"):
+        text = text[:-1]
+    lines = pl.Series("line", text.split("\n"), dtype=pl.String)
+    lines = lines.str.strip_suffix("\r")
+    count = lines.len()
+    frame = pl.DataFrame(
+        {
+            ROW: pl.int_range(number, number + count, eager=True, dtype=pl.Int64),
+            "line": lines,
+        }
+    ).with_columns(
+        fields=pl.when(pl.col("line") == "")
+        .then(0)
+        .otherwise(pl.col("line").str.count_matches(separator, literal=True) + 1)
+    )
+    short = frame.filter(pl.col("fields") < width)
+    whole = frame.filter(pl.col("fields") >= width)
+    cells = whole.select(
+        ROW,
+        "line",
+        pl.col("line").str.split_exact(separator, width - 1).struct.unnest(),
+    )
+    picked = [cells[f"field_{i}"].rename(key) for i, key in pairs]
+    out = pl.DataFrame([cells[ROW], *picked])
+    fixes: dict[str, pl.Series] = {}
+    for _, key in pairs:
+        column = out[key]
+        dirty = column.filter(~column.str.contains(_CLEAN)).unique()
+        if dirty.len():
+            texts = dirty.to_list()
+            fixes[key] = column.replace_strict(
+                texts, [clean_cell(t) for t in texts], default=column
+            )
+    if fixes:
+        out = out.with_columns(**fixes)
+    # A row whose every cell is blank is skipped; one with text only in columns not read
+    # is kept, empty (read_csv's rule).
+    empty = pl.all_horizontal([pl.col(k) == "" for _, k in pairs])
+    blank_rows = out.filter(empty)[ROW]
+    if blank_rows.len():
+        raw = dict(zip(cells[ROW].to_list(), cells["line"].to_list(), strict=True))
+        skip = [r for r in blank_rows.to_list() if not _has_text(raw[r], separator)]
+        if skip:
+            out = out.filter(~pl.col(ROW).is_in(skip))
+    out = out.with_columns(pl.lit("").alias(PROBLEM))
+    if short.height:
+        problems = [
+            (r, f"dòng bị cắt: có {n} ô, dòng tiêu đề có {width} cột")
+            for r, line, n in short.select(ROW, "line", "fields").iter_rows()
+            if _has_text(line, separator)
+        ]
+        if problems:
+            out = pl.concat(
+                [
+                    out,
+                    pl.DataFrame(
+                        {
+                            ROW: [r for r, _ in problems],
+                            **{k: [""] * len(problems) for _, k in pairs},
+                            PROBLEM: [p for _, p in problems],
+                        },
+                        schema=out.schema,
+                    ),
+                ]
+            ).sort(ROW)
+    return _complete(out, keys), count
+
+
+def _has_text(line: str, separator: str) -> bool:
+    return any(c.strip() for c in line.split(separator)) if line else False
+
+
+def _complete(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Every key as a column (empty when the file lacks it), in a fixed order."""
+    missing = [pl.lit("").alias(k) for k in keys if k not in frame.columns]
+    if missing:
+        frame = frame.with_columns(missing)
+    return frame.select(ROW, PROBLEM, *keys)
+
+
+def _from_rows(rows: Iterator[Row], keys: list[str]) -> Iterator[pl.DataFrame]:
+    """read_table's rows gathered into frames of FALLBACK_ROWS."""
+    numbers: list[int] = []
+    problems: list[str] = []
+    values: dict[str, list[str]] = {k: [] for k in keys}
+    appends: list[tuple[Callable[[str], None], str]] = [(values[k].append, k) for k in keys]
+
+    def frame() -> pl.DataFrame:
+        out = pl.DataFrame(
+            {ROW: numbers, PROBLEM: problems, **values},
+            schema={ROW: pl.Int64, PROBLEM: pl.String, **dict.fromkeys(keys, pl.String)},
+        )
+        numbers.clear()
+        problems.clear()
+        for v in values.values():
+            v.clear()
+        return out
+
+    for row in rows:
+        numbers.append(row.number)
+        problems.append(row.problem)
+        get = row.values.get
+        for append, key in appends:
+            append(get(key, ""))
+        if len(numbers) >= FALLBACK_ROWS:
+            yield frame()
+    if numbers:
+        yield frame()
