@@ -17,11 +17,12 @@ gathered into frames: the same frames, more slowly.
 
 from __future__ import annotations
 
-import codecs
 import csv
+import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
@@ -55,7 +56,7 @@ def frames(
     columns: Mapping[str, Sequence[str]],
     required: Required,
     *,
-    block_bytes: int = BLOCK_BYTES,
+    block_bytes: int | None = None,
 ) -> Iterator[pl.DataFrame]:
     """The rows of `path` as frames (see the module docstring). A missing required column
     or an unreadable file raises TabularError before the first frame, as read_table's
@@ -65,7 +66,33 @@ def frames(
     if fast is None:
         return _from_rows(primed(read_table(path, columns, required)), keys)
     separator, pairs, width = fast
-    return _csv_frames(path, separator, pairs, width, keys, block_bytes)
+    return _csv_frames(path, separator, pairs, width, keys, block_bytes or BLOCK_BYTES)
+
+
+def _lines(f: BinaryIO, block_bytes: int) -> Iterator[bytes]:
+    """The rest of `f` in blocks of whole lines (the last one may lack its newline)."""
+    carry = b""
+    while True:
+        block = f.read(block_bytes)
+        if not block:
+            if carry:
+                yield carry
+            return
+        data = carry + block
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            carry = data
+            continue
+        yield data[:cut]
+        carry = data[cut:]
+
+
+def _simple_line(separator: str) -> str:
+    """A line of cells each either bare (no quote, no separator) or wholly quoted with
+    doubled quotes inside: what csv.reader and polars read alike."""
+    sep = re.escape(separator)
+    cell = rf'(?:[^"{sep}]*|"(?:[^"]|"")*")'
+    return rf"^{cell}(?:{sep}{cell})*$"
 
 
 def _plain_csv(
@@ -80,20 +107,22 @@ def _plain_csv(
             first = f.readline()
             if b"\r" in first.rstrip(b"\r\n") or first.count(b'"') % 2:
                 return None
-            utf8 = codecs.getincrementaldecoder("utf-8")()
-            while block := f.read(BLOCK_BYTES):
-                if block.endswith(b"\r"):  # its \n, if any, starts the next block
-                    block += f.read(1)
-                if b'"' in block or b"\x00" in block or block.count(b"\r") != block.count(b"\r\n"):
+            text = first.decode("utf-8-sig")
+            if not text.strip("\r\n"):
+                return None  # no header: read_csv says so
+            separator = _sniff_delimiter(text)
+            simple = _simple_line(separator)
+            for block in _lines(f, BLOCK_BYTES):
+                if b"\x00" in block or block.count(b"\r") != block.count(b"\r\n"):
                     return None
-                utf8.decode(block)
-            utf8.decode(b"", final=True)
-        text = first.decode("utf-8-sig")
+                data = block.decode("utf-8")
+                if '"' in data:
+                    lines = pl.Series(data.replace("\r\n", "\n").split("\n"), dtype=pl.String)
+                    quoted = lines.filter(lines.str.contains('"', literal=True))
+                    if not quoted.str.contains(simple).all():
+                        return None
     except (OSError, UnicodeDecodeError):
         return None
-    if not text.strip("\r\n"):
-        return None  # no header: read_csv says so
-    separator = _sniff_delimiter(text)
     header = next(csv.reader([text.rstrip("\r\n")], delimiter=separator), None)
     if not header:
         return None
@@ -112,26 +141,13 @@ def _csv_frames(
     with path.open("rb") as f:
         f.readline()
         number = 2  # the row number of the block's first line
-        carry = b""
-        while True:
-            block = f.read(block_bytes)
-            data = carry + block
-            if not data:
-                return
-            if block:
-                cut = data.rfind(b"\n") + 1
-                if cut == 0:
-                    carry = data
-                    continue
-                data, carry = data[:cut], data[cut:]
-            else:
-                carry = b""
-            frame, lines = _block_frame(data.decode("utf-8"), number, separator, pairs, width, keys)
+        for block in _lines(f, block_bytes):
+            frame, lines = _block_frame(
+                block.decode("utf-8"), number, separator, pairs, width, keys
+            )
             number += lines
             if frame.height:
                 yield frame
-            if not block:
-                return
 
 
 def _block_frame(
@@ -144,30 +160,45 @@ def _block_frame(
 ) -> tuple[pl.DataFrame, int]:
     """The rows of the complete lines `text`, the first numbered `number`; and how many
     lines (numbers) it used."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
     if text.endswith("\n"):
         text = text[:-1]
     lines = pl.Series("line", text.split("\n"), dtype=pl.String)
-    lines = lines.str.strip_suffix("\r")
     count = lines.len()
+    quoted = '"' in text
+    # Cells per line; quoted cells (whole, by _plain_csv) may hold the separator.
+    bare = lines.str.replace_all(r'"(?:[^"]|"")*"', "") if quoted else lines
     frame = pl.DataFrame(
         {
             ROW: pl.int_range(number, number + count, eager=True, dtype=pl.Int64),
             "line": lines,
+            "fields": pl.select(
+                pl.when(lines == "")
+                .then(0)
+                .otherwise(bare.str.count_matches(separator, literal=True) + 1)
+            ).to_series(),
         }
-    ).with_columns(
-        fields=pl.when(pl.col("line") == "")
-        .then(0)
-        .otherwise(pl.col("line").str.count_matches(separator, literal=True) + 1)
     )
     short = frame.filter(pl.col("fields") < width)
     whole = frame.filter(pl.col("fields") >= width)
-    cells = whole.select(
-        ROW,
-        "line",
-        pl.col("line").str.split_exact(separator, width - 1).struct.unnest(),
-    )
+    if quoted:
+        cells = pl.read_csv(
+            "\n".join(whole["line"].to_list()).encode(),
+            has_header=False,
+            schema={f"field_{i}": pl.String for i in range(width)},
+            separator=separator,
+            quote_char='"',
+            truncate_ragged_lines=True,
+            extra_columns="ignore",
+            empty_string_is_null=False,
+        ).fill_null("")
+        if cells.height != whole.height:  # _plain_csv let through a line polars reads apart
+            raise RuntimeError("bulk.frames: polars read another number of lines than given")
+    else:
+        cells = whole.select(pl.col("line").str.split_exact(separator, width - 1)).unnest("line")
     picked = [cells[f"field_{i}"].rename(key) for i, key in pairs]
-    out = pl.DataFrame([cells[ROW], *picked])
+    out = pl.DataFrame([whole[ROW], *picked])
     fixes: dict[str, pl.Series] = {}
     for _, key in pairs:
         column = out[key]
@@ -184,17 +215,19 @@ def _block_frame(
     empty = pl.all_horizontal([pl.col(k) == "" for _, k in pairs])
     blank_rows = out.filter(empty)[ROW]
     if blank_rows.len():
-        raw = dict(zip(cells[ROW].to_list(), cells["line"].to_list(), strict=True))
+        raw = dict(zip(whole[ROW].to_list(), whole["line"].to_list(), strict=True))
         skip = [r for r in blank_rows.to_list() if not _has_text(raw[r], separator)]
         if skip:
             out = out.filter(~pl.col(ROW).is_in(skip))
     out = out.with_columns(pl.lit("").alias(PROBLEM))
     if short.height:
-        problems = [
-            (r, f"dòng bị cắt: có {n} ô, dòng tiêu đề có {width} cột")
-            for r, line, n in short.select(ROW, "line", "fields").iter_rows()
-            if _has_text(line, separator)
-        ]
+        problems = []
+        for r, line in short.select(ROW, "line").iter_rows():
+            cells_read = _cells(line, separator)
+            if any(c.strip() for c in cells_read):
+                problems.append(
+                    (r, f"dòng bị cắt: có {len(cells_read)} ô, dòng tiêu đề có {width} cột")
+                )
         if problems:
             out = pl.concat(
                 [
@@ -212,8 +245,13 @@ def _block_frame(
     return _complete(out, keys), count
 
 
+def _cells(line: str, separator: str) -> list[str]:
+    """The cells csv.reader reads from one line."""
+    return next(csv.reader([line], delimiter=separator), [])
+
+
 def _has_text(line: str, separator: str) -> bool:
-    return any(c.strip() for c in line.split(separator)) if line else False
+    return any(c.strip() for c in _cells(line, separator))
 
 
 def _complete(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
