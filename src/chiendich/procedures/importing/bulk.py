@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import polars as pl
+from django.db import connection
 
 from chiendich.core.tabular import (
     XLSX_SUFFIXES,
@@ -290,3 +291,58 @@ def _from_rows(rows: Iterator[Row], keys: list[str]) -> Iterator[pl.DataFrame]:
             yield frame()
     if numbers:
         yield frame()
+
+
+# --- staging rows in a temporary table -------------------------------------------------------
+
+
+class Stage:
+    """A temporary table that checked rows are staged in before one set-based merge:
+    PostgreSQL takes them by COPY, SQLite by the driver's `executemany` into its temporary
+    database (no write lock on the main one). `columns` are (name, PostgreSQL type); the
+    types polars hands over: dates, booleans, integers and text. Use it as a context
+    manager: the table lives for the block; `put` a frame (those columns, in any order).
+    """
+
+    def __init__(self, name: str, columns: Sequence[tuple[str, str]]) -> None:
+        self.name = name
+        self.columns = list(columns)
+        self.names = [c for c, _ in columns]
+        self.rows = 0
+
+    def __enter__(self) -> Stage:
+        postgres = connection.vendor == "postgresql"
+        columns = ", ".join(f"{c} {kind}" if postgres else c for c, kind in self.columns)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.name}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {self.name} ({columns})")
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.name}")
+
+    def put(self, frame: pl.DataFrame) -> None:
+        if not frame.height:
+            return
+        self.rows += frame.height
+        frame = frame.select(self.names)
+        if connection.vendor == "postgresql":
+            data = frame.write_csv(include_header=False)
+            with (
+                connection.cursor() as cursor,
+                cursor.cursor.copy(
+                    f"COPY {self.name} ({', '.join(self.names)}) FROM STDIN (FORMAT csv)"
+                ) as copy,
+            ):
+                copy.write(data)
+            return
+        plain = frame.with_columns(
+            pl.col(pl.Date).dt.to_string("%Y-%m-%d"), pl.col(pl.Boolean).cast(pl.Int8)
+        )
+        # The driver's own executemany, over plain tuples: no Django wrapper per row.
+        connection.ensure_connection()
+        connection.connection.executemany(
+            f"INSERT INTO {self.name} VALUES ({', '.join(['?'] * len(self.names))})",  # noqa: S608
+            zip(*(plain[c].to_list() for c in self.names), strict=True),
+        )

@@ -46,7 +46,7 @@ from chiendich.units.models import Unit
 from ..cells import DOSSIER_COLUMNS, DOSSIER_REQUIRED, dossier_header
 from ..counts import counts_rebuild
 from ..models import Dossier, DossierImport
-from .bulk import frames
+from .bulk import Stage, frames
 from .checks import VALID_SCHEMA, DossierChecker, ValidRow, frame_check
 
 STAGE = "chiendich_dossier_stage"  # the temporary table the valid rows are staged in
@@ -175,8 +175,6 @@ _STAGE_COLUMNS = (
     ("reused", "boolean"),
     ("overdue_on", "date"),
 )
-_DATES = ("received_on", "due_on", "finished_on", "overdue_on")
-_FLAGS = ("digitized", "e_result", "reused")
 
 
 class _Writer:
@@ -208,7 +206,7 @@ class _Writer:
         self.units: set[int] = set()
         self.first_day: dt.date | None = None
         self.last_day: dt.date | None = None
-        self.staged = False
+        self.stage: Stage | None = None
 
     def _touch(self, unit_ids: set[int], first: dt.date, last: dt.date) -> None:
         self.units |= unit_ids
@@ -318,46 +316,17 @@ class _Writer:
         if self.dry_run:
             yield
             return
-        postgres = connection.vendor == "postgresql"
-        columns = ", ".join(f"{name} {kind if postgres else ''}" for name, kind in _STAGE_COLUMNS)
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
-            cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({columns})")
-        try:
+        with Stage(STAGE, _STAGE_COLUMNS) as stage:
+            self.stage = stage
             yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
 
     def _stage(self, rows: pl.DataFrame) -> None:
-        if self.dry_run:
-            return
-        self.staged = True
-        names = [name for name, _ in _STAGE_COLUMNS]
-        rows = rows.rename({"_row": "row_number"})
-        if connection.vendor == "postgresql":
-            data = rows.select(names).write_csv(include_header=False)
-            with (
-                connection.cursor() as cursor,
-                cursor.cursor.copy(
-                    f"COPY {STAGE} ({', '.join(names)}) FROM STDIN (FORMAT csv)"
-                ) as copy,
-            ):
-                copy.write(data)
-            return
-        plain = rows.select(names).with_columns(
-            *(pl.col(d).dt.to_string("%Y-%m-%d") for d in _DATES),
-            *(pl.col(f).cast(pl.Int8) for f in _FLAGS),
-        )
-        # The driver's own executemany: rows as plain tuples, no Django wrapper per row.
-        connection.connection.executemany(
-            f"INSERT INTO {STAGE} VALUES ({', '.join(['?'] * len(names))})",  # noqa: S608
-            plain.rows(),
-        )
+        if self.stage is not None:
+            self.stage.put(rows.rename({"_row": "row_number"}))
 
     def merge(self, batch_id: int) -> None:
         """Write the staged rows: new dossiers in row order, then the updates."""
-        if not self.staged:
+        if self.stage is None or not self.stage.rows:
             return
         columns = ", ".join(WRITE_COLUMNS)
         assignments = ", ".join(f"{c} = s.{c}" for c in WRITE_COLUMNS[1:])
