@@ -34,6 +34,7 @@ INSERT ... SELECT, updates with one UPDATE ... FROM and removes with one DELETE.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,7 @@ from .models import StaffMember
 
 # Not (yet) a choice of AuditEvent.Type; the accounts app owns that list.
 STAFF_IMPORTED = AuditEvent.Type.STAFF_IMPORTED
+PRELOAD_AFTER = 8  # distinct agency codes looked up one by one before reading all units
 NAME_MAX = StaffMember._meta.get_field("full_name").max_length or 120
 POSITION_MAX = StaffMember._meta.get_field("position").max_length or 200
 
@@ -200,10 +202,12 @@ class StaffRowChecker:
         self.seen: dict[tuple[int, str], int] = {}  # (agency, ID) -> first row
         # code text -> (unit, the agency read when mapped), or the problem
         self._agencies: dict[str, tuple[Unit, int] | str] = {}
+        self._by_code: dict[str, list[Unit]] | None = None  # lower-cased code -> units
         self.tree = tree
         self.day = day or (tree.tree if tree is not None else clock.today())
         units = Unit.objects.all()
         self._allowed = units.restrict(acting_user, "change") if acting_user is not None else None
+        self._allowed_ids: set[int] | None = None
 
     def agency(self, text: str) -> tuple[Unit, int] | str:
         """The organization unit coded `text` on the list's day (and the agency read, when
@@ -214,7 +218,7 @@ class StaffRowChecker:
         return found
 
     def _agency(self, text: str) -> tuple[Unit, int] | str:
-        named = list(Unit.objects.filter(Q(code__iexact=text) | Q(gso_code__iexact=text)))
+        named = self._named(text)
         written = [u for u in named if u.gso_code.lower() == text.lower()]
         identity = next((u for u in named if u.code.lower() == text.lower()), None)
         unit = pick(written, identity, self.day)
@@ -241,8 +245,25 @@ class StaffRowChecker:
             )
         return unit, mapped_from
 
+    def _named(self, text: str) -> list[Unit]:
+        """The units whose code or GSO code is `text`, ignoring case, in tree order. A file
+        of many agencies reads the unit table once, then looks codes up in memory."""
+        if self._by_code is None and len(self._agencies) > PRELOAD_AFTER:
+            self._by_code = defaultdict(list)
+            for unit in Unit.objects.all():  # tree order, as the query below
+                keys = {unit.code.lower(), unit.gso_code.lower()} - {""}
+                for key in keys:
+                    self._by_code[key].append(unit)
+        if self._by_code is not None and text.isascii():
+            return list(self._by_code.get(text.lower(), ()))
+        return list(Unit.objects.filter(Q(code__iexact=text) | Q(gso_code__iexact=text)))
+
     def _allows(self, unit: Unit) -> bool:
-        return self._allowed is None or self._allowed.filter(pk=unit.pk).exists()
+        if self._allowed is None:
+            return True
+        if self._allowed_ids is None:  # the user's units, read once
+            self._allowed_ids = set(self._allowed.values_list("pk", flat=True))
+        return unit.pk in self._allowed_ids
 
     def check(self, row: Row) -> StaffRow | None:
         """The row as a StaffRow, or None after recording each of its errors."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from chiendich.core.tabular import RowError, read_table
+from chiendich.staff import importing
 from chiendich.staff.cells import REQUIRED, STAFF_COLUMNS
 from chiendich.staff.importing import StaffRow, StaffRowChecker, staff_import
 from chiendich.staff.models import StaffMember
@@ -57,21 +58,28 @@ def _mixed(rnd: random.Random, n: int) -> str:
             name = f"Người {i}"
         position = rnd.choice(["", "Giáo viên Toán", "Chức vụ " * 30])
         category = rnd.choice(["Cán bộ", "GV", "giáo viên.", "Công chức", "", "Bảo vệ"])
-        agency = rnd.choice(["82-SGDDT", "815-CA", "815-THCS1", "815-THCS1", "", "82-KHONG", "815"])
+        agency = rnd.choice(
+            ["82-SGDDT", "815-ca", "815-THCS1", "815-THCS1", "", "82-KHONG", "815", "28249"]
+        )
         lines.append(",".join((id_number, name, position, category, agency)))
     lines.append("0820850,ngắn")
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("seed", [3, 4])
+@pytest.mark.parametrize(("seed", "preload"), [(3, 8), (4, 0)])
 def test_a_mixed_staff_list_gives_exactly_the_errors_and_rows_of_the_row_checker(
     agencies: dict[str, Unit],  # noqa: F811 - the fixture
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     seed: int,
+    preload: int,
 ) -> None:
     path = tmp_path / "ds.csv"
     path.write_text(_mixed(random.Random(seed), 400), "utf-8")
+    monkeypatch.setattr(importing, "PRELOAD_AFTER", 100)  # the reference: one query a code
     want_errors, want_valid, want_repaired = _one_by_one(path)
+    # preload 0: agency codes are looked up in the unit table read once, not one by one.
+    monkeypatch.setattr(importing, "PRELOAD_AFTER", preload)
     assert 50 < len(want_valid) < 380 and want_repaired > 0
     assert len({(e.column, e.problem[:12]) for e in want_errors}) >= 8
 
