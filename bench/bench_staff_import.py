@@ -85,7 +85,15 @@ def write_csv(base: Path, path: Path, rows: int) -> int:
 
 
 def _child_import(path: str) -> dict[str, Any]:
-    _django()
+    before = os.environ.get("BENCH_BEFORE_SRC")
+    if before:  # an older source tree (--before): its code, the same Django set-up
+        sys.path.insert(0, before)
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chiendich.settings")
+        import django
+
+        django.setup()
+    else:
+        _django()
     from django.db import connection
 
     from chiendich.staff.importing import staff_import
@@ -127,6 +135,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs of each side (median)")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--work", type=Path, help="keep the built databases here for reuse")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="also time the import of an older source tree (its src folder, e.g. from"
+        " `git archive COMMIT src | tar -x -C DIR`), same runs, same databases",
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if args.database == "postgres" and not url.startswith("postgres"):
@@ -181,40 +195,57 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
         pg_admin(url, "DROP DATABASE IF EXISTS chiendich_bench_staff_plain")
         print(f"baseline psql \\copy:       {fmt_runs(pg_floor)}")
 
-    ours, rss = [], []
+    # Ours and (--before) the older code take turns, run by run: both see the same load.
+    sides = ["ours"] + (["before"] if args.before else [])
+    seconds: dict[str, list[float]] = {side: [] for side in sides}
+    rss: dict[str, list[float]] = {side: [] for side in sides}
     for run in range(args.runs):
-        run_dir = work / f"staff-ours-{run}"
-        shutil.rmtree(run_dir, ignore_errors=True)
-        if args.database == "postgres":
-            name = f"chiendich_bench_staff_run{run}"
-            pg_admin(
-                url,
-                f"DROP DATABASE IF EXISTS {name}",
-                f"CREATE DATABASE {name} TEMPLATE {template}",
-            )
-            env = child_env(run_dir, pg_url(url, name))
-        else:
-            sqlite_copy(base, run_dir)
-            env = child_env(run_dir)
-        result = run_child(["_import", str(csv_path)], env)
-        ours.append(result["seconds"])
-        rss.append(result["max_rss_kib"] / 1024)
-        print(
-            f"  run {run + 1}: {result['seconds']:.2f} s, {result['rows_valid']:,} valid,"
-            f" {result['rows_rejected']:,} rejected, {result['created']:,} created in"
-            f" {result['agencies']} agencies, peak RSS {rss[-1]:.0f} MiB ({result['vendor']})"
-        )
-        if result["rows_rejected"]:
-            print(f"  first errors: {result['first_errors']}")
-        if args.database == "postgres":
-            pg_admin(url, f"DROP DATABASE IF EXISTS chiendich_bench_staff_run{run}")
-        else:
+        for side in sides:
+            run_dir = work / f"staff-{side}-{run}"
             shutil.rmtree(run_dir, ignore_errors=True)
+            name = f"chiendich_bench_staff_{side}{run}"
+            if args.database == "postgres":
+                pg_admin(
+                    url,
+                    f"DROP DATABASE IF EXISTS {name}",
+                    f"CREATE DATABASE {name} TEMPLATE {template}",
+                )
+                env = child_env(run_dir, pg_url(url, name))
+            else:
+                sqlite_copy(base, run_dir)
+                env = child_env(run_dir)
+            if side == "before":
+                env["BENCH_BEFORE_SRC"] = str(args.before.resolve())
+            result = run_child(["_import", str(csv_path)], env)
+            seconds[side].append(result["seconds"])
+            rss[side].append(result["max_rss_kib"] / 1024)
+            print(
+                f"  run {run + 1} {side}: {result['seconds']:.2f} s, {result['rows_valid']:,}"
+                f" valid, {result['rows_rejected']:,} rejected, {result['created']:,} created"
+                f" in {result['agencies']} agencies, peak RSS {rss[side][-1]:.0f} MiB"
+                f" ({result['vendor']})"
+            )
+            if result["rows_rejected"]:
+                print(f"  first errors: {result['first_errors']}")
+            if args.database == "postgres":
+                pg_admin(url, f"DROP DATABASE IF EXISTS {name}")
+            else:
+                shutil.rmtree(run_dir, ignore_errors=True)
+    ours = seconds["ours"]
     print(f"ours staff_import:        {fmt_runs(ours)}; {args.rows / median(ours):,.0f} rows/s")
+    if args.before:
+        before = seconds["before"]
+        print(
+            f"before ({args.before}):  {fmt_runs(before)}; {args.rows / median(before):,.0f} rows/s"
+        )
+        print(f"ratio ours / before: {median(ours) / median(before):.2f}x")
     print(f"ratio ours / sqlite3 .import: {median(ours) / median(floor):.2f}x (goal <= 3x)")
     if pg_floor:
         print(f"ratio ours / psql \\copy:      {median(ours) / median(pg_floor):.2f}x")
-    print(f"peak RSS of our import: median {median(rss):.0f} MiB, max {max(rss):.0f} MiB")
+    for side in sides:
+        print(
+            f"peak RSS of {side}: median {median(rss[side]):.0f} MiB, max {max(rss[side]):.0f} MiB"
+        )
 
 
 if __name__ == "__main__":
