@@ -18,11 +18,12 @@ gathered into frames: the same frames, more slowly.
 from __future__ import annotations
 
 import csv
+import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import polars as pl
 from django.db import connection
@@ -41,6 +42,7 @@ ROW = "_row"
 PROBLEM = "_problem"
 BLOCK_BYTES = 8 << 20  # about 80,000 dossier rows per frame
 FALLBACK_ROWS = 50_000
+PACK_ROWS = 100_000  # rows staged per statement on SQLite
 # A cell that needs no cleaning: printable ASCII words separated by single spaces.
 _CLEAN = r"^(?:[!-~]+(?: [!-~]+)*)?$"
 
@@ -297,11 +299,18 @@ def _from_rows(rows: Iterator[Row], keys: list[str]) -> Iterator[pl.DataFrame]:
 
 
 class Stage:
-    """A temporary table that checked rows are staged in before one set-based merge:
-    PostgreSQL takes them by COPY, SQLite by the driver's `executemany` into its temporary
-    database (no write lock on the main one). `columns` are (name, PostgreSQL type); the
-    types polars hands over: dates, booleans, integers and text. Use it as a context
-    manager: the table lives for the block; `put` a frame (those columns, in any order).
+    """A temporary table that checked rows are staged in before one set-based merge.
+    `columns` are (name, PostgreSQL type: an integer type, date, boolean or varchar);
+    `put` a frame holding those columns (polars integers, dates, booleans, text). Use it
+    as a context manager: `name` is a table (or view) of those columns for the block.
+
+    PostgreSQL takes the rows by COPY. SQLite has no COPY and its driver binds each value
+    of each row from Python, which costs more than the insert: there each row is packed
+    (vectorized) into one text (integers, dates and flags at fixed places, then the texts
+    with their lengths), a chunk of them goes in with one statement (json_each over a
+    JSON array of the texts), and `name` is a temporary view unpacking them with
+    substr(). Staging writes only SQLite's temporary database: no write lock on the
+    main one.
     """
 
     def __init__(self, name: str, columns: Sequence[tuple[str, str]]) -> None:
@@ -309,25 +318,94 @@ class Stage:
         self.columns = list(columns)
         self.names = [c for c, _ in columns]
         self.rows = 0
+        self.postgres = connection.vendor == "postgresql"
 
     def __enter__(self) -> Stage:
-        postgres = connection.vendor == "postgresql"
-        columns = ", ".join(f"{c} {kind}" if postgres else c for c, kind in self.columns)
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {self.name}")
-            cursor.execute(f"CREATE TEMPORARY TABLE {self.name} ({columns})")
+            self._drop(cursor)
+            if self.postgres:
+                columns = ", ".join(f"{c} {kind}" for c, kind in self.columns)
+                cursor.execute(f"CREATE TEMPORARY TABLE {self.name} ({columns})")
+            else:
+                cursor.execute(f"CREATE TEMPORARY TABLE {self.name}_packed (p TEXT)")
+                cursor.execute(
+                    f"CREATE TEMPORARY VIEW {self.name} AS SELECT {self._unpack()}"  # noqa: S608
+                    f" FROM {self.name}_packed"
+                )
         return self
 
     def __exit__(self, *_: object) -> None:
         with connection.cursor() as cursor:
+            self._drop(cursor)
+
+    def _drop(self, cursor: Any) -> None:
+        if self.postgres:
             cursor.execute(f"DROP TABLE IF EXISTS {self.name}")
+        else:
+            cursor.execute(f"DROP VIEW IF EXISTS temp.{self.name}")
+            cursor.execute(f"DROP TABLE IF EXISTS temp.{self.name}_packed")
+
+    @staticmethod
+    def _kind(kind: str) -> str:
+        if kind in ("integer", "bigint", "smallint"):
+            return "int"
+        if kind in ("date", "boolean"):
+            return kind
+        if kind.startswith("varchar"):
+            return "text"
+        raise ValueError(f"Stage: unsupported column type {kind}")
+
+    def _unpack(self) -> str:
+        """The SELECT list turning a packed text `p` back into the columns (see _pack)."""
+        out: list[str] = []
+        texts: list[tuple[str, str]] = []  # (name, its length's expression)
+        at = 1
+        for name, kind in self.columns:
+            match self._kind(kind):
+                case "int":
+                    out.append(f"CAST(NULLIF(trim(substr(p, {at}, 20)), '') AS INTEGER) AS {name}")
+                    at += 20
+                case "date":
+                    out.append(f"NULLIF(trim(substr(p, {at}, 10)), '') AS {name}")
+                    at += 10
+                case "boolean":
+                    out.append(f"CAST(NULLIF(substr(p, {at}, 1), ' ') AS INTEGER) AS {name}")
+                    at += 1
+                case _:
+                    texts.append((name, f"CAST(NULLIF(trim(substr(p, {at}, 6)), '') AS INTEGER)"))
+                    at += 6
+        offset = str(at)
+        for name, length in texts:
+            # substr(p, x, NULL) is NULL: a NULL text has no length.
+            out.append(f"substr(p, {offset}, {length}) AS {name}")
+            offset += f" + coalesce({length}, 0)"
+        return ", ".join(out)
+
+    def _pack(self, frame: pl.DataFrame) -> list[str]:
+        fixed: list[pl.Expr] = []
+        texts: list[pl.Expr] = []
+        for name, kind in self.columns:
+            column = pl.col(name)
+            match self._kind(kind):
+                case "int":
+                    fixed.append(column.cast(pl.String).fill_null("").str.pad_start(20))
+                case "date":
+                    fixed.append(column.dt.to_string("%Y-%m-%d").fill_null("").str.pad_end(10))
+                case "boolean":
+                    fixed.append(column.cast(pl.Int8).cast(pl.String).fill_null(" "))
+                case _:
+                    fixed.append(
+                        column.str.len_chars().cast(pl.String).fill_null("").str.pad_start(6)
+                    )
+                    texts.append(column.fill_null(""))
+        return frame.select(pl.concat_str([*fixed, *texts]).alias("p"))["p"].to_list()
 
     def put(self, frame: pl.DataFrame) -> None:
         if not frame.height:
             return
         self.rows += frame.height
         frame = frame.select(self.names)
-        if connection.vendor == "postgresql":
+        if self.postgres:
             data = frame.write_csv(include_header=False)
             with (
                 connection.cursor() as cursor,
@@ -337,12 +415,10 @@ class Stage:
             ):
                 copy.write(data)
             return
-        plain = frame.with_columns(
-            pl.col(pl.Date).dt.to_string("%Y-%m-%d"), pl.col(pl.Boolean).cast(pl.Int8)
-        )
-        # The driver's own executemany, over plain tuples: no Django wrapper per row.
-        connection.ensure_connection()
-        connection.connection.executemany(
-            f"INSERT INTO {self.name} VALUES ({', '.join(['?'] * len(self.names))})",  # noqa: S608
-            zip(*(plain[c].to_list() for c in self.names), strict=True),
-        )
+        with connection.cursor() as cursor:
+            for start in range(0, frame.height, PACK_ROWS):
+                packed = self._pack(frame.slice(start, PACK_ROWS))
+                cursor.execute(
+                    f"INSERT INTO {self.name}_packed (p) SELECT value FROM json_each(%s)",  # noqa: S608
+                    [json.dumps(packed, ensure_ascii=False)],
+                )

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import polars as pl
 import pytest
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from chiendich.core.tabular import RowError, read_table
@@ -302,3 +304,57 @@ def test_progress_is_told_by_chunks_up_to_every_row(
     report = dossiers_import(_write(tmp_path / "x.csv", rows), progress=seen.append)
     assert report.created == 30
     assert seen == sorted(seen) and seen[-1] == 30 and len(seen) > 3
+
+
+def test_a_stage_gives_back_the_rows_put_in(db: None) -> None:
+    """Every kind of value, NULL, empty and awkward texts, through the staging table
+    (SQLite packs each row into one text and unpacks it in a view)."""
+    texts = ["", None, "a", 'quo"te', "back\\slash", "Đã giải quyết", "x" * 200, " sp ", "\t\n"]
+    n = len(texts)
+    frame = pl.DataFrame(
+        {
+            "n": list(range(n)),
+            "big": [None, 0, -5, 2**62, 7, 1, None, 3, 4],
+            "day": [dt.date(2023, 1, d + 1) if d % 3 else None for d in range(n)],
+            "flag": [True, False, None, True, True, False, None, False, True],
+            "short": ["processing", "", "x", "ab", "a b", "z", "q", "Đ", "r"],
+            "long": texts,
+            "other": list(reversed(texts)),
+        },
+        schema={
+            "n": pl.Int64,
+            "big": pl.Int64,
+            "day": pl.Date,
+            "flag": pl.Boolean,
+            "short": pl.String,
+            "long": pl.String,
+            "other": pl.String,
+        },
+    )
+    columns = [
+        ("n", "integer"),
+        ("big", "bigint"),
+        ("day", "date"),
+        ("flag", "boolean"),
+        ("short", "varchar(12)"),
+        ("long", "varchar(200)"),
+        ("other", "varchar(200)"),
+    ]
+    with bulk.Stage("test_stage", columns) as stage:
+        stage.put(frame.slice(0, 4))
+        stage.put(frame.slice(4))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT n, big, day, flag, short, long, other FROM test_stage ORDER BY n"
+            )
+            got = cursor.fetchall()
+    want = frame.rows()
+    assert stage.rows == n
+    for row, expected in zip(got, want, strict=True):
+        n_, big, day, flag, short, long, other = row
+        day = dt.date.fromisoformat(day) if isinstance(day, str) else day
+        flag = None if flag is None else bool(flag)
+        assert (n_, big, day, flag, short, long, other) == expected
+    # The table (and view) went with the block.
+    with connection.cursor() as cursor, pytest.raises(DatabaseError):
+        cursor.execute("SELECT 1 FROM test_stage")
