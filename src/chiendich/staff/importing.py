@@ -617,7 +617,7 @@ def _apply(valid: pl.DataFrame, report: StaffImportReport, *, write: bool) -> No
             f"INSERT INTO {STAFF} (agency_id, id_number, full_name, position, category,"  # noqa: S608
             " created_at, updated_at)"
             f" SELECT agency_id, id_number, full_name, position, category, %s, %s FROM {STAGE}"
-            " WHERE pk IS NULL ORDER BY row_number",
+            " WHERE pk IS NULL ORDER BY seq",
             [now, now],
         )
         if changed.height:

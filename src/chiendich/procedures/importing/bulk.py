@@ -302,15 +302,15 @@ class Stage:
     """A temporary table that checked rows are staged in before one set-based merge.
     `columns` are (name, PostgreSQL type: an integer type, date, boolean or varchar);
     `put` a frame holding those columns (polars integers, dates, booleans, text). Use it
-    as a context manager: `name` is a table (or view) of those columns for the block.
+    as a context manager: `name` is a temporary table of those columns for the block,
+    plus `seq`, the order the rows were put in (ORDER BY seq: free on SQLite).
 
     PostgreSQL takes the rows by COPY. SQLite has no COPY and its driver binds each value
-    of each row from Python, which costs more than the insert: there each row is packed
-    (vectorized) into one text (integers, dates and flags at fixed places, then the texts
-    with their lengths), a chunk of them goes in with one statement (json_each over a
-    JSON array of the texts), and `name` is a temporary view unpacking them with
-    substr(). Staging writes only SQLite's temporary database: no write lock on the
-    main one.
+    of each row from Python: there each row is packed (vectorized) into one text
+    (integers, dates and flags at fixed places, then the texts with their byte lengths),
+    and a chunk of them goes in with one statement, json_each over a JSON array of the
+    texts, unpacked with substr() on bytes. Staging writes only SQLite's temporary
+    database: no write lock on the main one; the merge then reads a plain table.
     """
 
     def __init__(self, name: str, columns: Sequence[tuple[str, str]]) -> None:
@@ -324,14 +324,11 @@ class Stage:
         with connection.cursor() as cursor:
             self._drop(cursor)
             if self.postgres:
-                columns = ", ".join(f"{c} {kind}" for c, kind in self.columns)
+                columns = ", ".join(["seq bigserial"] + [f"{c} {kind}" for c, kind in self.columns])
                 cursor.execute(f"CREATE TEMPORARY TABLE {self.name} ({columns})")
             else:
-                cursor.execute(f"CREATE TEMPORARY TABLE {self.name}_packed (p TEXT)")
-                cursor.execute(
-                    f"CREATE TEMPORARY VIEW {self.name} AS SELECT {self._unpack()}"  # noqa: S608
-                    f" FROM {self.name}_packed"
-                )
+                columns = ", ".join(["seq INTEGER PRIMARY KEY"] + self.names)
+                cursor.execute(f"CREATE TEMPORARY TABLE {self.name} ({columns})")
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -339,11 +336,7 @@ class Stage:
             self._drop(cursor)
 
     def _drop(self, cursor: Any) -> None:
-        if self.postgres:
-            cursor.execute(f"DROP TABLE IF EXISTS {self.name}")
-        else:
-            cursor.execute(f"DROP VIEW IF EXISTS temp.{self.name}")
-            cursor.execute(f"DROP TABLE IF EXISTS temp.{self.name}_packed")
+        cursor.execute(f"DROP TABLE IF EXISTS {'' if self.postgres else 'temp.'}{self.name}")
 
     @staticmethod
     def _kind(kind: str) -> str:
@@ -356,30 +349,40 @@ class Stage:
         raise ValueError(f"Stage: unsupported column type {kind}")
 
     def _unpack(self) -> str:
-        """The SELECT list turning a packed text `p` back into the columns (see _pack)."""
+        """The SELECT list turning a packed row `p` (a BLOB: substr counts bytes, so each
+        cell is found without scanning the ones before) back into the columns."""
         out: list[str] = []
         texts: list[tuple[str, str]] = []  # (name, its length's expression)
         at = 1
+        blank = {n: "x'" + "20" * n + "'" for n in (1, 6, 10, 20)}
         for name, kind in self.columns:
             match self._kind(kind):
-                case "int":
-                    out.append(f"CAST(NULLIF(trim(substr(p, {at}, 20)), '') AS INTEGER) AS {name}")
+                case "int":  # right-aligned; CAST skips the spaces before
+                    out.append(f"CAST(NULLIF(substr(p, {at}, 20), {blank[20]}) AS INTEGER)")
                     at += 20
                 case "date":
-                    out.append(f"NULLIF(trim(substr(p, {at}, 10)), '') AS {name}")
+                    out.append(f"CAST(NULLIF(substr(p, {at}, 10), {blank[10]}) AS TEXT)")
                     at += 10
                 case "boolean":
-                    out.append(f"CAST(NULLIF(substr(p, {at}, 1), ' ') AS INTEGER) AS {name}")
+                    out.append(f"CAST(NULLIF(substr(p, {at}, 1), {blank[1]}) AS INTEGER)")
                     at += 1
                 case _:
-                    texts.append((name, f"CAST(NULLIF(trim(substr(p, {at}, 6)), '') AS INTEGER)"))
+                    texts.append((name, f"CAST(NULLIF(substr(p, {at}, 6), {blank[6]}) AS INTEGER)"))
                     at += 6
         offset = str(at)
-        for name, length in texts:
+        for _, length in texts:
             # substr(p, x, NULL) is NULL: a NULL text has no length.
-            out.append(f"substr(p, {offset}, {length}) AS {name}")
+            out.append(f"CAST(substr(p, {offset}, {length}) AS TEXT)")
             offset += f" + coalesce({length}, 0)"
-        return ", ".join(out)
+        # In the columns' order: the fixed ones, then the texts.
+        by_name = dict(
+            zip(
+                [n for n, k in self.columns if self._kind(k) != "text"] + [n for n, _ in texts],
+                out,
+                strict=True,
+            )
+        )
+        return ", ".join(by_name[n] for n in self.names)
 
     def _pack(self, frame: pl.DataFrame) -> list[str]:
         fixed: list[pl.Expr] = []
@@ -395,7 +398,7 @@ class Stage:
                     fixed.append(column.cast(pl.Int8).cast(pl.String).fill_null(" "))
                 case _:
                     fixed.append(
-                        column.str.len_chars().cast(pl.String).fill_null("").str.pad_start(6)
+                        column.str.len_bytes().cast(pl.String).fill_null("").str.pad_start(6)
                     )
                     texts.append(column.fill_null(""))
         return frame.select(pl.concat_str([*fixed, *texts]).alias("p"))["p"].to_list()
@@ -419,6 +422,8 @@ class Stage:
             for start in range(0, frame.height, PACK_ROWS):
                 packed = self._pack(frame.slice(start, PACK_ROWS))
                 cursor.execute(
-                    f"INSERT INTO {self.name}_packed (p) SELECT value FROM json_each(%s)",  # noqa: S608
+                    f"INSERT INTO {self.name} ({', '.join(self.names)})"  # noqa: S608
+                    f" SELECT {self._unpack()} FROM"
+                    " (SELECT CAST(value AS BLOB) AS p FROM json_each(%s))",
                     [json.dumps(packed, ensure_ascii=False)],
                 )

@@ -334,7 +334,7 @@ class _Writer:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {DOSSIER} ({columns}, batch_id)"  # noqa: S608
-                f" SELECT {columns}, %s FROM {STAGE} WHERE pk IS NULL ORDER BY row_number",
+                f" SELECT {columns}, %s FROM {STAGE} WHERE pk IS NULL ORDER BY seq",
                 [batch_id],
             )
             if self.report.updated:
