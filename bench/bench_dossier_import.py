@@ -105,7 +105,15 @@ def write_csv(source: Path, path: Path, rows: int) -> int:
 
 
 def _child_import(path: str) -> dict[str, Any]:
-    _django()
+    before = os.environ.get("BENCH_BEFORE_SRC")
+    if before:  # an older source tree (--before): its code, the same Django set-up
+        sys.path.insert(0, before)
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chiendich.settings")
+        import django
+
+        django.setup()
+    else:
+        _django()
     from django.db import connection
 
     from chiendich.procedures.importing import dossiers as module
@@ -161,6 +169,12 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=DEFAULT_SCALE, help="of the source database")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--work", type=Path, help="keep the built databases here for reuse")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="also time the import of an older source tree (its src folder, e.g. from"
+        " `git archive COMMIT src | tar -x -C DIR`), same runs, same databases",
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if args.database == "postgres" and not url.startswith("postgres"):
@@ -223,43 +237,68 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
         pg_admin(url, "DROP DATABASE IF EXISTS chiendich_bench_plain")
         print(f"baseline psql \\copy:       {fmt_runs(pg_floor)}")
 
-    ours, rss, counts = [], [], []
+    # Ours and (--before) the older code take turns, run by run: both see the same load.
+    sides = ["ours"] + (["before"] if args.before else [])
+    seconds: dict[str, list[float]] = {side: [] for side in sides}
+    counts: dict[str, list[float]] = {side: [] for side in sides}
+    rss: dict[str, list[float]] = {side: [] for side in sides}
     for run in range(args.runs):
-        run_dir = work / f"ours-{run}"
-        shutil.rmtree(run_dir, ignore_errors=True)
-        if args.database == "postgres":
-            name = f"chiendich_bench_dossiers_run{run}"
-            pg_admin(
-                url,
-                f"DROP DATABASE IF EXISTS {name}",
-                f"CREATE DATABASE {name} TEMPLATE {template}",
-            )
-            env = child_env(run_dir, pg_url(url, name))
-        else:
-            sqlite_copy(base, run_dir)
-            env = child_env(run_dir)
-        result = run_child(["_import", str(csv_path)], env)
-        ours.append(result["seconds"])
-        counts.append(result["counts_seconds"])
-        rss.append(result["max_rss_kib"] / 1024)
-        print(
-            f"  run {run + 1}: {result['seconds']:.1f} s (counts_rebuild {counts[-1]:.1f} s),"
-            f" {result['rows_valid']:,} valid, {result['rows_rejected']:,} rejected,"
-            f" {result['created']:,} created, {result['count_rows']:,} count rows,"
-            f" peak RSS {rss[-1]:.0f} MiB ({result['vendor']})"
-        )
-        if result["rows_rejected"]:
-            print(f"  first errors: {result['first_errors']}")
-        if args.database == "postgres":
-            pg_admin(url, f"DROP DATABASE IF EXISTS chiendich_bench_dossiers_run{run}")
-        else:
+        for side in sides:
+            run_dir = work / f"{side}-{run}"
             shutil.rmtree(run_dir, ignore_errors=True)
+            name = f"chiendich_bench_dossiers_{side}{run}"
+            if args.database == "postgres":
+                pg_admin(
+                    url,
+                    f"DROP DATABASE IF EXISTS {name}",
+                    f"CREATE DATABASE {name} TEMPLATE {template}",
+                )
+                env = child_env(run_dir, pg_url(url, name))
+            else:
+                sqlite_copy(base, run_dir)
+                env = child_env(run_dir)
+            if side == "before":
+                env["BENCH_BEFORE_SRC"] = str(args.before.resolve())
+            result = run_child(["_import", str(csv_path)], env)
+            seconds[side].append(result["seconds"])
+            counts[side].append(result["counts_seconds"])
+            rss[side].append(result["max_rss_kib"] / 1024)
+            print(
+                f"  run {run + 1} {side}: {result['seconds']:.1f} s (counts_rebuild"
+                f" {counts[side][-1]:.1f} s), {result['rows_valid']:,} valid,"
+                f" {result['rows_rejected']:,} rejected, {result['created']:,} created,"
+                f" {result['count_rows']:,} count rows, peak RSS {rss[side][-1]:.0f} MiB"
+                f" ({result['vendor']})"
+            )
+            if result["rows_rejected"]:
+                print(f"  first errors: {result['first_errors']}")
+            if args.database == "postgres":
+                pg_admin(url, f"DROP DATABASE IF EXISTS {name}")
+            else:
+                shutil.rmtree(run_dir, ignore_errors=True)
+    ours = seconds["ours"]
     print(f"ours dossiers_import:     {fmt_runs(ours)}; {written / median(ours):,.0f} rows/s")
-    print(f"  of which counts_rebuild: {fmt_runs(counts)}")
+    print(f"  of which counts_rebuild: {fmt_runs(counts['ours'])}")
+    if args.before:
+        before = seconds["before"]
+        print(
+            f"before ({args.before}):  {fmt_runs(before)}; {written / median(before):,.0f} rows/s"
+        )
+        print(f"  of which counts_rebuild: {fmt_runs(counts['before'])}")
+        print(f"ratio ours / before: {median(ours) / median(before):.2f}x")
     print(f"ratio ours / sqlite3 .import: {median(ours) / median(floor):.2f}x (goal <= 3x)")
     if pg_floor:
         print(f"ratio ours / psql \\copy:      {median(ours) / median(pg_floor):.2f}x")
-    print(f"peak RSS of our import: median {median(rss):.0f} MiB, max {max(rss):.0f} MiB")
+    without = [t - c for t, c in zip(ours, counts["ours"], strict=True)]
+    print(
+        f"ours without counts_rebuild: {fmt_runs(without)};"
+        f" {median(without) / median(floor):.2f}x .import"
+        + (f", {median(without) / median(pg_floor):.2f}x \\copy" if pg_floor else "")
+    )
+    for side in sides:
+        print(
+            f"peak RSS of {side}: median {median(rss[side]):.0f} MiB, max {max(rss[side]):.0f} MiB"
+        )
 
 
 if __name__ == "__main__":

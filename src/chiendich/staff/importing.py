@@ -22,17 +22,26 @@ code) may be a person who is still on staff, and removing them would make the
 agency's rate look better than it is. The summary says how many were removed,
 or how many were kept for that reason. Importing the same file twice changes
 nothing.
+
+Set-based, like the dossier import (procedures.importing.bulk): the file is read as
+polars frames, each distinct agency code and category resolved once, the ID numbers,
+lengths and repeated IDs checked on whole columns (a row any rule may refuse goes
+through StaffRowChecker.check, which words its errors); the lists are compared with
+the stored ones by joins, and the transaction inserts the staged new rows with one
+INSERT ... SELECT, updates with one UPDATE ... FROM and removes with one DELETE.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from django.db import transaction
+import polars as pl
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -46,21 +55,21 @@ from chiendich.core.tabular import (
     RowErrorLog,
     default_errors_path,
     file_sha256,
-    read_table,
 )
+from chiendich.procedures.importing.bulk import Stage, frames
 from chiendich.units.dated import MappedRows, MapProblem, TreeMap, mapping_lines, pick
 from chiendich.units.models import Kind, Unit
 from chiendich.units.selectors import code_problem
-from chiendich.vneid.importing.cells import parse_id_number
+from chiendich.vneid.importing.cells import parse_id_number, province_prefixes
 
 from .cells import CATEGORY_TEXTS, REQUIRED, STAFF_COLUMNS, header, parse_category
 from .models import StaffMember
 
 # Not (yet) a choice of AuditEvent.Type; the accounts app owns that list.
 STAFF_IMPORTED = AuditEvent.Type.STAFF_IMPORTED
+PRELOAD_AFTER = 8  # distinct agency codes looked up one by one before reading all units
 NAME_MAX = StaffMember._meta.get_field("full_name").max_length or 120
 POSITION_MAX = StaffMember._meta.get_field("position").max_length or 200
-PROGRESS_EVERY = 1_000
 
 
 class StaffRow(NamedTuple):
@@ -193,10 +202,12 @@ class StaffRowChecker:
         self.seen: dict[tuple[int, str], int] = {}  # (agency, ID) -> first row
         # code text -> (unit, the agency read when mapped), or the problem
         self._agencies: dict[str, tuple[Unit, int] | str] = {}
+        self._by_code: dict[str, list[Unit]] | None = None  # lower-cased code -> units
         self.tree = tree
         self.day = day or (tree.tree if tree is not None else clock.today())
         units = Unit.objects.all()
         self._allowed = units.restrict(acting_user, "change") if acting_user is not None else None
+        self._allowed_ids: set[int] | None = None
 
     def agency(self, text: str) -> tuple[Unit, int] | str:
         """The organization unit coded `text` on the list's day (and the agency read, when
@@ -207,7 +218,7 @@ class StaffRowChecker:
         return found
 
     def _agency(self, text: str) -> tuple[Unit, int] | str:
-        named = list(Unit.objects.filter(Q(code__iexact=text) | Q(gso_code__iexact=text)))
+        named = self._named(text)
         written = [u for u in named if u.gso_code.lower() == text.lower()]
         identity = next((u for u in named if u.code.lower() == text.lower()), None)
         unit = pick(written, identity, self.day)
@@ -234,8 +245,25 @@ class StaffRowChecker:
             )
         return unit, mapped_from
 
+    def _named(self, text: str) -> list[Unit]:
+        """The units whose code or GSO code is `text`, ignoring case, in tree order. A file
+        of many agencies reads the unit table once, then looks codes up in memory."""
+        if self._by_code is None and len(self._agencies) > PRELOAD_AFTER:
+            self._by_code = defaultdict(list)
+            for unit in Unit.objects.all():  # tree order, as the query below
+                keys = {unit.code.lower(), unit.gso_code.lower()} - {""}
+                for key in keys:
+                    self._by_code[key].append(unit)
+        if self._by_code is not None and text.isascii():
+            return list(self._by_code.get(text.lower(), ()))
+        return list(Unit.objects.filter(Q(code__iexact=text) | Q(gso_code__iexact=text)))
+
     def _allows(self, unit: Unit) -> bool:
-        return self._allowed is None or self._allowed.filter(pk=unit.pk).exists()
+        if self._allowed is None:
+            return True
+        if self._allowed_ids is None:  # the user's units, read once
+            self._allowed_ids = set(self._allowed.values_list("pk", flat=True))
+        return unit.pk in self._allowed_ids
 
     def check(self, row: Row) -> StaffRow | None:
         """The row as a StaffRow, or None after recording each of its errors."""
@@ -333,21 +361,26 @@ def staff_import(
     mapping = TreeMap(tree) if tree is not None else None
     try:
         checker = StaffRowChecker(report.file, errors, acting_user, tree=mapping)
-        by_agency: dict[int, list[StaffRow]] = {}
+        chunks = frames(path, STAFF_COLUMNS, REQUIRED)  # a missing column fails here
+        valid_parts: list[pl.DataFrame] = []
         read = 0
-        for row in read_table(path, STAFF_COLUMNS, REQUIRED):
-            read += 1
-            valid = checker.check(row)
-            if valid is not None:
-                by_agency.setdefault(valid.agency_id, []).append(valid)
-                if valid.mapped_from and mapping is not None:
-                    mapping.count(valid.mapped_from, valid.agency_id)
-            if progress is not None and read % PROGRESS_EVERY == 0:
+        for chunk in chunks:
+            read += chunk.height
+            valid, refused = _frame_check(checker, chunk)
+            for error in refused:
+                errors.add(error)
+            valid_parts.append(valid)
+            if progress is not None:
                 progress(read)
         if progress is not None:
             progress(read)
+        valid = pl.concat(valid_parts) if valid_parts else _valid_frame([])
+        if mapping is not None:
+            mapped = valid.filter(pl.col("mapped_from") != 0)
+            for read_id, landed, n in mapped.group_by("mapped_from", "agency_id").len().iter_rows():
+                mapping.count(read_id, landed, n)
         report.rows_read = read
-        report.rows_valid = sum(len(rows) for rows in by_agency.values())
+        report.rows_valid = valid.height
         report.rows_rejected = read - report.rows_valid
         report.ids_repaired = checker.repaired
         report.error_count = len(errors)
@@ -355,10 +388,10 @@ def staff_import(
         if mapping is not None:
             report.mapped = mapping.summary()
         if dry_run:
-            _apply(by_agency, report, write=False)
+            _apply(valid, report, write=False)
         else:
             with transaction.atomic():
-                _apply(by_agency, report, write=True)
+                _apply(valid, report, write=True)
                 agencies = sorted(a.code for a in report.agencies.values())
                 audit_event_record(
                     STAFF_IMPORTED,
@@ -385,57 +418,223 @@ def staff_import(
         errors.close()
 
 
-def _apply(by_agency: dict[int, list[StaffRow]], report: StaffImportReport, *, write: bool) -> None:
+_VALID_SCHEMA = {
+    "_row": pl.Int64,
+    "agency_id": pl.Int64,
+    "id_number": pl.String,
+    "full_name": pl.String,
+    "position": pl.String,
+    "category": pl.String,
+    "mapped_from": pl.Int64,
+}
+
+
+def _valid_frame(rows: list[StaffRow]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=_VALID_SCHEMA, orient="row")
+
+
+class _Collect:
+    """An error sink keeping a chunk's errors, to log them in row order."""
+
+    def __init__(self) -> None:
+        self.found: list[RowError] = []
+
+    def add(self, error: RowError) -> None:
+        self.found.append(error)
+
+
+def _frame_check(
+    checker: StaffRowChecker, frame: pl.DataFrame
+) -> tuple[pl.DataFrame, list[RowError]]:
+    """The rows of `frame` that pass every check (_VALID_SCHEMA) and the errors of the
+    others, in row order: checker.check's rules on whole columns, each distinct agency
+    code and category once; a row any rule may refuse goes through check itself."""
+
+    def once(column: str, resolve: Callable[[str], object]) -> tuple[list[str], list[object]]:
+        texts = frame[column].unique().to_list()
+        return texts, [resolve(t) for t in texts]
+
+    def category(text: str) -> str | None:
+        try:
+            return parse_category(text).value
+        except CellError:
+            return None
+
+    texts, found = once("agency_code", lambda t: checker.agency(t) if t else "")
+    agency_id = [f[0].pk if isinstance(f, tuple) else None for f in found]
+    mapped_from = [f[1] if isinstance(f, tuple) else None for f in found]
+    categories = once("category", lambda t: category(t) if t else None)
+
+    # The ID as stored: 12 digits of a known province as written; any other text through
+    # parse_id_number (zeros put back), row by row: they are few.
+    written = pl.col("id_number")
+    exact = written.str.contains(r"^[0-9]{12}$") & written.str.slice(0, 3).is_in(
+        sorted(province_prefixes())
+    )
+    out = frame.with_columns(
+        agency_id=frame["agency_code"].replace_strict(texts, agency_id, return_dtype=pl.Int64),
+        mapped_from=frame["agency_code"].replace_strict(texts, mapped_from, return_dtype=pl.Int64),
+        category_v=frame["category"].replace_strict(*categories, return_dtype=pl.String),
+        exact=exact,
+    )
+    others = out.filter(~pl.col("exact") & (written != ""))
+    if others.height:
+        repaired: list[str | None] = []
+        for text in others["id_number"].to_list():
+            try:
+                repaired.append(parse_id_number(text)[0])
+            except CellError:
+                repaired.append(None)
+        fixes = others.select("_row").with_columns(id_key=pl.Series(repaired, dtype=pl.String))
+        out = out.join(fixes, on="_row", how="left", maintain_order="left").with_columns(
+            id_key=pl.when(pl.col("exact")).then(written).otherwise(pl.col("id_key"))
+        )
+    else:
+        out = out.with_columns(id_key=pl.when(pl.col("exact")).then(written))
+
+    # Repeated (agency, ID): every row read whole with a valid ID and a found agency takes
+    # its place in `seen`, in row order; the first row of each pair stays.
+    eligible = out.filter(
+        (pl.col("_problem") == "")
+        & pl.col("id_key").is_not_null()
+        & pl.col("agency_id").is_not_null()
+    )
+    seen = checker.seen.setdefault
+    repeated = [
+        row
+        for row, agency, id_key in eligible.select("_row", "agency_id", "id_key").iter_rows()
+        if seen((agency, id_key), row) != row
+    ]
+
+    name, position = pl.col("full_name"), pl.col("position")
+    passes = pl.all_horizontal(
+        pl.col("_problem") == "",
+        pl.col("exact"),
+        ~pl.col("_row").is_in(repeated),
+        (name != "") & (name.str.len_chars() <= NAME_MAX),
+        position.str.len_chars() <= POSITION_MAX,
+        pl.col("category_v").is_not_null(),
+        pl.col("agency_id").is_not_null(),
+    ).fill_null(value=False)
+    out = out.with_columns(_passes=passes)
+    valid = out.filter(pl.col("_passes")).select(
+        "_row",
+        "agency_id",
+        "id_number",
+        "full_name",
+        "position",
+        pl.col("category_v").alias("category"),
+        "mapped_from",
+    )
+    rest = out.filter(~pl.col("_passes")).select(frame.columns)
+    collect = _Collect()
+    if rest.height:
+        sink, checker.errors = checker.errors, collect  # type: ignore[assignment]
+        keys = [c for c in frame.columns if c not in ("_row", "_problem")]
+        passed = []
+        try:
+            for values in rest.iter_rows():
+                cells = dict(zip(keys, values[2:], strict=True))
+                checked = checker.check(Row(values[0], cells if not values[1] else {}, values[1]))
+                if checked is not None:
+                    passed.append(checked)
+        finally:
+            checker.errors = sink
+        if passed:
+            valid = pl.concat([valid, _valid_frame(passed)]).sort("_row")
+    return valid, collect.found
+
+
+STAGE = "chiendich_staff_stage"
+STAFF = StaffMember._meta.db_table
+
+
+def _apply(valid: pl.DataFrame, report: StaffImportReport, *, write: bool) -> None:
     """Compare each agency's rows with its stored list; write the difference if `write`."""
     remove_missing = report.rows_rejected == 0
-    now = timezone.now()
-    units = Unit.objects.in_bulk(list(by_agency))
-    for agency_id, rows in by_agency.items():
+    order = valid.group_by("agency_id").agg(pl.col("_row").min()).sort("_row")["agency_id"]
+    agency_ids = order.to_list()
+    units = Unit.objects.in_bulk(agency_ids)
+    stored = pl.DataFrame(
+        list(
+            StaffMember.objects.filter(agency_id__in=agency_ids).values_list(
+                "pk", "agency_id", "id_number", "full_name", "position", "category"
+            )
+        ),
+        schema={
+            "pk": pl.Int64,
+            "agency_id": pl.Int64,
+            "id_number": pl.String,
+            "old_name": pl.String,
+            "old_position": pl.String,
+            "old_category": pl.String,
+        },
+        orient="row",
+    )
+    joined = valid.join(stored, on=["agency_id", "id_number"], how="left", maintain_order="left")
+    new = joined.filter(pl.col("pk").is_null())
+    same = (
+        (pl.col("full_name") == pl.col("old_name"))
+        & (pl.col("position") == pl.col("old_position"))
+        & (pl.col("category") == pl.col("old_category"))
+    )
+    known = joined.filter(pl.col("pk").is_not_null())
+    changed = known.filter(~same)
+    gone = stored.join(valid, on=["agency_id", "id_number"], how="anti")
+
+    def per_agency(rows: pl.DataFrame) -> dict[int, int]:
+        return dict(rows.group_by("agency_id").len().iter_rows()) if rows.height else {}
+
+    created, updated = per_agency(new), per_agency(changed)
+    unchanged, leftover = per_agency(known.filter(same)), per_agency(gone)
+    for agency_id in agency_ids:
         unit = units[agency_id]
         counts = report.agencies[agency_id] = AgencyCounts(unit.code, unit.name)
-        stored = {m.id_number: m for m in StaffMember.objects.filter(agency_id=agency_id)}
-        to_create: list[StaffMember] = []
-        to_update: list[StaffMember] = []
-        for r in rows:
-            member = stored.pop(r.id_number, None)
-            if member is None:
-                to_create.append(
-                    StaffMember(
-                        agency_id=agency_id,
-                        id_number=r.id_number,
-                        full_name=r.full_name,
-                        position=r.position,
-                        category=r.category,
-                    )
-                )
-            elif (member.full_name, member.position, member.category) != (
-                r.full_name,
-                r.position,
-                r.category,
-            ):
-                member.full_name, member.position, member.category = (
-                    r.full_name,
-                    r.position,
-                    r.category,
-                )
-                member.updated_at = now
-                to_update.append(member)
-            else:
-                counts.unchanged += 1
-        counts.created, counts.updated = len(to_create), len(to_update)
-        # What is left in `stored` is no longer on the list.
+        counts.created = created.get(agency_id, 0)
+        counts.updated = updated.get(agency_id, 0)
+        counts.unchanged = unchanged.get(agency_id, 0)
+        # What is stored and not in the file is no longer on the list.
         if remove_missing:
-            counts.removed = len(stored)
+            counts.removed = leftover.get(agency_id, 0)
         else:
-            counts.kept = len(stored)
-        if not write:
-            continue
-        StaffMember.objects.bulk_create(to_create, batch_size=1000)
-        StaffMember.objects.bulk_update(
-            to_update, ["full_name", "position", "category", "updated_at"], batch_size=1000
+            counts.kept = leftover.get(agency_id, 0)
+    if not write or not (new.height or changed.height or (remove_missing and gone.height)):
+        return
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    columns = [
+        ("pk", "bigint"),
+        ("agency_id", "bigint"),
+        ("id_number", "varchar(12)"),
+        ("full_name", "varchar(120)"),
+        ("position", "varchar(200)"),
+        ("category", "varchar(20)"),
+        ("row_number", "integer"),
+    ]
+    with Stage(STAGE, columns) as stage, connection.cursor() as cursor:
+        stage.put(new.rename({"_row": "row_number"}))
+        stage.put(changed.rename({"_row": "row_number"}))
+        cursor.execute(
+            f"INSERT INTO {STAFF} (agency_id, id_number, full_name, position, category,"  # noqa: S608
+            " created_at, updated_at)"
+            f" SELECT agency_id, id_number, full_name, position, category, %s, %s FROM {STAGE}"
+            " WHERE pk IS NULL ORDER BY seq",
+            [now, now],
         )
-        if remove_missing and stored:
-            StaffMember.objects.filter(pk__in=[m.pk for m in stored.values()]).delete()
+        if changed.height:
+            cursor.execute(
+                f"UPDATE {STAFF} SET full_name = s.full_name, position = s.position,"  # noqa: S608
+                f" category = s.category, updated_at = %s FROM {STAGE} AS s"
+                f" WHERE s.pk IS NOT NULL AND {STAFF}.id = s.pk",
+                [now],
+            )
+        if remove_missing and gone.height:
+            ids = gone["pk"].to_list()
+            for start in range(0, len(ids), 5_000):
+                part = ids[start : start + 5_000]
+                cursor.execute(
+                    f"DELETE FROM {STAFF} WHERE id IN ({', '.join(['%s'] * len(part))})",  # noqa: S608
+                    part,
+                )
 
 
 def _finish_errors(

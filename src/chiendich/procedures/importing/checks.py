@@ -8,6 +8,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import polars as pl
+
 from chiendich.core import clock
 from chiendich.core.cells import CellError, parse_date
 from chiendich.core.tabular import Row, RowError, RowErrorLog
@@ -244,39 +246,9 @@ class DossierChecker:
         if not unit_text:
             problems.append(("unit", "", "thiếu mã đơn vị tiếp nhận"))
         else:
-            entry = self.units.get(unit_text)
-            if entry is None:
-                entry = self.places.entry(unit_text)
-                if len(self.units) < MEMO_MAX:
-                    self.units[unit_text] = entry
-            if isinstance(entry, str):
-                problems.append(("unit", unit_text, entry))
-            else:
-                dated, written = entry
-                day = received_on or self.undated
-                read = dated.answers[0] if not dated.bounds else dated.at(day)
-                if read is None:
-                    problems.append(("unit", unit_text, self.places.on_day(written, day)))
-            unit = read
-            if read is not None and self.tree is not None:
-                try:
-                    landed = self.tree.land(read.id)
-                except MapProblem as exc:
-                    problems.append(("unit", unit_text, exc.problem))
-                    unit = None
-                else:
-                    if landed != read.id:
-                        mapped_from = read.id
-                        unit = self.places.by_id.get(landed)
-                        if unit is None:
-                            problems.append(
-                                (
-                                    "unit",
-                                    unit_text,
-                                    f"{self.tree.unit(landed).name} (đơn vị mới của mã này) "
-                                    "ngoài phạm vi các đơn vị của bạn",
-                                )
-                            )
+            read, unit, mapped_from = self._read_unit(
+                unit_text, received_on or self.undated, problems
+            )
         if (
             unit is not None
             and procedure is not None
@@ -363,26 +335,7 @@ class DossierChecker:
             problems.append(("payment", text, "có thanh toán trực tuyến nhưng phí, lệ phí bằng 0"))
 
         if read is not None and received_on is not None:
-            # A unit receives only while it exists; a code read as a unit that had ended
-            # by then (an old code in a later file) is fine when it is mapped forward.
-            if (read.valid_from is not None and received_on < read.valid_from) or (
-                read.valid_to is not None and received_on > read.valid_to and not mapped_from
-            ):
-                problems.append(
-                    (
-                        "unit",
-                        unit_text,
-                        "đơn vị không còn (hoặc chưa) hoạt động vào ngày tiếp nhận "
-                        f"({read.name}, {_validity(read)})",
-                    )
-                )
-            # A unit that entered an aggregate form for a batch has its figures there: the
-            # unit read and the one stored on (their sums meet under the new unit).
-            for unit_id in {read.id, unit.id} if unit is not None else {read.id}:
-                problem = self._form_conflict(unit_id, received_on)
-                if problem:
-                    problems.append(("unit", unit_text, problem))
-                    break
+            self._unit_on_day(unit_text, read, unit, mapped_from, received_on, problems)
 
         if problems:
             for key, value, problem in problems:
@@ -410,6 +363,92 @@ class DossierChecker:
             mapped_from,
         )
 
+    def _read_unit(
+        self, unit_text: str, day: dt.date, problems: list[tuple[str, str, str]]
+    ) -> tuple[_Unit | None, _Unit | None, int]:
+        """The unit the code `unit_text` names on `day`, the unit the dossier is stored on
+        (mapped to the target tree) and the unit mapped from (0: not mapped); each problem
+        found is appended to `problems`."""
+        read: _Unit | None = None
+        mapped_from = 0
+        entry = self.units.get(unit_text)
+        if entry is None:
+            entry = self.places.entry(unit_text)
+            if len(self.units) < MEMO_MAX:
+                self.units[unit_text] = entry
+        if isinstance(entry, str):
+            problems.append(("unit", unit_text, entry))
+        else:
+            dated, written = entry
+            read = dated.answers[0] if not dated.bounds else dated.at(day)
+            if read is None:
+                problems.append(("unit", unit_text, self.places.on_day(written, day)))
+        unit = read
+        if read is not None and self.tree is not None:
+            try:
+                landed = self.tree.land(read.id)
+            except MapProblem as exc:
+                problems.append(("unit", unit_text, exc.problem))
+                unit = None
+            else:
+                if landed != read.id:
+                    mapped_from = read.id
+                    unit = self.places.by_id.get(landed)
+                    if unit is None:
+                        problems.append(
+                            (
+                                "unit",
+                                unit_text,
+                                f"{self.tree.unit(landed).name} (đơn vị mới của mã này) "
+                                "ngoài phạm vi các đơn vị của bạn",
+                            )
+                        )
+        return read, unit, mapped_from
+
+    def _unit_on_day(
+        self,
+        unit_text: str,
+        read: _Unit,
+        unit: _Unit | None,
+        mapped_from: int,
+        received_on: dt.date,
+        problems: list[tuple[str, str, str]],
+    ) -> None:
+        """The problems of the unit read receiving a dossier on `received_on`."""
+        # A unit receives only while it exists; a code read as a unit that had ended
+        # by then (an old code in a later file) is fine when it is mapped forward.
+        if (read.valid_from is not None and received_on < read.valid_from) or (
+            read.valid_to is not None and received_on > read.valid_to and not mapped_from
+        ):
+            problems.append(
+                (
+                    "unit",
+                    unit_text,
+                    "đơn vị không còn (hoặc chưa) hoạt động vào ngày tiếp nhận "
+                    f"({read.name}, {_validity(read)})",
+                )
+            )
+        # A unit that entered an aggregate form for a batch has its figures there: the
+        # unit read and the one stored on (their sums meet under the new unit).
+        for unit_id in {read.id, unit.id} if unit is not None else {read.id}:
+            problem = self._form_conflict(unit_id, received_on)
+            if problem:
+                problems.append(("unit", unit_text, problem))
+                break
+
+    def received_unit(self, unit_text: str, received_on: dt.date) -> tuple[int, str, int] | None:
+        """For a dossier received on `received_on` (a valid day) by `unit_text` (not empty):
+        (id, level, unit mapped from) of the unit it is stored on, or None when the cell
+        has any problem. The unit checks of `check`, for the set-based import."""
+        problems: list[tuple[str, str, str]] = []
+        read, unit, mapped_from = self._read_unit(unit_text, received_on, problems)
+        if read is None or unit is None or problems:
+            return None
+        self._unit_on_day(unit_text, read, unit, mapped_from, received_on, problems)
+        if problems:
+            return None
+        return unit.id, unit.level, mapped_from
+
     def _form_conflict(self, unit_id: int, received_on: dt.date) -> str:
         for start, end, key in self.form_windows.get(unit_id, ()):
             if start <= received_on <= end:
@@ -422,3 +461,184 @@ class DossierChecker:
 
 def _validity(unit: _Unit) -> str:
     return describe_validity(Unit(valid_from=unit.valid_from, valid_to=unit.valid_to))
+
+
+# --- the same rules over a frame of rows (the set-based import) --------------------------
+
+# The columns of a checked frame: ValidRow's fields, with their polars types.
+VALID_SCHEMA: dict[str, Any] = {
+    "_row": pl.Int64,
+    "code": pl.String,
+    "procedure_id": pl.Int64,
+    "unit_id": pl.Int64,
+    "channel": pl.Int64,
+    "received_on": pl.Date,
+    "due_on": pl.Date,
+    "finished_on": pl.Date,
+    "status": pl.String,
+    "digitized": pl.Boolean,
+    "e_result": pl.Boolean,
+    "fee": pl.Int64,
+    "payment": pl.Int64,
+    "reused": pl.Boolean,
+    "overdue_on": pl.Date,
+    "mapped_from": pl.Int64,
+}
+
+
+class _Collect:
+    """An error sink that keeps the errors, so a chunk's errors are logged in row order."""
+
+    def __init__(self) -> None:
+        self.found: list[RowError] = []
+
+    def add(self, error: RowError) -> None:
+        self.found.append(error)
+
+
+def frame_check(
+    checker: DossierChecker, frame: pl.DataFrame
+) -> tuple[pl.DataFrame, list[RowError]]:
+    """The rows of `frame` (bulk.frames: _row, _problem and the cells) that pass every
+    check, as VALID_SCHEMA, and the errors of the others, in row order.
+
+    Each cell kind is parsed once per distinct text (the receiving unit once per distinct
+    unit and received day) with the checker's own parsers, and the rules joining cells
+    are evaluated on whole columns. A row any rule may refuse, or that needs per-row
+    care, goes through `checker.check` itself, which writes its errors (and returns it
+    when it passes after all): the messages are check's. Repeated codes are found with
+    the same first-row rule, and `checker.seen` holds every code read, as check expects.
+    """
+    memo = checker._memo  # noqa: SLF001 - the checker's own cache of cell verdicts
+
+    def parsed(column: str, cache: dict[str, tuple[Any, str]], parse: Any, dtype: Any) -> pl.Series:
+        texts = frame[column].unique().to_list()
+        values = []
+        for text in texts:
+            hit = cache.get(text) or memo(cache, parse, text)
+            values.append(None if hit[1] else hit[0])
+        return frame[column].replace_strict(texts, values, return_dtype=dtype)
+
+    # Repeated codes: every row read whole with a code of a valid length takes its place
+    # in `seen` (the first row of each code stays), in row order.
+    code = pl.col("code")
+    code_ok = (code != "") & (code.str.len_chars() <= CODE_MAX)
+    eligible = frame.filter(code_ok & (pl.col("_problem") == "")).select("_row", "code")
+    seen = checker.seen.setdefault
+    repeated = [
+        row
+        for row, text in zip(eligible["_row"].to_list(), eligible["code"].to_list(), strict=True)
+        if seen(text, row) != row
+    ]
+
+    procedures = checker.procedures
+    texts = frame["procedure"].unique().to_list()
+    procedure_id = frame["procedure"].replace_strict(
+        texts, [procedures.get(t, (None,))[0] for t in texts], return_dtype=pl.Int64
+    )
+    levels_of = {pk: levels for pk, levels in procedures.values()}
+    out = frame.with_columns(
+        procedure_id=procedure_id,
+        received_d=parsed("received_on", checker.days, checker._past_day, pl.Date),  # noqa: SLF001
+        channel_v=parsed("channel", checker.channels, parse_channel, pl.Int64),
+        due_d=parsed("due_on", checker.dues, parse_date, pl.Date),
+        finished_d=parsed("finished_on", checker.days, checker._past_day, pl.Date),  # noqa: SLF001
+        status_v=parsed("status", checker.statuses, parse_status, pl.String),
+        digitized_v=parsed("digitized", checker.flags, parse_flag, pl.Boolean),
+        e_result_v=parsed("e_result", checker.flags, parse_flag, pl.Boolean),
+        reused_v=parsed("reused", checker.flags, parse_flag, pl.Boolean),
+        fee_v=parsed("fee", checker.fees, parse_fee, pl.Int64),
+        payment_v=parsed("payment", checker.payments, parse_payment, pl.Int64),
+    )
+
+    # The receiving unit, once per distinct (unit, received day).
+    pairs = (
+        out.filter((pl.col("unit") != "") & pl.col("received_d").is_not_null())
+        .select("unit", "received_d")
+        .unique()
+    )
+    landed = [
+        checker.received_unit(text, day) or (None, None, None) for text, day in pairs.iter_rows()
+    ]
+    pairs = pairs.with_columns(
+        pl.Series("unit_id", [u[0] for u in landed], dtype=pl.Int64),
+        pl.Series("level", [u[1] for u in landed], dtype=pl.String),
+        pl.Series("mapped_from", [u[2] for u in landed], dtype=pl.Int64),
+    )
+    out = out.join(pairs, on=["unit", "received_d"], how="left", maintain_order="left")
+    level_pairs = out.select("procedure_id", "level").unique().drop_nulls()
+    level_ok = level_pairs.with_columns(
+        level_ok=pl.Series(
+            [not levels_of[pk] or level in levels_of[pk] for pk, level in level_pairs.iter_rows()],
+            dtype=pl.Boolean,
+        )
+    )
+    out = out.join(level_ok, on=["procedure_id", "level"], how="left", maintain_order="left")
+
+    received, due, finished = pl.col("received_d"), pl.col("due_d"), pl.col("finished_d")
+    status = pl.col("status_v")
+    open_statuses = [str(s) for s in OPEN_STATUSES]
+    passes = pl.all_horizontal(
+        pl.col("_problem") == "",
+        code_ok,
+        ~pl.col("_row").is_in(repeated),
+        pl.col("procedure_id").is_not_null(),
+        pl.col("unit_id").is_not_null(),
+        pl.col("level_ok").fill_null(value=False),
+        pl.col("channel_v").is_not_null(),
+        received.is_not_null(),
+        (pl.col("due_on") == "") | (due.is_not_null() & (due >= received)),
+        status.is_not_null(),
+        pl.when(pl.col("finished_on") == "")
+        .then(status.is_in(open_statuses))
+        .otherwise(finished.is_not_null() & (finished >= received) & ~status.is_in(open_statuses)),
+        pl.col("digitized_v").is_not_null(),
+        pl.col("e_result_v").is_not_null() & (~pl.col("e_result_v") | (status == _RESOLVED)),
+        pl.col("reused_v").is_not_null(),
+        pl.col("fee_v").is_not_null(),
+        pl.col("payment_v").is_not_null() & ((pl.col("payment_v") == 0) | (pl.col("fee_v") != 0)),
+    ).fill_null(value=False)
+    out = out.with_columns(_passes=passes)
+
+    valid = out.filter(pl.col("_passes")).select(
+        "_row",
+        "code",
+        "procedure_id",
+        "unit_id",
+        pl.col("channel_v").alias("channel"),
+        received.alias("received_on"),
+        due.alias("due_on"),
+        finished.alias("finished_on"),
+        status.alias("status"),
+        pl.col("digitized_v").alias("digitized"),
+        pl.col("e_result_v").alias("e_result"),
+        pl.col("fee_v").alias("fee"),
+        pl.col("payment_v").alias("payment"),
+        pl.col("reused_v").alias("reused"),
+        pl.when(due.is_not_null() & (finished.is_null() | (finished > due)))
+        .then(due + pl.duration(days=1))
+        .alias("overdue_on"),
+        pl.col("mapped_from").fill_null(0),
+    )
+
+    # The other rows, one by one, through check itself.
+    rest = out.filter(~pl.col("_passes")).select(frame.columns)
+    collect = _Collect()
+    if rest.height:
+        sink, checker.errors = checker.errors, collect  # type: ignore[assignment]
+        keys = [c for c in frame.columns if c not in ("_row", "_problem")]
+        passed = []
+        try:
+            for values in rest.iter_rows():
+                cells = dict(zip(keys, values[2:], strict=True))
+                row = Row(values[0], cells if not values[1] else {}, values[1])
+                checked = checker.check(row)
+                if checked is not None:
+                    passed.append(checked)
+        finally:
+            checker.errors = sink
+        if passed:
+            valid = pl.concat(
+                [valid, pl.DataFrame(passed, schema=VALID_SCHEMA, orient="row")]
+            ).sort("_row")
+    return valid, collect.found
