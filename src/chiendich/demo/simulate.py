@@ -23,6 +23,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from chiendich.core.bulkload import loading, rows_insert
 from chiendich.units.models import PATH_SEPARATOR, Kind, Level, Lineage, Unit
 from chiendich.vneid.models import Citizen, Household, ImportBatch
 
@@ -163,43 +164,8 @@ _COLUMNS = {
 
 
 def _insert(cursor, table: str, rows: Sequence[tuple[object, ...]]) -> None:  # type: ignore[no-untyped-def]
-    if not rows:
-        return
-    columns = _COLUMNS[table]
-    if connection.vendor == "postgresql":
-        # COPY is PostgreSQL's bulk path: several times faster than batched INSERTs.
-        with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    placeholders = ", ".join(["%s"] * len(columns))
-    cursor.executemany(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",  # noqa: S608 - our names
-        rows,
-    )
-
-
-def _indexes_drop(cursor) -> list[str]:  # type: ignore[no-untyped-def]
-    """Drop the secondary indexes of the tables we fill and return their SQL.
-
-    Building an index once, over sorted keys, takes about half the time of
-    updating it row by row. Inside the caller's transaction (DDL is
-    transactional in SQLite and PostgreSQL): a failed run gets its indexes
-    back with the rollback. Primary keys and UNIQUE constraints stay.
-    """
-    tables = ", ".join(f"'{t}'" for t in _COLUMNS)
-    if connection.vendor == "sqlite":
-        cursor.execute("PRAGMA cache_size = -262144")  # 256 MiB for the sorts and B-trees
-        query = f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({tables})"  # noqa: S608 - our table names
-    elif connection.vendor == "postgresql":
-        query = f"SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = current_schema() AND tablename IN ({tables}) AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"  # noqa: S608
-    else:
-        return []
-    cursor.execute(query)
-    indexes = cursor.fetchall()
-    for name, _ in indexes:
-        cursor.execute(f'DROP INDEX "{name}"')
-    return [sql for _, sql in indexes]
+    if rows:
+        rows_insert(cursor, table, _COLUMNS[table], rows)
 
 
 MARKER = "population_simulate(province={province}, peak={start}..{end}, today={today}, scale={scale}, seed={seed})"
@@ -399,32 +365,24 @@ def _write(
             result.replaced = Citizen.objects.count()
             for table in _TABLES:
                 cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - our table names
-        indexes = _indexes_drop(cursor)
-        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM vneid_household")
-        household_id = cursor.fetchone()[0]
-        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM vneid_citizen")
-        citizen_id = cursor.fetchone()[0]
-        args = (communes, sizes, peak, seed, (household_id, citizen_id), stamp)
-        for done, chunk in enumerate(_chunks(args, fork=fork), start=1):
-            _insert(cursor, "vneid_household", chunk.households)
-            _insert(cursor, "vneid_citizen", chunk.citizens)
-            _insert(cursor, "vneid_accountevent", chunk.events)
-            _insert(cursor, "vneid_flag", chunk.flags)
-            result.households += len(chunk.households)
-            result.citizens += len(chunk.citizens)
-            result.events += len(chunk.events)
-            result.flags += len(chunk.flags)
-            result.activated += chunk.activated
-            if progress:
-                progress(done, len(communes))
-        if connection.vendor == "postgresql":
-            # Run the deferred foreign-key checks now: PostgreSQL will not build
-            # an index on a table with pending trigger events.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for sql in indexes:
-            cursor.execute(sql)
-        if connection.vendor == "postgresql":
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        with loading(cursor, list(_COLUMNS)):
+            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM vneid_household")
+            household_id = cursor.fetchone()[0]
+            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM vneid_citizen")
+            citizen_id = cursor.fetchone()[0]
+            args = (communes, sizes, peak, seed, (household_id, citizen_id), stamp)
+            for done, chunk in enumerate(_chunks(args, fork=fork), start=1):
+                _insert(cursor, "vneid_household", chunk.households)
+                _insert(cursor, "vneid_citizen", chunk.citizens)
+                _insert(cursor, "vneid_accountevent", chunk.events)
+                _insert(cursor, "vneid_flag", chunk.flags)
+                result.households += len(chunk.households)
+                result.citizens += len(chunk.citizens)
+                result.events += len(chunk.events)
+                result.flags += len(chunk.flags)
+                result.activated += chunk.activated
+                if progress:
+                    progress(done, len(communes))
         if connection.vendor == "postgresql":
             # Ids were given explicitly: move the sequences past them.
             for sql in connection.ops.sequence_reset_sql(no_style(), [Household, Citizen]):

@@ -51,6 +51,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from chiendich.core import clock
+from chiendich.core.bulkload import loading, rows_insert
 from chiendich.demo.forked import FORK_FROM, Forked
 from chiendich.plans.models import Plan
 from chiendich.plans.selectors import targets_for_unit
@@ -83,7 +84,6 @@ from .simulate_tables import (
 RAMP_DAYS = 10
 DEFAULT_SEED = 383
 MARKER = "dossiers_simulate(plan={plan}, until={until}, scale={scale}, seed={seed})"
-INSERT_BATCH = 20_000
 # Procedures whose province agency has no record-level export (it enters forms instead).
 FORM_ONLY = ("MP.NV", "MP.TT")
 
@@ -463,22 +463,19 @@ def _write(
         batch = DossierImport.objects.create(
             file_name=marker, sha256="", status=DossierImport.Status.RUNNING
         )
-        columns = ", ".join((*WRITE_COLUMNS, "batch_id"))
-        marks = ", ".join(["%s"] * len(WRITE_COLUMNS))
-        # The batch as a literal: the rows are drawn before the batch exists.
-        sql = f"INSERT INTO {Dossier._meta.db_table} ({columns}) VALUES ({marks}, {int(batch.pk)})"  # noqa: S608
+        columns = (*WRITE_COLUMNS, "batch_id")
+        tail = (batch.pk,)  # the rows are drawn before the batch exists
         written = 0
         collecting = gc.isenabled()
         gc.disable()  # millions of short-lived acyclic tuples: reference counting frees them
         try:
-            with connection.cursor() as cursor:
+            with connection.cursor() as cursor, loading(cursor, [Dossier._meta.db_table]):
                 for index, rows in made:
                     receiver = receivers[index]
                     if receiver.code in form_only:
                         _submit_forms(receiver, rows, procedures, plan, last)
                         continue
-                    for start in range(0, len(rows), INSERT_BATCH):
-                        cursor.executemany(sql, rows[start : start + INSERT_BATCH])
+                    rows_insert(cursor, Dossier._meta.db_table, columns, (r + tail for r in rows))
                     written += len(rows)
         finally:
             if collecting:

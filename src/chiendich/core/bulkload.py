@@ -1,0 +1,116 @@
+"""Loading many rows into tables at once, inside the caller's transaction.
+
+`rows_insert` writes rows with the database's bulk path: COPY on PostgreSQL,
+`executemany` of one prepared statement on SQLite. `loading` sets the tables up
+for a large load, as pg_restore does: their secondary indexes are dropped and
+built again once at the end over sorted keys (about half the cost of updating
+them row by row) and, on PostgreSQL, their foreign keys are dropped and added
+back at the end, which checks every row in one set-based join instead of one
+queued trigger and index probe per row (about 4 million for a province's
+citizens and events: over a minute).
+
+Everything happens in the caller's transaction (DDL is transactional in SQLite
+and PostgreSQL): a failed load gets its indexes and keys back with the rollback,
+and no other session ever sees a table without them. Primary keys and UNIQUE
+constraints stay, so a duplicate is refused as it is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import connection
+
+SQLITE_CACHE_KIB = 256 * 1024  # page cache for the sorts and B-trees of a large load
+
+
+def rows_insert(
+    cursor: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Insert `rows` (values in the order of `columns`) into `table` (our own names)."""
+    names = ", ".join(columns)
+    if connection.vendor == "postgresql":
+        # The driver's own cursor, so its errors are turned into Django's here.
+        with connection.wrap_database_errors:
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
+    marks = ", ".join(["%s"] * len(columns))
+    cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
+
+
+@contextmanager
+def loading(cursor: Any, tables: Sequence[str]) -> Iterator[None]:
+    """Drop the secondary indexes (and, on PostgreSQL, the foreign keys) of `tables`,
+    and put them back when the block ends without an error (on an error the caller's
+    rollback puts them back). Must run inside a transaction."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("loading() drops indexes: it must run inside a transaction")
+    cache = None
+    if connection.vendor == "sqlite":
+        cursor.execute("PRAGMA cache_size")
+        (cache,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    try:
+        indexes = _indexes_drop(cursor, tables)
+        keys = _foreign_keys_drop(cursor, tables)
+        yield
+        _restore(cursor, indexes + keys)
+    finally:
+        if cache is not None:
+            cursor.execute(f"PRAGMA cache_size = {int(cache)}")
+
+
+def _restore(cursor: Any, statements: list[str]) -> None:
+    if connection.vendor == "postgresql":
+        # Run any deferred check now (rows deleted before the load): PostgreSQL will
+        # not build an index on a table with pending trigger events.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    for sql in statements:
+        cursor.execute(sql)
+    if connection.vendor == "postgresql":
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def _indexes_drop(cursor: Any, tables: Sequence[str]) -> list[str]:
+    """Drop the secondary indexes of `tables`; return the SQL that builds them again."""
+    if connection.vendor == "sqlite":
+        marks = ", ".join(["%s"] * len(tables))
+        query = f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})"  # noqa: S608
+        cursor.execute(query, list(tables))
+    elif connection.vendor == "postgresql":
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = current_schema() "
+            "AND tablename = ANY(%s) AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+            [list(tables)],
+        )
+    else:
+        return []
+    indexes = cursor.fetchall()
+    for name, _ in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    return [sql for _, sql in indexes]
+
+
+def _foreign_keys_drop(cursor: Any, tables: Sequence[str]) -> list[str]:
+    """On PostgreSQL, drop the foreign keys of `tables`; return the SQL that adds them
+    back (validated then, in one pass)."""
+    if connection.vendor != "postgresql":
+        return []
+    cursor.execute(
+        "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
+        "FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY(%s)",
+        [list(tables)],
+    )
+    keys = cursor.fetchall()
+    # A key's triggers live on both tables, and PostgreSQL will not alter a table with
+    # pending trigger events (rows written earlier in this transaction): check them now.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    for table, name, _ in keys:
+        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    return [f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {sql}' for table, name, sql in keys]
