@@ -6,8 +6,10 @@ CHIENDICH_SECRET_KEY required to serve when CHIENDICH_DEBUG is off
 CHIENDICH_HTTPS      "1" behind HTTPS: HSTS, redirect to https, secure cookies
 CHIENDICH_DEBUG      "1" to turn Django's debug mode on
 CHIENDICH_ALLOWED_HOSTS comma-separated
+CHIENDICH_CACHE_DIR  the cache folder shared by the server's processes (default: DATA_DIR/cache)
 """
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -120,6 +122,35 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif os.environ.get("CHIENDICH_TEST_DB"):
     # Several test runs against one PostgreSQL server need their own test databases.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["CHIENDICH_TEST_DB"]}
+
+# The dashboard's figures and pages, cached under the version of the data they come from
+# (web/stored.py): each process's memory in front of a folder all of the machine's
+# processes share, so `chiendich serve`'s workers compute them once, and the worker that
+# imports a file leaves them refreshed for the web (core/caching.py). Aggregates only,
+# never personal data. The key prefix names the database (two databases used from one
+# data folder, a SQLite and a PostgreSQL demo, never read each other's figures) and this
+# version of the code, templates and translations (the folder outlives a restart: an
+# upgraded app must not show pages its old templates rendered).
+_db = DATABASES["default"]
+_code = hashlib.sha256()
+for _root, _dirs, _files in sorted(os.walk(BASE_DIR)):
+    _dirs[:] = sorted(d for d in _dirs if d not in ("node_modules", "__pycache__", "tests"))
+    for _name in sorted(_files):
+        if _name.endswith((".py", ".html", ".mo", ".json")):
+            _stat = (Path(_root) / _name).stat()
+            _code.update(f"{_root}/{_name}:{_stat.st_size}:{_stat.st_mtime_ns}\n".encode())
+CACHES = {
+    "default": {
+        "BACKEND": "chiendich.core.caching.TieredCache",
+        "LOCATION": os.environ.get("CHIENDICH_CACHE_DIR") or str(DATA_DIR / "cache"),
+        "KEY_PREFIX": hashlib.sha256(
+            "|".join(
+                [*(str(_db.get(k, "")) for k in ("ENGINE", "NAME", "HOST", "PORT")), _code.hexdigest()]
+            ).encode()
+        ).hexdigest()[:16],
+        "TIMEOUT": 6 * 3600,
+    }
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
