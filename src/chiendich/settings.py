@@ -145,7 +145,10 @@ CACHES = {
         "LOCATION": os.environ.get("CHIENDICH_CACHE_DIR") or str(DATA_DIR / "cache"),
         "KEY_PREFIX": hashlib.sha256(
             "|".join(
-                [*(str(_db.get(k, "")) for k in ("ENGINE", "NAME", "HOST", "PORT")), _code.hexdigest()]
+                [
+                    *(str(_db.get(k, "")) for k in ("ENGINE", "NAME", "HOST", "PORT")),
+                    _code.hexdigest(),
+                ]
             ).encode()
         ).hexdigest()[:16],
         "TIMEOUT": 6 * 3600,

@@ -43,7 +43,9 @@ class TieredCache(BaseCache):
         super().__init__(params)
         options = dict(params.get("OPTIONS") or {})
         common = {
-            k: params[k] for k in ("TIMEOUT", "KEY_PREFIX", "VERSION", "KEY_FUNCTION") if k in params
+            k: params[k]
+            for k in ("TIMEOUT", "KEY_PREFIX", "VERSION", "KEY_FUNCTION")
+            if k in params
         }
         self.shared = FileBasedCache(
             location, {**common, "OPTIONS": {"MAX_ENTRIES": options.get("MAX_ENTRIES", 5000)}}

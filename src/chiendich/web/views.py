@@ -29,6 +29,7 @@ from chiendich.units.models import Unit
 from chiendich.units.selectors import children_of
 from chiendich.vneid.progress import eligible_basis, vneid_target
 
+from . import stored
 from .dashboard import Dashboard, unit_dashboard
 from .exports import XLSX_TYPE, dashboard_xlsx
 from .history import history_dashboard, history_plan
@@ -47,7 +48,6 @@ from .selectors import (
     tree_switch,
 )
 from .status import RULE_TEXT
-from . import stored
 from .stored import TTHC, VNEID, cached
 
 

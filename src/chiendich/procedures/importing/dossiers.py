@@ -404,6 +404,9 @@ def dossiers_import(
                 report.count_rows = counts_rebuild(
                     unit_ids=writer.units, start=writer.first_day, end=writer.last_day
                 )
+                from chiendich.web.warm import overview_refresh_after_commit
+
+                overview_refresh_after_commit()  # the overview's figures, once committed
             _finish_errors(report, errors, errors_path)
             _batch_fill(
                 batch,
