@@ -79,33 +79,56 @@ class Snapshot:
         return "-".join([*parts, str(self.changes), str(self.trees)])
 
 
-def _snapshot_sql() -> tuple[str, list[Any]]:
+def _snapshot_sql(reader: Any = None) -> tuple[str, list[Any]]:
     """One statement of scalar subqueries, each an index probe (MAX over a primary key
-    or an index), instead of five round trips to the database."""
+    or an index), instead of five round trips to the database; with a `reader`, also
+    the paths of their units (what their scope is made of, accounts/restrict.py)."""
     types = ContentType.objects.get_for_models(*_logged_models()).values()  # cached per process
     type_ids = sorted(t.pk for t in types)
     marks = ", ".join(["%s"] * len(type_ids))
     events = ", ".join(["%s"] * len(TREE_EVENTS))
     q = connection.ops.quote_name
     daily, dossier = (q(COUNT_MODELS[k]._meta.db_table) for k in (VNEID, TTHC))
+    params: list[Any] = [*type_ids, *(str(e) for e in TREE_EVENTS)]
+    paths = "NULL"
+    if reader is not None:
+        through = reader.units.through
+        unit = q(Unit._meta.db_table)
+        link = q(through._meta.db_table)
+        joined = (
+            f"FROM {unit} JOIN {link} ON {link}.{q('unit_id')} = {unit}.{q('id')} "
+            f"WHERE {link}.{q('user_id')} = %s"
+        )
+        # Paths hold no line break (units/models.py: codes joined by "/").
+        aggregate = (
+            "string_agg(path, chr(10))"
+            if connection.vendor == "postgresql"
+            else "group_concat(path, char(10))"
+        )
+        paths = f"(SELECT {aggregate} {joined})"
+        params.append(reader.pk)
     # Table names from our models, every value a parameter.
     sql = (
         f"SELECT (SELECT MAX(id) FROM {daily}), (SELECT MAX(id) FROM {dossier}), "  # noqa: S608
         f"(SELECT MAX(id) FROM {q(ObjectChange._meta.db_table)} "
         f"WHERE content_type_id IN ({marks})), "
         f"(SELECT MAX(id) FROM {q(AuditEvent._meta.db_table)} WHERE type IN ({events})), "
-        f"(SELECT MAX(date) FROM {daily})"
+        f"(SELECT MAX(date) FROM {daily}), {paths}"
     )
-    return sql, [*type_ids, *(str(e) for e in TREE_EVENTS)]
+    return sql, params
 
 
-def _snapshot_read() -> Snapshot:
-    sql, params = _snapshot_sql()
+def _snapshot_read(reader: Any = None) -> Snapshot:
+    sql, params = _snapshot_sql(reader)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        vneid, tthc, changes, trees, last = cursor.fetchone()
+        vneid, tthc, changes, trees, last, paths = cursor.fetchone()
     if isinstance(last, str):  # SQLite hands an aggregate's date back as text
         last = dt.date.fromisoformat(last)
+    if reader is not None and getattr(reader, "_scope_paths", None) is None:
+        # User.scope_paths() keeps its answer on the user for the request: the same
+        # sorted list its own query gives, read here in the same round trip.
+        reader._scope_paths = sorted(paths.split("\n")) if paths else []
     return Snapshot({VNEID: vneid, TTHC: tthc}, changes, trees, last)
 
 
@@ -113,16 +136,24 @@ _request_snapshot: ContextVar[list[Snapshot] | None] = ContextVar("snapshot", de
 
 
 @contextmanager
-def one_snapshot() -> Iterator[None]:
+def one_snapshot(reader: Any = None) -> Iterator[None]:
     """Inside, `snapshot()` reads the database once and then answers from memory: one
     page view asks for the versions of its several cached parts and its default day,
     and they all come from one query. Outside (imports, tests, the shell), every call
-    reads again."""
+    reads again. A signed-in `reader`'s unit paths (their scope) come in the same query,
+    read as the first `snapshot()` is."""
     token = _request_snapshot.set([])
+    readers = _request_reader.set(
+        reader if reader is not None and getattr(reader, "is_authenticated", False) else None
+    )
     try:
         yield
     finally:
         _request_snapshot.reset(token)
+        _request_reader.reset(readers)
+
+
+_request_reader: ContextVar[Any] = ContextVar("snapshot_reader", default=None)
 
 
 def snapshot() -> Snapshot:
@@ -131,7 +162,7 @@ def snapshot() -> Snapshot:
     if held is None:
         return _snapshot_read()
     if not held:
-        held.append(_snapshot_read())
+        held.append(_snapshot_read(_request_reader.get()))
     return held[0]
 
 

@@ -144,14 +144,16 @@ class UnitDetailView(ScopedObjectView):
     Everything below the page's header (breadcrumbs, the boundaries switch, the
     dashboard) is cached whole, per unit, day, language, campaign day and scope, under
     the version of the data it shows (`unit_content`). A view then costs the session,
-    the user, the user's units and one snapshot query (web/stored.py), and the
-    rendering of the header around the cached part."""
+    the user, and one snapshot query (the data versions, the last counted day and
+    the reader's units, web/stored.py), and the rendering of the header around the
+    cached part."""
 
     model = Unit
     template_name = "web/unit_detail.html"
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        with stored.one_snapshot():
+        with stored.one_snapshot(request.user):
+            stored.snapshot()  # the versions, the last day and the reader's units: one query
             day = as_of_day(request.GET.get("ngay"))
             title, html = unit_content(self, str(kwargs.get(self.slug_url_kwarg, "")), day)
             return render(

@@ -47,15 +47,15 @@ def signed_in(user: Any) -> Client:
     return client
 
 
-def test_a_warm_view_reads_session_user_scope_and_one_snapshot(
+def test_a_warm_view_reads_the_session_the_user_and_one_snapshot(
     small_campaign: Any, make_user: Any, django_assert_max_num_queries: Any
 ) -> None:
     client = signed_in(make_user(Role.DISTRICT_OFFICER, DISTRICT))
     first = client.get(page(DISTRICT))
     assert first.status_code == 200
-    # The session, the user, the user's units, and the snapshot of the data versions
-    # and the last counted day: nothing that grows with the units on the page.
-    with django_assert_max_num_queries(4):
+    # The session, the user, and the snapshot (the data versions, the last counted day
+    # and the user's units): nothing that grows with the units on the page.
+    with django_assert_max_num_queries(3):
         again = client.get(page(DISTRICT))
     assert again.status_code == 200
     # The same page below the header (the header's CSRF tokens differ per view).
@@ -136,6 +136,25 @@ def test_one_snapshot_query_per_view_and_fresh_outside(
         stored.snapshot()
         stored.snapshot()
     assert first.counts[stored.VNEID] is not None
+
+
+def test_the_snapshot_reads_the_readers_units_as_their_own_query_does(
+    small_campaign: Any, make_user: Any, django_assert_num_queries: Any
+) -> None:
+    from chiendich.accounts.models import User
+
+    officer = make_user(Role.DISTRICT_OFFICER, DISTRICT, COMMUNE)
+    expected = sorted(User.objects.get(pk=officer.pk).scope_paths())
+    reader = User.objects.get(pk=officer.pk)
+    with django_assert_num_queries(1), stored.one_snapshot(reader):
+        stored.snapshot()
+        assert reader.scope_paths() == expected and len(expected) == 2
+    nobody = make_user(Role.DISTRICT_OFFICER, DISTRICT)
+    nobody.units.clear()
+    reader = User.objects.get(pk=nobody.pk)
+    with django_assert_num_queries(1), stored.one_snapshot(reader):
+        stored.snapshot()
+        assert reader.scope_paths() == []
 
 
 def test_the_cache_is_shared_by_processes(tmp_path: Path) -> None:
