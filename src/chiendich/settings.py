@@ -139,21 +139,35 @@ for _root, _dirs, _files in sorted(os.walk(BASE_DIR)):
         if _name.endswith((".py", ".html", ".mo", ".json")):
             _stat = (Path(_root) / _name).stat()
             _code.update(f"{_root}/{_name}:{_stat.st_size}:{_stat.st_mtime_ns}\n".encode())
+_cache_dir = os.environ.get("CHIENDICH_CACHE_DIR") or str(DATA_DIR / "cache")
+_cache_prefix = hashlib.sha256(
+    "|".join(
+        [*(str(_db.get(k, "")) for k in ("ENGINE", "NAME", "HOST", "PORT")), _code.hexdigest()]
+    ).encode()
+).hexdigest()[:16]
 CACHES = {
     "default": {
         "BACKEND": "chiendich.core.caching.TieredCache",
-        "LOCATION": os.environ.get("CHIENDICH_CACHE_DIR") or str(DATA_DIR / "cache"),
-        "KEY_PREFIX": hashlib.sha256(
-            "|".join(
-                [
-                    *(str(_db.get(k, "")) for k in ("ENGINE", "NAME", "HOST", "PORT")),
-                    _code.hexdigest(),
-                ]
-            ).encode()
-        ).hexdigest()[:16],
+        "LOCATION": _cache_dir,
+        "KEY_PREFIX": _cache_prefix,
         "TIMEOUT": 6 * 3600,
-    }
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    },
+    # Sessions: read from the shared folder, not the database, on every request; written
+    # to both (Django's cached_db). No per-process memory here: signing out deletes the
+    # session from the folder and the database, and no other worker process can still
+    # hold it. The same folder as the figures (with this database's prefix), so clearing
+    # the cache (a restore does) drops them too; a session not found there is read from
+    # the database again.
+    "sessions": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": _cache_dir,
+        "KEY_PREFIX": "s" + _cache_prefix,
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    },
 }
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_CACHE_ALIAS = "sessions"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

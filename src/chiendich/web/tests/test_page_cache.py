@@ -47,15 +47,15 @@ def signed_in(user: Any) -> Client:
     return client
 
 
-def test_a_warm_view_reads_the_session_the_user_and_one_snapshot(
+def test_a_warm_view_reads_the_user_and_one_snapshot(
     small_campaign: Any, make_user: Any, django_assert_max_num_queries: Any
 ) -> None:
     client = signed_in(make_user(Role.DISTRICT_OFFICER, DISTRICT))
     first = client.get(page(DISTRICT))
     assert first.status_code == 200
-    # The session, the user, and the snapshot (the data versions, the last counted day
-    # and the user's units): nothing that grows with the units on the page.
-    with django_assert_max_num_queries(3):
+    # The user and the snapshot (the data versions, the last counted day and the user's
+    # units); the session comes from the cache folder: nothing that grows with the page.
+    with django_assert_max_num_queries(2):
         again = client.get(page(DISTRICT))
     assert again.status_code == 200
     # The same page below the header (the header's CSRF tokens differ per view).
@@ -225,3 +225,31 @@ def test_the_refresh_computes_the_overview_units(small_campaign: Any) -> None:
     assert done.pages == len(units) * 2  # Vietnamese and English
     again = warm.overview_refresh()
     assert again.pages == done.pages and again.seconds <= done.seconds * 2 + 0.5
+
+
+def test_a_signed_out_session_is_refused_by_every_process(
+    small_campaign: Any, make_user: Any
+) -> None:
+    from django.contrib.sessions.models import Session
+
+    client = signed_in(make_user(Role.COMMUNE_OFFICER, COMMUNE))
+    assert client.get(page(COMMUNE)).status_code == 200
+    key = client.cookies["sessionid"].value
+    assert caches["sessions"].get(f"django.contrib.sessions.cached_db{key}") is not None
+    stolen = Client()
+    stolen.cookies["sessionid"] = key
+    assert stolen.get(page(COMMUNE)).status_code == 200
+
+    client.post(reverse("logout"))
+    # Gone from the shared folder and from the database: no worker finds it anywhere.
+    assert caches["sessions"].get(f"django.contrib.sessions.cached_db{key}") is None
+    assert not Session.objects.filter(session_key=key).exists()
+    assert stolen.get(page(COMMUNE)).status_code == 302  # to the sign-in page
+
+
+def test_sessions_are_kept_apart_by_database(settings: Any) -> None:
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
+    sessions, default = settings.CACHES["sessions"], settings.CACHES["default"]
+    assert "TieredCache" not in sessions["BACKEND"]  # no per-process copy to outlive a sign-out
+    assert sessions["KEY_PREFIX"] != default["KEY_PREFIX"]
+    assert sessions["KEY_PREFIX"].endswith(default["KEY_PREFIX"])  # the database's name in it
