@@ -42,7 +42,7 @@ class TieredCache(BaseCache):
     def __init__(self, location: str, params: dict[str, Any]) -> None:
         super().__init__(params)
         options = dict(params.get("OPTIONS") or {})
-        common = {
+        common: dict[str, Any] = {
             k: params[k]
             for k in ("TIMEOUT", "KEY_PREFIX", "VERSION", "KEY_FUNCTION")
             if k in params
