@@ -33,7 +33,7 @@ from chiendich.units.models import Kind, Unit
 from . import stored
 
 log = logging.getLogger(__name__)
-BUDGET_SECONDS = 60.0  # past this, the remaining pages are left to their first reader
+BUDGET_SECONDS = 30.0  # past this, the remaining pages are left to their first reader
 
 
 @dataclass
