@@ -7,6 +7,7 @@ CHIENDICH_HTTPS      "1" behind HTTPS: HSTS, redirect to https, secure cookies
 CHIENDICH_DEBUG      "1" to turn Django's debug mode on
 CHIENDICH_ALLOWED_HOSTS comma-separated
 CHIENDICH_CACHE_DIR  the cache folder shared by the server's processes (default: DATA_DIR/cache)
+CHIENDICH_SESSIONS_IN_CACHE "0" keeps sessions in the database only (several web machines)
 """
 
 import hashlib
@@ -166,8 +167,11 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 20000},
     },
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-SESSION_CACHE_ALIAS = "sessions"
+# Several web machines, each with its own cache folder, must keep sessions in the database
+# only (CHIENDICH_SESSIONS_IN_CACHE=0): a sign-out on one would not reach the other's folder.
+if os.environ.get("CHIENDICH_SESSIONS_IN_CACHE", "1") == "1":
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "sessions"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
