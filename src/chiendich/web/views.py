@@ -143,10 +143,10 @@ class UnitDetailView(ScopedObjectView):
 
     Everything below the page's header (breadcrumbs, the boundaries switch, the
     dashboard) is cached whole, per unit, day, language, campaign day and scope, under
-    the version of the data it shows (`unit_content`). A view then costs the session,
-    the user, and one snapshot query (the data versions, the last counted day and
-    the reader's units, web/stored.py), and the rendering of the header around the
-    cached part."""
+    the version of the data it shows (`unit_content`). A view then reads the user and
+    one snapshot query (the data versions, the last counted day and the reader's
+    units, web/stored.py; the session comes from the cache folder, settings.py), and
+    renders the header around the cached part."""
 
     model = Unit
     template_name = "web/unit_detail.html"
