@@ -6,8 +6,11 @@ CHIENDICH_SECRET_KEY required to serve when CHIENDICH_DEBUG is off
 CHIENDICH_HTTPS      "1" behind HTTPS: HSTS, redirect to https, secure cookies
 CHIENDICH_DEBUG      "1" to turn Django's debug mode on
 CHIENDICH_ALLOWED_HOSTS comma-separated
+CHIENDICH_CACHE_DIR  the cache folder shared by the server's processes (default: DATA_DIR/cache)
+CHIENDICH_SESSIONS_IN_CACHE "0" keeps sessions in the database only (several web machines)
 """
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -121,6 +124,55 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif os.environ.get("CHIENDICH_TEST_DB"):
     # Several test runs against one PostgreSQL server need their own test databases.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["CHIENDICH_TEST_DB"]}
+
+# The dashboard's figures and pages, cached under the version of the data they come from
+# (web/stored.py): each process's memory in front of a folder all of the machine's
+# processes share, so `chiendich serve`'s workers compute them once, and the worker that
+# imports a file leaves them refreshed for the web (core/caching.py). Aggregates only,
+# never personal data. The key prefix names the database (two databases used from one
+# data folder, a SQLite and a PostgreSQL demo, never read each other's figures) and this
+# version of the code, templates and translations (the folder outlives a restart: an
+# upgraded app must not show pages its old templates rendered).
+_db = DATABASES["default"]
+_code = hashlib.sha256()
+for _root, _dirs, _files in sorted(os.walk(BASE_DIR)):
+    _dirs[:] = sorted(d for d in _dirs if d not in ("node_modules", "__pycache__", "tests"))
+    for _name in sorted(_files):
+        if _name.endswith((".py", ".html", ".mo", ".json")):
+            _stat = (Path(_root) / _name).stat()
+            _code.update(f"{_root}/{_name}:{_stat.st_size}:{_stat.st_mtime_ns}\n".encode())
+_cache_dir = os.environ.get("CHIENDICH_CACHE_DIR") or str(DATA_DIR / "cache")
+_cache_prefix = hashlib.sha256(
+    "|".join(
+        [*(str(_db.get(k, "")) for k in ("ENGINE", "NAME", "HOST", "PORT")), _code.hexdigest()]
+    ).encode()
+).hexdigest()[:16]
+CACHES = {
+    "default": {
+        "BACKEND": "chiendich.core.caching.TieredCache",
+        "LOCATION": _cache_dir,
+        "KEY_PREFIX": _cache_prefix,
+        "TIMEOUT": 6 * 3600,
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    },
+    # Sessions: read from the shared folder, not the database, on every request; written
+    # to both (Django's cached_db). No per-process memory here: signing out deletes the
+    # session from the folder and the database, and no other worker process can still
+    # hold it. The same folder as the figures (with this database's prefix), so clearing
+    # the cache (a restore does) drops them too; a session not found there is read from
+    # the database again.
+    "sessions": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": _cache_dir,
+        "KEY_PREFIX": "s" + _cache_prefix,
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    },
+}
+# Several web machines, each with its own cache folder, must keep sessions in the database
+# only (CHIENDICH_SESSIONS_IN_CACHE=0): a sign-out on one would not reach the other's folder.
+if os.environ.get("CHIENDICH_SESSIONS_IN_CACHE", "1") == "1":
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "sessions"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

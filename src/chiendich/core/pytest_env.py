@@ -13,3 +13,13 @@ import os
 os.environ.setdefault(
     "CHIENDICH_SECRET_KEY", "test-suite-only-key-3f9c1b7e52a04d8e9b6c0a1d2e3f4a5b6c7d8e9f"
 )
+
+# The cache folder every process of a test run shares (core/caching.py): its own per run,
+# so two runs on one machine (or a demo's folder) never read each other's entries.
+if "CHIENDICH_CACHE_DIR" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["CHIENDICH_CACHE_DIR"] = tempfile.mkdtemp(prefix="chiendich-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["CHIENDICH_CACHE_DIR"], ignore_errors=True)

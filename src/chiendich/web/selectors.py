@@ -124,12 +124,12 @@ def as_of_day(raw: str | None) -> dt.date | None:
     """The day a page reports on: `raw` (`?ngay=`, dd/mm/yyyy or yyyy-mm-dd) when given,
     else the last day that has counts (a 2023 campaign is read as of its data, not
     today). A `raw` that is not a day of 2000-2099 is BadInput (a 400 saying so)."""
-    from chiendich.vneid.models import DailyCount
+    from .stored import last_day
 
     day = day_param({"ngay": raw}, "ngay")
     if day is not None:
         return day
-    return DailyCount.objects.order_by("-date").values_list("date", flat=True).first()
+    return last_day()
 
 
 def vneid_progress(

@@ -15,20 +15,24 @@ fingerprint that moves whenever a count, a form, a target or a unit changes:
 - the unit trees' bulk loads and hamlet assignments (which move where old
   records count under today's units) each write an AuditEvent.
 
-Three index-only MAX(id) reads cost well under a millisecond; see
-bench/bench_dashboard.py for what the cache saves.
+The four index-only MAX(id) reads and the last counted day are one statement
+(`snapshot()`), read once per page view; see bench/bench_dashboard.py for what the
+cache saves.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.db.models import F, Max, Sum
+from django.db import connection
+from django.db.models import F, Sum
 
 from chiendich.accounts.models import AuditEvent, ObjectChange
 from chiendich.procedures.counts import Counts as DossierCounts
@@ -59,14 +63,113 @@ TREE_EVENTS = (
 COUNT_MODELS: dict[str, Any] = {VNEID: DailyCount, TTHC: DossierCount}
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What the dashboard's cache keys are made of, read in one query: the highest id
+    of each kind's counts, of the change log's rows of the logged models and of the
+    tree events, and the last day with VNeID counts (a page's default day)."""
+
+    counts: dict[str, int | None]
+    changes: int | None
+    trees: int | None
+    last_day: dt.date | None
+
+    def version(self, *kinds: str) -> str:
+        parts = [str(self.counts[k]) for k in kinds]
+        return "-".join([*parts, str(self.changes), str(self.trees)])
+
+
+def _snapshot_sql(reader: Any = None) -> tuple[str, list[Any]]:
+    """One statement of scalar subqueries, each an index probe (MAX over a primary key
+    or an index), instead of five round trips to the database; with a `reader`, also
+    the paths of their units (what their scope is made of, accounts/restrict.py)."""
+    types = ContentType.objects.get_for_models(*_logged_models()).values()  # cached per process
+    type_ids = sorted(t.pk for t in types)
+    marks = ", ".join(["%s"] * len(type_ids))
+    events = ", ".join(["%s"] * len(TREE_EVENTS))
+    q = connection.ops.quote_name
+    daily, dossier = (q(COUNT_MODELS[k]._meta.db_table) for k in (VNEID, TTHC))
+    params: list[Any] = [*type_ids, *(str(e) for e in TREE_EVENTS)]
+    paths = "NULL"
+    if reader is not None:
+        through = reader.units.through
+        unit = q(Unit._meta.db_table)
+        link = q(through._meta.db_table)
+        joined = (
+            f"FROM {unit} JOIN {link} ON {link}.{q('unit_id')} = {unit}.{q('id')} "
+            f"WHERE {link}.{q('user_id')} = %s"
+        )
+        # Paths hold no line break (units/models.py: codes joined by "/").
+        aggregate = (
+            "string_agg(path, chr(10))"
+            if connection.vendor == "postgresql"
+            else "group_concat(path, char(10))"
+        )
+        paths = f"(SELECT {aggregate} {joined})"
+        params.append(reader.pk)
+    # Table names from our models, every value a parameter.
+    sql = (
+        f"SELECT (SELECT MAX(id) FROM {daily}), (SELECT MAX(id) FROM {dossier}), "  # noqa: S608
+        f"(SELECT MAX(id) FROM {q(ObjectChange._meta.db_table)} "
+        f"WHERE content_type_id IN ({marks})), "
+        f"(SELECT MAX(id) FROM {q(AuditEvent._meta.db_table)} WHERE type IN ({events})), "
+        f"(SELECT MAX(date) FROM {daily}), {paths}"
+    )
+    return sql, params
+
+
+def _snapshot_read(reader: Any = None) -> Snapshot:
+    sql, params = _snapshot_sql(reader)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        vneid, tthc, changes, trees, last, paths = cursor.fetchone()
+    if isinstance(last, str):  # SQLite hands an aggregate's date back as text
+        last = dt.date.fromisoformat(last)
+    if reader is not None and getattr(reader, "_scope_paths", None) is None:
+        # User.scope_paths() keeps its answer on the user for the request: the same
+        # sorted list its own query gives, read here in the same round trip.
+        reader._scope_paths = sorted(paths.split("\n")) if paths else []
+    return Snapshot({VNEID: vneid, TTHC: tthc}, changes, trees, last)
+
+
+_request_snapshot: ContextVar[list[Snapshot] | None] = ContextVar("snapshot", default=None)
+
+
+@contextmanager
+def one_snapshot(reader: Any = None) -> Iterator[None]:
+    """Inside, `snapshot()` reads the database once and then answers from memory: one
+    page view asks for the versions of its several cached parts and its default day,
+    and they all come from one query. Outside (imports, tests, the shell), every call
+    reads again. A signed-in `reader`'s unit paths (their scope) come in the same query,
+    read as the first `snapshot()` is."""
+    token = _request_snapshot.set([])
+    readers = _request_reader.set(
+        reader if reader is not None and getattr(reader, "is_authenticated", False) else None
+    )
+    try:
+        yield
+    finally:
+        _request_snapshot.reset(token)
+        _request_reader.reset(readers)
+
+
+_request_reader: ContextVar[Any] = ContextVar("snapshot_reader", default=None)
+
+
+def snapshot() -> Snapshot:
+    """The current Snapshot (once per `one_snapshot()` block)."""
+    held = _request_snapshot.get()
+    if held is None:
+        return _snapshot_read()
+    if not held:
+        held.append(_snapshot_read(_request_reader.get()))
+    return held[0]
+
+
 def data_version(*kinds: str) -> str:
     """A fingerprint of everything the dashboard's cached figures of `kinds` (VNEID,
     TTHC) are computed from: those kinds' counts, and the change-logged rows."""
-    parts = [str(COUNT_MODELS[k].objects.aggregate(m=Max("id"))["m"]) for k in kinds]
-    types = ContentType.objects.get_for_models(*_logged_models()).values()
-    changes = ObjectChange.objects.filter(content_type__in=list(types)).aggregate(m=Max("id"))["m"]
-    trees = AuditEvent.objects.filter(type__in=TREE_EVENTS).aggregate(m=Max("id"))["m"]
-    return "-".join([*parts, str(changes), str(trees)])
+    return snapshot().version(*kinds)
 
 
 def cached[T](key: str, compute: Callable[[], T], *kinds: str) -> T:
@@ -77,6 +180,11 @@ def cached[T](key: str, compute: Callable[[], T], *kinds: str) -> T:
         found = compute()
         cache.set(full, found, CACHE_SECONDS)
     return found  # type: ignore[no-any-return]
+
+
+def last_day() -> dt.date | None:
+    """The last day with stored VNeID counts (a page's default as-of day)."""
+    return snapshot().last_day
 
 
 def vneid_span() -> tuple[dt.date | None, dt.date | None]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,6 +29,7 @@ from chiendich.units.models import Unit
 from chiendich.units.selectors import children_of
 from chiendich.vneid.progress import eligible_basis, vneid_target
 
+from . import stored
 from .dashboard import Dashboard, unit_dashboard
 from .exports import XLSX_TYPE, dashboard_xlsx
 from .history import history_dashboard, history_plan
@@ -89,12 +92,15 @@ def home(request: HttpRequest) -> HttpResponse:
     if unit is None or plan is None:
         return render(request, "web/home_unit.html", context)
     visible = Unit.objects.restrict(user, "view")
-    day = as_of_day(request.GET.get("ngay"))
-    context.update(day=day, body=unit_body_html(unit, visible, day), others=home_units(user)[1:])
-    if user.role in OFFICER_ROLES or user.is_superuser:
-        children = children_of(unit, visible)["territorial"]
-        dashboard = page_dashboard(unit, day, children)[2]
-        context["tasks"] = today_tasks(user, today, dashboard)
+    with stored.one_snapshot():  # one query for every cached part's version
+        day = as_of_day(request.GET.get("ngay"))
+        context.update(
+            day=day, body=unit_body_html(unit, visible, day), others=home_units(user)[1:]
+        )
+        if user.role in OFFICER_ROLES or user.is_superuser:
+            children = children_of(unit, visible)["territorial"]
+            dashboard = page_dashboard(unit, day, children)[2]
+            context["tasks"] = today_tasks(user, today, dashboard)
     return render(request, "web/home_unit.html", context)
 
 
@@ -133,24 +139,88 @@ def import_template(request: HttpRequest, name: str) -> HttpResponse:
 
 class UnitDetailView(ScopedObjectView):
     """A unit's dashboard on an as-of day (`?ngay=`, default the data's last day):
-    each indicator the plan sets for it, and the units below it, sortable."""
+    each indicator the plan sets for it, and the units below it, sortable.
+
+    Everything below the page's header (breadcrumbs, the boundaries switch, the
+    dashboard) is cached whole, per unit, day, language, campaign day and scope, under
+    the version of the data it shows (`unit_content`). A view then reads the user and
+    one snapshot query (the data versions, the last counted day and the reader's
+    units, web/stored.py; the session comes from the cache folder, settings.py), and
+    renders the header around the cached part."""
 
     model = Unit
     template_name = "web/unit_detail.html"
-    context_object_name = "unit"
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        unit: Unit = self.object
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with stored.one_snapshot(request.user):
+            stored.snapshot()  # the versions, the last day and the reader's units: one query
+            day = as_of_day(request.GET.get("ngay"))
+            title, html = unit_content(self, str(kwargs.get(self.slug_url_kwarg, "")), day)
+            return render(
+                request,
+                self.template_name,
+                {"title": title, "content": mark_safe(html), "day": day},  # noqa: S308 - ours
+            )
+
+    def content_context(self, unit: Unit, day: dt.date | None) -> dict[str, Any]:
         visible = Unit.objects.restrict(self.request.user, self.action)
-        day = as_of_day(self.request.GET.get("ngay"))
-        context.update(
-            breadcrumbs=breadcrumbs(unit, visible),
-            day=day,
-            switch=tree_switch(unit, day, visible, clock.today()),
-            body=unit_body_html(unit, visible, day),
-        )
-        return context
+        return {
+            "unit": unit,
+            "breadcrumbs": breadcrumbs(unit, visible),
+            "day": day,
+            "switch": tree_switch(unit, day, visible, clock.today()),
+            "body": unit_body_html(unit, visible, day),
+        }
+
+
+def scope_key(user: Any, action: str) -> str | None:
+    """Everything `Unit.objects.restrict(user, action)` depends on, as a short key
+    (accounts/restrict.py): superuser, or the role's right to `action` and the user's
+    units' paths. None when the user may see no unit at all."""
+    from chiendich.accounts.roles import role_allows
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if user.is_superuser:
+        return "all"
+    if not role_allows(user.role, action):
+        return None
+    paths = user.scope_paths()
+    if not paths:
+        return None
+    return hashlib.sha256("\n".join(paths).encode()).hexdigest()[:20]
+
+
+def unit_content(view: UnitDetailView, code: str, day: dt.date | None) -> tuple[str, str]:
+    """The unit's name and the HTML of its page below the header, from the cache when
+    this unit, day, language, campaign day and scope were rendered under the current
+    data version.
+
+    An entry is only ever written after the unit was found in the reader's scope
+    (`get_object`, 404 otherwise), and its key holds that scope and the version of
+    the units (which moves when any unit changes), so finding it is proof the reader
+    may open the unit: no other user's scope reads it. What it holds is the same for
+    every reader of that scope: aggregate figures, no personal data."""
+    scope = scope_key(view.request.user, view.action)
+    if scope is None:
+        raise Http404
+    parts = [
+        get_language() or "",
+        code,
+        day.isoformat() if day else "-",
+        clock.today().isoformat(),
+        scope,
+        stored.data_version(VNEID, TTHC),
+    ]
+    key = "unit-page:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    found = cache.get(key)
+    if found is None:
+        unit: Unit = view.get_object()
+        view.object = unit
+        html = render_to_string("web/_unit_content.html", view.content_context(unit, day))
+        found = (unit.name, html)
+        cache.set(key, found, stored.CACHE_SECONDS)
+    return found  # type: ignore[no-any-return]
 
 
 def page_dashboard(

@@ -42,6 +42,7 @@ from chiendich.core.tabular import (
 )
 from chiendich.units.dated import MappedRows, TreeMap, mapping_lines
 from chiendich.units.models import Unit
+from chiendich.web.warm import overview_refresh_after_commit
 
 from ..cells import DOSSIER_COLUMNS, DOSSIER_REQUIRED, dossier_header
 from ..counts import counts_rebuild
@@ -455,6 +456,7 @@ def dossiers_import(
                     report.count_rows = counts_rebuild(
                         unit_ids=writer.units, start=writer.first_day, end=writer.last_day
                     )
+                    overview_refresh_after_commit()  # the overview's figures, once committed
                 _finish_errors(report, errors, errors_path)
                 _batch_fill(
                     batch,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -92,6 +93,7 @@ class Command(BaseCommand):
             )
         except (PlanFileError, PlanLoadError, CampaignError) as exc:
             raise CommandError(str(exc)) from exc
+        cache.clear()  # figures cached from an earlier database in this folder (web/stored.py)
         print_table(
             f"Tài khoản mẫu (mật khẩu chung: {password})",
             [
