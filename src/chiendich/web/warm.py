@@ -33,7 +33,9 @@ from chiendich.units.models import Kind, Unit
 from . import stored
 
 log = logging.getLogger(__name__)
-BUDGET_SECONDS = 30.0  # past this, the remaining pages are left to their first reader
+# Past this, the remaining pages are left to their first reader: the import's job shows
+# "done" only after its refresh, so the refresh stays short (the provinces come first).
+BUDGET_SECONDS = 10.0
 
 
 @dataclass
