@@ -40,22 +40,25 @@ def test_a_load_puts_back_every_index_and_key(tien_giang: Unit) -> None:
     assert any(c[2] and not c[1] for c in before[Citizen._meta.db_table].values()), "no index?"
     commune = Unit.objects.get(code="28249")
     rows = [(f"H{i:05d}", commune.pk, commune.pk, "", "") for i in range(2_000)]
-    with transaction.atomic(), connection.cursor() as cursor:
-        with loading(cursor, TABLES):
-            rows_insert(cursor, Household._meta.db_table, COLUMNS, rows)
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    "SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
-                    "AND conrelid::regclass::text = ANY(%s)",
-                    [TABLES],
-                )
-                assert cursor.fetchone()[0] == 0, "the keys were not dropped during the load"
+    with transaction.atomic(), connection.cursor() as cursor, loading(cursor, TABLES):
+        rows_insert(cursor, Household._meta.db_table, COLUMNS, rows)
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
+                "AND conrelid::regclass::text = ANY(%s)",
+                [TABLES],
+            )
+            assert cursor.fetchone()[0] == 0, "the keys were not dropped during the load"
     assert schema() == before
     assert Household.objects.filter(unit=commune).count() == 2_000
     # The unique index is kept throughout: the same code again is refused.
-    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
-        with loading(cursor, TABLES):
-            rows_insert(cursor, Household._meta.db_table, COLUMNS, rows[:1])
+    with (
+        pytest.raises(IntegrityError),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        loading(cursor, TABLES),
+    ):
+        rows_insert(cursor, Household._meta.db_table, COLUMNS, rows[:1])
     assert schema() == before
 
 
@@ -69,14 +72,21 @@ def test_a_row_naming_a_missing_unit_is_refused_and_nothing_stays(tien_giang: Un
     commune = Unit.objects.get(code="28249")
     missing = Unit.objects.order_by("-pk").values_list("pk", flat=True).first() + 1000
     rows = [("H1", commune.pk, commune.pk, "", ""), ("H2", commune.pk, missing, "", "")]
-    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
-        with loading(cursor, TABLES):
-            rows_insert(cursor, Household._meta.db_table, COLUMNS, rows)
+    with (
+        pytest.raises(IntegrityError),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        loading(cursor, TABLES),
+    ):
+        rows_insert(cursor, Household._meta.db_table, COLUMNS, rows)
     assert schema() == before
     assert not Household.objects.exists()
 
 
 def test_loading_outside_a_transaction_is_refused(transactional_db: None) -> None:
-    with connection.cursor() as cursor, pytest.raises(RuntimeError, match="transaction"):
-        with loading(cursor, TABLES):
-            pass
+    with (
+        connection.cursor() as cursor,
+        pytest.raises(RuntimeError, match="transaction"),
+        loading(cursor, TABLES),
+    ):
+        pass
