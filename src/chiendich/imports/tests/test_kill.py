@@ -34,7 +34,10 @@ from .test_worker import _database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROWS = 60_000  # long enough to be killed in the middle of, on a loaded 2-core machine
+# Long enough to be killed in the middle of: the set-based check reads about 100,000 rows
+# a second, and the job's progress file is written at most twice a second (a file of
+# 60,000 rows was checked between two writes, with nothing in the middle to kill in).
+ROWS = 250_000
 
 
 def big_police_csv(rows: int = ROWS) -> bytes:
