@@ -768,7 +768,10 @@ class StagingTables:
             return
         with connection.cursor() as cursor:
             if self.vendor == "postgresql":
-                data = frame.write_csv(include_header=False, null_value="\\N")
+                # Texts quoted: a cell reading \N stays text; only a missing value is NULL.
+                data = frame.write_csv(
+                    include_header=False, null_value="\\N", quote_style="non_numeric"
+                )
                 with cursor.cursor.copy(
                     f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv, NULL '\\N')"
                 ) as copy:

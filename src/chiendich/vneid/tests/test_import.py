@@ -138,6 +138,23 @@ def test_a_clean_list_creates_citizens_households_events_batch_and_audit(
     assert not AuditEvent.objects.filter(type=AuditEvent.Type.PERSONAL_DATA_EXPORTED).exists()
 
 
+def test_cells_that_read_like_a_null_marker_stay_text(
+    places: None, write_file: WriteFile
+) -> None:
+    """Staged rows go to PostgreSQL by COPY in CSV: "\\N" there means a missing value
+    unless quoted. A name or a household code written so is kept as written."""
+    path = police_list(
+        write_file,
+        f"{cccd(1995)},\\N,15/03/1995,Nam,28249,Khu phố 1,\\N,,,",
+        f"{cccd(1996, serial=2)},NULL,15/03/1996,Nam,28249,Khu phố 1,,,,",
+    )
+    report = citizens_import(path)
+    assert errors_of(report) == [] and report.created == 2
+    first = Citizen.objects.get(id_number=cccd(1995))
+    assert (first.full_name, first.household.code) == ("\\N", "\\N")
+    assert Citizen.objects.get(id_number=cccd(1996, serial=2)).full_name == "NULL"
+
+
 def test_folded_headers_match(places: None, write_file: WriteFile) -> None:
     path = write_file(
         "khong-dau.csv",
