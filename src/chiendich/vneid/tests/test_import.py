@@ -138,9 +138,7 @@ def test_a_clean_list_creates_citizens_households_events_batch_and_audit(
     assert not AuditEvent.objects.filter(type=AuditEvent.Type.PERSONAL_DATA_EXPORTED).exists()
 
 
-def test_cells_that_read_like_a_null_marker_stay_text(
-    places: None, write_file: WriteFile
-) -> None:
+def test_cells_that_read_like_a_null_marker_stay_text(places: None, write_file: WriteFile) -> None:
     """Staged rows go to PostgreSQL by COPY in CSV: "\\N" there means a missing value
     unless quoted. A name or a household code written so is kept as written."""
     path = police_list(
