@@ -409,6 +409,17 @@ def table_row_estimate(path: Path) -> int | None:
         return None
 
 
+class RowErrorList:
+    """An error sink that keeps every error in memory, in the order added: a chunk's
+    errors, gathered to be logged in row order (the set-based imports)."""
+
+    def __init__(self) -> None:
+        self.found: list[RowError] = []
+
+    def add(self, error: RowError) -> None:
+        self.found.append(error)
+
+
 class RowErrorLog:
     """Errors of an import that may have millions of them: the first `keep` stay in
     memory for the report, all of them are spooled to a temporary file (in the

@@ -52,6 +52,7 @@ from chiendich.core.cells import CellError
 from chiendich.core.tabular import (
     Row,
     RowError,
+    RowErrorList,
     RowErrorLog,
     default_errors_path,
     file_sha256,
@@ -433,16 +434,6 @@ def _valid_frame(rows: list[StaffRow]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=_VALID_SCHEMA, orient="row")
 
 
-class _Collect:
-    """An error sink keeping a chunk's errors, to log them in row order."""
-
-    def __init__(self) -> None:
-        self.found: list[RowError] = []
-
-    def add(self, error: RowError) -> None:
-        self.found.append(error)
-
-
 def _frame_check(
     checker: StaffRowChecker, frame: pl.DataFrame
 ) -> tuple[pl.DataFrame, list[RowError]]:
@@ -527,7 +518,7 @@ def _frame_check(
         "mapped_from",
     )
     rest = out.filter(~pl.col("_passes")).select(frame.columns)
-    collect = _Collect()
+    collect = RowErrorList()
     if rest.height:
         sink, checker.errors = checker.errors, collect  # type: ignore[assignment]
         keys = [c for c in frame.columns if c not in ("_row", "_problem")]

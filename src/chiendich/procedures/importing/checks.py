@@ -12,7 +12,7 @@ import polars as pl
 
 from chiendich.core import clock
 from chiendich.core.cells import CellError, parse_date
-from chiendich.core.tabular import Row, RowError, RowErrorLog
+from chiendich.core.tabular import Row, RowError, RowErrorList, RowErrorLog
 from chiendich.units.dated import Dated, MapProblem, TreeMap, by_code
 from chiendich.units.models import Level, Unit
 from chiendich.units.selectors import code_problem, describe_validity
@@ -486,16 +486,6 @@ VALID_SCHEMA: dict[str, Any] = {
 }
 
 
-class _Collect:
-    """An error sink that keeps the errors, so a chunk's errors are logged in row order."""
-
-    def __init__(self) -> None:
-        self.found: list[RowError] = []
-
-    def add(self, error: RowError) -> None:
-        self.found.append(error)
-
-
 def frame_check(
     checker: DossierChecker, frame: pl.DataFrame
 ) -> tuple[pl.DataFrame, list[RowError]]:
@@ -623,7 +613,7 @@ def frame_check(
 
     # The other rows, one by one, through check itself.
     rest = out.filter(~pl.col("_passes")).select(frame.columns)
-    collect = _Collect()
+    collect = RowErrorList()
     if rest.height:
         sink, checker.errors = checker.errors, collect  # type: ignore[assignment]
         keys = [c for c in frame.columns if c not in ("_row", "_problem")]
