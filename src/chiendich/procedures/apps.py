@@ -8,7 +8,10 @@ class ProceduresConfig(AppConfig):
     verbose_name = _("Administrative procedures")
     # `chiendich import dossiers FILE` (core/management/commands/import.py reads this).
     # Declared for the import pipeline (imports.pipeline): service, template, label.
-    import_kinds = {"dossiers": "chiendich.procedures.importing.dossiers.DOSSIERS_KIND"}
+    import_kinds = {
+        "dossiers": "chiendich.procedures.importing.dossiers.DOSSIERS_KIND",
+        "catalogue": "chiendich.procedures.importing.catalogue.CATALOGUE_KIND",
+    }
 
     def ready(self) -> None:
         from chiendich.plans.checks import register_indicator_variants

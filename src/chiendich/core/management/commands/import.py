@@ -222,7 +222,11 @@ class Command(BaseCommand):
             self.stdout.write(line)
         if report.all_rejected:
             raise CommandError(
-                "Không có dòng hợp lệ nào; không ghi gì vào cơ sở dữ liệu."
+                (
+                    "Tệp còn dòng lỗi; không ghi gì vào cơ sở dữ liệu."
+                    if getattr(report, "refused_whole", False)
+                    else "Không có dòng hợp lệ nào; không ghi gì vào cơ sở dữ liệu."
+                )
                 + (f" Xem tệp lỗi {report.error_file}." if report.error_file else "")
             )
 
