@@ -41,6 +41,7 @@ from typing import Any
 
 import polars as pl
 from django.db import connection, transaction
+from django.utils import timezone
 
 from chiendich.accounts.models import User
 from chiendich.accounts.services import error_file_write_audited
@@ -383,21 +384,57 @@ def _read(r: Run, chunks: Iterator[pl.DataFrame], progress: Callable[[int], None
 
 
 def finish_errors(r: Run) -> None:
-    """Write the error file (xlsx: Dòng, Cột, Giá trị, Lỗi) when there were errors; one
-    holding ID numbers is written as an audited export of personal data."""
-    if not len(r.errors):
+    """The run's error file (see errors_write)."""
+    errors_write(
+        r.report,
+        r.errors,
+        r.errors_path,
+        personal_data=r.kind.personal_data,
+        what=r.kind.errors_what or f"{r.kind.name} import errors",
+        acting_user=r.acting_user,
+    )
+
+
+def errors_write(
+    report: PipelineReport,
+    errors: RowErrorLog,
+    path: Path,
+    *,
+    personal_data: bool,
+    what: str,
+    acting_user: User | None,
+) -> None:
+    """Write the error file (xlsx: Dòng, Cột, Giá trị, Lỗi) when there were errors and
+    name it on the report; one holding ID numbers is written as an audited export of
+    personal data (Decree 13/2023)."""
+    if not len(errors):
         return
-    if r.kind.personal_data:
+    if personal_data:
         error_file_write_audited(
-            r.errors,
-            r.errors_path,
-            what=r.kind.errors_what or f"{r.kind.name} import errors",
-            source=r.report.file,
-            acting_user=r.acting_user,
+            errors, path, what=what, source=report.file, acting_user=acting_user
         )
     else:
-        write_error_file(r.errors, r.errors_path)
-    r.report.error_file = r.errors_path
+        write_error_file(errors, path)
+    report.error_file = path
+
+
+def batch_fill(batch: Any, report: PipelineReport, status: str, **counts: int) -> None:
+    """Fill an import's history row (a core.models.ImportHistory) from its report: the
+    file, its hash, the status, the rows, the error file, the kind's own `counts`, and a
+    message naming the target tree and the codes mapped to it."""
+    batch.file_name = report.file[:255]
+    batch.sha256 = report.sha256
+    batch.status = status
+    batch.finished_at = None if status == "running" else timezone.now()
+    batch.rows_total = report.rows_read
+    batch.rows_valid = report.rows_valid
+    batch.rows_rejected = report.rows_rejected
+    for name, value in counts.items():
+        setattr(batch, name, value)
+    batch.error_file = str(report.error_file or "")[:500]
+    batch.message = "\n".join(
+        (["mọi dòng đều bị từ chối"] if status == "failed" else []) + report.mapping_lines()
+    )
 
 
 def refuse_file(r: Run, problem: str) -> None:

@@ -30,7 +30,6 @@ from typing import Any
 
 import polars as pl
 from django.db import connection
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chiendich.accounts.models import AuditEvent, User
@@ -500,21 +499,7 @@ def _page_cache(dry_run: bool) -> Iterator[None]:
 def _batch_fill(
     batch: DossierImport, report: DossierImportReport, status: DossierImport.Status
 ) -> None:
-    batch.file_name = report.file[:255]
-    batch.sha256 = report.sha256
-    batch.status = status
-    batch.finished_at = None if status == DossierImport.Status.RUNNING else timezone.now()
-    batch.rows_total = report.rows_read
-    batch.rows_valid = report.rows_valid
-    batch.rows_rejected = report.rows_rejected
-    batch.created = report.created
-    batch.updated = report.updated
-    batch.error_file = str(report.error_file or "")[:500]
-    # The target tree and the codes mapped to it stay in the history with the counts.
-    batch.message = "\n".join(
-        (["mọi dòng đều bị từ chối"] if status == DossierImport.Status.FAILED else [])
-        + report.mapping_lines()
-    )
+    pipeline.batch_fill(batch, report, status, created=report.created, updated=report.updated)
 
 
 DOSSIERS_KIND = pipeline.Kind(
