@@ -418,6 +418,10 @@ def _block_frame(
     for _, key in pairs:
         column = out[key]
         dirty = column.filter(~column.str.contains(_CLEAN)).unique()
+        if dirty.len() and unicodedata.is_normalized("NFC", "\x00".join(dirty.to_list())):
+            # Already NFC (Vietnamese text usually is): only the cells with whitespace to
+            # collapse change, as in _clean_column.
+            dirty = dirty.filter(dirty.str.contains(_MESSY_CELL.pattern))
         if dirty.len():
             texts = dirty.to_list()
             fixes[key] = column.replace_strict(texts, [_clean(t) for t in texts], default=column)
