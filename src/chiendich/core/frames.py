@@ -68,10 +68,11 @@ def table_frames(
     columns: Mapping[str, Sequence[str]],
     required: Required,
     *,
-    rows: int = FRAME_ROWS,
+    rows: int | None = None,
     block_bytes: int | None = None,
 ) -> Iterator[pl.DataFrame]:
-    """The rows of the CSV or XLSX `path` as frames of up to `rows` rows (see the module).
+    """The rows of the CSV or XLSX `path` as frames of up to `rows` rows (see the module;
+    None: a plain CSV's frames are its blocks, other files' FRAME_ROWS rows).
 
     The header is read now: a file that cannot be opened, or that lacks a required
     column, raises TabularError before this returns. A file that turns out not to
@@ -82,12 +83,14 @@ def table_frames(
     if path.suffix.lower() in XLSX_SUFFIXES or path.suffix.lower() == ".xls":
         source = read_table(path, columns, required)
         first = next(source, None)  # the header is read (and checked) here
-        return _row_frames(itertools.chain([first] if first else [], source), keys, rows)
+        return _row_frames(
+            itertools.chain([first] if first else [], source), keys, rows or FRAME_ROWS
+        )
     fast = _plain_csv(path, columns, required)
     if fast is not None:
         separator, pairs, width = fast
         return _block_frames(path, separator, pairs, width, keys, block_bytes or BLOCK_BYTES, rows)
-    return _csv_frames(path, columns, required, keys, rows)
+    return _csv_frames(path, columns, required, keys, rows or FRAME_ROWS)
 
 
 def _csv_frames(
@@ -351,7 +354,7 @@ def _block_frames(
     width: int,
     keys: list[str],
     block_bytes: int,
-    rows: int,
+    rows: int | None,
 ) -> Iterator[pl.DataFrame]:
     with path.open("rb") as f:
         f.readline()
@@ -361,6 +364,10 @@ def _block_frames(
                 block.decode("utf-8"), number, separator, pairs, width, keys
             )
             number += lines
+            if rows is None:
+                if frame.height:
+                    yield frame
+                continue
             for start in range(0, frame.height, rows):
                 yield frame.slice(start, rows)
 
