@@ -21,14 +21,12 @@ _command = importlib.import_module("chiendich.core.management.commands.import")
 # Labels of the kinds not declared for the import pipeline (a declaration has its own).
 LABELS = {
     "citizens": _("Police list of citizens and their VNeID accounts"),
-    "dossiers": _("One-stop system export of dossiers"),
-    "staff": _("Agency staff list"),
     "results": _("Digitized results: a zip of the files with their list (danh-sach.csv)"),
 }
-# Error files of these kinds hold only dossier codes and procedure names; any
-# other kind not declared for the pipeline (a declaration says it itself) is
-# treated as holding ID numbers.
-WITHOUT_PERSONAL_DATA = frozenset({"dossiers"})
+# Error files of these undeclared kinds hold no personal data; any other kind not
+# declared for the pipeline (a declaration says it itself: the dossiers' and the
+# catalogue's hold codes and names only) is treated as holding ID numbers.
+WITHOUT_PERSONAL_DATA: frozenset[str] = frozenset()
 
 
 def kinds() -> dict[str, Any]:
