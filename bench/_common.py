@@ -140,7 +140,8 @@ def pg_url(url: str, name: str) -> str:
 
 
 def _setup() -> None:
-    sys.path.insert(0, str(REPO / "src"))
+    # --before: an older source tree's code (its src folder), the same Django set-up.
+    sys.path.insert(0, os.environ.get("BENCH_BEFORE_SRC") or str(REPO / "src"))
     import django
 
     django.setup()

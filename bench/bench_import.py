@@ -56,6 +56,12 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--baseline-only", action="store_true", help="skip our import")
     parser.add_argument("--work", type=Path, help="keep files here instead of a temp folder")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="also time the import of an older source tree (its src folder, e.g. from"
+        " `git archive COMMIT src | tar -x -C DIR`), runs taking turns with ours",
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if args.database == "postgres" and not url.startswith("postgres"):
@@ -132,37 +138,52 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, work: Path) -
         print("ours: pending, chiendich.vneid.importing is not there yet")
         return
 
-    ours, rss, locks = [], [], []
+    # Ours and (--before) the older code take turns, run by run: both see the same load.
+    sides = ["ours"] + (["before"] if args.before else [])
+    times: dict[str, list[float]] = {side: [] for side in sides}
+    ours, rss, locks = times["ours"], [], []
     for run in range(args.runs):
-        run_dir = work / f"ours-{run}"
-        shutil.rmtree(run_dir, ignore_errors=True)
-        if args.database == "postgres":
-            name = f"{PG_PREFIX}_run{run}"
-            pg_admin(
-                url,
-                f"DROP DATABASE IF EXISTS {name}",
-                f"CREATE DATABASE {name} TEMPLATE {template}",
-            )
-            env = child_env(run_dir, pg_url(url, name))
-        else:
-            sqlite_copy(sqlite_template, run_dir)
-            env = child_env(run_dir)
-        result = child(["import", str(csv_path)], env)
-        ours.append(result["seconds"])
-        rss.append(result["max_rss_kib"] / 1024)
-        locks.append(result.get("lock_seconds") or 0.0)
-        print(
-            f"  run {run + 1}: {result['seconds']:.1f} s (write lock held {locks[-1]:.1f} s), "
-            f"{result['rows_valid']:,} valid, "
-            f"{result['rows_rejected']:,} rejected, {result['created']:,} citizens, "
-            f"{result['events']:,} events, peak RSS {rss[-1]:.0f} MiB ({result['vendor']})"
-        )
-        if args.database == "postgres":
-            pg_admin(url, f"DROP DATABASE IF EXISTS {PG_PREFIX}_run{run}")
-        else:
+        # Who goes first alternates: neither side always finds the caches warm.
+        for side in sides if run % 2 == 0 else sides[::-1]:
+            run_dir = work / f"{side}-{run}"
             shutil.rmtree(run_dir, ignore_errors=True)
+            if args.database == "postgres":
+                name = f"{PG_PREFIX}_{side}{run}"
+                pg_admin(
+                    url,
+                    f"DROP DATABASE IF EXISTS {name}",
+                    f"CREATE DATABASE {name} TEMPLATE {template}",
+                )
+                env = child_env(run_dir, pg_url(url, name))
+            else:
+                sqlite_copy(sqlite_template, run_dir)
+                env = child_env(run_dir)
+            if side == "before":
+                env["BENCH_BEFORE_SRC"] = str(args.before.resolve())
+            result = child(["import", str(csv_path)], env)
+            times[side].append(result["seconds"])
+            if side == "ours":
+                rss.append(result["max_rss_kib"] / 1024)
+                locks.append(result.get("lock_seconds") or 0.0)
+            print(
+                f"  run {run + 1} {side}: {result['seconds']:.1f} s (write lock held "
+                f"{result.get('lock_seconds') or 0.0:.1f} s), {result['rows_valid']:,} valid, "
+                f"{result['rows_rejected']:,} rejected, {result['created']:,} citizens, "
+                f"{result['events']:,} events, peak RSS {result['max_rss_kib'] / 1024:.0f} MiB"
+                f" ({result['vendor']})"
+            )
+            if args.database == "postgres":
+                pg_admin(url, f"DROP DATABASE IF EXISTS {PG_PREFIX}_{side}{run}")
+            else:
+                shutil.rmtree(run_dir, ignore_errors=True)
     print(f"ours citizens_import:     {fmt_runs(ours)}; {made['rows'] / median(ours):,.0f} rows/s")
     print(f"write lock held (ours):   {fmt_runs(locks)}")
+    if args.before:
+        before = times["before"]
+        print(
+            f"before ({args.before}):  {fmt_runs(before)}; {made['rows'] / median(before):,.0f} rows/s"
+        )
+        print(f"ratio ours / before: {median(ours) / median(before):.2f}x")
     print(f"ratio ours / sqlite3 .import: {median(ours) / median(floor):.2f}x (goal <= 3x)")
     if pg_floor:
         print(f"ratio ours / psql \\copy:      {median(ours) / median(pg_floor):.2f}x")

@@ -1,4 +1,5 @@
-"""Reading a CSV or XLSX list as chunks of polars DataFrames, for set-based imports.
+"""Reading a CSV or XLSX list as chunks of polars DataFrames: the one reader of the
+set-based imports (the import pipeline, chiendich.imports.pipeline, and the police list).
 
 `table_frames` gives the same rows as `core.tabular.read_table`, with the same
 row numbers, the same cleaned cell text (NFC, whitespace collapsed) and the same
@@ -6,13 +7,18 @@ problem rows (a row cut short, an unterminated quote, a NUL), but as frames of
 up to `rows` rows: a column "_row" (the spreadsheet row number), a column
 "_problem" ("" for a row read whole) and one text column per canonical key of
 `columns` ("" where the file has no such column or the cell is empty). Blank
-rows are skipped but counted, as read_csv does.
+rows are skipped but counted, as read_csv does. read_table stays the reference.
 
-CSV is parsed by Python's csv module (C) with read_csv's settings (delimiter
-sniffed from the first line, strict quoting, UTF-8 with or without BOM); the
-cells of a chunk are then cleaned column by column in polars, and only the rare
-cells holding whitespace to collapse go through Python. XLSX is read by
-read_xlsx (an XLSX holds at most about a million rows) and grouped into frames.
+Three ways in, one result:
+- A plain CSV (UTF-8, no quote character inside a cell, NUL or lone carriage
+  return after the header: what one-stop systems and spreadsheets export) is
+  read in blocks of bytes split into lines and cells by polars; only the cells
+  that need cleaning (NFC, spaces) go through Python, once per distinct text.
+- Any other CSV is parsed by Python's csv module (C) with read_csv's settings
+  (delimiter sniffed from the first line, strict quoting, UTF-8 with or without
+  BOM); the cells of a chunk are then cleaned column by column in polars.
+- XLSX is read by read_xlsx (an XLSX holds at most about a million rows) and
+  grouped into frames.
 
 `frame_rows` turns rows of a frame back into `Row`s, for a per-row checker.
 """
@@ -26,6 +32,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
@@ -44,6 +51,9 @@ from .tabular import (
 FRAME_ROWS = 100_000
 ROW = "_row"
 PROBLEM = "_problem"
+BLOCK_BYTES = 8 << 20  # bytes of a plain CSV split into lines at a time (~80,000 dossier rows)
+# A cell that needs no cleaning: printable ASCII words separated by single spaces.
+_CLEAN = r"^(?:[!-~]+(?: [!-~]+)*)?$"
 
 # Characters Python's str.split() splits on, other than the plain space: a cell
 # holding one of them, a double space, or a space at either end needs collapsing.
@@ -58,20 +68,29 @@ def table_frames(
     columns: Mapping[str, Sequence[str]],
     required: Required,
     *,
-    rows: int = FRAME_ROWS,
+    rows: int | None = None,
+    block_bytes: int | None = None,
 ) -> Iterator[pl.DataFrame]:
-    """The rows of the CSV or XLSX `path` as frames of up to `rows` rows (see the module).
+    """The rows of the CSV or XLSX `path` as frames of up to `rows` rows (see the module;
+    None: a plain CSV's frames are its blocks, other files' FRAME_ROWS rows).
 
     The header is read now: a file that cannot be opened, or that lacks a required
     column, raises TabularError before this returns. A file that turns out not to
     be UTF-8 raises TabularError while its frames are read, as read_csv does.
+    `block_bytes`: how much of a plain CSV is split into lines at a time.
     """
     keys = list(columns)
     if path.suffix.lower() in XLSX_SUFFIXES or path.suffix.lower() == ".xls":
         source = read_table(path, columns, required)
         first = next(source, None)  # the header is read (and checked) here
-        return _row_frames(itertools.chain([first] if first else [], source), keys, rows)
-    return _csv_frames(path, columns, required, keys, rows)
+        return _row_frames(
+            itertools.chain([first] if first else [], source), keys, rows or FRAME_ROWS
+        )
+    fast = _plain_csv(path, columns, required)
+    if fast is not None:
+        separator, pairs, width = fast
+        return _block_frames(path, separator, pairs, width, keys, block_bytes or BLOCK_BYTES, rows)
+    return _csv_frames(path, columns, required, keys, rows or FRAME_ROWS)
 
 
 def _csv_frames(
@@ -262,3 +281,206 @@ def frame_rows(frame: pl.DataFrame, keys: Sequence[str]) -> Iterator[Row]:
             {k: v for k, v in zip(keys, values[2:], strict=True) if v},
             values[1],
         )
+
+
+# --- the fast path: a plain CSV split into lines and cells by polars ----------------------
+
+
+def _lines(f: BinaryIO, block_bytes: int) -> Iterator[bytes]:
+    """The rest of `f` in blocks of whole lines (the last one may lack its newline)."""
+    carry = b""
+    while True:
+        block = f.read(block_bytes)
+        if not block:
+            if carry:
+                yield carry
+            return
+        data = carry + block
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            carry = data
+            continue
+        yield data[:cut]
+        carry = data[cut:]
+
+
+def _simple_line(separator: str) -> str:
+    """A line of cells each either bare (no quote, no separator) or wholly quoted with
+    doubled quotes inside: what csv.reader and polars read alike."""
+    sep = re.escape(separator)
+    cell = rf'(?:[^"{sep}]*|"(?:[^"]|"")*")'
+    return rf"^{cell}(?:{sep}{cell})*$"
+
+
+def _plain_csv(
+    path: Path, columns: Mapping[str, Sequence[str]], required: Required
+) -> tuple[str, list[tuple[int, str]], int] | None:
+    """(separator, (index, key) of the columns read, header width) when `path` is a CSV
+    the fast reader reads exactly as read_csv does; None otherwise."""
+    if path.suffix.lower() in (*XLSX_SUFFIXES, ".xls"):
+        return None
+    try:
+        with path.open("rb") as f:
+            first = f.readline()
+            if b"\r" in first.rstrip(b"\r\n") or first.count(b'"') % 2:
+                return None
+            text = first.decode("utf-8-sig")
+            if not text.strip("\r\n"):
+                return None  # no header: read_csv says so
+            separator = _sniff_delimiter(text)
+            simple = _simple_line(separator)
+            for block in _lines(f, BLOCK_BYTES):
+                if b"\x00" in block or block.count(b"\r") != block.count(b"\r\n"):
+                    return None
+                data = block.decode("utf-8")
+                if '"' in data:
+                    lines = pl.Series(data.replace("\r\n", "\n").split("\n"), dtype=pl.String)
+                    quoted = lines.filter(lines.str.contains('"', literal=True))
+                    if not quoted.str.contains(simple).all():
+                        return None
+    except (OSError, UnicodeDecodeError):
+        return None
+    header = next(csv.reader([text.rstrip("\r\n")], delimiter=separator), None)
+    if not header:
+        return None
+    keys = _header_keys(path.name, header, columns, required)  # raises on a missing column
+    return separator, [(i, k) for i, k in enumerate(keys) if k], len(header)
+
+
+def _block_frames(
+    path: Path,
+    separator: str,
+    pairs: list[tuple[int, str]],
+    width: int,
+    keys: list[str],
+    block_bytes: int,
+    rows: int | None,
+) -> Iterator[pl.DataFrame]:
+    with path.open("rb") as f:
+        f.readline()
+        number = 2  # the row number of the block's first line
+        for block in _lines(f, block_bytes):
+            frame, lines = _block_frame(
+                block.decode("utf-8"), number, separator, pairs, width, keys
+            )
+            number += lines
+            if rows is None:
+                if frame.height:
+                    yield frame
+                continue
+            for start in range(0, frame.height, rows):
+                yield frame.slice(start, rows)
+
+
+def _block_frame(
+    text: str,
+    number: int,
+    separator: str,
+    pairs: list[tuple[int, str]],
+    width: int,
+    keys: list[str],
+) -> tuple[pl.DataFrame, int]:
+    """The rows of the complete lines `text`, the first numbered `number`; and how many
+    lines (numbers) it used."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    if text.endswith("\n"):
+        text = text[:-1]
+    lines = pl.Series("line", text.split("\n"), dtype=pl.String)
+    count = lines.len()
+    quoted = '"' in text
+    # Cells per line; quoted cells (whole, by _plain_csv) may hold the separator.
+    bare = lines.str.replace_all(r'"(?:[^"]|"")*"', "") if quoted else lines
+    frame = pl.DataFrame(
+        {
+            ROW: pl.int_range(number, number + count, eager=True, dtype=pl.Int64),
+            "line": lines,
+            "fields": pl.select(
+                pl.when(lines == "")
+                .then(0)
+                .otherwise(bare.str.count_matches(separator, literal=True) + 1)
+            ).to_series(),
+        }
+    )
+    short = frame.filter(pl.col("fields") < width)
+    whole = frame.filter(pl.col("fields") >= width)
+    if quoted:
+        cells = pl.read_csv(
+            "\n".join(whole["line"].to_list()).encode(),
+            has_header=False,
+            schema={f"field_{i}": pl.String for i in range(width)},
+            separator=separator,
+            quote_char='"',
+            truncate_ragged_lines=True,
+            extra_columns="ignore",
+            empty_string_is_null=False,
+        ).fill_null("")
+        if cells.height != whole.height:  # _plain_csv let through a line polars reads apart
+            raise RuntimeError("table_frames: polars read another number of lines than given")
+    else:
+        cells = whole.select(pl.col("line").str.split_exact(separator, width - 1)).unnest("line")
+    picked = [cells[f"field_{i}"].rename(key) for i, key in pairs]
+    out = pl.DataFrame([whole[ROW], *picked])
+    fixes: dict[str, pl.Series] = {}
+    for _, key in pairs:
+        column = out[key]
+        dirty = column.filter(~column.str.contains(_CLEAN)).unique()
+        if dirty.len() and unicodedata.is_normalized("NFC", "\x00".join(dirty.to_list())):
+            # Already NFC (Vietnamese text usually is): only the cells with whitespace to
+            # collapse change, as in _clean_column.
+            dirty = dirty.filter(dirty.str.contains(_MESSY_CELL.pattern))
+        if dirty.len():
+            texts = dirty.to_list()
+            fixes[key] = column.replace_strict(texts, [_clean(t) for t in texts], default=column)
+    if fixes:
+        out = out.with_columns(**fixes)
+    # A row whose every cell is blank is skipped; one with text only in columns not read
+    # is kept, empty (read_csv's rule).
+    empty = pl.all_horizontal([pl.col(k) == "" for _, k in pairs])
+    blank_rows = out.filter(empty)[ROW]
+    if blank_rows.len():
+        raw = dict(zip(whole[ROW].to_list(), whole["line"].to_list(), strict=True))
+        skip = [r for r in blank_rows.to_list() if not _has_text(raw[r], separator)]
+        if skip:
+            out = out.filter(~pl.col(ROW).is_in(skip))
+    out = out.with_columns(pl.lit("").alias(PROBLEM))
+    if short.height:
+        problems = []
+        for r, line in short.select(ROW, "line").iter_rows():
+            cells_read = _cells(line, separator)
+            if any(c.strip() for c in cells_read):
+                problems.append(
+                    (r, f"dòng bị cắt: có {len(cells_read)} ô, dòng tiêu đề có {width} cột")
+                )
+        if problems:
+            out = pl.concat(
+                [
+                    out,
+                    pl.DataFrame(
+                        {
+                            ROW: [r for r, _ in problems],
+                            **{k: [""] * len(problems) for _, k in pairs},
+                            PROBLEM: [p for _, p in problems],
+                        },
+                        schema=out.schema,
+                    ),
+                ]
+            ).sort(ROW)
+    return _complete(out, keys), count
+
+
+def _cells(line: str, separator: str) -> list[str]:
+    """The cells csv.reader reads from one line."""
+    return next(csv.reader([line], delimiter=separator), [])
+
+
+def _has_text(line: str, separator: str) -> bool:
+    return any(c.strip() for c in _cells(line, separator))
+
+
+def _complete(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Every key as a column (empty when the file lacks it), in a fixed order."""
+    missing = [pl.lit("").alias(k) for k in keys if k not in frame.columns]
+    if missing:
+        frame = frame.with_columns(missing)
+    return frame.select(ROW, PROBLEM, *keys)

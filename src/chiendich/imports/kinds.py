@@ -18,15 +18,15 @@ from django.utils.translation import gettext_lazy as _
 # The command module is named after a Python keyword: import it by name.
 _command = importlib.import_module("chiendich.core.management.commands.import")
 
+# Labels of the kinds not declared for the import pipeline (a declaration has its own).
 LABELS = {
     "citizens": _("Police list of citizens and their VNeID accounts"),
-    "dossiers": _("One-stop system export of dossiers"),
-    "staff": _("Agency staff list"),
     "results": _("Digitized results: a zip of the files with their list (danh-sach.csv)"),
 }
-# Error files of these kinds hold only dossier codes and procedure names; any
-# other kind (a new one too, until listed here) is treated as holding ID numbers.
-WITHOUT_PERSONAL_DATA = frozenset({"dossiers"})
+# Error files of these undeclared kinds hold no personal data; any other kind not
+# declared for the pipeline (a declaration says it itself: the dossiers' and the
+# catalogue's hold codes and names only) is treated as holding ID numbers.
+WITHOUT_PERSONAL_DATA: frozenset[str] = frozenset()
 
 
 def kinds() -> dict[str, Any]:
@@ -35,19 +35,25 @@ def kinds() -> dict[str, Any]:
     return found
 
 
+def _label(name: str, spec: Any) -> str:
+    declared = getattr(spec, "declared", None)
+    if declared is not None and declared.label:
+        return str(declared.label)
+    return str(LABELS.get(name, spec.help if spec else name))
+
+
 def kind_choices() -> list[tuple[str, str]]:
-    return [(name, str(LABELS.get(name, spec.help))) for name, spec in sorted(kinds().items())]
+    return [(name, _label(name, spec)) for name, spec in sorted(kinds().items())]
 
 
 def kind_label(name: str) -> str:
-    spec = kinds().get(name)
-    return str(LABELS.get(name, spec.help if spec else name))
+    return _label(name, kinds().get(name))
 
 
 def kind_service(name: str) -> Callable[..., Any]:
     """The import function of `name`: service(path, *, dry_run, acting_user, progress,
     errors_path[, tree]) returning a report."""
-    service: Callable[..., Any] = import_string(kinds()[name].service)
+    service: Callable[..., Any] = kinds()[name].load_service()
     return service
 
 
@@ -71,6 +77,9 @@ def kind_template(name: str, user: Any = None) -> bytes | None:
 
 
 def has_personal_data(name: str) -> bool:
+    declared = getattr(kinds().get(name), "declared", None)
+    if declared is not None:
+        return bool(declared.personal_data)
     return name not in WITHOUT_PERSONAL_DATA
 
 

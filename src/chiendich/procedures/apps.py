@@ -7,12 +7,10 @@ class ProceduresConfig(AppConfig):
     label = "procedures"
     verbose_name = _("Administrative procedures")
     # `chiendich import dossiers FILE` (core/management/commands/import.py reads this).
+    # Declared for the import pipeline (imports.pipeline): service, template, label.
     import_kinds = {
-        "dossiers": {
-            "service": "chiendich.procedures.importing.dossiers_import",
-            "template": "chiendich.procedures.importing.dossier_template_xlsx",
-            "help": "hồ sơ thủ tục hành chính xuất từ hệ thống một cửa",
-        }
+        "dossiers": "chiendich.procedures.importing.dossiers.DOSSIERS_KIND",
+        "catalogue": "chiendich.procedures.importing.catalogue.CATALOGUE_KIND",
     }
 
     def ready(self) -> None:

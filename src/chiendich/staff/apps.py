@@ -7,10 +7,5 @@ class StaffConfig(AppConfig):
     label = "staff"
     verbose_name = _("Staff compliance")
     # `chiendich import staff FILE` (core/management/commands/import.py reads this).
-    import_kinds = {
-        "staff": {
-            "service": "chiendich.staff.importing.staff_import",
-            "template": "chiendich.staff.importing.staff_template_xlsx",
-            "help": "danh sách cán bộ, công chức, viên chức, giáo viên, công nhân của cơ quan",
-        }
-    }
+    # Declared for the import pipeline (imports.pipeline): service, template, label.
+    import_kinds = {"staff": "chiendich.staff.importing.STAFF_KIND"}

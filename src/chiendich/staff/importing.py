@@ -41,12 +41,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 import polars as pl
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chiendich.accounts.models import AuditEvent, User
-from chiendich.accounts.services import audit_event_record, error_file_write_audited
+from chiendich.accounts.services import audit_event_record
 from chiendich.core import clock, xlsx
 from chiendich.core.cells import CellError
 from chiendich.core.tabular import (
@@ -54,11 +55,10 @@ from chiendich.core.tabular import (
     RowError,
     RowErrorList,
     RowErrorLog,
-    default_errors_path,
-    file_sha256,
 )
-from chiendich.procedures.importing.bulk import Stage, frames
-from chiendich.units.dated import MappedRows, MapProblem, TreeMap, mapping_lines, pick
+from chiendich.imports import pipeline
+from chiendich.imports.pipeline import PipelineReport, Run, Stage, run
+from chiendich.units.dated import MapProblem, TreeMap, pick
 from chiendich.units.models import Kind, Unit
 from chiendich.units.selectors import code_problem
 from chiendich.vneid.importing.cells import parse_id_number, province_prefixes
@@ -99,36 +99,11 @@ class AgencyCounts:
 
 
 @dataclass
-class StaffImportReport:
+class StaffImportReport(PipelineReport):
     """What a staff-list import read, rejected and wrote (or, in a dry run, would write)."""
 
-    file: str
-    sha256: str
-    dry_run: bool
-    rows_read: int = 0
-    rows_valid: int = 0
-    rows_rejected: int = 0
     ids_repaired: int = 0
     agencies: dict[int, AgencyCounts] = field(default_factory=dict)
-    error_count: int = 0
-    errors: list[RowError] = field(default_factory=list)  # the first ones; all in error_file
-    error_file: Path | None = None
-    # The tree the agencies were mapped to (None: read as of the day of the import) and
-    # the rows mapped, per (old, new) agency.
-    tree: dt.date | None = None
-    mapped: list[MappedRows] = field(default_factory=list)
-
-    @property
-    def all_rejected(self) -> bool:
-        """Nothing could be imported: no data rows, or every row had an error."""
-        return self.rows_valid == 0
-
-    @property
-    def mapped_rows(self) -> int:
-        return sum(m.rows for m in self.mapped)
-
-    def mapping_lines(self) -> list[str]:
-        return mapping_lines(self.tree, self.mapped)
 
     def _total(self, name: str) -> int:
         return sum(getattr(a, name) for a in self.agencies.values())
@@ -156,10 +131,7 @@ class StaffImportReport:
     def summary_lines(self) -> list[str]:
         verb = "sẽ " if self.dry_run else ""
         lines = [
-            f"Tệp {self.file}"
-            + (" (chạy thử, không ghi gì vào cơ sở dữ liệu)" if self.dry_run else ""),
-            f"Số dòng đã đọc: {self.rows_read}; hợp lệ: {self.rows_valid}; "
-            f"bị từ chối: {self.rows_rejected}",
+            *self.head_lines(),
             f"Số định danh được thêm lại số 0 ở đầu: {self.ids_repaired}",
             *self.mapping_lines(),
         ]
@@ -176,9 +148,7 @@ class StaffImportReport:
                 "Danh sách chưa được thay thế hoàn toàn: sửa các dòng lỗi rồi nhập lại "
                 "để xoá những người không còn trong danh sách."
             )
-        if self.error_file is not None:
-            lines.append(f"Tệp lỗi: {self.error_file} ({self.error_count} lỗi)")
-        return lines
+        return lines + self.error_line()
 
 
 class StaffRowChecker:
@@ -355,68 +325,57 @@ def staff_import(
     removed only when no row was rejected (see the module docstring). Raises
     TabularError when the file cannot be read at all. `tree`: the day of the
     campaign's unit tree, to read the agency codes on and map them to (see above).
+    The run is the import pipeline's (imports.pipeline.run over STAFF_KIND).
     """
-    path = Path(path)
-    report = StaffImportReport(file=path.name, sha256=file_sha256(path), dry_run=dry_run, tree=tree)
-    errors = RowErrorLog()
-    mapping = TreeMap(tree) if tree is not None else None
-    try:
-        checker = StaffRowChecker(report.file, errors, acting_user, tree=mapping)
-        chunks = frames(path, STAFF_COLUMNS, REQUIRED)  # a missing column fails here
-        valid_parts: list[pl.DataFrame] = []
-        read = 0
-        for chunk in chunks:
-            read += chunk.height
-            valid, refused = _frame_check(checker, chunk)
-            for error in refused:
-                errors.add(error)
-            valid_parts.append(valid)
-            if progress is not None:
-                progress(read)
-        if progress is not None:
-            progress(read)
-        valid = pl.concat(valid_parts) if valid_parts else _valid_frame([])
-        if mapping is not None:
-            mapped = valid.filter(pl.col("mapped_from") != 0)
-            for read_id, landed, n in mapped.group_by("mapped_from", "agency_id").len().iter_rows():
-                mapping.count(read_id, landed, n)
-        report.rows_read = read
-        report.rows_valid = valid.height
-        report.rows_rejected = read - report.rows_valid
-        report.ids_repaired = checker.repaired
-        report.error_count = len(errors)
-        report.errors = errors.first[:]
-        if mapping is not None:
-            report.mapped = mapping.summary()
-        if dry_run:
-            _apply(valid, report, write=False)
-        else:
-            with transaction.atomic():
-                _apply(valid, report, write=True)
-                agencies = sorted(a.code for a in report.agencies.values())
-                audit_event_record(
-                    STAFF_IMPORTED,
-                    user=acting_user,
-                    unit=Unit.objects.get(pk=next(iter(report.agencies)))
-                    if len(report.agencies) == 1
-                    else None,
-                    file=report.file,
-                    sha256=report.sha256,
-                    agencies=agencies,
-                    rows=report.rows_read,
-                    valid=report.rows_valid,
-                    rejected=report.rows_rejected,
-                    created=report.created,
-                    updated=report.updated,
-                    removed=report.removed,
-                    kept=report.kept,
-                    tree=report.tree.isoformat() if report.tree else None,
-                    mapped=[m.as_dict() for m in report.mapped],
-                )
-        _finish_errors(report, errors, errors_path or default_errors_path(path), acting_user)
-        return report
-    finally:
-        errors.close()
+    report: StaffImportReport = run(
+        STAFF_KIND,
+        path,
+        dry_run=dry_run,
+        acting_user=acting_user,
+        progress=progress,
+        errors_path=errors_path,
+        tree=tree,
+    )
+    return report
+
+
+# --- the kind's hooks ----------------------------------------------------------------------
+
+
+def _start(r: Run) -> None:
+    r.state = StaffRowChecker(r.report.file, r.errors, r.acting_user, tree=r.tree)
+
+
+def _check(r: Run, chunk: pl.DataFrame) -> tuple[pl.DataFrame, list[RowError]]:
+    valid, refused = _frame_check(r.state, chunk)
+    if r.tree is not None:
+        mapped = valid.filter(pl.col("mapped_from") != 0)
+        for read_id, landed, n in mapped.group_by("mapped_from", "agency_id").len().iter_rows():
+            r.tree.count(read_id, landed, n)
+    return valid, refused
+
+
+def _merge(r: Run, write: bool) -> None:
+    r.report.ids_repaired = r.state.repaired
+    _apply(r.all_valid(_VALID_SCHEMA), r.report, write=write)
+
+
+def _audit(r: Run) -> None:
+    report: StaffImportReport = r.report
+    audit_event_record(
+        STAFF_IMPORTED,
+        user=r.acting_user,
+        unit=Unit.objects.get(pk=next(iter(report.agencies)))
+        if len(report.agencies) == 1
+        else None,
+        agencies=sorted(a.code for a in report.agencies.values()),
+        **r.audit_fields(),
+        created=report.created,
+        updated=report.updated,
+        removed=report.removed,
+        kept=report.kept,
+        **r.tree_fields(),
+    )
 
 
 _VALID_SCHEMA = {
@@ -628,18 +587,6 @@ def _apply(valid: pl.DataFrame, report: StaffImportReport, *, write: bool) -> No
                 )
 
 
-def _finish_errors(
-    report: StaffImportReport, errors: RowErrorLog, path: Path, acting_user: User | None
-) -> None:
-    """Write the error file; it holds ID numbers, so writing it is audited as an export."""
-    if not len(errors):
-        return
-    error_file_write_audited(
-        errors, path, what="staff import errors", source=report.file, acting_user=acting_user
-    )
-    report.error_file = path
-
-
 # --- template ----------------------------------------------------------------------------
 
 TEMPLATE_KEYS = ["id_number", "full_name", "position", "category", "agency_code"]
@@ -680,3 +627,20 @@ def staff_template_xlsx() -> bytes:
         need, how = _GUIDE[key]
         xlsx.append(guide, [header(key), need, how])
     return xlsx.template_bytes(book, guide, (24, 16, 90))
+
+
+STAFF_KIND = pipeline.Kind(
+    name="staff",
+    help="danh sách cán bộ, công chức, viên chức, giáo viên, công nhân của cơ quan",
+    label=_("Agency staff list"),
+    columns=STAFF_COLUMNS,
+    required=REQUIRED,
+    report=StaffImportReport,
+    start=_start,
+    check=_check,
+    merge=_merge,
+    audit=_audit,
+    template="chiendich.staff.importing.staff_template_xlsx",
+    errors_what="staff import errors",
+    takes_tree=True,
+)

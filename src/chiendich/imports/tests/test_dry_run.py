@@ -62,7 +62,19 @@ def _results(folder: Path) -> Path:
     return write_zip(folder / "lo.zip", rows_ok())
 
 
-FILES = {"citizens": _citizens, "dossiers": _dossiers, "staff": _staff, "results": _results}
+def _catalogue(folder: Path) -> Path:
+    path = folder / "danh-muc.csv"
+    path.write_text(CATALOGUE, encoding="utf-8")
+    return path
+
+
+FILES = {
+    "citizens": _citizens,
+    "dossiers": _dossiers,
+    "staff": _staff,
+    "results": _results,
+    "catalogue": _catalogue,
+}
 
 
 def _row_counts() -> dict[str, int]:

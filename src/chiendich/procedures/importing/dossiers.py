@@ -1,6 +1,8 @@
 """Importing one-stop exports of dossiers (hồ sơ TTHC) (R3–R6), set-based.
 
-`dossiers_import` reads the file in chunks of rows as polars frames (bulk.frames),
+`dossiers_import` runs the import pipeline (imports.pipeline) over DOSSIERS_KIND,
+the declaration of this kind: it reads the file in chunks of rows as polars frames
+(core.frames.table_frames, through bulk.frames),
 checks each chunk on whole columns (checks.frame_check: each distinct cell text
 parsed once, the rules joining cells evaluated column-wise; a row any rule may
 refuse goes through the per-row DossierChecker, which words its errors), and
@@ -21,26 +23,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import connection
+from django.utils.translation import gettext_lazy as _
 
 from chiendich.accounts.models import AuditEvent, User
 from chiendich.accounts.services import audit_event_record
 from chiendich.core.numbers import vn_number
-from chiendich.core.tabular import (
-    RowError,
-    RowErrorLog,
-    default_errors_path,
-    file_sha256,
-    write_error_file,
-)
-from chiendich.units.dated import MappedRows, TreeMap, mapping_lines
+from chiendich.core.tabular import RowError, default_errors_path  # noqa: F401 - re-exported
+from chiendich.imports import pipeline
+from chiendich.imports.pipeline import PipelineReport, Run
+from chiendich.units.dated import TreeMap, mapping_lines
 from chiendich.units.models import Unit
 from chiendich.web.warm import overview_refresh_after_commit
 
@@ -85,38 +83,16 @@ class IsoDates(dict[dt.date | None, str | None]):
 
 
 @dataclass
-class DossierImportReport:
+class DossierImportReport(PipelineReport):
     """What an import read, rejected and wrote (or, in a dry run, would write)."""
 
-    file: str
-    sha256: str
-    dry_run: bool
-    rows_read: int = 0
-    rows_valid: int = 0
-    rows_rejected: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     count_rows: int = 0
-    error_count: int = 0
-    errors: list[RowError] = field(default_factory=list)  # the first ones; all are in error_file
-    error_file: Path | None = None
     batch_id: int | None = None
-    # The tree the rows were mapped to (None: each dossier stays on the unit of its
-    # received day), the rows mapped per (old, new) unit, and known dossiers left on
-    # their earlier unit.
-    tree: dt.date | None = None
-    mapped: list[MappedRows] = field(default_factory=list)
+    # Known dossiers left on their earlier unit (mapped to the target tree, same place).
     kept_in_place: int = 0
-
-    @property
-    def all_rejected(self) -> bool:
-        """Nothing could be imported: no data rows, or every row had an error."""
-        return self.rows_valid == 0
-
-    @property
-    def mapped_rows(self) -> int:
-        return sum(m.rows for m in self.mapped)
 
     def mapping_lines(self) -> list[str]:
         return mapping_lines(self.tree, self.mapped, self.kept_in_place)
@@ -125,19 +101,14 @@ class DossierImportReport:
         n = vn_number
         verb = "sẽ " if self.dry_run else ""
         lines = [
-            f"Tệp {self.file}"
-            + (" (chạy thử, không ghi gì vào cơ sở dữ liệu)" if self.dry_run else ""),
-            f"Số dòng đã đọc: {n(self.rows_read)}; hợp lệ: {n(self.rows_valid)}; "
-            f"bị từ chối: {n(self.rows_rejected)}",
+            *self.head_lines(),
             f"Hồ sơ {verb}thêm mới: {n(self.created)}; {verb}cập nhật: {n(self.updated)}; "
             f"không đổi: {n(self.unchanged)}",
             *self.mapping_lines(),
         ]
         if not self.dry_run:
             lines.append(f"Số dòng thống kê theo ngày được tính lại: {n(self.count_rows)}")
-        if self.error_file is not None:
-            lines.append(f"Tệp lỗi: {self.error_file} ({n(self.error_count)} lỗi)")
-        return lines
+        return lines + self.error_line()
 
 
 def _day(value: Any) -> dt.date | None:
@@ -392,13 +363,6 @@ class _Writer:
         return out
 
 
-def _scope(acting_user: User | None) -> set[int] | None:
-    """Ids of the units `acting_user` may import for; None for the system or a superuser."""
-    if acting_user is None or acting_user.is_superuser:
-        return None
-    return set(Unit.objects.restrict(acting_user, "change").values_list("pk", flat=True))
-
-
 def dossiers_import(
     path: Path,
     *,
@@ -423,67 +387,95 @@ def dossiers_import(
     district after 1/7/2025 or a split commune is refused by row. None keeps every
     dossier on the unit of its received day.
     """
-    path = Path(path)
-    report = DossierImportReport(
-        file=path.name, sha256=file_sha256(path), dry_run=dry_run, tree=tree
+    report: DossierImportReport = pipeline.run(
+        DOSSIERS_KIND,
+        path,
+        dry_run=dry_run,
+        acting_user=acting_user,
+        progress=progress,
+        errors_path=errors_path,
+        tree=tree,
     )
-    chunks = frames(path, DOSSIER_COLUMNS, DOSSIER_REQUIRED)  # a missing column fails here
-    errors = RowErrorLog()
-    errors_path = errors_path or default_errors_path(path)
-    user = acting_user if acting_user is not None and acting_user.pk else None
-    scope = _scope(acting_user)
-    tree_map = (
-        TreeMap(report.tree, split_hint="hãy ghi mã xã mới đã tiếp nhận hồ sơ")
-        if report.tree is not None
-        else None
+    return report
+
+
+# --- the kind's hooks ----------------------------------------------------------------------
+
+
+@dataclass
+class _State:
+    checker: DossierChecker
+    writer: _Writer
+    batch: DossierImport | None = None
+
+
+def _start(r: Run) -> None:
+    r.state = _State(
+        DossierChecker(r.report.file, r.errors, r.scope, r.tree),
+        _Writer(r.report, dry_run=r.dry_run, scope_ids=r.scope, tree=r.tree),
     )
-    writer = _Writer(report, dry_run=dry_run, scope_ids=scope, tree=tree_map)
-    try:
-        with writer.staging(), _page_cache(dry_run):
-            # Read, check and stage: outside the transaction, no write lock held.
-            _run(chunks, report, errors, writer, scope=scope, tree=tree_map, progress=progress)
-            if dry_run:
-                # A dry run (the web's check) writes nothing: no history row either.
-                _finish_errors(report, errors, errors_path)
-                return report
-            with transaction.atomic():
-                batch = DossierImport(user=user)
-                _batch_fill(batch, report, DossierImport.Status.RUNNING)
-                batch.save()
-                report.batch_id = batch.pk
-                writer.merge(batch.pk)
-                if writer.units and writer.first_day is not None:
-                    report.count_rows = counts_rebuild(
-                        unit_ids=writer.units, start=writer.first_day, end=writer.last_day
-                    )
-                    overview_refresh_after_commit()  # the overview's figures, once committed
-                _finish_errors(report, errors, errors_path)
-                _batch_fill(
-                    batch,
-                    report,
-                    DossierImport.Status.FAILED
-                    if report.all_rejected
-                    else DossierImport.Status.DONE,
-                )
-                batch.save()
-                audit_event_record(
-                    AUDIT_DOSSIERS_IMPORTED,
-                    user=acting_user,
-                    obj=batch,
-                    file=report.file,
-                    sha256=report.sha256,
-                    rows=report.rows_read,
-                    valid=report.rows_valid,
-                    rejected=report.rows_rejected,
-                    created=report.created,
-                    updated=report.updated,
-                    tree=report.tree.isoformat() if report.tree else None,
-                    mapped=[m.as_dict() for m in report.mapped],
-                    kept_in_place=report.kept_in_place,
-                )
-            return report
-    finally:
-        errors.close()
+
+
+def _check(r: Run, chunk: pl.DataFrame) -> tuple[pl.DataFrame, list[RowError]]:
+    return frame_check(r.state.checker, chunk)
+
+
+def _take(r: Run, valid: pl.DataFrame) -> list[RowError]:
+    return r.state.writer.add(valid)
+
+
+@contextmanager
+def _around(r: Run) -> Iterator[None]:
+    """The staging table and SQLite's larger page cache, from the read to the merge."""
+    with ExitStack() as stack:
+        stack.enter_context(r.state.writer.staging())
+        stack.enter_context(_page_cache(r.dry_run))
+        yield
+
+
+def _merge(r: Run, write: bool) -> None:
+    if not write:  # the writer counted what it would write as the rows were read
+        return
+    writer, report = r.state.writer, r.report
+    assert report.batch_id is not None  # noqa: S101
+    writer.merge(report.batch_id)
+    if writer.units and writer.first_day is not None:
+        report.count_rows = counts_rebuild(
+            unit_ids=writer.units, start=writer.first_day, end=writer.last_day
+        )
+        overview_refresh_after_commit()  # the overview's figures, once committed
+
+
+def _batch_start(r: Run) -> DossierImport:
+    batch = DossierImport(user=r.user)
+    _batch_fill(batch, r.report, DossierImport.Status.RUNNING)
+    batch.save()
+    r.report.batch_id = batch.pk
+    r.state.batch = batch
+    return batch
+
+
+def _batch_finish(r: Run, batch: DossierImport) -> None:
+    _batch_fill(
+        batch,
+        r.report,
+        DossierImport.Status.FAILED if r.report.all_rejected else DossierImport.Status.DONE,
+    )
+    batch.save()
+
+
+def _audit(r: Run) -> None:
+    report: DossierImportReport = r.report
+    audit_event_record(
+        AUDIT_DOSSIERS_IMPORTED,
+        user=r.acting_user,
+        obj=r.state.batch,
+        **r.audit_fields(),
+        created=report.created,
+        updated=report.updated,
+        **r.tree_fields(),
+        kept_in_place=report.kept_in_place,
+    )
 
 
 @contextmanager
@@ -504,60 +496,30 @@ def _page_cache(dry_run: bool) -> Iterator[None]:
             cursor.execute(f"PRAGMA cache_size = {int(before):d}")
 
 
-def _run(
-    chunks: Iterator[pl.DataFrame],
-    report: DossierImportReport,
-    errors: RowErrorLog,
-    writer: _Writer,
-    *,
-    scope: set[int] | None,
-    tree: TreeMap | None,
-    progress: Callable[[int], None] | None,
-) -> None:
-    checker = DossierChecker(report.file, errors, scope, tree)
-    read = 0
-    for chunk in chunks:
-        read += chunk.height
-        valid, refused = frame_check(checker, chunk)
-        refused += writer.add(valid)
-        refused.sort(key=lambda e: e.row)  # stable: a row's errors keep their order
-        for error in refused:
-            errors.add(error)
-        if progress is not None:
-            progress(read)
-    report.rows_read = read
-    report.rows_valid = report.created + report.updated + report.unchanged
-    report.rows_rejected = read - report.rows_valid
-    report.error_count = len(errors)
-    report.errors = errors.first[:]
-    if tree is not None:
-        report.mapped = tree.summary()
-    if progress is not None:
-        progress(read)
-
-
-def _finish_errors(report: DossierImportReport, errors: RowErrorLog, path: Path) -> None:
-    if not len(errors):
-        return
-    write_error_file(errors, path)
-    report.error_file = path
-
-
 def _batch_fill(
     batch: DossierImport, report: DossierImportReport, status: DossierImport.Status
 ) -> None:
-    batch.file_name = report.file[:255]
-    batch.sha256 = report.sha256
-    batch.status = status
-    batch.finished_at = None if status == DossierImport.Status.RUNNING else timezone.now()
-    batch.rows_total = report.rows_read
-    batch.rows_valid = report.rows_valid
-    batch.rows_rejected = report.rows_rejected
-    batch.created = report.created
-    batch.updated = report.updated
-    batch.error_file = str(report.error_file or "")[:500]
-    # The target tree and the codes mapped to it stay in the history with the counts.
-    batch.message = "\n".join(
-        (["mọi dòng đều bị từ chối"] if status == DossierImport.Status.FAILED else [])
-        + report.mapping_lines()
-    )
+    pipeline.batch_fill(batch, report, status, created=report.created, updated=report.updated)
+
+
+DOSSIERS_KIND = pipeline.Kind(
+    name="dossiers",
+    help="hồ sơ thủ tục hành chính xuất từ hệ thống một cửa",
+    label=_("One-stop system export of dossiers"),
+    columns=DOSSIER_COLUMNS,
+    required=DOSSIER_REQUIRED,
+    report=DossierImportReport,
+    start=_start,
+    check=_check,
+    take=_take,
+    around=_around,
+    merge=_merge,
+    batch_start=_batch_start,
+    batch_finish=_batch_finish,
+    audit=_audit,
+    template="chiendich.procedures.importing.dossier_template_xlsx",
+    personal_data=False,  # dossier codes and procedure names only
+    takes_tree=True,
+    split_hint="hãy ghi mã xã mới đã tiếp nhận hồ sơ",
+    reader=frames,  # table_frames, a plain CSV read bulk.BLOCK_BYTES at a time
+)

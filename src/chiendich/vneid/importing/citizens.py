@@ -44,14 +44,13 @@ from typing import IO
 
 import polars as pl
 from django.db import transaction
-from django.utils import timezone
 
 from chiendich.accounts.models import AuditEvent, User
-from chiendich.accounts.services import audit_event_record, error_file_write_audited
+from chiendich.accounts.services import audit_event_record
 from chiendich.core.frames import table_frames
 from chiendich.core.tabular import RowErrorLog, default_errors_path, file_sha256
+from chiendich.imports import pipeline
 from chiendich.units.dated import TreeMap
-from chiendich.units.models import Unit
 
 from ..counts import counts_lock, counts_refresh
 from ..models import ImportBatch
@@ -371,21 +370,21 @@ def _finish_errors(
     report: CitizenImportReport, errors: RowErrorLog, path: Path, acting_user: User | None
 ) -> None:
     """Write the error file; it holds ID numbers, so writing it is audited as an export."""
-    if not len(errors):
-        return
-    error_file_write_audited(
-        errors, path, what="citizen import errors", source=report.file, acting_user=acting_user
+    pipeline.errors_write(
+        report,
+        errors,
+        path,
+        personal_data=True,
+        what="citizen import errors",
+        acting_user=acting_user,
     )
-    report.error_file = path
 
 
 def _scope(acting_user: User | None) -> set[int] | None:
     """Ids of the units `acting_user` may import citizens for; None for the system
     (the command line) or a superuser. An officer's list may only add or change
     citizens of their own units."""
-    if acting_user is None or acting_user.is_superuser:
-        return None
-    return set(Unit.objects.restrict(acting_user, "change").values_list("pk", flat=True))
+    return pipeline.scope_ids(acting_user)
 
 
 def _saved(user: User | None) -> User | None:
@@ -395,19 +394,11 @@ def _saved(user: User | None) -> User | None:
 def _batch_fill(
     batch: ImportBatch, report: CitizenImportReport, status: ImportBatch.Status
 ) -> None:
-    batch.file_name = report.file[:255]
-    batch.sha256 = report.sha256
-    batch.status = status
-    batch.finished_at = None if status == ImportBatch.Status.RUNNING else timezone.now()
-    batch.rows_total = report.rows_read
-    batch.rows_valid = report.rows_valid
-    batch.rows_rejected = report.rows_rejected
-    batch.citizens_created = report.created
-    batch.citizens_updated = report.updated
-    batch.events_created = report.events_created
-    batch.error_file = str(report.error_file or "")[:500]
-    # The target tree and the codes mapped to it stay in the history with the counts.
-    batch.message = "\n".join(
-        (["mọi dòng đều bị từ chối"] if status == ImportBatch.Status.FAILED else [])
-        + report.mapping_lines()
+    pipeline.batch_fill(
+        batch,
+        report,
+        status,
+        citizens_created=report.created,
+        citizens_updated=report.updated,
+        events_created=report.events_created,
     )

@@ -12,10 +12,16 @@ Each kind of file names its import service and its template by dotted path
 (so this module imports no app until it runs). `citizens` is registered
 here; another app adds kinds without touching this file (whose name is a
 Python keyword, so it cannot be imported the usual way) by giving its
-AppConfig an `import_kinds` mapping, e.g.
+AppConfig an `import_kinds` mapping. A kind declared for the import pipeline
+(imports.pipeline.Kind) is named by the dotted path of its declaration, which
+gives its service, template, help, label and file endings:
 
-    import_kinds = {"dossiers": {"service": "chiendich.procedures.importing.dossiers_import",
-                                 "template": "...", "help": "..."}}
+    import_kinds = {"staff": "chiendich.staff.importing.STAFF_KIND"}
+
+Any other kind names its service and template:
+
+    import_kinds = {"results": {"service": "chiendich.results.importing.results_import",
+                                "template": "...", "help": "..."}}
 
 An import service is called as `service(path, *, dry_run, acting_user,
 progress, errors_path[, tree])` and returns a report with `summary_lines()`,
@@ -61,11 +67,30 @@ class ImportReport(Protocol):
 class ImportKind:
     """A kind of file `chiendich import` knows: its service and (optional) template."""
 
-    service: str  # dotted path of the import function
+    service: str = ""  # dotted path of the import function
     template: str = ""  # dotted path of a function returning the template as xlsx bytes
     help: str = ""
     # The files it reads (the web upload checks the name); a zip for results with files.
     suffixes: tuple[str, ...] = (".csv", ".xlsx", ".xlsm")
+    declared: Any = None  # the imports.pipeline.Kind it was made from, if any
+
+    @classmethod
+    def of(cls, declared: Any) -> ImportKind:
+        """The registry's entry for a kind declared for the import pipeline."""
+        return cls(
+            template=declared.template,
+            help=declared.help,
+            suffixes=tuple(declared.suffixes),
+            declared=declared,
+        )
+
+    def load_service(self) -> Callable[..., Any]:
+        """The import function: the declaration's, or the one named by `service`."""
+        if self.declared is not None:
+            made: Callable[..., Any] = self.declared.service()
+            return made
+        found: Callable[..., Any] = import_string(self.service)
+        return found
 
 
 IMPORT_KINDS: dict[str, ImportKind] = {
@@ -94,7 +119,10 @@ def import_kinds() -> dict[str, ImportKind]:
     kinds = dict(IMPORT_KINDS)
     for config in apps.get_app_configs():
         for name, spec in getattr(config, "import_kinds", {}).items():
-            kinds[name] = spec if isinstance(spec, ImportKind) else ImportKind(**spec)
+            if isinstance(spec, str):  # the dotted path of a pipeline declaration
+                kinds[name] = ImportKind.of(import_string(spec))
+            else:
+                kinds[name] = spec if isinstance(spec, ImportKind) else ImportKind(**spec)
     return kinds
 
 
@@ -153,7 +181,7 @@ class Command(BaseCommand):
         path: Path | None = options["file"]
         if path is None:
             raise CommandError("Cần tên tệp cần nhập (hoặc --template OUT.xlsx).")
-        service: Callable[..., ImportReport] = import_string(kind.service)
+        service: Callable[..., ImportReport] = kind.load_service()
         extra: dict[str, Any] = {}
         if options["tree"] is not None:
             if not takes_tree(service):
@@ -194,7 +222,11 @@ class Command(BaseCommand):
             self.stdout.write(line)
         if report.all_rejected:
             raise CommandError(
-                "Không có dòng hợp lệ nào; không ghi gì vào cơ sở dữ liệu."
+                (
+                    "Tệp còn dòng lỗi; không ghi gì vào cơ sở dữ liệu."
+                    if getattr(report, "refused_whole", False)
+                    else "Không có dòng hợp lệ nào; không ghi gì vào cơ sở dữ liệu."
+                )
                 + (f" Xem tệp lỗi {report.error_file}." if report.error_file else "")
             )
 
