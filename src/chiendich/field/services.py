@@ -83,7 +83,7 @@ def phone_time_bound(value: dt.datetime | None, received: dt.datetime) -> dt.dat
     return max(earliest, min(value, received))
 
 
-def _same_outcome(visit: Visit, citizen_id: int, outcome: str, reason: str, note: str) -> bool:
+def same_outcome(visit: Visit, citizen_id: int, outcome: str, reason: str, note: str) -> bool:
     return (
         visit.citizen_id == citizen_id
         and visit.outcome == outcome
@@ -132,6 +132,8 @@ def visit_record_once(
     refresh_counts: bool = True,
     client_id: str | None = None,
     recorded_on_phone: dt.datetime | None = None,
+    received: dt.datetime | None = None,
+    wait: float | None = None,
 ) -> tuple[Visit, bool]:
     """Record what happened at `citizen`'s door on `day`.
 
@@ -155,24 +157,31 @@ def visit_record_once(
     no phone time happened when the server received it). A visit that arrives
     after a later one was stored is kept with applied=False and changes nothing.
 
+    `received`: when the server received the outcome (the field inbox applies
+    outcomes it accepted earlier: their phone time is bounded by that moment, not
+    by now); None is now.
+
     Raises DatabaseBusyError, with nothing written, when the database stayed busy
-    past the connection's timeout.
+    past the connection's timeout, or past `wait` seconds when given (the bound of
+    field.inbox.visit_submit: SQLite's busy timeout for this write, PostgreSQL's
+    lock_timeout for its transaction).
     """
     outcome = Outcome(outcome)
     if outcome == Outcome.NOT_ELIGIBLE and reason not in NotEligibleReason.values:
         raise ValueError("cần lý do không đủ điều kiện")
-    phone = phone_time_bound(recorded_on_phone, timezone.now())
+    phone = phone_time_bound(recorded_on_phone, received or timezone.now())
     args = (citizen, outcome, day, acting_user, reason, note, refresh_counts, client_id, phone)
     try:
         try:
-            with _writer_turn(), transaction.atomic():
+            with _writer_turn(wait), transaction.atomic():
+                _lock_wait_bound(wait)
                 return _visit_record(*args)
         except IntegrityError:
             # Another request stored the same phone id between our check and our write.
             stored = Visit.objects.filter(client_id=client_id).first() if client_id else None
             if stored is None:
                 raise
-            if not _same_outcome(stored, citizen.pk, outcome, reason, note):
+            if not same_outcome(stored, citizen.pk, outcome, reason, note):
                 raise VisitConflictError(stored) from None
             return stored, False
     except OperationalError as exc:
@@ -190,17 +199,18 @@ _sqlite_turn = threading.Lock()
 
 
 @contextmanager
-def _writer_turn() -> Iterator[None]:
+def _writer_turn(wait: float | None = None) -> Iterator[None]:
     if connection.vendor != "sqlite":
         yield
         return
     timeout = float(connection.settings_dict.get("OPTIONS", {}).get("timeout", 5))
+    bound = timeout if wait is None else min(wait, timeout)
     started = time.monotonic()
-    if not _sqlite_turn.acquire(timeout=timeout):
+    if not _sqlite_turn.acquire(timeout=bound):
         raise DatabaseBusyError("waited past the timeout for this process's writers")
     try:
         # The time spent in the queue counts against the timeout: one wait in all.
-        left = max(1, int((timeout - (time.monotonic() - started)) * 1000))
+        left = max(1, int((bound - (time.monotonic() - started)) * 1000))
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA busy_timeout = {left}")
         try:
@@ -210,6 +220,19 @@ def _writer_turn() -> Iterator[None]:
                 cursor.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
     finally:
         _sqlite_turn.release()
+
+
+def _lock_wait_bound(wait: float | None) -> None:
+    """PostgreSQL: no lock of this transaction (the counts lock an import holds
+    exclusive while it merges, a citizen's row) is waited for longer than `wait`
+    seconds; past it the transaction fails with 55P03 (DatabaseBusyError). Only in
+    the outermost transaction: SET LOCAL would outlive a savepoint."""
+    if wait is None or connection.vendor != "postgresql":
+        return
+    if len(connection.savepoint_ids) > 0 or not connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{int(wait * 1000)}ms"])
 
 
 def _visit_record(
@@ -232,7 +255,7 @@ def _visit_record(
     if client_id:
         stored = Visit.objects.filter(client_id=client_id).first()
         if stored is not None:
-            if not _same_outcome(stored, citizen.pk, outcome, reason, note):
+            if not same_outcome(stored, citizen.pk, outcome, reason, note):
                 raise VisitConflictError(stored)
             return stored, False
     args = (citizen, outcome, day, acting_user, reason, note, client_id, phone)

@@ -74,9 +74,10 @@ def child_env(tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="chiendich.settings")
     env.setdefault("CHIENDICH_SECRET_KEY", "test-concurrent-writes-not-a-secret")
     env.pop("CHIENDICH_TEST_SQLITE", None)
+    # The field inbox (and any upload) of the child lives here, not in ./var.
+    env["CHIENDICH_DATA_DIR"] = str(tmp_path)
     if connection.vendor == "sqlite":
         env.pop("DATABASE_URL", None)
-        env["CHIENDICH_DATA_DIR"] = str(tmp_path)
         target = sqlite3.connect(tmp_path / "chiendich.sqlite3")
         connection.ensure_connection()
         connection.connection.backup(target)

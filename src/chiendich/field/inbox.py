@@ -1,0 +1,468 @@
+"""Outcomes accepted while the database is busy: the field inbox.
+
+An outcome at the door is written at once when it can be (services.visit_record_once,
+a few milliseconds). But an import's final merge holds SQLite's write lock, or the
+counts lock exclusive on PostgreSQL, for tens of seconds with a 300,000-row list. A
+volunteer must then neither see an error nor wait: `visit_submit` waits at most
+settings.FIELD_WAIT_SECONDS for the lock (SQLite's busy timeout for that write,
+PostgreSQL's lock_timeout for its transaction), and past it accepts the outcome
+into the inbox and answers 202 "received, being written".
+
+The inbox is a small SQLite file of its own (WAL, synchronous FULL: an accepted
+outcome survives a crash) beside the database, in DATA_DIR, one per database. It
+shares no lock with the database, so an import never blocks it, on SQLite or
+PostgreSQL. Everything that can refuse an outcome is checked BEFORE accepting it,
+with reads only (WAL readers and PostgreSQL readers are not blocked by a writer):
+the user's scope and assignment, the person, the outcome and reason, the day. What
+the inbox accepted is therefore written later as it was received; it is never
+silently dropped.
+
+Drained (`inbox_drain`) in arrival order, one short transaction per outcome:
+right after an import's job commits (imports.services.job_import_run), by the
+worker's heartbeat (imports.worker), and by the next outcome written at once (a
+few entries, in that request). One drainer at a time (a file lock); each entry is
+written with its client_id (the phone's, or one the server made), so a drain
+killed between writing the visit and removing the entry loses nothing and stores
+nothing twice: the next drain finds the visit under that id and removes the entry.
+The conflict rule is unchanged: an entry keeps the server's receipt time, which
+bounds its phone time (an outcome with no phone time happened when it was
+received).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import logging
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from chiendich.accounts.models import User
+from chiendich.vneid.models import Citizen, NotEligibleReason
+
+from .models import Outcome, Visit
+from .services import (
+    DatabaseBusyError,
+    VisitConflictError,
+    phone_time_bound,
+    same_outcome,
+    visit_record_once,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_WAIT_SECONDS = 3.0
+# Entries an outcome written at once drains after itself, and the time it may spend.
+OPPORTUNISTIC_ENTRIES = 10
+OPPORTUNISTIC_SECONDS = 0.5
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS inbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id TEXT NOT NULL UNIQUE,
+    citizen INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    note TEXT NOT NULL,
+    day TEXT NOT NULL,
+    user_id INTEGER,
+    phone_time TEXT,
+    received TEXT NOT NULL,
+    error TEXT NOT NULL DEFAULT ''
+)
+"""
+_COLUMNS = "seq, client_id, citizen, outcome, reason, note, day, user_id, phone_time, received"
+
+
+def wait_seconds() -> float:
+    """How long an outcome waits for the database before the inbox takes it."""
+    return float(getattr(settings, "FIELD_WAIT_SECONDS", DEFAULT_WAIT_SECONDS))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One outcome the inbox accepted."""
+
+    seq: int
+    client_id: str
+    citizen: int
+    outcome: str
+    reason: str
+    note: str
+    day: dt.date
+    user_id: int | None
+    phone_time: dt.datetime | None
+    received: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> Entry:
+        seq, client_id, citizen, outcome, reason, note, day, user_id, phone, received = row
+        return cls(
+            seq,
+            client_id,
+            citizen,
+            outcome,
+            reason,
+            note,
+            dt.date.fromisoformat(day),
+            user_id,
+            dt.datetime.fromisoformat(phone) if phone else None,
+            dt.datetime.fromisoformat(received),
+        )
+
+    def same(self, citizen: int, outcome: str, reason: str, note: str) -> bool:
+        return (
+            self.citizen == citizen
+            and self.outcome == outcome
+            and self.reason == (reason if outcome == Outcome.NOT_ELIGIBLE else "")
+            and self.note == note[:300]
+        )
+
+
+class PendingConflictError(Exception):
+    """The client_id is waiting in the inbox for a different outcome (answered like
+    VisitConflictError: 409)."""
+
+    def __init__(self, entry: Entry) -> None:
+        super().__init__(f"client_id {entry.client_id} is waiting for another outcome")
+        self.entry = entry
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What became of an outcome: 201 stored now, 200 already stored under its
+    client_id (visit set), or 202 accepted into the inbox (visit None)."""
+
+    status: int
+    client_id: str | None
+    visit: Visit | None = None
+
+
+def inbox_path() -> Path:
+    """The inbox of the database in use: its name holds a digest of the database's
+    engine, host, port and name, so two databases used from one data folder (a
+    SQLite and a PostgreSQL demo, a test database) never apply each other's."""
+    folder = getattr(settings, "FIELD_INBOX_DIR", None) or settings.DATA_DIR
+    db = connection.settings_dict
+    key = "|".join(str(db.get(k) or "") for k in ("ENGINE", "HOST", "PORT", "NAME"))
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return Path(folder) / f"field-inbox-{connection.vendor}-{digest}.sqlite3"
+
+
+@contextmanager
+def _inbox(*, create: bool) -> Iterator[sqlite3.Connection | None]:
+    """A connection to the inbox file (None when there is none and `create` is False)."""
+    path = inbox_path()
+    if not create and not path.exists():
+        yield None
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=30, isolation_level=None)
+    with closing(db):
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute(_SCHEMA)
+        yield db
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def inbox_get(client_id: str) -> Entry | None:
+    """The entry waiting under `client_id`, if any."""
+    with _inbox(create=False) as db:
+        if db is None:
+            return None
+        row = db.execute(
+            f"SELECT {_COLUMNS} FROM inbox WHERE client_id = ?",  # noqa: S608
+            [client_id],
+        ).fetchone()
+        return Entry.from_row(row) if row else None
+
+
+def inbox_waiting() -> int:
+    """How many outcomes wait in the inbox (those that failed to apply included)."""
+    with _inbox(create=False) as db:
+        if db is None:
+            return 0
+        return int(db.execute("SELECT count(*) FROM inbox").fetchone()[0])
+
+
+def inbox_failed() -> list[tuple[str, str]]:
+    """(client_id, error) of the entries a drain could not apply (kept, never dropped)."""
+    with _inbox(create=False) as db:
+        if db is None:
+            return []
+        return list(db.execute("SELECT client_id, error FROM inbox WHERE error != '' ORDER BY seq"))
+
+
+def inbox_accept(
+    citizen: Citizen,
+    *,
+    outcome: str,
+    day: dt.date,
+    acting_user: User | None,
+    reason: str,
+    note: str,
+    client_id: str | None,
+    recorded_on_phone: dt.datetime | None,
+    received: dt.datetime | None = None,
+) -> Submitted:
+    """Accept a checked outcome into the inbox (202), once per client_id: an id
+    already stored as a visit answers 200 with it, an id already waiting answers 202
+    again; the same id for a different outcome raises VisitConflictError or
+    PendingConflictError. The caller checked scope, person, outcome and day."""
+    outcome = Outcome(outcome)
+    if outcome == Outcome.NOT_ELIGIBLE and reason not in NotEligibleReason.values:
+        raise ValueError("cần lý do không đủ điều kiện")
+    reason = reason if outcome == Outcome.NOT_ELIGIBLE else ""
+    note = note[:300]
+    received = received or timezone.now()
+    client_id = str(uuid.UUID(client_id)) if client_id else str(uuid.uuid4())
+    stored = Visit.objects.filter(client_id=client_id).first()
+    if stored is not None:
+        if not same_outcome(stored, citizen.pk, outcome, reason, note):
+            raise VisitConflictError(stored)
+        return Submitted(200, client_id, stored)
+    phone = phone_time_bound(recorded_on_phone, received)
+    user_id = acting_user.pk if acting_user is not None and acting_user.pk else None
+    with _inbox(create=True) as db:
+        assert db is not None  # noqa: S101 - create=True
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute(
+                f"SELECT {_COLUMNS} FROM inbox WHERE client_id = ?",  # noqa: S608
+                [client_id],
+            ).fetchone()
+            if row is not None:
+                entry = Entry.from_row(row)
+                if not entry.same(citizen.pk, outcome, reason, note):
+                    raise PendingConflictError(entry)
+            else:
+                db.execute(
+                    "INSERT INTO inbox (client_id, citizen, outcome, reason, note, day, user_id,"
+                    " phone_time, received) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        client_id,
+                        citizen.pk,
+                        str(outcome),
+                        reason,
+                        note,
+                        day.isoformat(),
+                        user_id,
+                        _iso(phone),
+                        received.isoformat(),
+                    ],
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    return Submitted(202, client_id)
+
+
+def visit_submit(
+    citizen: Citizen,
+    *,
+    outcome: str,
+    day: dt.date,
+    acting_user: User | None,
+    reason: str = "",
+    note: str = "",
+    client_id: str | None = None,
+    recorded_on_phone: dt.datetime | None = None,
+) -> Submitted:
+    """Record an outcome, never waiting more than settings.FIELD_WAIT_SECONDS for
+    the database: 201 stored now, 200 already stored under `client_id`, 202
+    accepted into the inbox (module docstring). Raises VisitConflictError or
+    PendingConflictError for a client_id that holds another outcome, ValueError for
+    an invalid outcome; any database error but "busy" stays an error."""
+    received = timezone.now()
+    if client_id:
+        entry = inbox_get(client_id)
+        if entry is not None and not entry.same(citizen.pk, outcome, reason, note):
+            raise PendingConflictError(entry)
+    try:
+        visit, created = visit_record_once(
+            citizen,
+            outcome=outcome,
+            day=day,
+            acting_user=acting_user,
+            reason=reason,
+            note=note,
+            client_id=client_id,
+            recorded_on_phone=recorded_on_phone,
+            received=received,
+            wait=wait_seconds(),
+        )
+    except DatabaseBusyError:
+        return inbox_accept(
+            citizen,
+            outcome=outcome,
+            day=day,
+            acting_user=acting_user,
+            reason=reason,
+            note=note,
+            client_id=client_id,
+            recorded_on_phone=recorded_on_phone,
+            received=received,
+        )
+    if not connection.in_atomic_block:
+        # The lock was free: write a few of the outcomes that waited, too.
+        try:
+            inbox_drain(
+                limit=OPPORTUNISTIC_ENTRIES,
+                seconds=OPPORTUNISTIC_SECONDS,
+                wait=OPPORTUNISTIC_SECONDS,
+            )
+        except Exception:  # someone else's outcome never fails this one's answer
+            logger.exception("field inbox: drain after an outcome failed")
+    return Submitted(201 if created else 200, client_id, visit)
+
+
+@dataclass
+class Drained:
+    """What a drain did: entries written (or found already written), entries that
+    could not be applied (kept with their error), entries left (the database was
+    busy, the bound was reached, or another drain runs)."""
+
+    applied: int = 0
+    failed: int = 0
+    left: int = 0
+
+
+@contextmanager
+def _drain_turn() -> Iterator[bool]:
+    """One drainer at a time, across processes; False when another one runs."""
+    path = inbox_path().with_suffix(".drain-lock")
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def inbox_drain(
+    *, limit: int | None = None, seconds: float | None = None, wait: float | None = None
+) -> Drained:
+    """Write the inbox's outcomes in arrival order, each in its own short
+    transaction, each removed once its visit is stored; at most `limit` entries and
+    about `seconds` (None: all). Stops, leaving the rest, when the database is busy
+    past the bound. An entry that cannot be applied (its person deleted since, or a
+    conflicting id) is kept with its error and logged, never dropped. `wait`: the
+    bound on each entry's wait for the database (None: settings.FIELD_WAIT_SECONDS)."""
+    result = Drained()
+    if not inbox_path().exists():
+        return result
+    started = time.monotonic()
+    with _drain_turn() as mine:
+        if not mine:
+            result.left = inbox_waiting()
+            return result
+        done = 0
+        while limit is None or done < limit:
+            if seconds is not None and time.monotonic() - started > seconds:
+                break
+            entry = _oldest()
+            if entry is None:
+                break
+            done += 1
+            try:
+                _apply(entry, wait_seconds() if wait is None else wait)
+            except DatabaseBusyError:
+                break
+            except (VisitConflictError, Citizen.DoesNotExist, ValueError) as exc:
+                _failed(entry, exc)
+                result.failed += 1
+                continue
+            _remove(entry)
+            result.applied += 1
+        result.left = _count_ready()
+    return result
+
+
+def _oldest() -> Entry | None:
+    with _inbox(create=False) as db:
+        if db is None:
+            return None
+        row = db.execute(
+            f"SELECT {_COLUMNS} FROM inbox WHERE error = '' ORDER BY seq LIMIT 1"  # noqa: S608
+        ).fetchone()
+        return Entry.from_row(row) if row else None
+
+
+def _count_ready() -> int:
+    with _inbox(create=False) as db:
+        if db is None:
+            return 0
+        return int(db.execute("SELECT count(*) FROM inbox WHERE error = ''").fetchone()[0])
+
+
+def _apply(entry: Entry, wait: float) -> Visit:
+    """Store the entry's visit (or find it stored under its client_id)."""
+    citizen = Citizen.objects.get(pk=entry.citizen)
+    user = User.objects.filter(pk=entry.user_id).first() if entry.user_id else None
+    visit, _created = visit_record_once(
+        citizen,
+        outcome=entry.outcome,
+        day=entry.day,
+        acting_user=user,
+        reason=entry.reason,
+        note=entry.note,
+        client_id=entry.client_id,
+        # No phone time: it happened when the server received it.
+        recorded_on_phone=entry.phone_time or entry.received,
+        received=entry.received,
+        wait=wait,
+    )
+    return visit
+
+
+def _remove(entry: Entry) -> None:
+    with _inbox(create=False) as db:
+        if db is not None:
+            db.execute("DELETE FROM inbox WHERE seq = ?", [entry.seq])
+
+
+def _failed(entry: Entry, exc: Exception) -> None:
+    logger.error("field inbox: outcome %s could not be written: %s", entry.client_id, exc)
+    with _inbox(create=False) as db:
+        if db is not None:
+            db.execute(
+                "UPDATE inbox SET error = ? WHERE seq = ?", [str(exc)[:500] or "error", entry.seq]
+            )
+
+
+def inbox_drain_quietly(*, seconds: float | None = None) -> Drained | None:
+    """inbox_drain for the import job and the worker's heartbeat: an error is logged,
+    never raised (the entries stay for the next drain)."""
+    try:
+        drained = inbox_drain(seconds=seconds)
+    except Exception:
+        logger.exception("field inbox: drain failed; the outcomes stay for the next one")
+        return None
+    if drained.applied or drained.failed:
+        logger.info(
+            "field inbox: %d outcome(s) written, %d could not be, %d left",
+            drained.applied,
+            drained.failed,
+            drained.left,
+        )
+    return drained
