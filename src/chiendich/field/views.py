@@ -262,6 +262,7 @@ def _page_strings() -> dict[str, str]:
     return {
         "unsent": _("not sent: %(n)s"),
         "all_sent": _("all sent"),
+        "pending": _("received, being written: %(n)s"),
         "sending": _("sending…"),
         "offline": _("No network: outcomes are kept on this phone and sent later."),
         "refused": _("Refused by the server (kept here until you dismiss it)"),
