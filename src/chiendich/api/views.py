@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from chiendich.accounts.roles import Action
 from chiendich.core import clock
-from chiendich.field.inbox import PendingConflictError, visit_submit
+from chiendich.field.inbox import PendingConflictError, drain_after, visit_submit
 from chiendich.field.models import Outcome, Visit
 from chiendich.field.selectors import hamlets_for, recording_days
 from chiendich.field.services import VisitConflictError
@@ -337,10 +337,13 @@ class VisitViewSet(ScopedListCreateViewSet):
                 status=status.HTTP_202_ACCEPTED,
             )
         visit = self.get_queryset().get(pk=submitted.visit.pk)
-        return Response(
+        answer = Response(
             VisitSerializer(visit).data,
             status=status.HTTP_201_CREATED if submitted.status == 201 else status.HTTP_200_OK,
         )
+        # The database was free: once this answer is sent, write outcomes that waited.
+        drain_after(answer)
+        return answer
 
 
 # --- aggregate forms -----------------------------------------------------------------------------

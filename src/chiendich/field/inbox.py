@@ -8,8 +8,8 @@ settings.FIELD_WAIT_SECONDS for the lock (SQLite's busy timeout for that write,
 PostgreSQL's lock_timeout for its transaction), and past it accepts the outcome
 into the inbox and answers 202 "received, being written".
 
-The inbox is a small SQLite file of its own (WAL, synchronous FULL: an accepted
-outcome survives a crash) beside the database, in DATA_DIR, one per database. It
+The inbox is a small SQLite file of its own (WAL, synchronous NORMAL as the database:
+an accepted outcome survives the process dying) beside the database, in DATA_DIR, one per database. It
 shares no lock with the database, so an import never blocks it, on SQLite or
 PostgreSQL. Everything that can refuse an outcome is checked BEFORE accepting it,
 with reads only (WAL readers and PostgreSQL readers are not blocked by a writer):
@@ -20,7 +20,7 @@ silently dropped.
 Drained (`inbox_drain`) in arrival order, one short transaction per outcome:
 right after an import's job commits (imports.services.job_import_run), by the
 worker's heartbeat (imports.worker), and by the next outcome written at once (a
-few entries, in that request). One drainer at a time (a file lock); each entry is
+few entries, after its answer is sent: drain_after). One drainer at a time (a file lock); each entry is
 written with its client_id (the phone's, or one the server made), so a drain
 killed between writing the visit and removing the entry loses nothing and stores
 nothing twice: the next drain finds the visit under that id and removes the entry.
@@ -36,16 +36,18 @@ import fcntl
 import hashlib
 import logging
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 
 from chiendich.accounts.models import User
@@ -160,20 +162,29 @@ def inbox_path() -> Path:
     return Path(folder) / f"field-inbox-{connection.vendor}-{digest}.sqlite3"
 
 
+_local = threading.local()
+
+
 @contextmanager
 def _inbox(*, create: bool) -> Iterator[sqlite3.Connection | None]:
-    """A connection to the inbox file (None when there is none and `create` is False)."""
+    """A connection to the inbox file (None when there is none and `create` is
+    False), kept per thread and per file: opening one costs more than a read."""
     path = inbox_path()
     if not create and not path.exists():
         yield None
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, timeout=30, isolation_level=None)
-    with closing(db):
+    cache: dict[Path, sqlite3.Connection] = _local.__dict__.setdefault("connections", {})
+    db = cache.get(path)
+    if db is None or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        # WAL; synchronous NORMAL as the database itself (settings): an accepted
+        # outcome survives the process dying, as a written visit does.
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA synchronous=NORMAL")
         db.execute(_SCHEMA)
-        yield db
+        cache[path] = db
+    yield db
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -319,17 +330,29 @@ def visit_submit(
             recorded_on_phone=recorded_on_phone,
             received=received,
         )
-    if not connection.in_atomic_block:
-        # The lock was free: write a few of the outcomes that waited, too.
+    return Submitted(201 if created else 200, client_id, visit)
+
+
+def drain_after(response: HttpResponseBase) -> HttpResponseBase:
+    """After `response` is sent (its close(), which the WSGI server calls once the
+    client has it), write a few outcomes that waited in the inbox: the database was
+    free for this request's outcome. Never inside a caller's transaction (its
+    rollback would undo visits whose entries are gone). Returns `response`."""
+
+    def drain() -> None:
+        if connection.in_atomic_block or not inbox_path().exists():
+            return
         try:
             inbox_drain(
                 limit=OPPORTUNISTIC_ENTRIES,
                 seconds=OPPORTUNISTIC_SECONDS,
                 wait=OPPORTUNISTIC_SECONDS,
             )
-        except Exception:  # someone else's outcome never fails this one's answer
+        except Exception:  # someone else's outcome never fails this one's request
             logger.exception("field inbox: drain after an outcome failed")
-    return Submitted(201 if created else 200, client_id, visit)
+
+    response._resource_closers.append(drain)  # noqa: SLF001 - Django's close() hook
+    return response
 
 
 @dataclass

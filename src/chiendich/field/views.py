@@ -41,7 +41,7 @@ from chiendich.vneid.progress import Counts, rollup
 from chiendich.web.selectors import as_of_day
 
 from . import offline, worklists
-from .inbox import visit_submit
+from .inbox import drain_after, visit_submit
 from .models import Outcome, Team
 from .selectors import (
     hamlet_get,
@@ -174,6 +174,7 @@ def hamlet_view(request: HttpRequest, code: str) -> HttpResponse:
                 messages.info(request, _("%(name)s: %(outcome)s (received, being written)") % said)
             else:
                 messages.success(request, _("%(name)s: %(outcome)s") % said)
+                return drain_after(redirect(_household_url(hamlet, citizen, day, today)))
         return redirect(_household_url(hamlet, citizen, day, today))
 
     context: dict[str, Any] = {"hamlet": hamlet, "buttons": BUTTONS}
@@ -334,6 +335,8 @@ def sync_view(request: HttpRequest) -> JsonResponse:
     response = JsonResponse({"results": results}, json_dumps_params={"ensure_ascii": False})
     if any(r["status"] == 503 for r in results):
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    if any(r["status"] in (200, 201) for r in results):
+        drain_after(response)  # the database was free: write outcomes that waited
     return response
 
 

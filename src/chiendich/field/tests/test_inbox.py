@@ -84,7 +84,7 @@ def test_outcomes_while_the_lock_is_held_answer_202_within_the_bound_then_stored
     assert result["fresh"][0] == 201
     assert result["waiting_after_fresh"] < n  # the fresh outcome wrote some of them
     assert result["drain"]["failed"] == 0 and result["drain"]["left"] == 0
-    assert result["drain"]["applied"] == result["waiting_after_fresh"]
+    assert result["drain"]["applied"] <= result["waiting_after_fresh"]
     assert result["waiting_after_drain"] == 0
     assert [status for status, _ in result["after_drain"]] == [200] * n, result
     assert result["stored_once"] == n and result["stored_not_once"] == 0
