@@ -219,6 +219,14 @@ def inbox_failed() -> list[tuple[str, str]]:
         return list(db.execute("SELECT client_id, error FROM inbox WHERE error != '' ORDER BY seq"))
 
 
+def inbox_status() -> dict[str, Any]:
+    """For /healthz: how many outcomes wait to be written, and how many could not be."""
+    try:
+        return {"waiting": inbox_waiting(), "failed": len(inbox_failed())}
+    except sqlite3.Error as exc:
+        return {"status": "unknown", "error": type(exc).__name__}
+
+
 def inbox_accept(
     citizen: Citizen,
     *,

@@ -269,6 +269,8 @@ def test_an_entry_that_cannot_be_written_is_kept_with_its_error(field, monkeypat
     assert (drained.applied, drained.failed, drained.left) == (1, 1, 0)
     assert inbox_waiting() == 1
     assert len(inbox_failed()) == 1
+    health = Client().get(reverse("web:healthz")).json()
+    assert health["field_inbox"] == {"waiting": 1, "failed": 1}
 
 
 @pytest.mark.django_db
