@@ -341,7 +341,7 @@ def visit_submit(
     return Submitted(201 if created else 200, client_id, visit)
 
 
-def drain_after(response: HttpResponseBase) -> HttpResponseBase:
+def drain_after[R: HttpResponseBase](response: R) -> R:
     """After `response` is sent (its close(), which the WSGI server calls once the
     client has it), write a few outcomes that waited in the inbox: the database was
     free for this request's outcome. Never inside a caller's transaction (its
@@ -359,7 +359,7 @@ def drain_after(response: HttpResponseBase) -> HttpResponseBase:
         except Exception:  # someone else's outcome never fails this one's request
             logger.exception("field inbox: drain after an outcome failed")
 
-    response._resource_closers.append(drain)  # noqa: SLF001 - Django's close() hook
+    response._resource_closers.append(drain)  # type: ignore[attr-defined]  # noqa: SLF001
     return response
 
 
