@@ -326,24 +326,24 @@ class VisitViewSet(ScopedListCreateViewSet):
                 status=status.HTTP_409_CONFLICT,
             )
         if submitted.visit is None:
-            return Response(
-                PendingVisitSerializer(
-                    {
-                        "client_id": submitted.client_id,
-                        "status": "pending",
-                        "detail": _("Received; being written. It is stored within moments."),
-                    }
-                ).data,
-                status=status.HTTP_202_ACCEPTED,
+            return drain_after(
+                Response(
+                    PendingVisitSerializer(
+                        {
+                            "client_id": submitted.client_id,
+                            "status": "pending",
+                            "detail": _("Received; being written. It is stored within moments."),
+                        }
+                    ).data,
+                    status=status.HTTP_202_ACCEPTED,
+                )
             )
         visit = self.get_queryset().get(pk=submitted.visit.pk)
         answer = Response(
             VisitSerializer(visit).data,
             status=status.HTTP_201_CREATED if submitted.status == 201 else status.HTTP_200_OK,
         )
-        # The database was free: once this answer is sent, write outcomes that waited.
-        drain_after(answer)
-        return answer
+        return drain_after(answer)  # once it is sent: write outcomes that wait, if any
 
 
 # --- aggregate forms -----------------------------------------------------------------------------

@@ -17,10 +17,16 @@ the user's scope and assignment, the person, the outcome and reason, the day. Wh
 the inbox accepted is therefore written later as it was received; it is never
 silently dropped.
 
-Drained (`inbox_drain`) in arrival order, one short transaction per outcome:
-right after an import's job commits (imports.services.job_import_run), by the
-worker's heartbeat (imports.worker), and by the next outcome written at once (a
-few entries, after its answer is sent: drain_after). One drainer at a time (a file lock); each entry is
+While outcomes wait there, a new outcome joins them at once (202, no wait): the
+arrival order holds, and the database's writes go to draining the inbox rather
+than to new outcomes overtaking it one by one (under a sustained load the inbox
+would otherwise only grow).
+
+Drained (`inbox_drain`) in arrival order, in batches of short transactions (one
+wait for the lock per batch; at most about half a second holding it): right
+after an import's job commits (imports.services.job_import_run), by the worker's
+heartbeat (imports.worker), and after the answer of each outcome request is sent
+(drain_after, about half a second). One drainer at a time (a file lock); each entry is
 written with its client_id (the phone's, or one the server made), so a drain
 killed between writing the visit and removing the entry loses nothing and stores
 nothing twice: the next drain finds the visit under that id and removes the entry.
@@ -46,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 
@@ -57,9 +63,11 @@ from .models import Outcome, Visit
 from .services import (
     DatabaseBusyError,
     VisitConflictError,
+    VisitItem,
     phone_time_bound,
     same_outcome,
     visit_record_once,
+    visits_record_batch,
 )
 
 logger = logging.getLogger(__name__)
@@ -68,6 +76,7 @@ DEFAULT_WAIT_SECONDS = 3.0
 # Entries an outcome written at once drains after itself, and the time it may spend.
 OPPORTUNISTIC_ENTRIES = 10
 OPPORTUNISTIC_SECONDS = 0.5
+DRAIN_BATCH = 50  # outcomes per transaction of a drain
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS inbox (
@@ -305,7 +314,8 @@ def visit_submit(
 ) -> Submitted:
     """Record an outcome, never waiting more than settings.FIELD_WAIT_SECONDS for
     the database: 201 stored now, 200 already stored under `client_id`, 202
-    accepted into the inbox (module docstring). Raises VisitConflictError or
+    accepted into the inbox (module docstring): when the database stayed busy past
+    the bound, or at once when outcomes are already waiting there. Raises VisitConflictError or
     PendingConflictError for a client_id that holds another outcome, ValueError for
     an invalid outcome; any database error but "busy" stays an error."""
     received = timezone.now()
@@ -313,6 +323,22 @@ def visit_submit(
         entry = inbox_get(client_id)
         if entry is not None and not entry.same(citizen.pk, outcome, reason, note):
             raise PendingConflictError(entry)
+    if _count_ready():
+        # Outcomes are waiting: this one queues behind them, at once. They keep their
+        # arrival order, and the database's writes go to draining them (in batches,
+        # drain_after) instead of to outcomes overtaking them one by one.
+        Outcome(outcome)  # an invalid outcome is refused (ValueError), never accepted
+        return inbox_accept(
+            citizen,
+            outcome=outcome,
+            day=day,
+            acting_user=acting_user,
+            reason=reason,
+            note=note,
+            client_id=client_id,
+            recorded_on_phone=recorded_on_phone,
+            received=received,
+        )
     try:
         visit, created = visit_record_once(
             citizen,
@@ -343,8 +369,9 @@ def visit_submit(
 
 def drain_after[R: HttpResponseBase](response: R) -> R:
     """After `response` is sent (its close(), which the WSGI server calls once the
-    client has it), write a few outcomes that waited in the inbox: the database was
-    free for this request's outcome. Never inside a caller's transaction (its
+    client has it), write outcomes that wait in the inbox, for about
+    OPPORTUNISTIC_SECONDS, if no other drain runs (the requests of outcomes keep the
+    inbox moving even with no worker running). Never inside a caller's transaction (its
     rollback would undo visits whose entries are gone). Returns `response`."""
 
     def drain() -> None:
@@ -393,50 +420,53 @@ def _drain_turn() -> Iterator[bool]:
 def inbox_drain(
     *, limit: int | None = None, seconds: float | None = None, wait: float | None = None
 ) -> Drained:
-    """Write the inbox's outcomes in arrival order, each in its own short
-    transaction, each removed once its visit is stored; at most `limit` entries and
-    about `seconds` (None: all). Stops, leaving the rest, when the database is busy
-    past the bound. An entry that cannot be applied (its person deleted since, or a
-    conflicting id) is kept with its error and logged, never dropped. `wait`: the
-    bound on each entry's wait for the database (None: settings.FIELD_WAIT_SECONDS)."""
+    """Write the inbox's outcomes in arrival order, a batch per transaction (at most
+    DRAIN_BATCH outcomes and about half a second holding the lock, so that outcomes
+    written at once meanwhile stay under their bound), each entry removed once its
+    visit is committed; at most `limit` entries and about `seconds` (None: all).
+    Stops, leaving the rest, when the database is busy past `wait` (None:
+    settings.FIELD_WAIT_SECONDS). An entry that cannot be applied (its person
+    deleted since, a conflicting id) is kept with its error and logged, never
+    dropped."""
     result = Drained()
     if not inbox_path().exists():
         return result
     started = time.monotonic()
+    bound = wait_seconds() if wait is None else wait
     with _drain_turn() as mine:
         if not mine:
-            result.left = inbox_waiting()
+            result.left = _count_ready()
             return result
         done = 0
         while limit is None or done < limit:
             if seconds is not None and time.monotonic() - started > seconds:
                 break
-            entry = _oldest()
-            if entry is None:
+            size = DRAIN_BATCH if limit is None else min(DRAIN_BATCH, limit - done)
+            entries = _oldest(size)
+            if not entries:
                 break
-            done += 1
             try:
-                _apply(entry, wait_seconds() if wait is None else wait)
+                applied, failed = _apply(entries, bound)
             except DatabaseBusyError:
                 break
-            except (VisitConflictError, Citizen.DoesNotExist, ValueError) as exc:
-                _failed(entry, exc)
-                result.failed += 1
-                continue
-            _remove(entry)
-            result.applied += 1
+            done += applied + failed
+            result.applied += applied
+            result.failed += failed
+            if not applied and not failed:
+                break  # nothing moved (cannot happen: the first is always taken)
         result.left = _count_ready()
     return result
 
 
-def _oldest() -> Entry | None:
+def _oldest(n: int) -> list[Entry]:
     with _inbox(create=False) as db:
         if db is None:
-            return None
-        row = db.execute(
-            f"SELECT {_COLUMNS} FROM inbox WHERE error = '' ORDER BY seq LIMIT 1"  # noqa: S608
-        ).fetchone()
-        return Entry.from_row(row) if row else None
+            return []
+        rows = db.execute(
+            f"SELECT {_COLUMNS} FROM inbox WHERE error = '' ORDER BY seq LIMIT ?",  # noqa: S608
+            [n],
+        ).fetchall()
+        return [Entry.from_row(row) for row in rows]
 
 
 def _count_ready() -> int:
@@ -446,38 +476,67 @@ def _count_ready() -> int:
         return int(db.execute("SELECT count(*) FROM inbox WHERE error = ''").fetchone()[0])
 
 
-def _apply(entry: Entry, wait: float) -> Visit:
-    """Store the entry's visit (or find it stored under its client_id)."""
-    citizen = Citizen.objects.get(pk=entry.citizen)
-    user = User.objects.filter(pk=entry.user_id).first() if entry.user_id else None
-    visit, _created = visit_record_once(
-        citizen,
-        outcome=entry.outcome,
-        day=entry.day,
-        acting_user=user,
-        reason=entry.reason,
-        note=entry.note,
-        client_id=entry.client_id,
-        # No phone time: it happened when the server received it.
-        recorded_on_phone=entry.phone_time or entry.received,
-        received=entry.received,
-        wait=wait,
-    )
-    return visit
+def _apply(entries: list[Entry], wait: float) -> tuple[int, int]:
+    """Store the entries' visits in one transaction (or find them stored under their
+    client_id), then remove them from the inbox; (applied, failed)."""
+    citizens = Citizen.objects.in_bulk({e.citizen for e in entries})
+    users = User.objects.in_bulk({e.user_id for e in entries if e.user_id})
+    items: list[VisitItem] = []
+    taken: list[Entry] = []
+    failed = 0
+    for entry in entries:
+        citizen = citizens.get(entry.citizen)
+        if citizen is None:
+            _failed(entry, "the person is no longer in the database")
+            failed += 1
+            continue
+        items.append(
+            VisitItem(
+                citizen=citizen,
+                outcome=entry.outcome,
+                day=entry.day,
+                acting_user=users.get(entry.user_id) if entry.user_id else None,
+                reason=entry.reason,
+                note=entry.note,
+                client_id=entry.client_id,
+                # No phone time: it happened when the server received it.
+                recorded_on_phone=entry.phone_time or entry.received,
+                received=entry.received,
+            )
+        )
+        taken.append(entry)
+    if not items:
+        return 0, failed
+    results = visits_record_batch(items, wait=wait)
+    done: list[Entry] = []
+    for entry, outcome in zip(taken, results, strict=True):
+        if outcome is None:
+            continue  # not taken this time: the next batch
+        if isinstance(outcome, IntegrityError):
+            continue  # the same client_id written meanwhile: the next drain finds it
+        if isinstance(outcome, Exception):
+            _failed(entry, str(outcome))
+            failed += 1
+            continue
+        done.append(entry)
+    _remove(done)
+    return len(done), failed
 
 
-def _remove(entry: Entry) -> None:
+def _remove(entries: list[Entry]) -> None:
+    if not entries:
+        return
     with _inbox(create=False) as db:
         if db is not None:
-            db.execute("DELETE FROM inbox WHERE seq = ?", [entry.seq])
+            db.executemany("DELETE FROM inbox WHERE seq = ?", [[e.seq] for e in entries])
 
 
-def _failed(entry: Entry, exc: Exception) -> None:
-    logger.error("field inbox: outcome %s could not be written: %s", entry.client_id, exc)
+def _failed(entry: Entry, error: str) -> None:
+    logger.error("field inbox: outcome %s could not be written: %s", entry.client_id, error)
     with _inbox(create=False) as db:
         if db is not None:
             db.execute(
-                "UPDATE inbox SET error = ? WHERE seq = ?", [str(exc)[:500] or "error", entry.seq]
+                "UPDATE inbox SET error = ? WHERE seq = ?", [error[:500] or "error", entry.seq]
             )
 
 

@@ -9,8 +9,10 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -188,6 +190,65 @@ def visit_record_once(
         if database_busy(exc):
             raise DatabaseBusyError(str(exc)) from exc
         raise
+
+
+@dataclass(frozen=True)
+class VisitItem:
+    """One outcome to record in a batch (visits_record_batch): as visit_record_once's
+    arguments, with the moment the server received it."""
+
+    citizen: Citizen
+    outcome: str
+    day: dt.date
+    acting_user: User | None
+    reason: str
+    note: str
+    client_id: str
+    recorded_on_phone: dt.datetime | None
+    received: dt.datetime
+
+
+def visits_record_batch(
+    items: list[VisitItem], *, wait: float | None = None, seconds: float = 0.5
+) -> list[tuple[Visit, bool] | Exception | None]:
+    """Record several outcomes in one transaction (the field inbox's drain: one wait
+    for the lock instead of one per outcome), each as visit_record_once would, in
+    order, each in a savepoint: an outcome that fails (VisitConflictError,
+    ValueError, IntegrityError) comes back as its exception and the others are kept.
+    Stops taking new outcomes after `seconds` of holding the lock, so that outcomes
+    waiting for it meanwhile stay under their bound; those not taken come back None.
+    Raises DatabaseBusyError, nothing written, when the lock stayed busy past
+    `wait` (None: the connection's timeout)."""
+    results: list[tuple[Visit, bool] | Exception | None] = [None] * len(items)
+    try:
+        with _writer_turn(wait), transaction.atomic():
+            _lock_wait_bound(wait)
+            started = time.monotonic()
+            for k, item in enumerate(items):
+                if k and time.monotonic() - started > seconds:
+                    break
+                phone = phone_time_bound(item.recorded_on_phone, item.received)
+                try:
+                    outcome = Outcome(item.outcome)
+                    with transaction.atomic():
+                        results[k] = _visit_record(
+                            item.citizen,
+                            outcome,
+                            item.day,
+                            item.acting_user,
+                            item.reason,
+                            item.note,
+                            True,
+                            item.client_id,
+                            phone,
+                        )
+                except (VisitConflictError, IntegrityError, ValueError, ObjectDoesNotExist) as exc:
+                    results[k] = exc
+    except OperationalError as exc:
+        if database_busy(exc):
+            raise DatabaseBusyError(str(exc)) from exc
+        raise
+    return results
 
 
 # One outcome at a time per process asks SQLite for its write lock; the others queue

@@ -174,7 +174,7 @@ def hamlet_view(request: HttpRequest, code: str) -> HttpResponse:
                 messages.info(request, _("%(name)s: %(outcome)s (received, being written)") % said)
             else:
                 messages.success(request, _("%(name)s: %(outcome)s") % said)
-                return drain_after(redirect(_household_url(hamlet, citizen, day, today)))
+            return drain_after(redirect(_household_url(hamlet, citizen, day, today)))
         return redirect(_household_url(hamlet, citizen, day, today))
 
     context: dict[str, Any] = {"hamlet": hamlet, "buttons": BUTTONS}
@@ -335,8 +335,8 @@ def sync_view(request: HttpRequest) -> JsonResponse:
     response = JsonResponse({"results": results}, json_dumps_params={"ensure_ascii": False})
     if any(r["status"] == 503 for r in results):
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    if any(r["status"] in (200, 201) for r in results):
-        drain_after(response)  # the database was free: write outcomes that waited
+    if any(r["status"] in (200, 201, 202) for r in results):
+        drain_after(response)  # once it is sent: write outcomes that wait, if any
     return response
 
 

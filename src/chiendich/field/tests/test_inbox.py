@@ -5,6 +5,7 @@ recount."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -43,9 +44,10 @@ def test_outcomes_while_the_lock_is_held_answer_202_within_the_bound_then_stored
     """(1) Another connection holds what an import's merge holds (SQLite: the write
     lock; PostgreSQL: the counts lock exclusive) for longer than the bound; twelve
     outcomes sent at once all answer 202 within the bound and a margin, none 5xx; sent
-    again while held, 202 again and nothing twice in the inbox; once released, one
-    outcome written at once drains some of them, the drain the rest: each stored
-    once, the counts equal a recount, and sent a third time each answers 200."""
+    again while held, 202 again and nothing twice in the inbox; once released, a new
+    outcome joins them at once (202) and its request drains the inbox after its
+    answer, the worker's drain the rest: each stored once, the counts equal a
+    recount, and sent a third time each answers 200."""
     people_a = [c.pk for c in Citizen.objects.filter(unit=field.hamlet_a)]
     people_all = [c.pk for c in Citizen.objects.filter(unit__code__in=[HAMLET_A, HAMLET_B])]
     volunteers = [make_user(Role.VOLUNTEER, HAMLET_A) for _ in range(8)]
@@ -81,13 +83,14 @@ def test_outcomes_while_the_lock_is_held_answer_202_within_the_bound_then_stored
     assert result["held_seconds"] > WAIT  # the lock was held past the bound
     assert result["waiting_while_held"] == n
     assert result["visits_while_held"] == before  # nothing written while held
-    assert result["fresh"][0] == 201
-    assert result["waiting_after_fresh"] < n  # the fresh outcome wrote some of them
+    assert result["fresh"][0] == 202  # joins the waiting ones, at once
+    assert result["fresh"][1] < WAIT + MARGIN
+    assert result["waiting_after_fresh"] < n + 1  # its request drained the inbox
     assert result["drain"]["failed"] == 0 and result["drain"]["left"] == 0
     assert result["drain"]["applied"] <= result["waiting_after_fresh"]
     assert result["waiting_after_drain"] == 0
     assert [status for status, _ in result["after_drain"]] == [200] * n, result
-    assert result["stored_once"] == n and result["stored_not_once"] == 0
+    assert result["stored_once"] == n + 1 and result["stored_not_once"] == 0
     assert result["count_rows"] > 0 and result["count_rows_differing"] == 0, result
 
 
@@ -136,10 +139,10 @@ def test_the_same_client_id_while_pending_and_after_the_drain_is_stored_once(
         other = dict(body, outcome="refused")
         assert api.post("/api/visits/", other, format="json").status_code == 409
         assert not Visit.objects.exists()
-    # Not busy any more: the same id sent again is written at once, and the entry is
-    # found written by the drain (not stored twice).
-    answer = api.post("/api/visits/", body, format="json")
-    assert answer.status_code == 201
+    # Not busy any more, but the outcome still waits: sent again, it is still the one
+    # entry (a new outcome joins the waiting ones rather than overtake them).
+    assert api.post("/api/visits/", body, format="json").status_code == 202
+    assert inbox_waiting() == 1
     assert inbox_drain().applied == 1
     assert inbox_waiting() == 0
     answer = api.post("/api/visits/", body, format="json")
@@ -164,30 +167,37 @@ def test_the_same_client_id_while_pending_and_after_the_drain_is_stored_once(
 def test_an_outcome_without_a_client_id_gets_one_and_keeps_its_receipt_time(
     field, monkeypatch
 ) -> None:
-    """The server makes the id of an outcome sent without one; the conflict rule
-    holds: accepted at T1 (no phone time: it happened when received), a later
-    outcome for the same person written at once at T2 decides the state, and the
-    drained one is kept with applied=False."""
+    """The server makes the id of an outcome sent without one, and the conflict rule
+    holds through the inbox: A is received at T1 with no phone time (it happened at
+    T1, not when drained); B, tapped offline an hour before T1 and sent after it,
+    arrives later but happened earlier: drained, A decides the person's state and B is
+    kept with applied=False. While outcomes wait, a new one joins them at once."""
     citizen = field.people["approved"]
     api = _api(field.volunteer)
     with monkeypatch.context() as patch:
-        _busy(patch)
+        calls = _busy(patch)
         answer = api.post(
-            "/api/visits/", {"citizen": citizen.pk, "outcome": "refused"}, format="json"
+            "/api/visits/", {"citizen": citizen.pk, "outcome": "activated_l1"}, format="json"
         )
+        received = timezone.now()
     assert answer.status_code == 202
     made = answer.json()["client_id"]
     uuid.UUID(made)
-    time.sleep(0.01)
+    earlier = (received - dt.timedelta(hours=1)).isoformat()
     later = api.post(
-        "/api/visits/", {"citizen": citizen.pk, "outcome": "activated_l1"}, format="json"
+        "/api/visits/",
+        {"citizen": citizen.pk, "outcome": "refused", "recorded_on_phone": earlier},
+        format="json",
     )
-    assert later.status_code == 201
-    assert inbox_drain().applied == 1
-    pending = Visit.objects.get(client_id=made)
-    assert pending.outcome == "refused" and pending.applied is False
-    assert pending.recorded_on_phone is not None
-    assert pending.recorded_on_phone < Visit.objects.get(pk=later.json()["id"]).recorded_at
+    assert later.status_code == 202  # joined the waiting one at once
+    assert len(calls) == 1
+    time.sleep(0.05)
+    assert inbox_drain().applied == 2
+    a = Visit.objects.get(client_id=made)
+    b = Visit.objects.get(client_id=later.json()["client_id"])
+    assert a.applied is True and b.applied is False
+    assert a.recorded_on_phone is not None and a.recorded_on_phone <= received
+    assert a.recorded_on_phone < a.recorded_at  # its receipt time, not the drain's
     citizen.refresh_from_db()
     assert citizen.state == AccountState.ACTIVATED_L1
     assert _counts_check()[1] == 0
@@ -195,8 +205,8 @@ def test_an_outcome_without_a_client_id_gets_one_and_keeps_its_receipt_time(
 
 @pytest.mark.django_db
 def test_a_drain_killed_midway_loses_nothing_and_stores_nothing_twice(field, monkeypatch) -> None:
-    """(3) A drain that dies after writing a visit but before removing its entry,
-    and one that dies inside the visit's transaction: the next drain writes each
+    """(3) A drain that dies inside its batch's transaction, and one that dies after
+    committing it but before removing the entries: the next drain writes each
     outcome exactly once, in arrival order, and the counts equal a recount."""
     api = _api(field.volunteer)
     people = ["approved", "approved2", "not_registered", "absent"]
@@ -208,43 +218,39 @@ def test_a_drain_killed_midway_loses_nothing_and_stores_nothing_twice(field, mon
             assert api.post("/api/visits/", body, format="json").status_code == 202
     assert inbox_waiting() == 4
 
-    removed = inbox._remove
-    calls = {"n": 0}
-
-    def dies_on_the_second(entry):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt  # killed: not even an Exception
-        removed(entry)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(inbox, "_remove", dies_on_the_second)
-        with pytest.raises(KeyboardInterrupt):
-            inbox_drain()
-    assert inbox_waiting() == 3  # the first removed; the second written, still there
-    assert Visit.objects.filter(client_id__in=ids).count() == 2
-
-    # The next drain finds the second written (removes it), and is killed inside the
-    # third's transaction: rolled back, the third entry stays.
+    # Killed inside the batch's transaction, at the third outcome's write: all of
+    # the batch rolled back, every entry still there.
     write = services._visit_write
     seen = {"n": 0}
 
     def dies_inside(*args, **kwargs):  # type: ignore[no-untyped-def]
         seen["n"] += 1
-        if seen["n"] == 1:
-            write(*args, **kwargs)  # the visit is written, then the process dies
-            raise SystemExit(9)
-        return write(*args, **kwargs)
+        visit = write(*args, **kwargs)
+        if seen["n"] == 3:
+            raise SystemExit(9)  # the process dies: not even an Exception
+        return visit
 
     with monkeypatch.context() as patch:
         patch.setattr(services, "_visit_write", dies_inside)
         with pytest.raises(SystemExit):
             inbox_drain()
-    assert Visit.objects.filter(client_id__in=ids).count() == 2  # rolled back
-    assert inbox_waiting() == 2
+    assert not Visit.objects.filter(client_id__in=ids).exists()
+    assert inbox_waiting() == 4
 
+    # Killed after the batch committed, before its entries were removed.
+    def dies_before_removing(entries):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(inbox, "_remove", dies_before_removing)
+        with pytest.raises(KeyboardInterrupt):
+            inbox_drain()
+    assert Visit.objects.filter(client_id__in=ids).count() == 4
+    assert inbox_waiting() == 4
+
+    # The next drain finds them written under their ids: removed, none written twice.
     drained = inbox_drain()
-    assert drained.applied == 2 and drained.failed == 0 and drained.left == 0
+    assert drained.applied == 4 and drained.failed == 0 and drained.left == 0
     assert inbox_waiting() == 0
     for client_id in ids:
         assert Visit.objects.filter(client_id=client_id).count() == 1
