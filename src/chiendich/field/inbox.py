@@ -73,8 +73,8 @@ from .services import (
 logger = logging.getLogger(__name__)
 
 DEFAULT_WAIT_SECONDS = 3.0
-# Entries an outcome written at once drains after itself, and the time it may spend.
-OPPORTUNISTIC_ENTRIES = 10
+# How long an outcome's request drains the inbox after its answer (batches are
+# started until then), and waits for the lock meanwhile.
 OPPORTUNISTIC_SECONDS = 0.5
 DRAIN_BATCH = 50  # outcomes per transaction of a drain
 
@@ -378,11 +378,7 @@ def drain_after[R: HttpResponseBase](response: R) -> R:
         if connection.in_atomic_block or not inbox_path().exists():
             return
         try:
-            inbox_drain(
-                limit=OPPORTUNISTIC_ENTRIES,
-                seconds=OPPORTUNISTIC_SECONDS,
-                wait=OPPORTUNISTIC_SECONDS,
-            )
+            inbox_drain(seconds=OPPORTUNISTIC_SECONDS, wait=OPPORTUNISTIC_SECONDS)
         except Exception:  # someone else's outcome never fails this one's request
             logger.exception("field inbox: drain after an outcome failed")
 
