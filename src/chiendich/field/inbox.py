@@ -419,7 +419,8 @@ def inbox_drain(
     """Write the inbox's outcomes in arrival order, a batch per transaction (at most
     DRAIN_BATCH outcomes and about half a second holding the lock, so that outcomes
     written at once meanwhile stay under their bound), each entry removed once its
-    visit is committed; at most `limit` entries and about `seconds` (None: all).
+    visit is committed; at most `limit` entries and about `seconds` (None: all of
+    those waiting when it starts; later ones are the next drain's).
     Stops, leaving the rest, when the database is busy past `wait` (None:
     settings.FIELD_WAIT_SECONDS). An entry that cannot be applied (its person
     deleted since, a conflicting id) is kept with its error and logged, never
@@ -433,12 +434,15 @@ def inbox_drain(
         if not mine:
             result.left = _count_ready()
             return result
+        # Only what waits now: outcomes arriving meanwhile are the next drain's (a
+        # drain that chased them could run as long as the writers keep writing).
+        last = _last_seq()
         done = 0
         while limit is None or done < limit:
             if seconds is not None and time.monotonic() - started > seconds:
                 break
             size = DRAIN_BATCH if limit is None else min(DRAIN_BATCH, limit - done)
-            entries = _oldest(size)
+            entries = _oldest(size, last)
             if not entries:
                 break
             try:
@@ -454,15 +458,23 @@ def inbox_drain(
     return result
 
 
-def _oldest(n: int) -> list[Entry]:
+def _oldest(n: int, last: int) -> list[Entry]:
     with _inbox(create=False) as db:
         if db is None:
             return []
         rows = db.execute(
-            f"SELECT {_COLUMNS} FROM inbox WHERE error = '' ORDER BY seq LIMIT ?",  # noqa: S608
-            [n],
+            f"SELECT {_COLUMNS} FROM inbox WHERE error = '' AND seq <= ?"  # noqa: S608
+            " ORDER BY seq LIMIT ?",
+            [last, n],
         ).fetchall()
         return [Entry.from_row(row) for row in rows]
+
+
+def _last_seq() -> int:
+    with _inbox(create=False) as db:
+        if db is None:
+            return 0
+        return int(db.execute("SELECT coalesce(max(seq), 0) FROM inbox").fetchone()[0])
 
 
 def _count_ready() -> int:
