@@ -293,7 +293,8 @@ def _lock_wait_bound(wait: float | None) -> None:
     if len(connection.savepoint_ids) > 0 or not connection.in_atomic_block:
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{int(wait * 1000)}ms"])
+        bound = max(1, int(wait * 1000))  # 0 would mean no bound at all
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{bound}ms"])
 
 
 def _visit_record(
