@@ -12,6 +12,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.db import OperationalError, connection
@@ -377,3 +378,38 @@ def test_the_inbox_is_per_database(settings, tmp_path: Path) -> None:
     finally:
         connection.settings_dict.clear()
         connection.settings_dict.update(saved)
+
+
+@pytest.mark.django_db
+def test_the_workers_heartbeat_drains_the_inbox(field, monkeypatch) -> None:
+    """The worker writes what waits even when no outcome request comes (its heartbeat,
+    every few seconds), as the import job does when it ends."""
+    from chiendich.imports.worker import Heartbeat
+
+    api = _api(field.volunteer)
+    with monkeypatch.context() as patch:
+        _busy(patch)
+        body = {"citizen": field.people["approved"].pk, "outcome": "absent"}
+        assert api.post("/api/visits/", body, format="json").status_code == 202
+    assert inbox_waiting() == 1
+    Heartbeat("test-worker").beat()
+    assert inbox_waiting() == 0
+    assert Visit.objects.filter(citizen=field.people["approved"], outcome="absent").count() == 1
+
+
+@pytest.mark.django_db
+def test_an_import_job_drains_the_inbox_when_it_ends(field, monkeypatch) -> None:
+    """imports.services.job_import_run writes what waited while the import held the
+    lock, right after it (its own run is stubbed here: only the hook is tested)."""
+    from chiendich.imports import services as imports
+
+    api = _api(field.volunteer)
+    with monkeypatch.context() as patch:
+        _busy(patch)
+        body = {"citizen": field.people["approved2"].pk, "outcome": "guided"}
+        assert api.post("/api/visits/", body, format="json").status_code == 202
+    monkeypatch.setattr(imports, "_move", lambda *args, **kwargs: True)
+    monkeypatch.setattr(imports, "_run", lambda *args, **kwargs: None)
+    imports.job_import_run(SimpleNamespace(confirmed_by=None))  # type: ignore[arg-type]
+    assert inbox_waiting() == 0
+    assert Visit.objects.filter(citizen=field.people["approved2"], outcome="guided").count() == 1
