@@ -217,6 +217,8 @@ CAMPAIGN_TODAY = os.environ.get("CHIENDICH_TODAY", "")
 # Days a volunteer's phone keeps its hamlets' worklists and unsent outcomes offline (field
 # app); past them the page wipes the stored lists, and the server refuses phone times older.
 FIELD_OFFLINE_DAYS = int(os.environ.get("CHIENDICH_FIELD_OFFLINE_DAYS", "7"))
+# Seconds an outcome waits for the database before the field inbox accepts it (202).
+FIELD_WAIT_SECONDS = float(os.environ.get("CHIENDICH_FIELD_WAIT_SECONDS", "3"))
 USE_TZ = True
 
 STATIC_URL = "static/"

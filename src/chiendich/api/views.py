@@ -13,21 +13,17 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from chiendich.accounts.roles import Action
 from chiendich.core import clock
+from chiendich.field.inbox import PendingConflictError, drain_after, visit_submit
 from chiendich.field.models import Outcome, Visit
 from chiendich.field.selectors import hamlets_for, recording_days
-from chiendich.field.services import (
-    RETRY_AFTER_SECONDS,
-    DatabaseBusyError,
-    VisitConflictError,
-    visit_record_once,
-)
+from chiendich.field.services import VisitConflictError
 from chiendich.procedures.models import FORM_FIELDS, AggregateForm
 from chiendich.procedures.services import aggregate_form_submit
 from chiendich.units.models import Kind, Level, Unit
@@ -235,15 +231,13 @@ class CitizenViewSet(ScopedListViewSet):
         return self.get_paginated_response(data) if page is not None else Response(data)
 
 
-class DatabaseBusy(APIException):
-    """503 with Retry-After (DRF's handler sends `wait` as that header)."""
+class PendingVisitSerializer(serializers.Serializer):
+    """An outcome accepted while the database was busy (202): it is written within
+    moments under this client_id; GET /api/visits/ shows it then."""
 
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = "database_busy"
-
-    def __init__(self) -> None:
-        super().__init__(_("The database is busy; nothing was recorded. Try again shortly."))
-        self.wait = RETRY_AFTER_SECONDS
+    client_id = serializers.UUIDField()
+    status = serializers.CharField(help_text='Always "pending".')
+    detail = serializers.CharField()
 
 
 @extend_schema_view(
@@ -256,16 +250,21 @@ class DatabaseBusy(APIException):
         summary="Record an outcome at a citizen's door",
         description="Same rules as the /thuc-dia/ page: only citizens of hamlets you work "
         "in (a volunteer: the hamlets of their teams); the account event, flags and the "
-        "hamlet's daily counts are updated at once. 503 with Retry-After when the "
-        "database stayed busy (nothing was recorded: send the outcome again then).",
+        "hamlet's daily counts are updated at once. When the database stays busy past "
+        "a few seconds (an import merging), the outcome is checked, accepted and "
+        "answered 202: it is written within moments, once, under its client_id (the "
+        "phone's, or one the server made, given in the answer).",
         request=VisitCreateSerializer,
         responses={
             **responses(VisitSerializer, 400, status=201),
             200: OpenApiResponse(
                 VisitSerializer, description="Already stored under this client_id."
             ),
+            202: OpenApiResponse(
+                PendingVisitSerializer,
+                description="Received while the database was busy; being written.",
+            ),
             409: OpenApiResponse(description="This client_id is stored for a different outcome."),
-            503: OpenApiResponse(description="Database busy; retry after Retry-After seconds."),
         },
     ),
 )
@@ -302,7 +301,7 @@ class VisitViewSet(ScopedListCreateViewSet):
             )
         client_id = str(data["client_id"]) if data.get("client_id") else None
         try:
-            visit, created = visit_record_once(
+            submitted = visit_submit(
                 citizen,
                 outcome=data["outcome"],
                 day=day,
@@ -312,24 +311,39 @@ class VisitViewSet(ScopedListCreateViewSet):
                 client_id=client_id,
                 recorded_on_phone=data.get("recorded_on_phone"),
             )
-        except DatabaseBusyError as exc:
-            raise DatabaseBusy from exc
-        except VisitConflictError as exc:
+        except (VisitConflictError, PendingConflictError) as exc:
+            stored = getattr(exc, "stored", None)
             return Response(
                 {
                     "detail": _(
                         "This phone id is already stored for a different outcome; "
                         "make a new id for a new outcome."
                     ),
-                    "stored": VisitSerializer(self.get_queryset().get(pk=exc.stored.pk)).data,
+                    "stored": VisitSerializer(self.get_queryset().get(pk=stored.pk)).data
+                    if stored is not None
+                    else None,
                 },
                 status=status.HTTP_409_CONFLICT,
             )
-        visit = self.get_queryset().get(pk=visit.pk)
-        return Response(
+        if submitted.visit is None:
+            return drain_after(
+                Response(
+                    PendingVisitSerializer(
+                        {
+                            "client_id": submitted.client_id,
+                            "status": "pending",
+                            "detail": _("Received; being written. It is stored within moments."),
+                        }
+                    ).data,
+                    status=status.HTTP_202_ACCEPTED,
+                )
+            )
+        visit = self.get_queryset().get(pk=submitted.visit.pk)
+        answer = Response(
             VisitSerializer(visit).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            status=status.HTTP_201_CREATED if submitted.status == 201 else status.HTTP_200_OK,
         )
+        return drain_after(answer)  # once it is sent: write outcomes that wait, if any
 
 
 # --- aggregate forms -----------------------------------------------------------------------------

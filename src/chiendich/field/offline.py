@@ -5,7 +5,8 @@ address, status) and people with their ID and phone numbers MASKED, their state 
 last visit. Never an unmasked number: the phone may be lost, shared or seized. The
 page (static/field/field.js) keeps outcomes tapped offline in IndexedDB, each with a
 UUID made on the phone, and sends them in batches to `outcomes_sync` (the sync view),
-which stores each once per id (services.visit_record_once) and answers per outcome.
+which stores each once per id (services.visit_record_once; inbox.visit_submit accepts
+it into the inbox, 202, when the database stays busy) and answers per outcome.
 
 The conflict rule, one place in code (services.visit_record_once) and in the page's
 help: every visit is kept; a person's state follows the visit that happened last by
@@ -33,6 +34,7 @@ from chiendich.core.inputs import id_value
 from chiendich.units.models import Unit
 from chiendich.vneid.models import AccountState, Citizen, NotEligibleReason
 
+from .inbox import PendingConflictError, inbox_accept, visit_submit
 from .models import Outcome, Visit
 from .selectors import (
     PRIORITY_ABSENT,
@@ -42,7 +44,7 @@ from .selectors import (
     hamlets_for,
     may_see_personal,
 )
-from .services import DatabaseBusyError, VisitConflictError, visit_record_once
+from .services import VisitConflictError
 
 # Statuses of a person and a household on the phone, and the filter's words.
 TODO, REVISIT, DONE = "todo", "revisit", "done"
@@ -198,24 +200,24 @@ def _result(item_id: str, status: int, message: str = "", **extra: Any) -> dict[
 
 def outcomes_sync(user: Any, raw_items: list[Any]) -> list[dict[str, Any]]:
     """Store each queued outcome once, in the order sent, and answer for each:
-    201 stored, 200 already stored (same phone id), 409 that id holds another
-    outcome, 403 refused (the person is not in a hamlet the user still works in),
-    400 not an outcome, 503 not stored because the database is busy (send again).
-    Every answer but 503 is final: the phone drops 200/201 and keeps the others
-    visible with their message."""
+    201 stored, 200 already stored (same phone id), 202 received while the database
+    was busy and being written (field.inbox: checked, kept durably, written within
+    moments), 409 that id holds another outcome, 403 refused (the person is not in
+    a hamlet the user still works in), 400 not an outcome, 503 not looked at (more
+    than MAX_BATCH in one request: send again). Every answer but 503 is final: the
+    phone drops 200/201/202 and keeps the others visible with their message."""
     citizens = Citizen.objects.restrict(user, Action.CHANGE).filter(
         unit__in=hamlets_for(user, Action.CHANGE)
     )
     results: list[dict[str, Any]] = []
+    # Once one outcome of the batch found the database busy past the bound, the
+    # others go to the inbox at once: a batch never waits the bound per outcome.
     busy = False
     for raw in raw_items[:MAX_BATCH]:
         item = _parse(raw)
         raw_id = str(raw.get("client_id", "")) if isinstance(raw, dict) else ""
         if isinstance(item, str):
             results.append(_result(raw_id, 400, item))
-            continue
-        if busy:
-            results.append(_result(item.client_id, 503, _busy_message()))
             continue
         citizen = citizens.filter(pk=item.citizen).select_related("unit").first()
         if citizen is None:
@@ -237,8 +239,9 @@ def outcomes_sync(user: Any, raw_items: list[Any]) -> list[dict[str, Any]]:
         )
         earliest = clock.today() - dt.timedelta(days=settings.FIELD_OFFLINE_DAYS)
         day = min(max(phone_day, earliest), clock.today())
+        submit = inbox_accept if busy else visit_submit
         try:
-            visit, created = visit_record_once(
+            submitted = submit(
                 citizen,
                 outcome=item.outcome,
                 day=day,
@@ -248,11 +251,7 @@ def outcomes_sync(user: Any, raw_items: list[Any]) -> list[dict[str, Any]]:
                 client_id=item.client_id,
                 recorded_on_phone=item.phone_time or timezone.now(),
             )
-        except DatabaseBusyError:
-            busy = True
-            results.append(_result(item.client_id, 503, _busy_message()))
-            continue
-        except VisitConflictError:
+        except (VisitConflictError, PendingConflictError):
             results.append(
                 _result(
                     item.client_id,
@@ -261,7 +260,18 @@ def outcomes_sync(user: Any, raw_items: list[Any]) -> list[dict[str, Any]]:
                 )
             )
             continue
-        results.append(_stored(item.client_id, 201 if created else 200, visit, citizen, user))
+        if submitted.visit is None:
+            busy = True
+            results.append(
+                _result(
+                    item.client_id,
+                    202,
+                    _("Received; being written. It is stored within moments."),
+                    citizen=citizen.pk,
+                )
+            )
+            continue
+        results.append(_stored(item.client_id, submitted.status, submitted.visit, citizen, user))
     for raw in raw_items[MAX_BATCH:]:
         raw_id = str(raw.get("client_id", "")) if isinstance(raw, dict) else ""
         results.append(_result(raw_id, 503, _busy_message()))

@@ -9,8 +9,10 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -83,7 +85,7 @@ def phone_time_bound(value: dt.datetime | None, received: dt.datetime) -> dt.dat
     return max(earliest, min(value, received))
 
 
-def _same_outcome(visit: Visit, citizen_id: int, outcome: str, reason: str, note: str) -> bool:
+def same_outcome(visit: Visit, citizen_id: int, outcome: str, reason: str, note: str) -> bool:
     return (
         visit.citizen_id == citizen_id
         and visit.outcome == outcome
@@ -132,6 +134,8 @@ def visit_record_once(
     refresh_counts: bool = True,
     client_id: str | None = None,
     recorded_on_phone: dt.datetime | None = None,
+    received: dt.datetime | None = None,
+    wait: float | None = None,
 ) -> tuple[Visit, bool]:
     """Record what happened at `citizen`'s door on `day`.
 
@@ -155,30 +159,96 @@ def visit_record_once(
     no phone time happened when the server received it). A visit that arrives
     after a later one was stored is kept with applied=False and changes nothing.
 
+    `received`: when the server received the outcome (the field inbox applies
+    outcomes it accepted earlier: their phone time is bounded by that moment, not
+    by now); None is now.
+
     Raises DatabaseBusyError, with nothing written, when the database stayed busy
-    past the connection's timeout.
+    past the connection's timeout, or past `wait` seconds when given (the bound of
+    field.inbox.visit_submit: SQLite's busy timeout for this write, PostgreSQL's
+    lock_timeout for its transaction).
     """
     outcome = Outcome(outcome)
     if outcome == Outcome.NOT_ELIGIBLE and reason not in NotEligibleReason.values:
         raise ValueError("cần lý do không đủ điều kiện")
-    phone = phone_time_bound(recorded_on_phone, timezone.now())
+    phone = phone_time_bound(recorded_on_phone, received or timezone.now())
     args = (citizen, outcome, day, acting_user, reason, note, refresh_counts, client_id, phone)
     try:
         try:
-            with _writer_turn(), transaction.atomic():
+            with _writer_turn(wait), transaction.atomic():
+                _lock_wait_bound(wait)
                 return _visit_record(*args)
         except IntegrityError:
             # Another request stored the same phone id between our check and our write.
             stored = Visit.objects.filter(client_id=client_id).first() if client_id else None
             if stored is None:
                 raise
-            if not _same_outcome(stored, citizen.pk, outcome, reason, note):
+            if not same_outcome(stored, citizen.pk, outcome, reason, note):
                 raise VisitConflictError(stored) from None
             return stored, False
     except OperationalError as exc:
         if database_busy(exc):
             raise DatabaseBusyError(str(exc)) from exc
         raise
+
+
+@dataclass(frozen=True)
+class VisitItem:
+    """One outcome to record in a batch (visits_record_batch): as visit_record_once's
+    arguments, with the moment the server received it."""
+
+    citizen: Citizen
+    outcome: str
+    day: dt.date
+    acting_user: User | None
+    reason: str
+    note: str
+    client_id: str
+    recorded_on_phone: dt.datetime | None
+    received: dt.datetime
+
+
+def visits_record_batch(
+    items: list[VisitItem], *, wait: float | None = None, seconds: float = 0.5
+) -> list[tuple[Visit, bool] | Exception | None]:
+    """Record several outcomes in one transaction (the field inbox's drain: one wait
+    for the lock instead of one per outcome), each as visit_record_once would, in
+    order, each in a savepoint: an outcome that fails (VisitConflictError,
+    ValueError, IntegrityError) comes back as its exception and the others are kept.
+    Stops taking new outcomes after `seconds` of holding the lock, so that outcomes
+    waiting for it meanwhile stay under their bound; those not taken come back None.
+    Raises DatabaseBusyError, nothing written, when the lock stayed busy past
+    `wait` (None: the connection's timeout)."""
+    results: list[tuple[Visit, bool] | Exception | None] = [None] * len(items)
+    try:
+        with _writer_turn(wait), transaction.atomic():
+            _lock_wait_bound(wait)
+            started = time.monotonic()
+            for k, item in enumerate(items):
+                if k and time.monotonic() - started > seconds:
+                    break
+                phone = phone_time_bound(item.recorded_on_phone, item.received)
+                try:
+                    outcome = Outcome(item.outcome)
+                    with transaction.atomic():
+                        results[k] = _visit_record(
+                            item.citizen,
+                            outcome,
+                            item.day,
+                            item.acting_user,
+                            item.reason,
+                            item.note,
+                            True,
+                            item.client_id,
+                            phone,
+                        )
+                except (VisitConflictError, IntegrityError, ValueError, ObjectDoesNotExist) as exc:
+                    results[k] = exc
+    except OperationalError as exc:
+        if database_busy(exc):
+            raise DatabaseBusyError(str(exc)) from exc
+        raise
+    return results
 
 
 # One outcome at a time per process asks SQLite for its write lock; the others queue
@@ -190,17 +260,18 @@ _sqlite_turn = threading.Lock()
 
 
 @contextmanager
-def _writer_turn() -> Iterator[None]:
+def _writer_turn(wait: float | None = None) -> Iterator[None]:
     if connection.vendor != "sqlite":
         yield
         return
     timeout = float(connection.settings_dict.get("OPTIONS", {}).get("timeout", 5))
+    bound = timeout if wait is None else min(wait, timeout)
     started = time.monotonic()
-    if not _sqlite_turn.acquire(timeout=timeout):
+    if not _sqlite_turn.acquire(timeout=bound):
         raise DatabaseBusyError("waited past the timeout for this process's writers")
     try:
         # The time spent in the queue counts against the timeout: one wait in all.
-        left = max(1, int((timeout - (time.monotonic() - started)) * 1000))
+        left = max(1, int((bound - (time.monotonic() - started)) * 1000))
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA busy_timeout = {left}")
         try:
@@ -210,6 +281,20 @@ def _writer_turn() -> Iterator[None]:
                 cursor.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
     finally:
         _sqlite_turn.release()
+
+
+def _lock_wait_bound(wait: float | None) -> None:
+    """PostgreSQL: no lock of this transaction (the counts lock an import holds
+    exclusive while it merges, a citizen's row) is waited for longer than `wait`
+    seconds; past it the transaction fails with 55P03 (DatabaseBusyError). Only in
+    the outermost transaction: SET LOCAL would outlive a savepoint."""
+    if wait is None or connection.vendor != "postgresql":
+        return
+    if len(connection.savepoint_ids) > 0 or not connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        bound = max(1, int(wait * 1000))  # 0 would mean no bound at all
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{bound}ms"])
 
 
 def _visit_record(
@@ -232,7 +317,7 @@ def _visit_record(
     if client_id:
         stored = Visit.objects.filter(client_id=client_id).first()
         if stored is not None:
-            if not _same_outcome(stored, citizen.pk, outcome, reason, note):
+            if not same_outcome(stored, citizen.pk, outcome, reason, note):
                 raise VisitConflictError(stored)
             return stored, False
     args = (citizen, outcome, day, acting_user, reason, note, client_id, phone)

@@ -41,6 +41,7 @@ from chiendich.vneid.progress import Counts, rollup
 from chiendich.web.selectors import as_of_day
 
 from . import offline, worklists
+from .inbox import drain_after, visit_submit
 from .models import Outcome, Team
 from .selectors import (
     hamlet_get,
@@ -53,7 +54,7 @@ from .selectors import (
     unit_get,
     worklist,
 )
-from .services import RETRY_AFTER_SECONDS, DatabaseBusyError, visit_record
+from .services import RETRY_AFTER_SECONDS
 
 # The outcomes shown as one-tap buttons, most common first.
 BUTTONS = (
@@ -156,7 +157,7 @@ def hamlet_view(request: HttpRequest, code: str) -> HttpResponse:
             raise Http404
         day = _outcome_day(request.POST.get("ngay"), allowed, today)
         try:
-            visit_record(
+            submitted = visit_submit(
                 citizen,
                 outcome=outcome,
                 day=day,
@@ -164,21 +165,16 @@ def hamlet_view(request: HttpRequest, code: str) -> HttpResponse:
                 reason=request.POST.get("reason", ""),
                 note=request.POST.get("note", "").strip(),
             )
-        except DatabaseBusyError:
-            # Nothing was recorded: say so and keep the officer on the household to tap again.
-            messages.error(
-                request,
-                _("The database is busy; nothing was recorded. Tap the outcome again shortly."),
-            )
-            return redirect(_household_url(hamlet, citizen, day, today))
         except ValueError:
             messages.error(request, _("Choose a valid outcome (and a reason for not eligible)."))
         else:
-            messages.success(
-                request,
-                _("%(name)s: %(outcome)s")
-                % {"name": citizen.full_name, "outcome": Outcome(outcome).label},
-            )
+            said = {"name": citizen.full_name, "outcome": Outcome(outcome).label}
+            if submitted.visit is None:
+                # The database was busy (an import merging): accepted, written in moments.
+                messages.info(request, _("%(name)s: %(outcome)s (received, being written)") % said)
+            else:
+                messages.success(request, _("%(name)s: %(outcome)s") % said)
+            return drain_after(redirect(_household_url(hamlet, citizen, day, today)))
         return redirect(_household_url(hamlet, citizen, day, today))
 
     context: dict[str, Any] = {"hamlet": hamlet, "buttons": BUTTONS}
@@ -267,6 +263,7 @@ def _page_strings() -> dict[str, str]:
     return {
         "unsent": _("not sent: %(n)s"),
         "all_sent": _("all sent"),
+        "pending": _("received, being written: %(n)s"),
         "sending": _("sending…"),
         "offline": _("No network: outcomes are kept on this phone and sent later."),
         "refused": _("Refused by the server (kept here until you dismiss it)"),
@@ -338,6 +335,8 @@ def sync_view(request: HttpRequest) -> JsonResponse:
     response = JsonResponse({"results": results}, json_dumps_params={"ensure_ascii": False})
     if any(r["status"] == 503 for r in results):
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    if any(r["status"] in (200, 201, 202) for r in results):
+        drain_after(response)  # once it is sent: write outcomes that wait, if any
     return response
 
 

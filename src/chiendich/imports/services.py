@@ -30,6 +30,7 @@ from chiendich.core.tabular import (
     file_sha256,
     table_row_estimate,
 )
+from chiendich.field.inbox import inbox_drain_quietly as field_inbox_drain_quietly
 from chiendich.units.models import Unit
 
 from .kinds import kind_service, kind_suffixes, kind_takes_tree, kinds
@@ -225,6 +226,7 @@ def job_import_run(job: ImportJob) -> None:
     if not _move(job, [JobState.CONFIRMED], JobState.IMPORTING, rows_done=0, message=""):
         return
     _run(job, dry_run=False, acting_user=job.confirmed_by)
+    field_inbox_drain_quietly()  # outcomes accepted while the import held the lock
 
 
 def job_tree(job: ImportJob) -> dt.date | None:

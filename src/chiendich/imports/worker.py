@@ -94,10 +94,13 @@ class Heartbeat(threading.Thread):
                 _close_connection()
 
     def beat(self, *, reap: bool = False) -> None:
+        from chiendich.field.inbox import inbox_drain_quietly as field_inbox_drain_quietly
+
         from .models import Worker
         from .recovery import jobs_reap
 
         Worker.objects.filter(worker_id=self.worker_id).update(heartbeat_at=timezone.now())
+        field_inbox_drain_quietly(seconds=HEARTBEAT_SECONDS)  # outcomes accepted while busy
         if reap:
             reaped = jobs_reap()
             if reaped:

@@ -24,6 +24,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from chiendich.field.inbox import inbox_status
+
 # A worker polls every second; a queued task left a minute means none is running.
 WORKER_STALL_SECONDS = 60
 
@@ -93,4 +95,5 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except DatabaseError as exc:  # e.g. migrations not applied yet
         body["worker"] = {"status": "unknown", "error": type(exc).__name__}
     body["status"] = "ok" if body["worker"]["status"] == "ok" else "degraded"
+    body["field_inbox"] = inbox_status()  # outcomes accepted while busy, not written yet
     return JsonResponse(body)

@@ -47,6 +47,12 @@ def serial_live_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def field_inbox_dir(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test's field inbox in a folder of its own, never ./var."""
+    settings.FIELD_INBOX_DIR = tmp_path_factory.mktemp("inbox")
+
+
 PASSWORD = "tinh-nguyen-383"
 
 

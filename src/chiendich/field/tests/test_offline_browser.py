@@ -275,3 +275,43 @@ def test_lists_kept_on_the_phone_expire_after_the_offline_days(
     assert "field-pages" not in page.evaluate("caches.keys()")
     assert len(page.evaluate("FieldOutbox.all('outbox')")) == 1
     context.close()
+
+
+def test_an_outcome_sent_while_the_server_is_busy_is_received_and_written_later(
+    browser, live_server, field, monkeypatch
+) -> None:
+    """The database stays busy past the bound (an import merging): the phone's
+    outcome is answered 202, dropped from the phone's queue (the server keeps it) and
+    the status says "received, being written"; once the server drains its inbox the
+    outcome is stored exactly once."""
+    from django.db import OperationalError
+
+    from chiendich.field import services
+    from chiendich.field.inbox import inbox_drain, inbox_waiting
+
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("database is locked")
+
+    context = browser.new_context(viewport=PHONE, service_workers="allow")
+    page = sign_in(context, live_server, field.volunteer.username)
+    open_hamlet(page, live_server)
+    p = field.people
+    with monkeypatch.context() as patch:
+        patch.setattr(services, "_visit_record", locked)
+        page.click('#households a[href="?ho=H"]')
+        page.click(f"#c{p['approved'].pk} button[data-outcome=activated_l1]")
+        wait_unsent(page, 0)
+        with translation.override("vi"):
+            said = translation.gettext("received, being written: %(n)s") % {"n": 1}
+        page.wait_for_function(
+            "(said) => (document.querySelector('#sync-status').textContent || '').includes(said)",
+            arg=said,
+        )
+        assert Visit.objects.count() == 0
+        assert inbox_waiting() == 1
+        page.screenshot(path=str(SCREENSHOTS / "field-offline-received.png"), full_page=True)
+    assert inbox_drain().applied == 1
+    assert Visit.objects.filter(citizen=p["approved"], outcome="activated_l1").count() == 1
+    p["approved"].refresh_from_db()
+    assert p["approved"].state == AccountState.ACTIVATED_L1
+    context.close()

@@ -13,8 +13,20 @@ and the import's check and write in one transaction).
 
 A writer answered 503 waits Retry-After (capped) and sends the same outcome again,
 as the API tells clients to; each outcome carries a unique note, so "stored
-exactly once" is checked against the Visit rows afterwards. The database is the
-settings' own: a file SQLite database or PostgreSQL.
+exactly once" is checked against the Visit rows afterwards. A 202 (accepted into
+the field inbox while the database was busy) is an answer like 201: the outcome
+must be stored once the inbox is drained. The import drains the inbox when it
+commits (as imports.services.job_import_run does), and the run drains what is
+left at the end (as the worker's heartbeat would), timing how long that takes.
+The database is the settings' own: a file SQLite database or PostgreSQL.
+
+    python -m chiendich.field.tests.writers --held SPEC.json
+
+holds the database's write lock (SQLite: BEGIN IMMEDIATE on another connection;
+PostgreSQL: the counts lock, exclusive) for SPEC's "hold" seconds while every
+writer sends one outcome at once, then sends each again (still held), releases,
+drains, sends each a third time, and prints the answers, their times and the
+checks.
 """
 
 from __future__ import annotations
@@ -47,6 +59,7 @@ OUTCOMES = [
 MODULE = "chiendich.field.tests.writers"
 RETRY_CAP_SECONDS = 1.0  # a test cannot wait the full Retry-After; the gap is what matters
 REQUEST_TIMEOUT = 120
+ACCEPTED = (201, 202)  # stored now, or accepted into the field inbox and stored soon
 
 
 @dataclass
@@ -198,12 +211,19 @@ def _import_child(spec: dict[str, Any], imported: dict[str, Any], started: float
 
 
 def _import(path: str) -> dict[str, Any]:
+    from chiendich.field.inbox import inbox_drain_quietly, inbox_waiting
     from chiendich.vneid.importing import citizens
 
     started = time.perf_counter()
     report = citizens.citizens_import(Path(path), errors_path=Path(path).with_suffix(".loi.xlsx"))
+    seconds = time.perf_counter() - started
+    waiting = inbox_waiting()
+    drained = inbox_drain_quietly()  # as imports.services.job_import_run does
     return {
-        "seconds": time.perf_counter() - started,
+        "seconds": seconds,
+        "inbox_after_import": waiting,
+        "drained_after_import": drained.applied if drained else None,
+        "drain_seconds": time.perf_counter() - started - seconds,
         "rows": report.rows_read,
         "valid": report.rows_valid,
         "created": report.created,
@@ -252,11 +272,31 @@ def run(spec_path: str) -> dict[str, Any]:
             time.sleep(0.5)  # a few writes after the import, too
         answer, _ = clients.communicate("stop\n")
         elapsed = time.perf_counter() - started
+    waiting, drain_seconds = _drain_rest()
     sent = [Sent(**s) for s in json.loads(answer.strip().splitlines()[-1])]
     out = _verify(sent, spec)
     out.update(seconds=elapsed, imported=imported, writes_per_second=out["stored"] / elapsed)
-    out["latency"] = _latency([s.seconds for s in sent if s.status == 201])
+    out["latency"] = _latency([s.seconds for s in sent if s.status in ACCEPTED])
+    out["inbox_at_end"] = waiting
+    out["final_drain_seconds"] = drain_seconds
     return out
+
+
+def _drain_rest() -> tuple[int, float]:
+    """Drain what the inbox still holds (the worker's heartbeat would): how many
+    waited, and how long writing them took."""
+    from chiendich.field.inbox import inbox_drain, inbox_waiting
+
+    waiting = inbox_waiting()
+    started = time.perf_counter()
+    while True:
+        drained = inbox_drain()
+        if drained.failed:
+            raise RuntimeError(f"the inbox did not drain: {drained}")
+        if not drained.left:
+            break
+        time.sleep(0.1)  # another drain (a request's) was running, or the lock was busy
+    return waiting, time.perf_counter() - started
 
 
 def _clients(url: str, spec_path: str) -> list[dict[str, Any]]:
@@ -293,13 +333,11 @@ def _nothing() -> Any:
 
 
 def _verify(sent: list[Sent], spec: dict[str, Any]) -> dict[str, Any]:
-    """Every outcome answered 201 is stored exactly once; no other is stored; the
-    stored daily counts equal a recount."""
+    """Every outcome answered 201 or 202 is stored exactly once; no other is
+    stored; the stored daily counts equal a recount."""
     from django.db.models import Count
 
     from chiendich.field.models import Visit
-    from chiendich.vneid.counts import FIELDS, compute_counts
-    from chiendich.vneid.models import DailyCount
 
     prefixes = {w["name"] for w in spec["writers"]}
     stored = Counter(
@@ -311,10 +349,29 @@ def _verify(sent: list[Sent], spec: dict[str, Any]) -> dict[str, Any]:
         )
     )
     stored = Counter({k: v for k, v in stored.items() if k.split("-")[0] in prefixes})
-    answered = [s for s in sent if s.status == 201]
+    answered = [s for s in sent if s.status in ACCEPTED]
     statuses = Counter(str(s.status) for s in sent)
     twice = sum(1 for s in answered if stored[s.note] != 1)
-    unanswered_stored = sum(1 for s in sent if s.status != 201 and stored[s.note])
+    unanswered_stored = sum(1 for s in sent if s.status not in ACCEPTED and stored[s.note])
+    rows, differing = _counts_check()
+    return {
+        "sent": len(sent),
+        "stored": len(answered),
+        "max_seconds_202": max((s.seconds for s in sent if s.status == 202), default=None),
+        "statuses": dict(statuses),
+        "retried": sum(1 for s in sent if s.tries > 1),
+        "not_stored_exactly_once": twice,
+        "stored_without_201": unanswered_stored,
+        "count_rows": rows,
+        "count_rows_differing": differing,
+    }
+
+
+def _counts_check() -> tuple[int, int]:
+    """The stored daily count rows, and how many differ from a full recount."""
+    from chiendich.vneid.counts import FIELDS, compute_counts
+    from chiendich.vneid.models import DailyCount
+
     rows = {
         (r[0], r[1]): r[2:]
         for r in DailyCount.objects.values_list("unit_id", "date", *FIELDS).order_by()
@@ -328,18 +385,132 @@ def _verify(sent: list[Sent], spec: dict[str, Any]) -> dict[str, Any]:
                 values = tuple(fields.get(f, [0] * days)[k] for f in FIELDS)
                 if any(values):
                     recount[(unit, span[0] + dt.timedelta(days=k))] = values
-    return {
-        "sent": len(sent),
-        "stored": len(answered),
-        "statuses": dict(statuses),
-        "retried": sum(1 for s in sent if s.tries > 1),
-        "not_stored_exactly_once": twice,
-        "stored_without_201": unanswered_stored,
-        "count_rows": len(rows),
-        "count_rows_differing": sum(
-            1 for k in rows.keys() | recount.keys() if rows.get(k) != recount.get(k)
-        ),
-    }
+    differing = sum(1 for k in rows.keys() | recount.keys() if rows.get(k) != recount.get(k))
+    return len(rows), differing
+
+
+@contextmanager
+def _lock_held() -> Any:
+    """Hold what an import's merge holds, from a connection of its own: SQLite's
+    write lock (BEGIN IMMEDIATE), PostgreSQL's counts lock exclusive."""
+    from django.db import connection
+
+    from chiendich.vneid.counts import COUNTS_LOCK
+
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        other = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        return
+    import psycopg
+
+    db = connection.settings_dict
+    with psycopg.connect(
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"],
+        host=db["HOST"],
+        port=db["PORT"] or None,
+        autocommit=True,
+    ) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [COUNTS_LOCK])
+        try:
+            yield
+        finally:
+            other.execute("SELECT pg_advisory_unlock(%s)", [COUNTS_LOCK])
+
+
+def _send_all(url: str, bodies: list[tuple[str, dict[str, Any]]]) -> list[tuple[int, float]]:
+    """Every (token, body) at once, each on its own thread: (status, seconds)."""
+    answers: list[tuple[int, float]] = [(0, 0.0)] * len(bodies)
+
+    def send(k: int, token: str, body: dict[str, Any]) -> None:
+        started = time.perf_counter()
+        status, _ = _post(url, token, body)
+        answers[k] = (status, time.perf_counter() - started)
+
+    threads = [
+        threading.Thread(target=send, args=(k, token, body))
+        for k, (token, body) in enumerate(bodies)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def held(spec_path: str) -> dict[str, Any]:
+    """The --held run (module docstring)."""
+    import uuid
+
+    from chiendich.field.inbox import inbox_drain, inbox_waiting
+    from chiendich.field.models import Visit
+
+    spec = json.loads(Path(spec_path).read_text())
+    rng = random.Random(383)  # noqa: S311 - a load pattern, not a secret
+    bodies = []
+    for k, writer in enumerate(spec["writers"]):
+        outcome = OUTCOMES[k % len(OUTCOMES)]
+        bodies.append(
+            (
+                writer["token"],
+                {
+                    "citizen": rng.choice(writer["citizens"]),
+                    "outcome": outcome,
+                    "note": f"{writer['name']}-1",
+                    "reason": "no_smartphone" if outcome == "not_eligible" else "",
+                    "client_id": str(uuid.uuid4()),
+                },
+            )
+        )
+    out: dict[str, Any] = {}
+    with _server() as url:
+        _warm_up(url, spec["writers"][0]["token"])
+        with _lock_held():
+            held_since = time.perf_counter()
+            out["first"] = _send_all(url, bodies)
+            out["again_while_held"] = _send_all(url, bodies)
+            out["waiting_while_held"] = inbox_waiting()
+            out["visits_while_held"] = Visit.objects.count()
+            out["held_seconds"] = time.perf_counter() - held_since
+        # A new outcome after the release joins the waiting ones (202 at once), and
+        # once its answer is sent its request drains the inbox (drain_after).
+        token, first = bodies[0]
+        fresh = dict(first, client_id=str(uuid.uuid4()), note=f"{spec['writers'][0]['name']}-2")
+        out["fresh"] = _send_all(url, [(token, fresh)])[0]
+        until = time.monotonic() + 10
+        while inbox_waiting() >= len(bodies) + 1 and time.monotonic() < until:
+            time.sleep(0.05)
+        out["waiting_after_fresh"] = inbox_waiting()
+        started = time.perf_counter()
+        total = {"applied": 0, "failed": 0, "left": 0}
+        while time.monotonic() < until + 60:
+            drained = inbox_drain()  # skips while the request's own drain still runs
+            total["applied"] += drained.applied
+            total["failed"] += drained.failed
+            total["left"] = drained.left
+            if not drained.left:
+                break
+            time.sleep(0.05)
+        out["drain"] = total
+        out["drain_seconds"] = time.perf_counter() - started
+        out["waiting_after_drain"] = inbox_waiting()
+        out["after_drain"] = _send_all(url, bodies)
+    ids = [body["client_id"] for _, body in bodies] + [fresh["client_id"]]
+    stored = Counter(
+        str(c) for c in Visit.objects.filter(client_id__in=ids).values_list("client_id", flat=True)
+    )
+    out["stored_once"] = sum(1 for i in ids if stored[i] == 1)
+    out["stored_not_once"] = sum(1 for i in ids if stored[i] != 1)
+    out["count_rows"], out["count_rows_differing"] = _counts_check()
+    return out
 
 
 def main() -> None:
@@ -350,6 +521,9 @@ def main() -> None:
     if sys.argv[1] == "--import":
         with _old_paths() if "--old-path" in sys.argv else _nothing():
             print(json.dumps(_import(sys.argv[2])))
+        return
+    if sys.argv[1] == "--held":
+        print(json.dumps(held(sys.argv[2])))
         return
     if sys.argv[1] == "--clients":
         print(json.dumps(_clients(sys.argv[2], sys.argv[3])))

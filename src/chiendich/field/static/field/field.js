@@ -20,7 +20,7 @@
   try { S = JSON.parse(document.getElementById("field-strings").textContent); } catch (e) { S = {}; }
   var lang = document.documentElement.lang === "en" ? "en-US" : "vi-VN";
   var DAY_MS = 86400000;
-  var state = { data: null, queue: [], refused: [], changes: [], signedOut: null, expired: false };
+  var state = { data: null, queue: [], refused: [], changes: [], signedOut: null, expired: false, pending: 0 };
 
   function t(key, args) {
     var s = S[key] || key;
@@ -116,6 +116,8 @@
     return flushing;
   }
   function afterSync(report) {
+    // Received by the server but still being written there (it was busy): said once.
+    state.pending = report && report.pending ? report.pending : 0;
     return loadQueue().then(function () {
       render();
       if (report && report.sent && app) { return loadFresh(); }
@@ -226,6 +228,8 @@
     if (node) { node.dataset.unsent = String(n); }
     if (n) {
       setStatus(t("unsent", { n: num(n) }) + (navigator.onLine ? "" : " · " + t("offline")), "unsent");
+    } else if (state.pending) {
+      setStatus(t("all_sent") + " · " + t("pending", { n: num(state.pending) }), "sent");
     } else {
       setStatus(t("all_sent"), "sent");
     }

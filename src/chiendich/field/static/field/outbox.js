@@ -7,7 +7,9 @@
               kept until the volunteer dismisses it: never dropped silently)
      changes  client_id -> "changed by someone else" notes the last sync brought back
    and flush(): send the queued outcomes in batches; each answer is per outcome
-   (field/offline.py outcomes_sync): 200/201 stored (deleted here), 503 or no network
+   (field/offline.py outcomes_sync): 200/201 stored (deleted here), 202 received while
+   the server's database was busy and being written there (field/inbox.py: kept durably
+   by the server, so deleted here too, and counted as "pending"), 503 or no network
    (kept, sent again later), anything else refused (kept with its message). */
 (function (root) {
   "use strict";
@@ -69,9 +71,10 @@
           .sort(function (a, b) { return a.recorded_on_phone < b.recorded_on_phone ? -1 : 1; });
       });
     },
-    // Send what is queued. Resolves {sent, refused, kept, signedOut, offline}.
+    // Send what is queued. Resolves {sent, pending, refused, kept, signedOut, offline}
+    // (pending: of the sent, those the server received but is still writing).
     flush: function () {
-      var report = { sent: 0, refused: 0, kept: 0, signedOut: null, offline: false, requests: 0 };
+      var report = { sent: 0, pending: 0, refused: 0, kept: 0, signedOut: null, offline: false, requests: 0 };
       return Promise.all([api.get("meta", "csrf"), api.get("meta", "sync_url"), api.queued()])
         .then(function (got) {
           var csrf = got[0], url = got[1], items = got[2];
@@ -113,6 +116,11 @@
           return p.then(function () {
             var item = byId[r.client_id];
             if (!item) { return; }
+            if (r.status === 202) {
+              report.sent += 1;
+              report.pending += 1;
+              return api.del("outbox", r.client_id);
+            }
             if (r.status === 200 || r.status === 201) {
               report.sent += 1;
               var note = r.changed_by_other ? api.put("changes", {
