@@ -8,6 +8,8 @@ CHIENDICH_DEBUG      "1" to turn Django's debug mode on
 CHIENDICH_ALLOWED_HOSTS comma-separated
 CHIENDICH_CACHE_DIR  the cache folder shared by the server's processes (default: DATA_DIR/cache)
 CHIENDICH_SESSIONS_IN_CACHE "0" keeps sessions in the database only (several web machines)
+CHIENDICH_FIELD_WAIT_SECONDS seconds an outcome at the door waits for the database (default 3)
+CHIENDICH_FIELD_INBOX_DIR the field inbox's folder, shared by web and worker (default: DATA_DIR)
 """
 
 import hashlib
@@ -219,6 +221,8 @@ CAMPAIGN_TODAY = os.environ.get("CHIENDICH_TODAY", "")
 FIELD_OFFLINE_DAYS = int(os.environ.get("CHIENDICH_FIELD_OFFLINE_DAYS", "7"))
 # Seconds an outcome waits for the database before the field inbox accepts it (202).
 FIELD_WAIT_SECONDS = float(os.environ.get("CHIENDICH_FIELD_WAIT_SECONDS", "3"))
+# Where the field inbox's file lives (field/inbox.py); web and worker must both see it.
+FIELD_INBOX_DIR = os.environ.get("CHIENDICH_FIELD_INBOX_DIR") or None
 USE_TZ = True
 
 STATIC_URL = "static/"

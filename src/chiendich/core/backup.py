@@ -44,6 +44,8 @@ VERSION = 1
 MANIFEST = "manifest.json"
 BLOCK = 1 << 20
 DB_MEMBER = {"sqlite": "database/chiendich.sqlite3", "postgresql": "database/chiendich.pgdump"}
+# Outcomes at the door accepted while the database was busy (field.inbox), not yet written.
+INBOX_MEMBER = "database/field-inbox.sqlite3"
 
 
 class BackupError(Exception):
@@ -186,6 +188,8 @@ def backup_create(path: Path, *, progress: Callable[[str], None] | None = None) 
     Written as `path`.partial and renamed at the end: an interrupted backup leaves no
     archive that looks whole.
     """
+    from chiendich.field.inbox import inbox_snapshot
+
     say = progress or (lambda _msg: None)
     vendor = _vendor()
     folders = file_folders()
@@ -195,6 +199,9 @@ def backup_create(path: Path, *, progress: Callable[[str], None] | None = None) 
     clock = timezone.now()
     with tempfile.TemporaryDirectory(prefix="chiendich-backup-", dir=path.parent) as tmp:
         started = dt.datetime.now(dt.UTC)
+        # The field inbox first, then the database (see field.inbox.inbox_snapshot).
+        inbox = Path(tmp) / PurePosixPath(INBOX_MEMBER).name
+        has_inbox = inbox_snapshot(inbox)
         dump = _snapshot(Path(tmp), vendor)
         migrations = _applied_migrations()
         summary.seconds["database"] = (dt.datetime.now(dt.UTC) - started).total_seconds()
@@ -205,6 +212,8 @@ def backup_create(path: Path, *, progress: Callable[[str], None] | None = None) 
             tar.copybufsize = BLOCK  # type: ignore[attr-defined]  # 1 MiB reads, not 16 KiB
             entries.append(_add(tar, dump, DB_MEMBER[vendor]))
             summary.database_bytes = entries[0]["size"]
+            if has_inbox:
+                entries.append(_add(tar, inbox, INBOX_MEMBER))
             for name, folder in folders.items():
                 for file in _walk(folder):
                     member = f"{name}/{file.relative_to(folder).as_posix()}"
@@ -216,6 +225,7 @@ def backup_create(path: Path, *, progress: Callable[[str], None] | None = None) 
                 "version": VERSION,
                 "created_at": clock.isoformat(),
                 "database": {"vendor": vendor, "member": DB_MEMBER[vendor]},
+                "field_inbox": INBOX_MEMBER if has_inbox else None,
                 "migrations": migrations,
                 "folders": sorted(folders),
                 "members": entries,
@@ -367,6 +377,8 @@ def backup_restore(
     path: Path, *, force: bool = False, progress: Callable[[str], None] | None = None
 ) -> Summary:
     """Restore the archive `path` into this installation's database and folders."""
+    from chiendich.field.inbox import inbox_replace
+
     say = progress or (lambda _msg: None)
     manifest = _read_manifest(path)
     vendor = _vendor()
@@ -408,13 +420,19 @@ def backup_restore(
         _extract_verified(path, manifest, staging)
         summary.seconds["verify"] = (dt.datetime.now(dt.UTC) - started).total_seconds()
         say("Bảng kê SHA-256: mọi tệp khớp")
-        members = [m for m in manifest["members"] if m["path"] != manifest["database"]["member"]]
+        database_members = {manifest["database"]["member"], manifest.get("field_inbox")}
+        members = [m for m in manifest["members"] if m["path"] not in database_members]
         summary.files = len(members)
         summary.bytes = sum(m["size"] for m in members)
         started = dt.datetime.now(dt.UTC)
         dump = staging["database"] / PurePosixPath(manifest["database"]["member"]).name
         summary.database_bytes = dump.stat().st_size
         _restore_database(vendor, dump)
+        inbox = manifest.get("field_inbox")
+        staged_inbox = staging["database"] / PurePosixPath(inbox).name if inbox else None
+        kept_inbox = inbox_replace(staged_inbox, stamp)
+        if kept_inbox is not None:
+            summary.replaced.append(kept_inbox)
         summary.seconds["database"] = (dt.datetime.now(dt.UTC) - started).total_seconds()
         say(f"Cơ sở dữ liệu ({vendor}) đã khôi phục")
         started = dt.datetime.now(dt.UTC)

@@ -23,3 +23,13 @@ if "CHIENDICH_CACHE_DIR" not in os.environ:
 
     os.environ["CHIENDICH_CACHE_DIR"] = tempfile.mkdtemp(prefix="chiendich-test-cache-")
     atexit.register(shutil.rmtree, os.environ["CHIENDICH_CACHE_DIR"], ignore_errors=True)
+
+# The field inbox (field/inbox.py) likewise: an outcome a test left waiting is never
+# drained into another run's database.
+if "CHIENDICH_FIELD_INBOX_DIR" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["CHIENDICH_FIELD_INBOX_DIR"] = tempfile.mkdtemp(prefix="chiendich-test-inbox-")
+    atexit.register(shutil.rmtree, os.environ["CHIENDICH_FIELD_INBOX_DIR"], ignore_errors=True)

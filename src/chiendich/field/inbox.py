@@ -564,3 +564,51 @@ def inbox_drain_quietly(*, seconds: float | None = None) -> Drained | None:
             drained.left,
         )
     return drained
+
+
+# --- backup and restore (core.backup) ------------------------------------------------------------
+
+
+def inbox_snapshot(target: Path) -> bool:
+    """A consistent copy of the inbox at `target` (SQLite's online backup: the writers
+    go on); False when this database has no inbox. core.backup takes it BEFORE the
+    database's snapshot: an outcome drained in between is then in both, and the drain
+    after a restore finds its visit under its client_id and only removes the entry. The
+    other order could lose it (in neither)."""
+    with _inbox(create=False) as db:
+        if db is None:
+            return False
+        copy = sqlite3.connect(target)
+        try:
+            db.backup(copy)
+        finally:
+            copy.close()
+    return True
+
+
+def inbox_replace(source: Path | None, stamp: str) -> Path | None:
+    """After a restore: this database's inbox becomes `source` (the backup's), or empty
+    when the backup had none. Outcomes still waiting in the inbox it replaces belonged
+    to the replaced data: they are copied beside it as `<inbox>.replaced-<stamp>`
+    (returned), never dropped. Copied page by page into the live file (not renamed), so
+    its WAL and any open connection stay right."""
+    kept = None
+    with _inbox(create=True) as db:
+        assert db is not None  # noqa: S101 - create=True
+        if db.execute("SELECT count(*) FROM inbox").fetchone()[0]:
+            kept = inbox_path().with_name(f"{inbox_path().name}.replaced-{stamp}")
+            copy = sqlite3.connect(kept)
+            try:
+                db.backup(copy)
+            finally:
+                copy.close()
+        if source is not None:
+            restored = sqlite3.connect(source)
+            try:
+                restored.backup(db)
+            finally:
+                restored.close()
+            db.execute(_SCHEMA)
+        else:
+            db.execute("DELETE FROM inbox")
+    return kept

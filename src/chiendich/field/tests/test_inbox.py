@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 import subprocess
 import sys
+import tarfile
 import time
 import uuid
+from io import StringIO
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -413,3 +416,82 @@ def test_an_import_job_drains_the_inbox_when_it_ends(field, monkeypatch) -> None
     imports.job_import_run(SimpleNamespace(confirmed_by=None))  # type: ignore[arg-type]
     assert inbox_waiting() == 0
     assert Visit.objects.filter(citizen=field.people["approved2"], outcome="guided").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_keeps_the_waiting_outcomes_and_a_restore_writes_each_once(
+    field, monkeypatch, settings, tmp_path: Path
+) -> None:
+    """`chiendich backup` takes the inbox (before the database), `restore` puts it back:
+    an outcome waiting at backup time is written once after the restore, and one drained
+    between the inbox's snapshot and the database's (in both) is not written twice.
+    Outcomes still waiting in the inbox a restore replaces are kept beside it."""
+    from django.core.management import call_command
+
+    from chiendich.core import backup
+
+    settings.DATA_DIR = tmp_path / "var"
+    settings.RESULTS_STORAGE_DIR = tmp_path / "var" / "results"
+    api = _api(field.volunteer)
+    waiting, drained_between = str(uuid.uuid4()), str(uuid.uuid4())
+    with monkeypatch.context() as patch:
+        _busy(patch)
+        for key, client_id in (("approved", waiting), ("approved2", drained_between)):
+            body = {"citizen": field.people[key].pk, "outcome": "guided", "client_id": client_id}
+            assert api.post("/api/visits/", body, format="json").status_code == 202
+    snapshot = backup._snapshot
+
+    def drained_in_between(folder: Path, vendor: str) -> Path:
+        # After the inbox's copy, before the database's: `drained_between` is written.
+        assert inbox_drain(limit=2).applied == 2
+        Visit.objects.filter(client_id=waiting).delete()  # as if drained only later
+        assert (
+            inbox.inbox_accept(
+                field.people["approved"],
+                outcome="guided",
+                day=field.today,
+                acting_user=field.volunteer,
+                reason="",
+                note="",
+                client_id=waiting,
+                recorded_on_phone=None,
+            ).status
+            == 202
+        )
+        return snapshot(folder, vendor)
+
+    monkeypatch.setattr(backup, "_snapshot", drained_in_between)
+    archive = tmp_path / "sao-luu.tar"
+    call_command("backup", str(archive), stdout=StringIO())
+    monkeypatch.setattr(backup, "_snapshot", snapshot)
+    with tarfile.open(archive) as tar:
+        manifest = json.loads(tar.extractfile(backup.MANIFEST).read())  # type: ignore[union-attr]
+    assert manifest["field_inbox"] == backup.INBOX_MEMBER
+    assert backup.INBOX_MEMBER in {m["path"] for m in manifest["members"]}
+
+    # Later: everything drained, and another outcome waits (it belongs to data the
+    # restore replaces).
+    inbox_drain()
+    later = str(uuid.uuid4())
+    with monkeypatch.context() as patch:
+        _busy(patch)
+        body = {"citizen": field.people["absent"].pk, "outcome": "guided", "client_id": later}
+        assert api.post("/api/visits/", body, format="json").status_code == 202
+    out = StringIO()
+    call_command("restore", str(archive), "--force", stdout=out)
+
+    # The backup's inbox is back (both entries it held), the later one kept aside.
+    assert inbox.inbox_get(waiting) is not None and inbox.inbox_get(drained_between) is not None
+    assert inbox.inbox_get(later) is None
+    kept = list(inbox.inbox_path().parent.glob(inbox.inbox_path().name + ".replaced-*"))
+    assert len(kept) == 1
+    with sqlite3.connect(kept[0]) as copy:
+        assert [r[0] for r in copy.execute("SELECT client_id FROM inbox")] == [later]
+    assert Visit.objects.filter(client_id=drained_between).count() == 1
+    assert not Visit.objects.filter(client_id=waiting).exists()
+    drained = inbox_drain()
+    assert drained.failed == 0 and inbox_waiting() == 0
+    for client_id in (waiting, drained_between):
+        assert Visit.objects.filter(client_id=client_id).count() == 1
+    assert not Visit.objects.filter(client_id=later).exists()
+    assert _counts_check()[1] == 0
