@@ -74,9 +74,9 @@ class ImportUploadSerializer(serializers.Serializer):  # type: ignore[type-arg]
     file = serializers.FileField()
     unit = serializers.CharField(required=False, help_text="code of one of your units")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = kind_choices()  # type: ignore[attr-defined]
+        self.fields["kind"].choices = kind_choices(user)  # type: ignore[attr-defined]
 
 
 class ImportConfirmSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -103,7 +103,7 @@ class ImportJobList(generics.ListCreateAPIView):  # type: ignore[type-arg]
         user = _user(request)
         if not user.can("change"):
             raise PermissionDenied
-        upload = ImportUploadSerializer(data=request.data)
+        upload = ImportUploadSerializer(data=request.data, user=user)
         upload.is_valid(raise_exception=True)
         data = upload.validated_data
         unit: Unit | None = None

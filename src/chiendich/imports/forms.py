@@ -20,9 +20,9 @@ class UploadForm(forms.Form):
     file = forms.FileField(label=_("File (CSV UTF-8 or XLSX; a zip for digitized results)"))
     unit = forms.ModelChoiceField(label=_("For unit"), queryset=Unit.objects.none())
 
-    def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, units: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = kind_choices()  # type: ignore[attr-defined]
+        self.fields["kind"].choices = kind_choices(user)  # type: ignore[attr-defined]
         self.fields["file"].widget.attrs["accept"] = ",".join(all_suffixes())
         unit_field: Any = self.fields["unit"]
         unit_field.queryset = units

@@ -42,8 +42,20 @@ def _label(name: str, spec: Any) -> str:
     return str(LABELS.get(name, spec.help if spec else name))
 
 
-def kind_choices() -> list[tuple[str, str]]:
-    return [(name, _label(name, spec)) for name, spec in sorted(kinds().items())]
+def kind_allowed(name: str, user: Any) -> bool:
+    """Whether `user` may import this kind (a declaration may say who: the province's
+    catalogue, only the system's administrators); None asks for every kind."""
+    allowed = getattr(getattr(kinds().get(name), "declared", None), "allowed", None)
+    return allowed is None or user is None or bool(allowed(user))
+
+
+def kind_choices(user: Any = None) -> list[tuple[str, str]]:
+    """(name, label) of the kinds `user` may import (every kind when None)."""
+    return [
+        (name, _label(name, spec))
+        for name, spec in sorted(kinds().items())
+        if kind_allowed(name, user)
+    ]
 
 
 def kind_label(name: str) -> str:

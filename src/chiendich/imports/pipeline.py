@@ -179,6 +179,9 @@ class Kind:
     takes_tree: bool = False  # reads codes by date and maps them to a target tree
     split_hint: str | None = None  # the TreeMap's hint for a split commune
     whole_only: bool = False  # reference data: any rejected row refuses the whole file
+    # Who may import it (the web page and the API offer it only to them; the kind's
+    # `start` still refuses anyone else). None: whoever may import.
+    allowed: Callable[[Any], bool] | None = None
     suffixes: tuple[str, ...] = (".csv", ".xlsx", ".xlsm")
     reader: Callable[..., Iterator[pl.DataFrame]] = table_frames
 

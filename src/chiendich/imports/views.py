@@ -20,7 +20,7 @@ from chiendich.accounts.models import AuditEvent, User
 from chiendich.accounts.services import audit_event_record
 
 from .forms import UploadForm
-from .kinds import has_personal_data, kind_label, kind_template, kinds
+from .kinds import has_personal_data, kind_allowed, kind_label, kind_template, kinds
 from .models import ImportJob, JobState, imports_dir
 from .recovery import job_reap_if_abandoned, job_rerun, workers_alive
 from .report import ERRORS_KEPT, count_rows, masked_error_file, stored_tree
@@ -43,7 +43,7 @@ def imports_home(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     units = upload_units(user)
     can_upload = user.can("change") and (units.exists() or user.is_superuser)
-    form = UploadForm(request.POST or None, request.FILES or None, units=units)
+    form = UploadForm(request.POST or None, request.FILES or None, units=units, user=user)
     if request.method == "POST":
         if not can_upload:
             raise PermissionDenied
@@ -72,7 +72,9 @@ def imports_home(request: HttpRequest) -> HttpResponse:
             "can_upload": can_upload,
             "jobs": jobs,
             "templates": [
-                (name, kind_label(name)) for name, spec in kinds().items() if spec.template
+                (name, kind_label(name))
+                for name, spec in kinds().items()
+                if spec.template and kind_allowed(name, user)
             ],
         },
     )

@@ -135,6 +135,7 @@ CATALOGUE_KIND = pipeline.Kind(
     name="catalogue",
     help="danh mục thủ tục hành chính của tỉnh (mã TTHC, cấp thực hiện, mức độ trực tuyến)",
     label=_("Catalogue of administrative procedures"),
+    allowed=lambda user: bool(user.is_superuser),
     columns=CATALOGUE_COLUMNS,
     required=CATALOGUE_REQUIRED,
     report=CatalogueImportReport,

@@ -196,3 +196,28 @@ def test_the_kind_is_on_the_web_import_page_with_its_template(
     assert job.state == JobState.DONE
     assert Procedure.objects.count() == job.import_report["counts"]["created"] > 25
     assert ImportJob.objects.count() == 1
+
+
+def test_the_kind_is_offered_only_to_those_who_may_load_it(tien_giang: Any, make_user: Any) -> None:
+    """An officer's import page and API do not offer the province's catalogue (its
+    check would refuse them anyway), nor its template; the other kinds stay."""
+    from chiendich.accounts.roles import Role
+    from chiendich.api.services import api_token_rotate
+
+    officer = make_user(Role.PROVINCE_ADMIN, tien_giang.code)
+    assert "catalogue" not in dict(import_kinds.kind_choices(officer))
+    assert {"citizens", "dossiers", "staff"} <= set(dict(import_kinds.kind_choices(officer)))
+    client = Client()
+    client.force_login(officer)
+    page = client.get(reverse("imports:home")).content.decode()
+    assert 'value="catalogue"' not in page and 'value="dossiers"' in page
+    assert reverse("imports:template", args=["catalogue"]) not in page
+    upload = io.BytesIO(DEMO_CATALOGUE.read_bytes())
+    upload.name = "danh-muc.csv"
+    response = client.post(reverse("imports:home"), {"kind": "catalogue", "file": upload})
+    assert response.status_code == 200 and "catalogue" in response.context["form"].errors["kind"][0]
+    api = Client(HTTP_AUTHORIZATION=f"Token {api_token_rotate(user=officer)}")
+    upload.seek(0)
+    answer = api.post("/api/imports/", {"kind": "catalogue", "file": upload})
+    assert answer.status_code == 400 and "kind" in answer.json()
+    assert not ImportJob.objects.exists()
