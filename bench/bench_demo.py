@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import resource
 import shutil
 import subprocess
@@ -130,7 +129,7 @@ def build(code: Path | None, env: dict[str, str], log: Path) -> dict[str, float]
             text=True,
             cwd=code or REPO,
         )
-        assert process.stdout is not None
+        assert process.stdout is not None  # noqa: S101 - piped above
         for line in process.stdout:
             now = time.monotonic()
             out.write(f"{now - started:8.2f} {line}")
