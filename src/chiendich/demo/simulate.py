@@ -26,7 +26,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from chiendich.core.bulkload import loading, rows_insert
+from chiendich.core.bulkload import copy_statement, loading, rows_insert, truncated
 from chiendich.units.models import PATH_SEPARATOR, Kind, Level, Lineage, Unit
 from chiendich.vneid.models import Citizen, Household, ImportBatch
 
@@ -632,12 +632,13 @@ def _write_copy(
     stamp: object,
     progress: Callable[[int, int], None] | None,
     fork: bool,
+    frozen: bool,
     result: SimulationResult,
 ) -> None:
-    """PostgreSQL: load the COPY text of _pieces as it comes."""
+    """PostgreSQL: load the COPY text of _pieces as it comes (frozen: see truncated)."""
     text_stamp = stamp.isoformat() if isinstance(stamp, dt.datetime) else str(stamp)
     statements = {
-        table: f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        table: copy_statement(table, columns, frozen=frozen)
         for table, columns in _COPY_COLUMNS.items()
     }
     pieces = _pieces(communes, sizes, peak, seed, ids, text_stamp, parts=PARTS, fork=fork)
@@ -676,6 +677,9 @@ def _write(
     with connection.cursor() as cursor:
         if Citizen.objects.exists():
             result.replaced = Citizen.objects.count()
+        # TRUNCATE on PostgreSQL (outside a savepoint): the load is then written frozen.
+        frozen = truncated(cursor, _TABLES)
+        if result.replaced and not frozen:
             for table in _TABLES:
                 cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - our table names
         with loading(cursor, list(_COLUMNS)):
@@ -685,7 +689,9 @@ def _write(
             citizen_id = cursor.fetchone()[0]
             ids = (household_id, citizen_id)
             if connection.vendor == "postgresql":
-                _write_copy(cursor, communes, sizes, peak, seed, ids, stamp, progress, fork, result)
+                _write_copy(
+                    cursor, communes, sizes, peak, seed, ids, stamp, progress, fork, frozen, result
+                )
             else:
                 args = (communes, sizes, peak, seed, ids, stamp)
                 for done, chunk in enumerate(_chunks(args, fork=fork), start=1):

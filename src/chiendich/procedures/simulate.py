@@ -51,7 +51,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from chiendich.core import clock
-from chiendich.core.bulkload import loading, rows_insert
+from chiendich.core.bulkload import loading, rows_insert, truncated
 from chiendich.demo.forked import FORK_FROM, Forked
 from chiendich.plans.models import Plan
 from chiendich.plans.selectors import targets_for_unit
@@ -469,13 +469,16 @@ def _write(
         collecting = gc.isenabled()
         gc.disable()  # millions of short-lived acyclic tuples: reference counting frees them
         try:
-            with connection.cursor() as cursor, loading(cursor, [Dossier._meta.db_table]):
+            table = Dossier._meta.db_table
+            with connection.cursor() as cursor, loading(cursor, [table]):
+                # An empty table is loaded frozen on PostgreSQL (core.bulkload.truncated).
+                frozen = truncated(cursor, [table], only_empty=True)
                 for index, rows in made:
                     receiver = receivers[index]
                     if receiver.code in form_only:
                         _submit_forms(receiver, rows, procedures, plan, last)
                         continue
-                    rows_insert(cursor, Dossier._meta.db_table, columns, (r + tail for r in rows))
+                    rows_insert(cursor, table, columns, (r + tail for r in rows), frozen=frozen)
                     written += len(rows)
         finally:
             if collecting:
