@@ -159,6 +159,9 @@ def main() -> None:
         "--ours", help="git revision of ours (default: this worktree's files as they are)"
     )
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument(
+        "--keep-databases", action="store_true", help="leave bd_base and bd_ours for a look"
+    )
     parser.add_argument("--work", type=Path, help="keep the code, logs and SQLite files here")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
@@ -189,7 +192,7 @@ def main() -> None:
                     f"load {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
-        if args.database == "postgres":
+        if args.database == "postgres" and not args.keep_databases:
             pg_admin(url, "DROP DATABASE IF EXISTS bd_base", "DROP DATABASE IF EXISTS bd_ours")
         print(f"\nload average (1 min) at each start: {', '.join(f'{x:.1f}' for x in loads)}")
         print(f"{'medians, seconds':<46} {'baseline':>9} {'ours':>9} {'ratio':>6}")

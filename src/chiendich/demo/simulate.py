@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import multiprocessing
 import traceback
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -398,29 +399,35 @@ class _Pending:
     the communes before, which another part may still be drawing."""
 
     index: int
-    households: list[tuple[int, str]]  # (household number within the part, rest of the line)
-    citizens: list[tuple[str, int, str]]  # (deferred ID number, household number, rest)
-    events: str
-    flags: str
+    first_household: int  # the number within the part of its first household
+    households: bytes  # their lines without the id, each ending in a newline
+    citizen_ids: str  # the deferred ID numbers, one a line
+    citizen_households: array[int]  # each citizen's household number within the part
+    citizens: bytes  # their lines without the ID number and household id, one a line
+    events: bytes
+    flags: bytes
     counts: tuple[int, int, int, int, int]
 
     def final(
         self, generator: _Generator, before: dict[tuple[str, int, int], int], household_base: int
     ) -> _Piece:
-        households = "".join(f"{household_base + h}\t{rest}" for h, rest in self.households)
-        id_final = generator.id_final
-        citizens = "".join(
-            f"{id_final(number, before)}\t{household_base + h}\t{rest}"
-            for number, h, rest in self.citizens
+        first = household_base + self.first_household
+        households = b"".join(
+            b"%d\t%s\n" % (first + i, rest) for i, rest in enumerate(self.households.splitlines())
         )
-        return _Piece(
-            self.index,
-            households.encode(),
-            citizens.encode(),
-            self.events.encode(),
-            self.flags.encode(),
-            self.counts,
-        )
+        citizens = b""
+        if self.citizen_households:
+            id_final = generator.id_final
+            citizens = b"".join(
+                b"%s\t%d\t%s\n" % (id_final(number, before).encode(), household_base + h, rest)
+                for number, h, rest in zip(
+                    self.citizen_ids.split("\n"),
+                    self.citizen_households,
+                    self.citizens.split(b"\n"),
+                    strict=True,
+                )
+            )
+        return _Piece(self.index, households, citizens, self.events, self.flags, self.counts)
 
 
 class _Part:
@@ -465,7 +472,8 @@ class _Part:
         for p in people:
             heads.setdefault(p.household, p.full_name)
         number_of: dict[str, int] = {}
-        household_lines: list[tuple[int, str]] = []
+        household_lines: list[str] = []
+        first_household = self.households + 1
         houses: dict[int, int] = {}
         commune_id = commune.id
         hamlet_names = {h.id: _esc(h.name) for h in commune.hamlets}
@@ -475,12 +483,11 @@ class _Part:
             house = houses[hamlet.id] = houses.get(hamlet.id, 0) + 1
             address = f"Số {house * 2 + 1}, tổ {(house - 1) // 15 + 1}, {hamlet_names[hamlet.id]}"
             household_lines.append(
-                (
-                    self.households,
-                    f"{_esc(code)}\t{commune_id}\t{hamlet.id}\t{_esc(heads.get(code, ''))}\t{address}\n",
-                )
+                f"{_esc(code)}\t{commune_id}\t{hamlet.id}\t{_esc(heads.get(code, ''))}\t{address}\n"
             )
-        citizen_lines: list[tuple[str, int, str]] = []
+        citizen_ids: list[str] = []
+        citizen_households = array("q")
+        citizen_lines: list[str] = []
         events: list[str] = []
         flags: list[str] = []
         activated = n_events = n_flags = 0
@@ -490,14 +497,12 @@ class _Part:
             hamlet_id = p.hamlet.id
             history = p.events
             last_state, last_day, _ = history[-1]
+            citizen_ids.append(p.id_number)
+            citizen_households.append(number_of[p.household])
             citizen_lines.append(
-                (
-                    p.id_number,
-                    number_of[p.household],
-                    f"{citizen_id}\t{_esc(p.full_name)}\t{p.birth.isoformat()}\t{p.sex}\t"
-                    f"{_esc(p.phone)}\t{commune_id}\t{hamlet_id}\t{last_state}\t"
-                    f"{day_iso[last_day]}\t{stamp}\t{stamp}\n",
-                )
+                f"{citizen_id}\t{_esc(p.full_name)}\t{p.birth.isoformat()}\t{p.sex}\t"
+                f"{_esc(p.phone)}\t{commune_id}\t{hamlet_id}\t{last_state}\t"
+                f"{day_iso[last_day]}\t{stamp}\t{stamp}"
             )
             n = len(history)
             for i, (state, day, source) in enumerate(history):
@@ -515,8 +520,18 @@ class _Part:
             activated += last_state in ACTIVATED
         self.citizen_id = citizen_id
         counts = (len(household_lines), len(citizen_lines), n_events, n_flags, activated)
+        # Kept as UTF-8 bytes, a few arrays: a later part holds its communes until the
+        # parts before it are done.
         return _Pending(
-            index, household_lines, citizen_lines, "".join(events), "".join(flags), counts
+            index,
+            first_household,
+            "".join(household_lines).encode(),
+            "\n".join(citizen_ids),
+            citizen_households,
+            "\n".join(citizen_lines).encode(),
+            "".join(events).encode(),
+            "".join(flags).encode(),
+            counts,
         )
 
 
