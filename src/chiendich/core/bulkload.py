@@ -55,6 +55,21 @@ def rows_insert(
     cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
 
 
+COPY_NULL = "\\N"  # NULL in COPY's text format
+
+
+def copy_escape(text: str) -> str:
+    """`text` as a value of COPY's text format."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return (
+            text.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return text
+
+
 def copy_statement(table: str, columns: Sequence[str], *, frozen: bool = False) -> str:
     """PostgreSQL's COPY of `columns` of `table` from the client (text format)."""
     return f"COPY {table} ({', '.join(columns)}) FROM STDIN{' WITH (FREEZE)' if frozen else ''}"

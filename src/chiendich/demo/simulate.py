@@ -27,6 +27,8 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from chiendich.core.bulkload import COPY_NULL as _NULL
+from chiendich.core.bulkload import copy_escape as _esc
 from chiendich.core.bulkload import copy_statement, loading, rows_insert, truncated
 from chiendich.units.models import PATH_SEPARATOR, Kind, Level, Lineage, Unit
 from chiendich.vneid.models import Citizen, Household, ImportBatch
@@ -364,21 +366,6 @@ _COPY_COLUMNS = {
         "commune_id", "unit_id", "state", "state_date", "created_at", "updated_at",
     ],
 }  # fmt: skip
-
-
-_NULL = "\\N"  # COPY's text format for NULL
-
-
-def _esc(text: str) -> str:
-    """`text` as a value of COPY's text format."""
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        return (
-            text.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    return text
 
 
 @dataclass
