@@ -228,7 +228,9 @@ def population_simulate(
     database as it was. `progress(done, total)` is called after each commune. Daily
     counts are left to vneid.counts.counts_rebuild. The people are generated in a
     child process while the parent writes (`fork`; by default from FORK_FROM people
-    on, where the platform forks): the same rows either way.
+    on, where the platform forks): the same rows either way. On PostgreSQL, PARTS
+    children draw consecutive ranges of communes side by side as COPY text (_pieces),
+    and the tables, emptied by TRUNCATE, are loaded frozen (core.bulkload.truncated).
     """
     communes = communes_load(province)
     sizes = population_sizes(communes, scale, peak.population, seed)
