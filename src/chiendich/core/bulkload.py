@@ -24,24 +24,72 @@ from typing import Any
 from django.db import connection
 
 SQLITE_CACHE_KIB = 256 * 1024  # page cache for the sorts and B-trees of a large load
+PG_MAINTENANCE_MIB = 512  # memory for each index build at the end of a load (SET LOCAL)
 
 
 def rows_insert(
-    cursor: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    cursor: Any,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    frozen: bool = False,
 ) -> None:
-    """Insert `rows` (values in the order of `columns`) into `table` (our own names)."""
+    """Insert `rows` (values in the order of `columns`) into `table` (our own names).
+
+    `frozen` (PostgreSQL; the table must have been emptied by `truncated` in this
+    transaction): the rows are written frozen (COPY … FREEZE), as a vacuum would leave
+    them, so their first readers and the autovacuum after the load do not write every
+    page again."""
     names = ", ".join(columns)
     if connection.vendor == "postgresql":
         # The driver's own cursor, so its errors are turned into Django's here.
         with (
             connection.wrap_database_errors,
-            cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+            cursor.cursor.copy(copy_statement(table, columns, frozen=frozen)) as copy,
         ):
             for row in rows:
                 copy.write_row(row)
         return
     marks = ", ".join(["%s"] * len(columns))
     cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
+
+
+COPY_NULL = "\\N"  # NULL in COPY's text format
+
+
+def copy_escape(text: str) -> str:
+    """`text` as a value of COPY's text format."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return (
+            text.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return text
+
+
+def copy_statement(table: str, columns: Sequence[str], *, frozen: bool = False) -> str:
+    """PostgreSQL's COPY of `columns` of `table` from the client (text format)."""
+    return f"COPY {table} ({', '.join(columns)}) FROM STDIN{' WITH (FREEZE)' if frozen else ''}"
+
+
+def truncated(cursor: Any, tables: Sequence[str], *, only_empty: bool = False) -> bool:
+    """On PostgreSQL, empty `tables` (all the tables whose keys point at one of them must
+    be among them) with TRUNCATE, which lets this transaction load them frozen
+    (rows_insert's `frozen`); with `only_empty`, only when they hold no row. Returns
+    whether they were. Not on SQLite, and not inside a savepoint, where COPY … FREEZE
+    is refused."""
+    if connection.vendor != "postgresql" or connection.savepoint_ids:
+        return False
+    if only_empty:
+        for table in tables:
+            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")  # noqa: S608 - our names
+            if cursor.fetchone()[0]:
+                return False
+    cursor.execute(f"TRUNCATE {', '.join(tables)}")
+    return True
 
 
 @contextmanager
@@ -56,11 +104,20 @@ def loading(cursor: Any, tables: Sequence[str]) -> Iterator[None]:
         cursor.execute("PRAGMA cache_size")
         (cache,) = cursor.fetchone()
         cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    elif connection.vendor == "postgresql":
+        # Sort each index's keys in memory when it is built again (the server's default,
+        # 64 MB, spills a province's events to disk), for this transaction only.
+        cursor.execute(f"SET LOCAL maintenance_work_mem = '{PG_MAINTENANCE_MIB}MB'")
     try:
         indexes = _indexes_drop(cursor, tables)
         keys = _foreign_keys_drop(cursor, tables)
         yield
         _restore(cursor, indexes + keys)
+        if connection.vendor == "postgresql":
+            # Statistics now, for the queries that follow in this build (the autovacuum
+            # would gather them a minute later, competing with them meanwhile).
+            for table in tables:
+                cursor.execute(f"ANALYZE {table}")
     finally:
         if cache is not None:
             cursor.execute(f"PRAGMA cache_size = {int(cache)}")

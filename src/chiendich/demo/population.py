@@ -283,6 +283,10 @@ class _Generator:
         self.start_share, self.end_share = peak.start_share, peak.end_share
         self.year = peak.start.year  # ages are counted in the peak's year
         self.serials: dict[tuple[str, int, int], list[int]] = {}
+        # Deferred: ID numbers are left as "PPPGYY#<serial within this generator>" until
+        # id_final() is told how many of each bucket came before (generators that run
+        # side by side over consecutive ranges of communes: demo.simulate).
+        self.deferred = False
         self.year_start = {
             y: dt.date(y, 1, 1).toordinal()
             for y in range(self.year - OLDEST - 5, self.year - YOUNGEST + 2)
@@ -297,15 +301,32 @@ class _Generator:
         key = (ppp, g, yy)
         bucket = self.serials.get(key)
         if bucket is None:
-            # A bijection of the serial onto 000000–999999 (387,397 is coprime to 10**6),
-            # offset per bucket: unique without a set, and random-looking.
-            salt = (
-                int(ppp) * 7_919 + g * 104_729 + yy * 1_299_709 + self.seed * 15_485_863
-            ) % 1_000_000
-            bucket = self.serials[key] = [0, salt]
+            bucket = self.serials[key] = [0, self._salt(ppp, g, yy)]
         serial = bucket[0]
         bucket[0] = serial + 1
+        if self.deferred:
+            return f"{ppp}{g}{yy:02d}#{serial}"
         return f"{ppp}{g}{yy:02d}{(serial * 387_397 + bucket[1]) % 1_000_000:06d}"
+
+    def _salt(self, ppp: str, g: int, yy: int) -> int:
+        # A bijection of the serial onto 000000–999999 (387,397 is coprime to 10**6),
+        # offset per bucket: unique without a set, and random-looking.
+        return (
+            int(ppp) * 7_919 + g * 104_729 + yy * 1_299_709 + self.seed * 15_485_863
+        ) % 1_000_000
+
+    def serial_counts(self) -> dict[tuple[str, int, int], int]:
+        """How many ID numbers each bucket (province code, century and sex, year) gave."""
+        return {key: bucket[0] for key, bucket in self.serials.items()}
+
+    def id_final(self, deferred: str, before: dict[tuple[str, int, int], int]) -> str:
+        """The ID number of a deferred one, given the serials `before` used in each bucket
+        by the generators of the earlier communes: the number one generator making every
+        commune in order would have given."""
+        head, _, serial = deferred.partition("#")
+        ppp, g, yy = head[:3], int(head[3]), int(head[4:6])
+        number = before.get((ppp, g, yy), 0) + int(serial)
+        return f"{head}{(number * 387_397 + self._salt(ppp, g, yy)) % 1_000_000:06d}"
 
     def birth(self, rng: random.Random, year: int) -> dt.date:
         year = min(max(year, self.year - OLDEST), self.year - YOUNGEST)

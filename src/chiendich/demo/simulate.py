@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import multiprocessing
+import traceback
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +27,13 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from chiendich.core.bulkload import loading, rows_insert
+from chiendich.core.bulkload import COPY_NULL as _NULL
+from chiendich.core.bulkload import copy_escape as _esc
+from chiendich.core.bulkload import copy_statement, loading, rows_insert, truncated
 from chiendich.units.models import PATH_SEPARATOR, Kind, Level, Lineage, Unit
 from chiendich.vneid.models import Citizen, Household, ImportBatch
 
-from .forked import FORK_FROM, generated
+from .forked import FORK_FROM, can_fork, generated
 from .population import (
     A1,
     A2,
@@ -42,6 +48,7 @@ from .population import (
     Commune,
     Hamlet,
     Peak,
+    _Generator,
     population,
     population_sizes,
 )
@@ -221,7 +228,9 @@ def population_simulate(
     database as it was. `progress(done, total)` is called after each commune. Daily
     counts are left to vneid.counts.counts_rebuild. The people are generated in a
     child process while the parent writes (`fork`; by default from FORK_FROM people
-    on, where the platform forks): the same rows either way.
+    on, where the platform forks): the same rows either way. On PostgreSQL, PARTS
+    children draw consecutive ranges of communes side by side as COPY text (_pieces),
+    and the tables, emptied by TRUNCATE, are loaded frozen (core.bulkload.truncated).
     """
     communes = communes_load(province)
     sizes = population_sizes(communes, scale, peak.population, seed)
@@ -348,6 +357,315 @@ def _chunks(args: tuple[Any, ...], *, fork: bool) -> Iterator[_Chunk]:
     return generated(lambda: _rows(*args), fork=fork)
 
 
+# On PostgreSQL the people are drawn by this many child processes side by side (each a
+# consecutive range of communes), as COPY text the parent only passes on.
+PARTS = 2
+_COPY_COLUMNS = {
+    **_COLUMNS,
+    # The two values a part learns last (demo.population._Generator.id_final) come first.
+    "vneid_citizen": [
+        "id_number", "household_id", "id", "full_name", "birth_date", "sex", "phone",
+        "commune_id", "unit_id", "state", "state_date", "created_at", "updated_at",
+    ],
+}  # fmt: skip
+
+
+@dataclass
+class _Piece:
+    """One commune's rows as COPY text (in the columns of _COPY_COLUMNS), ready to load."""
+
+    index: int  # the commune's position
+    households: bytes
+    citizens: bytes
+    events: bytes
+    flags: bytes
+    counts: tuple[int, int, int, int, int]  # households, citizens, events, flags, activated
+
+
+@dataclass
+class _Pending:
+    """One commune's rows, all but the household ids and ID numbers final: they depend on
+    the communes before, which another part may still be drawing."""
+
+    index: int
+    first_household: int  # the number within the part of its first household
+    households: bytes  # their lines without the id, each ending in a newline
+    citizen_ids: str  # the deferred ID numbers, one a line
+    citizen_households: array[int]  # each citizen's household number within the part
+    citizens: bytes  # their lines without the ID number and household id, one a line
+    events: bytes
+    flags: bytes
+    counts: tuple[int, int, int, int, int]
+
+    def final(
+        self, generator: _Generator, before: dict[tuple[str, int, int], int], household_base: int
+    ) -> _Piece:
+        first = household_base + self.first_household
+        households = b"".join(
+            b"%d\t%s\n" % (first + i, rest) for i, rest in enumerate(self.households.splitlines())
+        )
+        citizens = b""
+        if self.citizen_households:
+            id_final = generator.id_final
+            citizens = b"".join(
+                b"%s\t%d\t%s\n" % (id_final(number, before).encode(), household_base + h, rest)
+                for number, h, rest in zip(
+                    self.citizen_ids.split("\n"),
+                    self.citizen_households,
+                    self.citizens.split(b"\n"),
+                    strict=True,
+                )
+            )
+        return _Piece(self.index, households, citizens, self.events, self.flags, self.counts)
+
+
+class _Part:
+    """Draws a consecutive range of communes (a part of the province) as COPY text.
+
+    Its households are numbered from 1 and its ID numbers deferred until `final` is
+    told what the parts before it used (their households, their ID serials by bucket):
+    then the text is what one process drawing every commune in order would write.
+    """
+
+    def __init__(
+        self,
+        communes: list[Commune],
+        sizes: list[list[int]],
+        peak: Peak,
+        seed: int,
+        first: int,
+        citizen_id: int,
+        stamp: str,
+    ) -> None:
+        self.communes, self.sizes, self.first = communes, sizes, first
+        self.generator = _Generator(seed, peak)
+        self.generator.deferred = True
+        self.day_iso = [peak.date(d).isoformat() for d in range(peak.days)]
+        self.citizen_id = citizen_id  # the last id before this part's first citizen
+        self.households = 0
+        self.stamp = stamp
+
+    def pending(self) -> Iterator[_Pending]:
+        for offset, (commune, per_hamlet) in enumerate(zip(self.communes, self.sizes, strict=True)):
+            yield self._commune(self.first + offset, commune, per_hamlet)
+
+    def summary(self) -> tuple[dict[tuple[str, int, int], int], int]:
+        """The ID serials this part used by bucket, and its households."""
+        return self.generator.serial_counts(), self.households
+
+    def _commune(self, index: int, commune: Commune, per_hamlet: list[int]) -> _Pending:
+        # The same rows as _rows, written as text.
+        households, people = self.generator.commune(commune, per_hamlet)
+        day_iso, stamp = self.day_iso, self.stamp
+        heads: dict[str, str] = {}
+        for p in people:
+            heads.setdefault(p.household, p.full_name)
+        number_of: dict[str, int] = {}
+        household_lines: list[str] = []
+        first_household = self.households + 1
+        houses: dict[int, int] = {}
+        commune_id = commune.id
+        hamlet_names = {h.id: _esc(h.name) for h in commune.hamlets}
+        for code, hamlet in households:
+            self.households += 1
+            number_of[code] = self.households
+            house = houses[hamlet.id] = houses.get(hamlet.id, 0) + 1
+            address = f"Số {house * 2 + 1}, tổ {(house - 1) // 15 + 1}, {hamlet_names[hamlet.id]}"
+            household_lines.append(
+                f"{_esc(code)}\t{commune_id}\t{hamlet.id}\t{_esc(heads.get(code, ''))}\t{address}\n"
+            )
+        citizen_ids: list[str] = []
+        citizen_households = array("q")
+        citizen_lines: list[str] = []
+        events: list[str] = []
+        flags: list[str] = []
+        activated = n_events = n_flags = 0
+        citizen_id = self.citizen_id
+        for p in people:
+            citizen_id += 1
+            hamlet_id = p.hamlet.id
+            history = p.events
+            last_state, last_day, _ = history[-1]
+            citizen_ids.append(p.id_number)
+            citizen_households.append(number_of[p.household])
+            citizen_lines.append(
+                f"{citizen_id}\t{_esc(p.full_name)}\t{p.birth.isoformat()}\t{p.sex}\t"
+                f"{_esc(p.phone)}\t{commune_id}\t{hamlet_id}\t{last_state}\t"
+                f"{day_iso[last_day]}\t{stamp}\t{stamp}"
+            )
+            n = len(history)
+            for i, (state, day, source) in enumerate(history):
+                until = day_iso[history[i + 1][1]] if i + 1 < n else _NULL
+                events.append(
+                    f"{citizen_id}\t{state}\t{day_iso[day]}\t{until}\t{source}\t{hamlet_id}\t{stamp}\t\n"
+                )
+            n_events += n
+            for kind, reason, day, back in p.flags:
+                flags.append(
+                    f"{citizen_id}\t{kind}\t{_esc(reason)}\t{day_iso[day]}\t"
+                    f"{_NULL if back is None else day_iso[back]}\t{VISIT}\t{hamlet_id}\t{stamp}\t\n"
+                )
+            n_flags += len(p.flags)
+            activated += last_state in ACTIVATED
+        self.citizen_id = citizen_id
+        counts = (len(household_lines), len(citizen_lines), n_events, n_flags, activated)
+        # Kept as UTF-8 bytes, a few arrays: a later part holds its communes until the
+        # parts before it are done.
+        return _Pending(
+            index,
+            first_household,
+            "".join(household_lines).encode(),
+            "\n".join(citizen_ids),
+            citizen_households,
+            "\n".join(citizen_lines).encode(),
+            "".join(events).encode(),
+            "".join(flags).encode(),
+            counts,
+        )
+
+
+def _parts_split(sizes: list[list[int]], parts: int) -> list[int]:
+    """Where each part starts: consecutive ranges of communes of about equal people."""
+    people = [sum(s) for s in sizes]
+    total = sum(people) or 1
+    starts, done = [0], 0
+    for index, n in enumerate(people):
+        if len(starts) < parts and done >= total * len(starts) / parts:
+            starts.append(index)
+        done += n
+    return starts
+
+
+def _part_produce(part: _Part, out: Connection, inbox: Connection) -> None:
+    """In a child: each commune's _Piece, once the parts before have said what they used
+    (`inbox`); then this part's summary. Errors are sent as text."""
+    try:
+        known: tuple[dict[tuple[str, int, int], int], int] | None = None
+        waiting: list[_Pending] = []
+        for pending in part.pending():
+            if known is None and inbox.poll():
+                known = inbox.recv()
+            if known is None:
+                waiting.append(pending)
+                continue
+            for earlier in [*waiting, pending]:
+                out.send(("piece", earlier.final(part.generator, *known)))
+            waiting = []
+        if known is None:
+            known = inbox.recv()
+        for earlier in waiting:
+            out.send(("piece", earlier.final(part.generator, *known)))
+        out.send(("end", part.summary()))
+    except BaseException:  # reported to the parent, which raises it
+        out.send(("error", traceback.format_exc()))
+    finally:
+        out.close()
+
+
+def _pieces(
+    communes: list[Commune],
+    sizes: list[list[int]],
+    peak: Peak,
+    seed: int,
+    ids: tuple[int, int],
+    stamp: str,
+    *,
+    parts: int,
+    fork: bool,
+) -> Iterator[_Piece]:
+    """Every commune's rows as COPY text, in commune order: the same rows as _rows. With
+    `fork`, `parts` child processes draw consecutive ranges of communes side by side; the
+    first sends as it goes, the others as soon as the ones before have finished."""
+    starts = _parts_split(sizes, parts if fork and can_fork() else 1)
+    ends = [*starts[1:], len(communes)]
+    household_id, citizen_id = ids
+    made = [
+        _Part(
+            communes[a:b], sizes[a:b], peak, seed, a,
+            citizen_id + sum(map(sum, sizes[:a])), stamp,
+        )
+        for a, b in zip(starts, ends, strict=True)
+    ]  # fmt: skip
+    before: dict[tuple[str, int, int], int] = {}
+    if len(made) == 1:
+        for pending in made[0].pending():
+            yield pending.final(made[0].generator, before, household_id)
+        return
+    context = multiprocessing.get_context("fork")
+    children = []
+    try:
+        for part in made:
+            receive, send = context.Pipe(duplex=False)
+            inbox, tell = context.Pipe(duplex=False)
+            child = context.Process(target=_part_produce, args=(part, send, inbox), daemon=True)
+            child.start()
+            send.close()
+            inbox.close()
+            children.append((child, receive, tell))
+        for _, receive, tell in children:
+            tell.send((before, household_id))
+            while True:
+                kind, payload = receive.recv()
+                if kind == "piece":
+                    yield payload
+                    continue
+                if kind == "error":
+                    raise RuntimeError(f"a generating process failed:\n{payload}")
+                serials, households = payload
+                before = {
+                    key: before.get(key, 0) + serials.get(key, 0) for key in {*before, *serials}
+                }
+                household_id += households
+                break
+    finally:
+        for child, receive, tell in children:
+            receive.close()
+            tell.close()
+            child.join(timeout=10)
+            if child.is_alive():
+                child.terminate()
+
+
+def _write_copy(
+    cursor: Any,
+    communes: list[Commune],
+    sizes: list[list[int]],
+    peak: Peak,
+    seed: int,
+    ids: tuple[int, int],
+    stamp: object,
+    progress: Callable[[int, int], None] | None,
+    fork: bool,
+    frozen: bool,
+    result: SimulationResult,
+) -> None:
+    """PostgreSQL: load the COPY text of _pieces as it comes (frozen: see truncated)."""
+    text_stamp = stamp.isoformat() if isinstance(stamp, dt.datetime) else str(stamp)
+    statements = {
+        table: copy_statement(table, columns, frozen=frozen)
+        for table, columns in _COPY_COLUMNS.items()
+    }
+    pieces = _pieces(communes, sizes, peak, seed, ids, text_stamp, parts=PARTS, fork=fork)
+    for done, piece in enumerate(pieces, start=1):
+        for table, data in (
+            ("vneid_household", piece.households),
+            ("vneid_citizen", piece.citizens),
+            ("vneid_accountevent", piece.events),
+            ("vneid_flag", piece.flags),
+        ):
+            if data:
+                with connection.wrap_database_errors, cursor.cursor.copy(statements[table]) as copy:
+                    copy.write(data)
+        households, citizens, events, flags, activated = piece.counts
+        result.households += households
+        result.citizens += citizens
+        result.events += events
+        result.flags += flags
+        result.activated += activated
+        if progress:
+            progress(done, len(communes))
+
+
 def _write(
     communes: list[Commune],
     sizes: list[list[int]],
@@ -363,6 +681,9 @@ def _write(
     with connection.cursor() as cursor:
         if Citizen.objects.exists():
             result.replaced = Citizen.objects.count()
+        # TRUNCATE on PostgreSQL (outside a savepoint): the load is then written frozen.
+        frozen = truncated(cursor, _TABLES)
+        if result.replaced and not frozen:
             for table in _TABLES:
                 cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - our table names
         with loading(cursor, list(_COLUMNS)):
@@ -370,19 +691,25 @@ def _write(
             household_id = cursor.fetchone()[0]
             cursor.execute("SELECT COALESCE(MAX(id), 0) FROM vneid_citizen")
             citizen_id = cursor.fetchone()[0]
-            args = (communes, sizes, peak, seed, (household_id, citizen_id), stamp)
-            for done, chunk in enumerate(_chunks(args, fork=fork), start=1):
-                _insert(cursor, "vneid_household", chunk.households)
-                _insert(cursor, "vneid_citizen", chunk.citizens)
-                _insert(cursor, "vneid_accountevent", chunk.events)
-                _insert(cursor, "vneid_flag", chunk.flags)
-                result.households += len(chunk.households)
-                result.citizens += len(chunk.citizens)
-                result.events += len(chunk.events)
-                result.flags += len(chunk.flags)
-                result.activated += chunk.activated
-                if progress:
-                    progress(done, len(communes))
+            ids = (household_id, citizen_id)
+            if connection.vendor == "postgresql":
+                _write_copy(
+                    cursor, communes, sizes, peak, seed, ids, stamp, progress, fork, frozen, result
+                )
+            else:
+                args = (communes, sizes, peak, seed, ids, stamp)
+                for done, chunk in enumerate(_chunks(args, fork=fork), start=1):
+                    _insert(cursor, "vneid_household", chunk.households)
+                    _insert(cursor, "vneid_citizen", chunk.citizens)
+                    _insert(cursor, "vneid_accountevent", chunk.events)
+                    _insert(cursor, "vneid_flag", chunk.flags)
+                    result.households += len(chunk.households)
+                    result.citizens += len(chunk.citizens)
+                    result.events += len(chunk.events)
+                    result.flags += len(chunk.flags)
+                    result.activated += chunk.activated
+                    if progress:
+                        progress(done, len(communes))
         if connection.vendor == "postgresql":
             # Ids were given explicitly: move the sequences past them.
             for sql in connection.ops.sequence_reset_sql(no_style(), [Household, Citizen]):

@@ -136,10 +136,12 @@ def _sample(
     fields = ("pk", "unit_id", "commune_id", "household_id", "state", "state_date")
     every = max(1, open_cases.count() // VISITS)
     spread = open_cases.annotate(bucket=Mod(F("id") * 7919 + seed, every)).filter(bucket=0)
-    rows = {r["pk"]: r for r in spread.values(*fields)[: VISITS * 2]}
+    # In id order: the same visits in every build (a LIMIT without an order takes the
+    # rows the query plan meets first).
+    rows = {r["pk"]: r for r in spread.order_by("pk").values(*fields)[: VISITS * 2]}
     local = open_cases.filter(commune__code=volunteer_commune, unit__level=Level.HAMLET)
     local = local.annotate(bucket=Mod(F("id") + seed, VOLUNTEER_SHARE)).filter(bucket=0)
-    rows.update({r["pk"]: r for r in local.values(*fields)})
+    rows.update({r["pk"]: r for r in local.order_by("pk").values(*fields)})
     return list(rows.values())
 
 

@@ -51,7 +51,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from chiendich.core import clock
-from chiendich.core.bulkload import loading, rows_insert
+from chiendich.core.bulkload import (
+    COPY_NULL,
+    copy_escape,
+    copy_statement,
+    loading,
+    rows_insert,
+    truncated,
+)
 from chiendich.demo.forked import FORK_FROM, Forked
 from chiendich.plans.models import Plan
 from chiendich.plans.selectors import targets_for_unit
@@ -435,8 +442,9 @@ def dossiers_simulate(
         _org_code(province, suffix) for prefix in FORM_ONLY for suffix in AGENCY_OF_PREFIX[prefix]
     }
     expected = sum(sum(r.volume.values()) for r in receivers)
-    made: Forked[tuple[int, list[Any]]] = Forked(
-        lambda: _generate(receivers, procedures, seed, peak, days, last, form_only),
+    text = connection.vendor == "postgresql"
+    made: Forked[tuple[int, Any]] = Forked(
+        lambda: _generate(receivers, procedures, seed, peak, days, last, form_only, text=text),
         fork=expected >= FORK_FROM,
         ahead=meanwhile is not None,
     )
@@ -449,7 +457,7 @@ def dossiers_simulate(
 
 
 def _write(
-    made: Forked[tuple[int, list[Any]]],
+    made: Forked[tuple[int, Any]],
     receivers: list[_Receiver],
     procedures: dict[int, Procedure],
     plan: Plan,
@@ -469,13 +477,24 @@ def _write(
         collecting = gc.isenabled()
         gc.disable()  # millions of short-lived acyclic tuples: reference counting frees them
         try:
-            with connection.cursor() as cursor, loading(cursor, [Dossier._meta.db_table]):
+            table = Dossier._meta.db_table
+            with connection.cursor() as cursor, loading(cursor, [table]):
+                # An empty table is loaded frozen on PostgreSQL (core.bulkload.truncated).
+                frozen = truncated(cursor, [table], only_empty=True)
+                statement = copy_statement(table, columns, frozen=frozen)
+                batch_tail = b"\t%d\n" % batch.pk
                 for index, rows in made:
                     receiver = receivers[index]
                     if receiver.code in form_only:
                         _submit_forms(receiver, rows, procedures, plan, last)
                         continue
-                    rows_insert(cursor, Dossier._meta.db_table, columns, (r + tail for r in rows))
+                    if isinstance(rows, tuple):  # (count, COPY text without the batch)
+                        count, data = rows
+                        with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
+                            copy.write(data.replace(b"\n", batch_tail))
+                        written += count
+                        continue
+                    rows_insert(cursor, table, columns, (r + tail for r in rows), frozen=frozen)
                     written += len(rows)
         finally:
             if collecting:
@@ -496,15 +515,21 @@ def _generate(
     days: list[dt.date],
     last: dt.date,
     form_only: set[str],
-) -> Iterator[tuple[int, list[Any]]]:
-    """Each receiver's index and dossiers: rows ready to insert (WRITE_COLUMNS), or for
-    an agency without exports the _Row records its forms are counted from. Pure
-    Python: it may run in another process (demo.forked)."""
+    *,
+    text: bool = False,
+) -> Iterator[tuple[int, Any]]:
+    """Each receiver's index and dossiers: rows ready to insert (WRITE_COLUMNS), or with
+    `text` their number and COPY text (UTF-8, each line without the batch id that ends
+    it), or for an agency without exports the _Row records its forms are counted from.
+    Pure Python: it may run in another process (demo.forked)."""
     iso = IsoDates()
     for index, receiver in enumerate(receivers):
         rows = list(_dossiers(receiver, procedures, seed, peak, days, last))
         if receiver.code in form_only:
             yield index, rows
+            continue
+        if text:
+            yield index, (len(rows), _copy_text(rows, iso))
             continue
         # Dates as ISO text: the driver's date adapter costs more than the insert.
         yield index, [
@@ -513,6 +538,18 @@ def _generate(
              iso[r.overdue_on])
             for r in rows
         ]  # fmt: skip
+
+
+def _copy_text(rows: list[_Row], iso: IsoDates) -> bytes:
+    """`rows` as COPY text of WRITE_COLUMNS, each line ending before the batch id."""
+    flag = {True: "t", False: "f"}
+    return "".join(
+        f"{copy_escape(r.code)}\t{r.procedure_id}\t{r.unit_id}\t{r.channel}\t"
+        f"{iso[r.received_on]}\t{iso[r.due_on]}\t{iso[r.finished_on] or COPY_NULL}\t"
+        f"{copy_escape(r.status)}\t{flag[r.digitized]}\t{flag[r.e_result]}\t{r.fee}\t"
+        f"{r.payment}\t{flag[r.reused]}\t{iso[r.overdue_on] or COPY_NULL}\n"
+        for r in rows
+    ).encode()
 
 
 def _submit_forms(

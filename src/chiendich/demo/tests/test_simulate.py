@@ -13,11 +13,15 @@ from django.db.models import F
 
 from chiendich.conftest import TREE_2023
 from chiendich.demo.campaign import campaign_of
+from chiendich.demo.forked import can_fork
 from chiendich.demo.population import Peak, population, population_sizes
 from chiendich.demo.simulate import (
+    _COLUMNS,
+    _COPY_COLUMNS,
     CSV_HEADERS,
     STATUS_TEXT,
     _chunks,
+    _pieces,
     communes_load,
     police_list_write,
     population_simulate,
@@ -146,6 +150,39 @@ def test_generating_in_a_child_process_gives_the_same_rows(hamlets, peak) -> Non
     forked = list(_chunks(args, fork=True))
     assert forked == list(_chunks(args, fork=False))
     assert len(forked) == 6 and forked[0].citizens[0][0] == 1_001
+
+
+def _copy_text(rows: list[tuple[object, ...]], order: list[int]) -> bytes:
+    """Rows as COPY text (columns in `order`), the plain way."""
+    return "".join(
+        "\t".join("\\N" if row[i] is None else str(row[i]) for i in order) + "\n" for row in rows
+    ).encode()
+
+
+@pytest.mark.parametrize(("parts", "fork"), [(1, False), (2, True), (3, True)])
+def test_copy_text_drawn_in_parts_is_the_same_rows(hamlets, peak, parts, fork) -> None:
+    """On PostgreSQL the people are drawn by several processes, each a range of communes,
+    as COPY text: the same rows as one generator drawing every commune in order, ID
+    numbers and household ids included."""
+    assert can_fork() or not fork  # else the parts would be drawn here, one by one
+    communes = communes_load(hamlets)[:9]
+    sizes = population_sizes(communes, 0.02, peak.population)
+    stamp = "2023-10-18T00:00:00+00:00"
+    args = (communes, sizes, peak, 383, (100, 1_000), stamp)
+    pieces = list(_pieces(*args, parts=parts, fork=fork))
+    assert [p.index for p in pieces] == list(range(9))
+    columns = {"vneid_citizen": _COLUMNS["vneid_citizen"]}
+    citizen_order = [columns["vneid_citizen"].index(c) for c in _COPY_COLUMNS["vneid_citizen"]]
+    for piece, chunk in zip(pieces, _chunks(args, fork=False), strict=True):
+        assert piece.households == _copy_text(chunk.households, list(range(6)))
+        assert piece.citizens == _copy_text(chunk.citizens, citizen_order)
+        assert piece.events == _copy_text(chunk.events, list(range(8)))
+        assert piece.flags == _copy_text(chunk.flags, list(range(9)))
+        assert piece.counts == (
+            len(chunk.households), len(chunk.citizens), len(chunk.events), len(chunk.flags),
+            chunk.activated,
+        )  # fmt: skip
+    assert sum(p.counts[1] for p in pieces) == sum(map(sum, sizes)) > 0
 
 
 def test_id_numbers_are_valid_and_unique(simulated) -> None:

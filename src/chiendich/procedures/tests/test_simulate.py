@@ -8,9 +8,17 @@ import hashlib
 
 import pytest
 
-from chiendich.procedures.models import AggregateForm, Dossier, DossierCount, DossierImport
+from chiendich.plans.models import Plan
+from chiendich.procedures.catalogue import DEMO_CATALOGUE, catalogue_load
+from chiendich.procedures.models import (
+    AggregateForm,
+    Dossier,
+    DossierCount,
+    DossierImport,
+    Procedure,
+)
 from chiendich.procedures.selectors import unit_kpi, units_kpi
-from chiendich.procedures.simulate import dossiers_simulate
+from chiendich.procedures.simulate import _generate, _peak, _receivers, dossiers_simulate
 from chiendich.units.models import Level, Unit, UnitType
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +80,31 @@ def test_the_simulated_campaign_has_the_shape_of_the_plan(demo_province: Unit) -
     ]
     met = [r.met for r in communes]
     assert met.count(True) > 10 and met.count(False) > 10
+
+
+def test_the_copy_text_written_on_postgresql_is_the_same_rows(demo_province: Unit) -> None:
+    """On PostgreSQL the child process draws the dossiers as COPY text (demo.forked):
+    the same values as the rows written elsewhere, NULLs and booleans included."""
+    catalogue_load(DEMO_CATALOGUE)
+    plan = Plan.objects.get(code="383/KH-UBND") if Plan.objects.count() > 1 else Plan.objects.get()
+    procedures = {p.code: p for p in Procedure.objects.all()}
+    receivers = _receivers(demo_province, procedures, SCALE, plan)[:8]
+    peak = _peak(plan)
+    days = [dt.date(2023, 1, 1) + dt.timedelta(days=k) for k in range(365)]
+    last = dt.date(2023, 10, 18)  # some dossiers still open: finished_on NULL
+    plain = list(_generate(receivers, procedures, 7, peak, days, last, set()))
+    text = list(_generate(receivers, procedures, 7, peak, days, last, set(), text=True))
+
+    def value(v: object) -> str:
+        if v is None:
+            return "\\N"
+        if isinstance(v, bool):
+            return "t" if v else "f"
+        return str(v)
+
+    nulls = 0
+    for (index, rows), (same, (count, data)) in zip(plain, text, strict=True):
+        assert index == same and count == len(rows) > 0
+        assert data == "".join("\t".join(map(value, row)) + "\n" for row in rows).encode()
+        nulls += data.count(b"\\N")
+    assert nulls > 0
