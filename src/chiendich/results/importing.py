@@ -32,7 +32,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import polars as pl
-
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -112,7 +111,7 @@ class ResultImportReport(PipelineReport):
         """The batch was refused (any error refuses it whole) or held no row."""
         return self.error_count > 0 or self.rows_read == 0
 
-    @property  # type: ignore[override]
+    @property  # type: ignore[misc]
     def rows_valid(self) -> int:
         """Rows that can be stored: none when any row is bad (the batch goes whole)."""
         return 0 if self.all_rejected else self.rows_read
@@ -212,6 +211,7 @@ class _Checker:
 
     def row(self, number: int, values: Mapping[str, str], source: Bundle) -> _Row | None:
         before = len(self.found)
+
         def get(key: str) -> str:
             return values.get(key) or ""  # "" for a column the table does not have
 
