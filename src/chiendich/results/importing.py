@@ -370,8 +370,9 @@ class _State:
 
 
 def _digest(path: Path) -> str:
-    """A zip's hash; a folder has none."""
-    return file_sha256(path) if path.is_file() else ""
+    """Not hashed before it is opened: the batch's history row takes the zip's hash (a
+    folder has none); a dry run (the web's check) does not hash it."""
+    return ""
 
 
 @contextmanager
@@ -385,6 +386,7 @@ def _open_bundle(r: Run) -> Iterator[Path]:
     state = _State(source)
     r.state = state
     if not r.dry_run:
+        report.sha256 = file_sha256(r.path) if r.path.is_file() else ""
         state.batch = ResultImport.objects.create(
             source=str(r.path),
             sha256=report.sha256,
