@@ -22,6 +22,21 @@ Ours, in a fresh child process, timed around each call:
 Baselines in the same child: the engine alone through the raw cursor: the FTS5 MATCH
 (SQLite) or tsvector @@ query (PostgreSQL) for the same words, newest 51 ids; and a
 primary-key SELECT of one row for the once-only lookup.
+
+The bulk import of a zip (issue 15 item 6: the results import on the import pipeline
+must be as fast as the code before it), SQLite:
+
+    git archive main src | tar -x -C /tmp/r/before
+    uv run python bench/bench_results.py --import-rows 2000 --runs 3 \
+        --before /tmp/r/before/src --work /tmp/br-import
+
+builds a zip of `--import-rows` one-page PDFs (with a text layer) and its danh-sach.csv
+(enterprise subjects, commune units, result type KH.DN), then per run, in fresh child
+processes on a fresh copy of a migrated database (province 82, the catalogues), taking
+turns and alternating who goes first: ours and the code in `--before` (its src folder),
+each timing `results_import(zip, dry_run=True)` (the web's check) and then
+`results_import(zip)` (stores every row). Prints each run, the medians and the ratio
+ours/before.
 """
 
 # ruff: noqa: S603, S608, S311 - benchmarks run our own tools; SQL from our own names
@@ -70,6 +85,121 @@ def _child_setup(rows: str) -> dict[str, Any]:
     started = time.perf_counter()
     written = results_metadata_simulate(int(rows))
     return {"rows": written, "seconds": time.perf_counter() - started}
+
+
+def _django_at() -> None:
+    """Django from the source tree in BENCH_BEFORE_SRC (--before), else ours."""
+    sys.path.insert(0, os.environ.get("BENCH_BEFORE_SRC") or str(REPO / "src"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chiendich.settings")
+    import django
+
+    django.setup()
+
+
+def _import_base() -> dict[str, Any]:
+    from django.core.management import call_command
+
+    _django()
+    from chiendich.procedures.catalogue import DEMO_CATALOGUE, catalogue_load
+    from chiendich.results.catalogue import result_types_load
+    from chiendich.units.loading import units_load
+
+    call_command("migrate", verbosity=0, interactive=False)
+    units_load(82, dt.date(2023, 9, 1))
+    catalogue_load(DEMO_CATALOGUE)
+    result_types_load()
+    return {}
+
+
+def _import_zip(path: str, rows: str) -> dict[str, Any]:
+    """A zip of `rows` one-page PDFs and their danh-sach.csv (not timed)."""
+    import csv
+    import io
+    import tempfile
+    import zipfile
+
+    _django()
+    from chiendich.results.simulate import _demo_pdf
+    from chiendich.units.models import Unit
+
+    communes = list(
+        Unit.objects.filter(level="commune").order_by("code").values_list("code", flat=True)
+    )
+    table = io.StringIO()
+    writer = csv.writer(table)
+    writer.writerow(
+        ["Tệp", "Mã cơ quan ban hành", "Số ký hiệu", "Ngày ban hành", "Trích yếu",
+         "Mã loại kết quả", "Số định danh/Mã doanh nghiệp", "Họ tên/Tên tổ chức"]
+    )  # fmt: skip
+    day = dt.date(2023, 9, 7)
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path, "w") as z:
+        for i in range(int(rows)):
+            name = f"{i + 1:06d}.pdf"
+            title = f"Giấy chứng nhận đăng ký doanh nghiệp Công ty TNHH Số {i + 1}"
+            number = f"{i + 1}/GCN"
+            _demo_pdf(Path(tmp) / name, title, number, day)
+            z.write(Path(tmp) / name, name)
+            writer.writerow(
+                [name, communes[i % len(communes)], number, f"{day:%d/%m/%Y}", title,
+                 "KH.DN", f"12{i:08d}", f"Công ty TNHH Số {i + 1}"]
+            )  # fmt: skip
+        z.writestr("danh-sach.csv", table.getvalue())
+    return {"rows": int(rows), "bytes": Path(path).stat().st_size}
+
+
+def _import_run(path: str) -> dict[str, Any]:
+    """Time the check (dry run) and the import of the zip, in this child's code."""
+    _django_at()
+    from chiendich.results.importing import results_import
+
+    started = time.perf_counter()
+    checked = results_import(Path(path), dry_run=True)
+    dry = time.perf_counter() - started
+    started = time.perf_counter()
+    stored = results_import(Path(path))
+    real = time.perf_counter() - started
+    if checked.error_count or stored.error_count or stored.created != stored.rows_read:
+        raise RuntimeError(f"refused: {stored.errors[:3]}")
+    return {"dry": dry, "real": real, "created": stored.created}
+
+
+def import_bench(args: argparse.Namespace, work: Path) -> None:
+    import shutil
+
+    from _common import fmt_runs, median, sqlite_copy
+
+    base = work / "import-base"
+    bundle = work / f"bundle-{args.import_rows}.zip"
+    if not (base / "ready").exists():
+        base.mkdir(parents=True, exist_ok=True)
+        run_child(["_import_base"], child_env(base))
+        (base / "ready").write_text("")
+    if not bundle.exists():
+        made = run_child(["_import_zip", str(bundle), str(args.import_rows)], child_env(base))
+        print(f"bundle: {made['rows']:,} rows, {made['bytes'] / 1e6:.1f} MB (not timed)")
+    sides = {"ours": None, "before": str(args.before.resolve())} if args.before else {"ours": None}
+    runs: dict[str, dict[str, list[float]]] = {s: {"dry": [], "real": []} for s in sides}
+    for n in range(args.runs):
+        order = list(sides) if n % 2 == 0 else list(reversed(sides))
+        for side in order:
+            folder = work / f"run-{side}"
+            if folder.exists():
+                shutil.rmtree(folder)
+            sqlite_copy(base / "chiendich.sqlite3", folder)
+            env = child_env(folder)
+            if sides[side]:
+                env["BENCH_BEFORE_SRC"] = str(sides[side])
+            r = run_child(["_import_run", str(bundle)], env)
+            runs[side]["dry"].append(r["dry"])
+            runs[side]["real"].append(r["real"])
+            print(f"  run {n + 1} {side}: check {r['dry']:.2f} s, import {r['real']:.2f} s")
+    print(f"results import of {args.import_rows:,} rows (zip), SQLite, load {os.getloadavg()}")
+    for what, label in (("dry", "check (dry run)"), ("real", "import")):
+        for side in sides:
+            print(f"  {label}, {side}: {fmt_runs(runs[side][what])}")
+        if "before" in sides:
+            ratio = median(runs["ours"][what]) / median(runs["before"][what])
+            print(f"  {label}: ours/before {ratio:.2f}x")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -186,7 +316,13 @@ def _child_measure(repeat: str) -> dict[str, Any]:
     }
 
 
-CHILDREN = {"_setup": _child_setup, "_measure": _child_measure}
+CHILDREN = {
+    "_setup": _child_setup,
+    "_measure": _child_measure,
+    "_import_base": _import_base,
+    "_import_zip": _import_zip,
+    "_import_run": _import_run,
+}
 
 
 def run_child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
@@ -204,9 +340,15 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--work", type=Path)
+    parser.add_argument("--import-rows", type=int, default=0, help="bench the zip import")
+    parser.add_argument("--runs", type=int, default=3, help="import runs per side")
+    parser.add_argument("--before", type=Path, help="an older src folder to compare with")
     args = parser.parse_args()
     print(machine())
     with work_folder(args.work, "bench-results-") as work:
+        if args.import_rows:
+            import_bench(args, work)
+            return
         if args.database == "sqlite":
             folder = work / f"results-{args.rows}"
             env = child_env(folder)

@@ -11,7 +11,10 @@ A kind (`Kind`) declares:
 - what it does with the valid rows (`take`, per chunk: stage them; `merge`, once:
   compare with the store and, in a real run, write);
 - its report class (a `PipelineReport`), its audit, its optional batch record (an
-  ImportHistory row), and whether its error file holds personal data.
+  ImportHistory row), and whether its error file holds personal data;
+- where the table is, when the path imported is not the table itself (`open_source`:
+  a zip or folder holding the table and the files its rows name, as the digitized
+  results' bundle), and how the path is hashed (`digest`).
 
 The runner (`run`) gives every kind the same read (core.frames.table_frames: one
 reader for CSV and XLSX), progress (the callback told the rows read after each chunk
@@ -184,6 +187,13 @@ class Kind:
     allowed: Callable[[Any], bool] | None = None
     suffixes: tuple[str, ...] = (".csv", ".xlsx", ".xlsm")
     reader: Callable[..., Iterator[pl.DataFrame]] = table_frames
+    # A source that is not the table itself (a zip or folder holding the table and the
+    # files its rows name): `open_source(run)` is entered before the table is read and left
+    # after the transaction (or the error): it gives the path of the table to read and
+    # may keep the opened source on run.state. None: the path is the table.
+    open_source: Callable[[Run], AbstractContextManager[Path]] | None = None
+    # The hash of the path imported (a folder has none: a kind that reads folders says so).
+    digest: Callable[[Path], str] = file_sha256
 
     def header(self, key: str) -> str:
         return self.columns[key][0]
@@ -257,6 +267,7 @@ class Run:
     dry_run: bool
     tree: TreeMap | None
     state: Any = None  # the kind's own (its checker, its writer)
+    progress: Callable[[int], None] | None = None  # a merge may report rows written too
     valid: list[pl.DataFrame] = field(default_factory=list)  # chunks kept (no `take`)
     _scope: set[int] | None | bool = False
 
@@ -314,7 +325,7 @@ def run(
     writes nothing but the error file. Raises TabularError when the file cannot be read
     at all (a missing column, not UTF-8, not an xlsx)."""
     path = Path(path)
-    report = kind.report(file=path.name, sha256=file_sha256(path), dry_run=dry_run, tree=tree)
+    report = kind.report(file=path.name, sha256=kind.digest(path), dry_run=dry_run, tree=tree)
     if tree is not None:
         mapping = (
             TreeMap(tree, split_hint=kind.split_hint)
@@ -331,29 +342,38 @@ def run(
         acting_user=acting_user,
         dry_run=dry_run,
         tree=mapping if tree is not None else None,
+        progress=progress,
     )
     try:
         if kind.start is not None:
             kind.start(r)
-        chunks = kind.reader(path, kind.columns, kind.required)  # a missing column fails here
-        with kind.around(r) if kind.around is not None else nullcontext():
-            _read(r, chunks, progress)
-            if kind.whole_only and report.rows_rejected:
-                report.refused_whole = True
-            if dry_run or report.refused_whole:
-                kind.merge(r, False)
-                finish_errors(r)
-                return report
-            with transaction.atomic():
-                batch = kind.batch_start(r) if kind.batch_start is not None else None
-                kind.merge(r, True)
-                finish_errors(r)
-                if batch is not None and kind.batch_finish is not None:
-                    kind.batch_finish(r, batch)
-                kind.audit(r)
+        opened = kind.open_source(r) if kind.open_source is not None else nullcontext(path)
+        with opened as table:
+            _run_table(r, table, progress)
         return report
     finally:
         errors.close()
+
+
+def _run_table(r: Run, table: Path, progress: Callable[[int], None] | None) -> None:
+    """Read, check and merge the table (see run)."""
+    kind, report, dry_run = r.kind, r.report, r.dry_run
+    chunks = kind.reader(table, kind.columns, kind.required)  # a missing column fails here
+    with kind.around(r) if kind.around is not None else nullcontext():
+        _read(r, chunks, progress)
+        if kind.whole_only and report.rows_rejected:
+            report.refused_whole = True
+        if dry_run or report.refused_whole:
+            kind.merge(r, False)
+            finish_errors(r)
+            return
+        with transaction.atomic():
+            batch = kind.batch_start(r) if kind.batch_start is not None else None
+            kind.merge(r, True)
+            finish_errors(r)
+            if batch is not None and kind.batch_finish is not None:
+                kind.batch_finish(r, batch)
+            kind.audit(r)
 
 
 def _read(r: Run, chunks: Iterator[pl.DataFrame], progress: Callable[[int], None] | None) -> None:

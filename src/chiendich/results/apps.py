@@ -22,14 +22,9 @@ class ResultsConfig(AppConfig):
 
     name = "chiendich.results"
     verbose_name = _("Digitized results store")
-    # `chiendich import results ZIP_OR_FOLDER` (core/management/commands/import.py reads this).
-    import_kinds = {
-        "results": {
-            "service": "chiendich.results.importing.results_import",
-            "help": "kết quả giải quyết TTHC số hóa: tệp zip hoặc thư mục kèm danh sách CSV",
-            "suffixes": (".zip",),
-        }
-    }
+    # `chiendich import results ZIP_OR_FOLDER` and the web job (core/management/commands/
+    # import.py reads this): the import pipeline's declaration of the kind.
+    import_kinds = {"results": "chiendich.results.importing.RESULTS_KIND"}
 
     def ready(self) -> None:
         post_migrate.connect(

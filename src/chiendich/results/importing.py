@@ -13,34 +13,38 @@ Idempotent: a row whose file is already stored with the same unit, number and
 issue date counts as "already stored" and is skipped, so running the same batch
 twice stores it once. The same file with other metadata, or the same number
 with another file, is an error naming the stored result.
+
+It is a kind of the one import pipeline (imports.pipeline): `RESULTS_KIND` declares
+its columns, its bundle (`open_source`: the zip or folder, its history row and the
+table inside it), its row check and its merge; `results_import` is the pipeline's
+service of it, which `chiendich import results`, `chiendich results import` and the
+web job call.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
+import polars as pl
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chiendich.accounts.models import AuditEvent, User
-from chiendich.accounts.services import audit_event_record, error_file_write_audited
+from chiendich.accounts.services import audit_event_record
 from chiendich.core import clock
 from chiendich.core.cells import CellError, parse_date
+from chiendich.core.frames import PROBLEM, ROW
 from chiendich.core.numbers import vn_number
-from chiendich.core.tabular import (
-    Row,
-    RowError,
-    RowErrorLog,
-    default_errors_path,
-    file_sha256,
-    primed,
-    read_table,
-)
+from chiendich.core.tabular import RowError, file_sha256, primed, read_table
 from chiendich.core.text import fold
+from chiendich.imports.pipeline import Kind, PipelineReport, Run
 from chiendich.procedures.models import Procedure
 from chiendich.units.models import Unit
 
@@ -83,35 +87,38 @@ REQUIRED = (
     "subject_id",
     "subject_name",
 )
-CHUNK = 500
+CHUNK = 500  # rows written per bulk_create
+CHECK_ROWS = 50  # rows checked per chunk (progress is told after each)
 _ENTERPRISE_WORDS = {"to chuc", "doanh nghiep", "enterprise", "organization"}
 
 
 @dataclass
-class ResultImportReport:
-    """What a bulk import read, refused and wrote (in a dry run: would write)."""
+class ResultImportReport(PipelineReport):
+    """What a bulk import read, refused and wrote (in a dry run: would write). `file` is
+    the zip's or folder's name (`source`); `sha256` the zip's hash ("" for a folder)."""
 
-    source: str
-    dry_run: bool
-    rows_read: int = 0
     created: int = 0
     already_stored: int = 0
-    rows_rejected: int = 0
     scans: int = 0  # stored without a text layer: an officer checks their metadata
-    error_count: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    error_file: Path | None = None
     batch_id: int | None = None
+
+    @property
+    def source(self) -> str:
+        return self.file
 
     @property
     def all_rejected(self) -> bool:
         """The batch was refused (any error refuses it whole) or held no row."""
         return self.error_count > 0 or self.rows_read == 0
 
-    @property
+    @property  # type: ignore[misc]
     def rows_valid(self) -> int:
         """Rows that can be stored: none when any row is bad (the batch goes whole)."""
         return 0 if self.all_rejected else self.rows_read
+
+    @rows_valid.setter
+    def rows_valid(self, _: int) -> None:
+        """Computed from the errors (the pipeline's count of rows kept is ignored)."""
 
     def summary_lines(self) -> list[str]:
         n = vn_number
@@ -152,10 +159,12 @@ def _subject_kind(text: str, subject_id: str) -> str:
 
 
 class _Checker:
-    """Checks rows one by one against reference data loaded once."""
+    """Checks rows one by one against reference data loaded once; the errors found go
+    to `found` (the pipeline takes them chunk by chunk)."""
 
-    def __init__(self, table: str, user: User | None, errors: RowErrorLog) -> None:
-        self.table, self.user, self.errors = table, user, errors
+    def __init__(self, table: str, user: User | None) -> None:
+        self.table, self.user = table, user
+        self.found: list[RowError] = []
         self.units = {u.code: u for u in Unit.objects.all()}
         self.types = {t.code: t for t in ResultType.objects.select_related("procedure")}
         self.procedures = {p.code: p for p in Procedure.objects.all()}
@@ -166,7 +175,7 @@ class _Checker:
 
     def error(self, row: int, column: str, value: str, problem: str) -> None:
         header = INPUT_COLUMNS[column][0] if column else ""
-        self.errors.add(RowError(self.table, row, header, value, problem))
+        self.found.append(RowError(self.table, row, header, value, problem))
 
     def _check_dates(
         self, number: int, get: Callable[[str], str], dates: dict[str, dt.date | None]
@@ -200,9 +209,12 @@ class _Checker:
                 number, "valid_until", get("valid_until"), "ngày hết hiệu lực trước ngày ban hành"
             )
 
-    def row(self, number: int, values: Row, source: Bundle) -> _Row | None:
-        before = len(self.errors)
-        get = values.get  # "" for a column the table does not have
+    def row(self, number: int, values: Mapping[str, str], source: Bundle) -> _Row | None:
+        before = len(self.found)
+
+        def get(key: str) -> str:
+            return values.get(key) or ""  # "" for a column the table does not have
+
         unit = self.units.get(get("unit"))
         if unit is None:
             self.error(number, "unit", get("unit"), "không có đơn vị mã này")
@@ -243,7 +255,7 @@ class _Checker:
         name = source.resolve(get("file")) if get("file") else None
         if get("file") and name is None:
             self.error(number, "file", get("file"), "không có tệp này trong lô")
-        if len(self.errors) > before or unit is None or result_type is None or issued_on is None:
+        if len(self.found) > before or unit is None or result_type is None or issued_on is None:
             return None
         assert name is not None  # noqa: S101 - checked above
         try:
@@ -347,63 +359,47 @@ def _communes(rows: list[_Row]) -> dict[str, int]:
     )
 
 
-def results_import(
-    path: Path,
-    *,
-    dry_run: bool = False,
-    acting_user: User | None = None,
-    progress: Callable[[int], None] | None = None,
-    errors_path: Path | None = None,
-) -> ResultImportReport:
-    """Check and store a batch of results (see the module docstring). `progress` is
-    called with a growing count: rows checked, then rows checked plus rows written."""
-    report = ResultImportReport(source=path.name, dry_run=dry_run)
-    source = Bundle(path)
-    # A dry run (the web's check) writes nothing: no history row, only the audited
-    # error file when rows are bad.
-    batch = None
-    if not dry_run:
-        batch = ResultImport.objects.create(
-            source=str(path),
-            sha256=file_sha256(path) if path.is_file() else "",
-            user=acting_user if acting_user is not None and acting_user.pk else None,
+@dataclass
+class _State:
+    """One results import's own: the bundle, its history row, the checker, the rows."""
+
+    source: Bundle
+    batch: ResultImport | None = None
+    checker: _Checker | None = None
+    rows: list[_Row] = field(default_factory=list)
+
+
+def _digest(path: Path) -> str:
+    """Not hashed before it is opened: the batch's history row takes the zip's hash (a
+    folder has none); a dry run (the web's check) does not hash it."""
+    return ""
+
+
+@contextmanager
+def _open_bundle(r: Run) -> Iterator[Path]:
+    """Open the zip or folder, record the batch's history row (not in a dry run: the web's
+    check writes nothing), give the table inside it to read; on the way out (after the
+    transaction, or an error) close the bundle and finish the history row: failed with
+    the error's text, failed with the error file, or done."""
+    report: ResultImportReport = r.report
+    source = Bundle(r.path)
+    state = _State(source)
+    r.state = state
+    if not r.dry_run:
+        report.sha256 = file_sha256(r.path) if r.path.is_file() else ""
+        state.batch = ResultImport.objects.create(
+            source=str(r.path),
+            sha256=report.sha256,
+            user=r.user,
             status=ResultImport.Status.RUNNING,
         )
-        report.batch_id = batch.pk
-    errors = RowErrorLog()
+        report.batch_id = state.batch.pk
+    batch = state.batch
     try:
         table = source.table_name()
+        state.checker = _Checker(table, r.acting_user)
         with source.table_file(table) as table_path:
-            checker = _Checker(table, acting_user, errors)
-            rows: list[_Row] = []
-            for row in primed(read_table(table_path, INPUT_COLUMNS, REQUIRED)):
-                report.rows_read += 1
-                if row.problem:
-                    errors.add(RowError(table, row.number, "", "", row.problem))
-                else:
-                    checked = checker.row(row.number, row, source)
-                    if checked is not None:
-                        rows.append(checked)
-                if progress is not None and report.rows_read % 50 == 0:
-                    progress(report.rows_read)
-        fresh = _against_store(rows, checker, report)
-        report.error_count = len(errors)
-        report.errors = errors.first[:50]
-        if report.error_count:
-            report.rows_rejected = report.error_count
-            target = errors_path or default_errors_path(path)
-            error_file_write_audited(
-                errors,
-                target,
-                what="results import errors",
-                source=str(path),
-                acting_user=acting_user,
-            )
-            report.error_file = target
-        elif batch is not None:
-            _write(fresh, source, batch, acting_user, report, progress)
-        else:
-            report.created = len(fresh)
+            yield table_path
         if batch is not None:
             batch.status = (
                 ResultImport.Status.FAILED if report.error_count else ResultImport.Status.DONE
@@ -414,10 +410,106 @@ def results_import(
         raise
     finally:
         source.close()
-        errors.close()
         if batch is not None:
             _batch_finish(batch, report)
-    return report
+
+
+def _frames(
+    path: Path, columns: Mapping[str, tuple[str, ...]], required: tuple[str, ...]
+) -> Iterator[pl.DataFrame]:
+    """The table's rows (read_table: CSV or XLSX, a missing column fails now), in frames of
+    CHECK_ROWS rows: the row number, the problem of a row not read whole, every column
+    ("" when the table has not got it)."""
+    rows = primed(read_table(path, columns, required))
+    keys = list(columns)
+
+    def frames() -> Iterator[pl.DataFrame]:
+        batch: list[tuple[Any, ...]] = []
+        for row in rows:
+            batch.append((row.number, row.problem, *(row.get(k) for k in keys)))
+            if len(batch) == CHECK_ROWS:
+                yield _frame(batch, keys)
+                batch = []
+        if batch:
+            yield _frame(batch, keys)
+
+    return frames()
+
+
+def _frame(rows: list[tuple[Any, ...]], keys: list[str]) -> pl.DataFrame:
+    schema = {ROW: pl.Int64, PROBLEM: pl.String, **dict.fromkeys(keys, pl.String)}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _check(r: Run, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[RowError]]:
+    """Check a chunk row by row (_Checker: the messages in the order the officer reads
+    them, files read from the bundle); the rows to store are kept on the run's state."""
+    state: _State = r.state
+    checker = state.checker
+    assert checker is not None  # noqa: S101 - set when the bundle was opened
+    checker.found = []
+    kept: list[int] = []
+    for row in frame.iter_rows(named=True):
+        number = row[ROW]
+        if row[PROBLEM]:
+            checker.found.append(RowError(checker.table, number, "", "", row[PROBLEM]))
+            continue
+        checked = checker.row(number, row, state.source)
+        if checked is not None:
+            state.rows.append(checked)
+            kept.append(number)
+    return pl.DataFrame({ROW: kept}, schema={ROW: pl.Int64}), checker.found
+
+
+def _merge(r: Run, write: bool) -> None:
+    """Compare the rows with the store (already stored: counted; conflicting: errors), then
+    count and, when the batch has no error and this is no dry run, store them."""
+    state: _State = r.state
+    report: ResultImportReport = r.report
+    checker = state.checker
+    assert checker is not None  # noqa: S101 - set when the bundle was opened
+    checker.found = []
+    fresh = _against_store(state.rows, checker, report)
+    for error in checker.found:
+        r.errors.add(error)
+    report.error_count = len(r.errors)
+    report.errors = r.errors.first[:50]
+    report.rows_rejected = report.error_count
+    if report.error_count:
+        report.refused_whole = True  # any error refuses the batch whole
+        return
+    if r.dry_run:
+        report.created = len(fresh)
+    elif write:
+        assert state.batch is not None  # noqa: S101 - recorded when not a dry run
+        _write(fresh, state.source, state.batch, r.acting_user, report, r.progress)
+
+
+def _audit(r: Run) -> None:
+    """The RESULTS_IMPORTED event is recorded by _write, inside the cleanup of the files it
+    stored (a failure after it must remove them)."""
+
+
+RESULTS_KIND = Kind(
+    name="results",
+    help="kết quả giải quyết TTHC số hóa: tệp zip hoặc thư mục kèm danh sách CSV",
+    label=_("Digitized results: a zip of the files with their list (danh-sach.csv)"),
+    columns=INPUT_COLUMNS,
+    required=REQUIRED,
+    report=ResultImportReport,
+    check=_check,
+    merge=_merge,
+    audit=_audit,
+    whole_only=True,
+    personal_data=True,
+    errors_what="results import errors",
+    suffixes=(".zip",),
+    reader=_frames,
+    open_source=_open_bundle,
+    digest=_digest,
+)
+# results_import(path, *, dry_run, acting_user, progress, errors_path) -> ResultImportReport
+results_import = RESULTS_KIND.service()
 
 
 def _batch_finish(batch: ResultImport, report: ResultImportReport) -> None:
