@@ -8,6 +8,8 @@ machine at the same moment. Run as a script, this module is that child:
     python bench/_common.py base            # migrate, load units 82 and hamlets
     python bench/_common.py police-csv PATH ROWS [AS_OF]
     python bench/_common.py import PATH     # time citizens_import(PATH), print JSON
+    python bench/_common.py base-plan PLAN  # migrate, then the demo of PLAN at scale 0
+    python bench/_common.py police-csv-plan PATH ROWS PLAN_CODE
 
 The database comes from the environment like the app's own settings
 (CHIENDICH_DATA_DIR for SQLite, DATABASE_URL for PostgreSQL).
@@ -18,6 +20,7 @@ The database comes from the environment like the app's own settings
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import os
 import platform
 import resource
@@ -194,6 +197,63 @@ def _police_csv(path: str, rows: str, as_of: str = "2023-10-18") -> dict[str, An
     return {"rows": written, "seconds": time.perf_counter() - started}
 
 
+def _base_plan(plan_file: str) -> dict[str, Any]:
+    """Migrate, then build the demo of `plan_file` without citizens (`chiendich demo
+    --plan FILE --scale 0`): its province's tree as of the plan's first day and today,
+    hamlets, organizations, the plan and the demo users. For the two-level Đồng Tháp,
+    plans/dong-thap-2026.yaml."""
+    import tempfile
+
+    from django.core.management import call_command
+
+    _setup()
+    call_command("migrate", verbosity=0, interactive=False)
+    from chiendich.demo.builder import build
+    from chiendich.units.models import Unit
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        build(Path(tmp), lambda _line: None, plan_file=Path(plan_file), scale=0)
+    hamlets = Unit.objects.filter(level="hamlet", valid_to__isnull=True).count()
+    return {"units": Unit.objects.count(), "hamlets": hamlets, "seconds": time.perf_counter() - started}
+
+
+def _police_csv_plan(path: str, rows: str, plan_code: str) -> dict[str, Any]:
+    """The police list of `plan_code`'s simulated province as of its campaign's today,
+    cut at `rows` rows (a scale a little above that, so sizes beyond the plan's
+    population, like 10 million, are drawn the same way)."""
+    _setup()
+    from chiendich.demo.campaign import campaign_of
+    from chiendich.demo.simulate import communes_load, police_list_write
+    from chiendich.plans.models import Plan
+    from chiendich.units.models import Unit
+
+    campaign = campaign_of(Plan.objects.get(code=plan_code))
+    n = int(rows)
+    # Files write a commune's code as documents do (its gso_code, "28249"), not its
+    # identity in the database ("28249.2025"); the importer reads it as of each row's date.
+    codes = dict(Unit.objects.filter(level="commune").values_list("code", "gso_code"))
+    communes = [replace(c, code=codes[c.code]) for c in communes_load(campaign.province)]
+    started = time.perf_counter()
+    written = police_list_write(
+        Path(path),
+        campaign.province,
+        campaign.peak,
+        scale=n / campaign.population * 1.001 + 0.0005,
+        rows=n,
+        communes=communes,
+    )
+    return {
+        "rows": written,
+        "seconds": time.perf_counter() - started,
+        "as_of": campaign.peak.today.isoformat(),
+        "population": campaign.population,
+        "communes": len(communes),
+        "hamlets": sum(len(c.hamlets) for c in communes),
+        "province": campaign.province.code,
+    }
+
+
 def _import(path: str) -> dict[str, Any]:
     _setup()
     from django.db import connection
@@ -232,5 +292,11 @@ def _import(path: str) -> dict[str, Any]:
 
 if __name__ == "__main__":
     mode, *rest = sys.argv[1:]
-    handler = {"base": _base, "police-csv": _police_csv, "import": _import}[mode]
+    handler = {
+        "base": _base,
+        "police-csv": _police_csv,
+        "import": _import,
+        "base-plan": _base_plan,
+        "police-csv-plan": _police_csv_plan,
+    }[mode]
     print(json.dumps(handler(*rest)))
