@@ -20,7 +20,6 @@ The database comes from the environment like the app's own settings
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import os
 import platform
 import resource
@@ -34,6 +33,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -215,7 +215,11 @@ def _base_plan(plan_file: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         build(Path(tmp), lambda _line: None, plan_file=Path(plan_file), scale=0)
     hamlets = Unit.objects.filter(level="hamlet", valid_to__isnull=True).count()
-    return {"units": Unit.objects.count(), "hamlets": hamlets, "seconds": time.perf_counter() - started}
+    return {
+        "units": Unit.objects.count(),
+        "hamlets": hamlets,
+        "seconds": time.perf_counter() - started,
+    }
 
 
 def _police_csv_plan(path: str, rows: str, plan_code: str) -> dict[str, Any]:

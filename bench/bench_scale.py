@@ -93,7 +93,9 @@ def pg_size(url: str, name: str) -> int:
     return int(row[0]) if row else 0
 
 
-def police_csv(work: Path, rows: int, template_dir: Path, plan_code: str) -> tuple[Path, dict[str, Any]]:
+def police_csv(
+    work: Path, rows: int, template_dir: Path, plan_code: str
+) -> tuple[Path, dict[str, Any]]:
     """The police list of `rows` rows, written once into `work` and reused."""
     path = work / f"police-{rows}.csv"
     done = work / f"police-{rows}.csv.done"
@@ -108,7 +110,9 @@ def police_csv(work: Path, rows: int, template_dir: Path, plan_code: str) -> tup
     return path, made
 
 
-def progress(env: dict[str, str], day: str, runs: int, work: Path, data_dir: Path | None) -> dict[str, Any]:
+def progress(
+    env: dict[str, str], day: str, runs: int, work: Path, data_dir: Path | None
+) -> dict[str, Any]:
     """bench_progress.py over the imported database: DuckDB vs ours, medians parsed."""
     command = [sys.executable, str(REPO / "bench" / "bench_progress.py"), "--date", day]
     command += ["--runs", str(runs), "--work", str(work)]
@@ -176,7 +180,9 @@ def run(args: argparse.Namespace, url: str) -> None:  # noqa: C901, PLR0915 - on
     if args.database == "postgres":
         pg_admin(url, f"DROP DATABASE IF EXISTS {template}", f"CREATE DATABASE {template}")
         made = child(["base-plan", str(plan_file)], child_env(database_url=pg_url(url, template)))
-        print(f"template (PostgreSQL): {made['units']:,} units, {made['hamlets']:,} hamlets of today")
+        print(
+            f"template (PostgreSQL): {made['units']:,} units, {made['hamlets']:,} hamlets of today"
+        )
         template_bytes = pg_size(url, template)
 
     results_path = work / f"scale-{args.database}.json"
@@ -196,7 +202,14 @@ def run(args: argparse.Namespace, url: str) -> None:  # noqa: C901, PLR0915 - on
             db = work / f"floor-{i}.sqlite3"
             db.unlink(missing_ok=True)
             floor.append(
-                timed([SQLITE_SHELL, str(db), PLAIN_TABLE, f".import --csv --skip 1 {csv_path} police_list"])
+                timed(
+                    [
+                        SQLITE_SHELL,
+                        str(db),
+                        PLAIN_TABLE,
+                        f".import --csv --skip 1 {csv_path} police_list",
+                    ]
+                )
             )
             db.unlink()
         entry["floor_import"] = median(floor)
@@ -205,11 +218,18 @@ def run(args: argparse.Namespace, url: str) -> None:  # noqa: C901, PLR0915 - on
             plain = pg_url(url, template)
             pg_floor = []
             for _ in range(args.floor_runs):
-                subprocess.run([PSQL, plain, "-qc", f"DROP TABLE IF EXISTS police_list; {PLAIN_TABLE}"], check=True)
-                pg_floor.append(timed([PSQL, plain, "-qc", f"\\copy police_list FROM '{csv_path}' CSV HEADER"]))
+                subprocess.run(
+                    [PSQL, plain, "-qc", f"DROP TABLE IF EXISTS police_list; {PLAIN_TABLE}"],
+                    check=True,
+                )
+                pg_floor.append(
+                    timed([PSQL, plain, "-qc", f"\\copy police_list FROM '{csv_path}' CSV HEADER"])
+                )
             subprocess.run([PSQL, plain, "-qc", "DROP TABLE police_list"], check=True)
             entry["floor_copy"] = median(pg_floor)
-            print(f"floor psql \\copy:      {fmt_runs(pg_floor)}; {rows / median(pg_floor):,.0f} rows/s")
+            print(
+                f"floor psql \\copy:      {fmt_runs(pg_floor)}; {rows / median(pg_floor):,.0f} rows/s"
+            )
 
         ours, rss, locks, sizes = [], [], [], []
         progress_result: dict[str, Any] | None = None
@@ -218,7 +238,11 @@ def run(args: argparse.Namespace, url: str) -> None:  # noqa: C901, PLR0915 - on
             shutil.rmtree(run_dir, ignore_errors=True)
             name = f"{PG_PREFIX}_run"
             if args.database == "postgres":
-                pg_admin(url, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name} TEMPLATE {template}")
+                pg_admin(
+                    url,
+                    f"DROP DATABASE IF EXISTS {name}",
+                    f"CREATE DATABASE {name} TEMPLATE {template}",
+                )
                 env = child_env(run_dir, pg_url(url, name))
             else:
                 sqlite_copy(template_dir / "chiendich.sqlite3", run_dir)
@@ -227,7 +251,9 @@ def run(args: argparse.Namespace, url: str) -> None:  # noqa: C901, PLR0915 - on
             ours.append(result["seconds"])
             rss.append(result["max_rss_kib"] / 1024)
             locks.append(result.get("lock_seconds") or 0.0)
-            grown = (pg_size(url, name) if args.database == "postgres" else sqlite_size(run_dir)) - template_bytes
+            grown = (
+                pg_size(url, name) if args.database == "postgres" else sqlite_size(run_dir)
+            ) - template_bytes
             sizes.append(grown)
             print(
                 f"  run {i + 1}: {result['seconds']:.1f} s ({rows / result['seconds']:,.0f} rows/s), "
@@ -262,7 +288,9 @@ def run(args: argparse.Namespace, url: str) -> None:  # noqa: C901, PLR0915 - on
         if "floor_copy" in entry:
             print(f"ratio ours / psql \\copy:      {median(ours) / entry['floor_copy']:.1f}x")
         if progress_result is not None:
-            entry["progress"] = {k: v for k, v in progress_result.items() if k not in ("output", "units")}
+            entry["progress"] = {
+                k: v for k, v in progress_result.items() if k not in ("output", "units")
+            }
             p = progress_result
             print(
                 f"progress of every unit on {made['as_of']}: DuckDB {p['duckdb']:.2f} s, "
@@ -290,7 +318,9 @@ def fit(points: list[tuple[int, float]]) -> float:
 def report(results: dict[str, Any], database: str) -> None:
     sizes = sorted(results.values(), key=lambda e: e["rows"])
     floor_key = "floor_copy" if database == "postgres" else "floor_import"
-    print(f"\n| rows | floor ({'psql \\copy' if database == 'postgres' else 'sqlite3 .import'}) | ours | rows/s | ratio | write lock | peak RSS | database growth | bytes/citizen | progress: DuckDB | ours | ratio |")
+    print(
+        f"\n| rows | floor ({'psql \\copy' if database == 'postgres' else 'sqlite3 .import'}) | ours | rows/s | ratio | write lock | peak RSS | database growth | bytes/citizen | progress: DuckDB | ours | ratio |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for e in sizes:
         p = e.get("progress") or {}
