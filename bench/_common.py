@@ -258,6 +258,37 @@ def _police_csv_plan(path: str, rows: str, plan_code: str) -> dict[str, Any]:
     }
 
 
+def _phases_timed(module: Any) -> dict[str, float] | None:
+    """Wrap the police-list import's steps (vneid.importing.citizens) to time each one:
+    read + check + stage (`_check`), merge (`_write`), relink, the counts refresh.
+    None when the module no longer has them (the importers are being rewritten)."""
+    steps = {
+        "_check": "read, check, stage",
+        "_write": "merge",
+        "counts_refresh": "counts refresh",
+    }
+    if not all(hasattr(module, name) for name in steps) or not hasattr(module, "ChunkWriter"):
+        return None
+    phases: dict[str, float] = dict.fromkeys([*steps.values(), "relink"], 0.0)
+
+    def wrap(function: Any, label: str) -> Any:
+        def timed_step(*args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                phases[label] += time.perf_counter() - began
+
+        return timed_step
+
+    for name, label in steps.items():
+        setattr(module, name, wrap(getattr(module, name), label))
+    writer_class = module.ChunkWriter
+    if hasattr(writer_class, "relink"):
+        writer_class.relink = wrap(writer_class.relink, "relink")
+    return phases
+
+
 def _import(path: str) -> dict[str, Any]:
     _setup()
     from django.db import connection
@@ -276,10 +307,19 @@ def _import(path: str) -> dict[str, Any]:
         counts_lock(shared=shared)
 
     module.counts_lock = timed_lock  # type: ignore[assignment]
+    phases = _phases_timed(module)
     started = time.perf_counter()
     report = citizens_import(Path(path), errors_path=Path(path).with_name("errors.xlsx"))
     ended = time.perf_counter()
     seconds = ended - started
+    if phases is not None:
+        # The rest of the write transaction: batch row, error file, audit, and the commit.
+        inside = sum(v for k, v in phases.items() if k != "read, check, stage")
+        phases["commit and the rest"] = (ended - locked_at[0] - inside) if locked_at else 0.0
+        phases["total"] = seconds
+        # Beside the file, per database: bench_scale.py reads it (older drivers ignore it).
+        side = Path(path).with_name(f"{Path(path).name}.phases-{connection.vendor}.json")
+        side.write_text(json.dumps(phases))
     return {
         "seconds": seconds,
         "lock_seconds": ended - locked_at[0] if locked_at else None,
@@ -289,6 +329,7 @@ def _import(path: str) -> dict[str, Any]:
         "created": report.created,
         "events": report.events_created,
         "vendor": connection.vendor,
+        "phases": phases,
         # Peak resident memory of this whole process, Django included (KiB on Linux).
         "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }

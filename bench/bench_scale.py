@@ -151,12 +151,19 @@ def main() -> None:
     parser.add_argument("--progress-runs", type=int, default=3, help="0 skips the rebuild")
     parser.add_argument("--work", type=Path, required=True, help="files and results kept here")
     parser.add_argument("--keep", action="store_true", help="keep the last imported database")
+    parser.add_argument(
+        "--report-only", action="store_true", help="print the table of the results kept in --work"
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if args.database == "postgres" and not url.startswith("postgres"):
         parser.error("--database postgres needs DATABASE_URL=postgres://user:pass@host/db")
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.report_only:
+        results_path = args.work / f"scale-{args.database}.json"
+        report(json.loads(results_path.read_text()), args.database, args.work)
+        return
     run(args, url)
 
 
@@ -303,7 +310,7 @@ def run(args: argparse.Namespace, url: str) -> None:  # noqa: C901, PLR0915 - on
 
     if args.database == "postgres":
         pg_admin(url, f"DROP DATABASE IF EXISTS {template}")
-    report(results, args.database)
+    report(results, args.database, work)
 
 
 def fit(points: list[tuple[int, float]]) -> float:
@@ -315,7 +322,17 @@ def fit(points: list[tuple[int, float]]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else math.nan
 
 
-def report(results: dict[str, Any], database: str) -> None:
+PHASES = ("read, check, stage", "merge", "relink", "counts refresh", "commit and the rest")
+
+
+def phases_of(work: Path, rows: int, database: str) -> dict[str, float] | None:
+    """The steps of the last import of `rows` rows, as the child wrote them beside the file."""
+    vendor = "postgresql" if database == "postgres" else "sqlite"
+    side = work / f"police-{rows}.csv.phases-{vendor}.json"
+    return json.loads(side.read_text()) if side.exists() else None
+
+
+def report(results: dict[str, Any], database: str, work: Path) -> None:
     sizes = sorted(results.values(), key=lambda e: e["rows"])
     floor_key = "floor_copy" if database == "postgres" else "floor_import"
     print(
@@ -334,6 +351,21 @@ def report(results: dict[str, Any], database: str) -> None:
                 else "| | | |"
             )
         )
+    phased = [(e["rows"], p) for e in sizes if (p := phases_of(work, e["rows"], database))]
+    if phased:
+        print(f"\n| rows | {' | '.join(PHASES)} | total |")
+        print("|---|" + "---|" * (len(PHASES) + 1))
+        for rows, p in phased:
+            print(
+                f"| {rows:,} | "
+                + " | ".join(f"{p.get(k, 0.0):.1f} s" for k in PHASES)
+                + f" | {p['total']:.1f} s |"
+            )
+        if len(phased) >= 2:
+            for k in PHASES:
+                points = [(rows, p[k]) for rows, p in phased if p.get(k, 0.0) > 0.05]  # noqa: PLR2004
+                if len(points) >= 2:
+                    print(f"growth of {k}: time ~ rows^{fit(points):.2f}")
     if len(sizes) >= 2:
         for label, key in (("ours import", "ours"), ("floor", floor_key), ("write lock", "lock")):
             points = [(e["rows"], e[key]) for e in sizes if e.get(key)]
