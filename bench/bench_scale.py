@@ -206,7 +206,7 @@ def run(args: argparse.Namespace, url: str) -> None:  # noqa: C901, PLR0915 - on
 
         floor = []
         for i in range(args.floor_runs):
-            db = work / f"floor-{i}.sqlite3"
+            db = work / f"floor-{args.database}-{i}.sqlite3"  # two runs may share --work
             db.unlink(missing_ok=True)
             floor.append(
                 timed(
