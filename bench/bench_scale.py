@@ -156,7 +156,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
-    if args.database == "postgres" and not url.startswith("postgres"):
+    if args.database == "postgres" and not url.startswith("postgres") and not args.report_only:
         parser.error("--database postgres needs DATABASE_URL=postgres://user:pass@host/db")
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     args.work.mkdir(parents=True, exist_ok=True)
@@ -374,6 +374,45 @@ def report(results: dict[str, Any], database: str, work: Path) -> None:
             points = [(e["rows"], e["progress"][key]) for e in sizes if e.get("progress")]
             if len(points) >= 2:
                 print(f"growth of {label}: time ~ rows^{fit(points):.2f}")
+        national(sizes, floor_key)
+
+
+NATIONAL = 100_000_000
+
+
+def national(sizes: list[dict[str, Any]], floor_key: str) -> None:
+    """100 million citizens, from the largest size measured and the growth fitted over all
+    (an estimate on this machine, under the load of the runs, not a measurement)."""
+    last = sizes[-1]
+    times = NATIONAL / last["rows"]
+    print(
+        f"\nestimate for {NATIONAL:,} citizens (from {last['rows']:,} rows, growth fitted over {len(sizes)} sizes):"
+    )
+    for label, key in (
+        ("our import", "ours"),
+        ("its write lock", "lock"),
+        ("the floor", floor_key),
+        ("peak RSS (MiB)", "rss_mib"),
+    ):
+        b = fit([(e["rows"], e[key]) for e in sizes])
+        print(
+            f"  {label}: {last[key] * times**b:,.0f} (exponent {b:.2f}); "
+            f"if linear {last[key] * times:,.0f}"
+        )
+    with_progress = [e for e in sizes if e.get("progress")]
+    if len(with_progress) >= 2:  # noqa: PLR2004
+        for label, key in (("progress rebuild, ours", "ours"), ("progress, DuckDB", "duckdb")):
+            b = fit([(e["rows"], e["progress"][key]) for e in with_progress])
+            top = with_progress[-1]
+            print(
+                f"  {label}: {top['progress'][key] * (NATIONAL / top['rows']) ** b:,.0f} s "
+                f"(exponent {b:.2f})"
+            )
+    per = median([e["bytes_per_citizen"] for e in sizes])
+    print(
+        f"  database (citizens and one event each, indexes included): {per:,.0f} bytes per "
+        f"citizen -> {per * NATIONAL / 2**30:,.0f} GiB"
+    )
 
 
 if __name__ == "__main__":
