@@ -322,7 +322,14 @@ def fit(points: list[tuple[int, float]]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else math.nan
 
 
-PHASES = ("read, check, stage", "merge", "relink", "counts refresh", "commit and the rest")
+PHASES = (
+    "read, check, stage",
+    "merge",
+    "relink",
+    "counts refresh",
+    "commit and the rest",
+    "cpu of the importing process",
+)
 
 
 def phases_of(work: Path, rows: int, database: str) -> dict[str, float] | None:
