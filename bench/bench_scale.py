@@ -305,6 +305,8 @@ def run(args: argparse.Namespace, url: str) -> None:  # noqa: C901, PLR0915 - on
                 f"{p['ours'] / p['duckdb']:.1f}x; same numbers in every unit: {p['same']}"
             )
         entry["load_after"] = load()
+        if "progress" not in entry and "progress" in results.get(str(rows), {}):
+            entry["progress"] = results[str(rows)]["progress"]  # kept from an earlier run
         results[str(rows)] = entry
         results_path.write_text(json.dumps(results, indent=1))
 
