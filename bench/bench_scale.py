@@ -332,6 +332,8 @@ def run(args: argparse.Namespace, url: str) -> None:  # noqa: C901, PLR0915 - on
                 f"{p['ours'] / p['duckdb']:.1f}x; same numbers in every unit: {p['same']}"
             )
         entry["load_after"] = load()
+        if results_path.exists():  # another run of this script may have added sizes meanwhile
+            results = json.loads(results_path.read_text())
         if "progress" not in entry and "progress" in results.get(str(rows), {}):
             entry["progress"] = results[str(rows)]["progress"]  # kept from an earlier run
         results[str(rows)] = entry
