@@ -298,7 +298,7 @@ def run(args: argparse.Namespace, url: str) -> None:  # noqa: C901, PLR0915 - on
                     env,
                     made["as_of"],
                     args.progress_runs,
-                    work / f"progress-{rows}",
+                    work / f"progress-{args.database}-{rows}",  # two runs may share --work
                     run_dir if args.database == "sqlite" else None,
                 )
             if args.database == "postgres":
