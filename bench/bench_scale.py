@@ -405,6 +405,10 @@ def report(results: dict[str, Any], database: str, work: Path) -> None:
                 if len(points) >= 2:
                     print(f"growth of {k}: time ~ rows^{fit(points):.2f}")
     if len(sizes) >= 2:
+        # The machine's load moves between sizes; the floor measured at the same moment
+        # moves with it, so the ratio's growth is the import's own (0 = linear).
+        points = [(e["rows"], e["ours"] / e[floor_key]) for e in sizes]
+        print(f"growth of ours / floor (same moment): ratio ~ rows^{fit(points):.2f}")
         for label, key in (("ours import", "ours"), ("floor", floor_key), ("write lock", "lock")):
             points = [(e["rows"], e[key]) for e in sizes if e.get(key)]
             print(f"growth of {label}: time ~ rows^{fit(points):.2f}")
