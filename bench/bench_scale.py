@@ -360,6 +360,7 @@ PHASES = (
     "counts refresh",
     "commit and the rest",
     "cpu of the importing process",
+    "cpu of its PostgreSQL backend",
 )
 
 
