@@ -8,6 +8,8 @@ machine at the same moment. Run as a script, this module is that child:
     python bench/_common.py base            # migrate, load units 82 and hamlets
     python bench/_common.py police-csv PATH ROWS [AS_OF]
     python bench/_common.py import PATH     # time citizens_import(PATH), print JSON
+    python bench/_common.py base-plan PLAN  # migrate, then the demo of PLAN at scale 0
+    python bench/_common.py police-csv-plan PATH ROWS PLAN_CODE
 
 The database comes from the environment like the app's own settings
 (CHIENDICH_DATA_DIR for SQLite, DATABASE_URL for PostgreSQL).
@@ -31,6 +33,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -195,6 +198,115 @@ def _police_csv(path: str, rows: str, as_of: str = "2023-10-18") -> dict[str, An
     return {"rows": written, "seconds": time.perf_counter() - started}
 
 
+def _base_plan(plan_file: str) -> dict[str, Any]:
+    """Migrate, then build the demo of `plan_file` without citizens (`chiendich demo
+    --plan FILE --scale 0`): its province's tree as of the plan's first day and today,
+    hamlets, organizations, the plan and the demo users. For the two-level Đồng Tháp,
+    plans/dong-thap-2026.yaml."""
+    import tempfile
+
+    from django.core.management import call_command
+
+    _setup()
+    call_command("migrate", verbosity=0, interactive=False)
+    from chiendich.demo.builder import build
+    from chiendich.units.models import Unit
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        build(Path(tmp), lambda _line: None, plan_file=Path(plan_file), scale=0)
+    hamlets = Unit.objects.filter(level="hamlet", valid_to__isnull=True).count()
+    return {
+        "units": Unit.objects.count(),
+        "hamlets": hamlets,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def _police_csv_plan(path: str, rows: str, plan_code: str) -> dict[str, Any]:
+    """The police list of `plan_code`'s simulated province as of its campaign's today,
+    cut at `rows` rows (a scale a little above that, so sizes beyond the plan's
+    population, like 10 million, are drawn the same way)."""
+    _setup()
+    from chiendich.demo.campaign import campaign_of
+    from chiendich.demo.simulate import communes_load, police_list_write
+    from chiendich.plans.models import Plan
+    from chiendich.units.models import Unit
+
+    campaign = campaign_of(Plan.objects.get(code=plan_code))
+    n = int(rows)
+    # Files write a commune's code as documents do (its gso_code, "28249"), not its
+    # identity in the database ("28249.2025"); the importer reads it as of each row's date.
+    codes = dict(Unit.objects.filter(level="commune").values_list("code", "gso_code"))
+    communes = [replace(c, code=codes[c.code]) for c in communes_load(campaign.province)]
+    started = time.perf_counter()
+    written = police_list_write(
+        Path(path),
+        campaign.province,
+        campaign.peak,
+        scale=n / campaign.population * 1.001 + 0.0005,
+        rows=n,
+        communes=communes,
+    )
+    return {
+        "rows": written,
+        "seconds": time.perf_counter() - started,
+        "as_of": campaign.peak.today.isoformat(),
+        "population": campaign.population,
+        "communes": len(communes),
+        "hamlets": sum(len(c.hamlets) for c in communes),
+        "province": campaign.province.code,
+    }
+
+
+def _phases_timed(module: Any) -> dict[str, float] | None:
+    """Wrap the police-list import's steps (vneid.importing.citizens) to time each one:
+    read + check + stage (`_check`), merge (`_write`), relink, the counts refresh.
+    None when the module no longer has them (the importers are being rewritten)."""
+    steps = {
+        "_check": "read, check, stage",
+        "_write": "merge",
+        "counts_refresh": "counts refresh",
+    }
+    if not all(hasattr(module, name) for name in steps) or not hasattr(module, "ChunkWriter"):
+        return None
+    phases: dict[str, float] = dict.fromkeys([*steps.values(), "relink"], 0.0)
+
+    def wrap(function: Any, label: str) -> Any:
+        def timed_step(*args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                phases[label] += time.perf_counter() - began
+
+        return timed_step
+
+    for name, label in steps.items():
+        setattr(module, name, wrap(getattr(module, name), label))
+    writer_class = module.ChunkWriter
+    if hasattr(writer_class, "relink"):
+        writer_class.relink = wrap(writer_class.relink, "relink")
+    return phases
+
+
+def _server_cpu() -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL backend, read from /proc
+    (the server runs on this machine); None on SQLite or when it cannot be read."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def _import(path: str) -> dict[str, Any]:
     _setup()
     from django.db import connection
@@ -213,10 +325,31 @@ def _import(path: str) -> dict[str, Any]:
         counts_lock(shared=shared)
 
     module.counts_lock = timed_lock  # type: ignore[assignment]
+    phases = _phases_timed(module)
+    server_started = _server_cpu()
+    cpu_started = time.process_time()
     started = time.perf_counter()
     report = citizens_import(Path(path), errors_path=Path(path).with_name("errors.xlsx"))
     ended = time.perf_counter()
     seconds = ended - started
+    cpu = time.process_time() - cpu_started  # this process only: SQLite's work, not a server's
+    server_ended = _server_cpu()
+    server_cpu = (
+        server_ended - server_started
+        if server_started is not None and server_ended is not None
+        else None
+    )
+    if phases is not None:
+        phases["cpu of the importing process"] = cpu
+        if server_cpu is not None:
+            phases["cpu of its PostgreSQL backend"] = server_cpu
+        # The rest of the write transaction: batch row, error file, audit, and the commit.
+        inside = sum(v for k, v in phases.items() if k in ("merge", "relink", "counts refresh"))
+        phases["commit and the rest"] = (ended - locked_at[0] - inside) if locked_at else 0.0
+        phases["total"] = seconds
+        # Beside the file, per database: bench_scale.py reads it (older drivers ignore it).
+        side = Path(path).with_name(f"{Path(path).name}.phases-{connection.vendor}.json")
+        side.write_text(json.dumps(phases))
     return {
         "seconds": seconds,
         "lock_seconds": ended - locked_at[0] if locked_at else None,
@@ -226,6 +359,9 @@ def _import(path: str) -> dict[str, Any]:
         "created": report.created,
         "events": report.events_created,
         "vendor": connection.vendor,
+        "phases": phases,
+        "cpu_seconds": cpu,
+        "server_cpu_seconds": server_cpu,
         # Peak resident memory of this whole process, Django included (KiB on Linux).
         "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }
@@ -233,5 +369,11 @@ def _import(path: str) -> dict[str, Any]:
 
 if __name__ == "__main__":
     mode, *rest = sys.argv[1:]
-    handler = {"base": _base, "police-csv": _police_csv, "import": _import}[mode]
+    handler = {
+        "base": _base,
+        "police-csv": _police_csv,
+        "import": _import,
+        "base-plan": _base_plan,
+        "police-csv-plan": _police_csv_plan,
+    }[mode]
     print(json.dumps(handler(*rest)))

@@ -2,6 +2,8 @@
 
     uv run python bench/bench_dossier_import.py --work /tmp/bk [--rows 700000] [--runs 3]
     DATABASE_URL=postgres://... uv run python bench/bench_dossier_import.py --database postgres
+    uv run python bench/bench_dossier_import.py --plan plans/dong-thap-2026.yaml --scale 1 \
+        --rows 1400000 --work /tmp/bk      # the two-level Đồng Tháp's year (bench_kpi.py --plan)
 
 The file: --rows dossiers of the simulated database of bench_kpi.py (built in
 --work when missing), a spread over every unit and the whole year, written in
@@ -69,13 +71,19 @@ PLAIN_TABLE = (
 )
 
 
-def export_query(rows: int) -> str:
+def export_query(rows: int, *, levels_only: bool = False) -> str:
     """--rows dossiers spread over the year and every unit ((id x odd) mod 2^16 shuffles
-    the ids), written in the order of an export: by received day, then code."""
+    the ids), written in the order of an export: by received day, then code.
+
+    `levels_only` keeps the dossiers whose procedure lists the receiving unit's level:
+    on the two-level tree the simulation gives communes the procedures of the former
+    districts (catalogue levels "province, district"), which the import refuses ("thủ tục
+    không thực hiện ở cấp của đơn vị tiếp nhận"); the file stays all valid, as in 2023."""
+    keep = " AND p.levels LIKE '%\"' || u.level || '\"%'" if levels_only else ""
     status = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in STATUS_WORDS.items())
     names = [f'"{h}"' for h in HEADERS]
     values = [
-        "d.code", "p.code", "u.code", "d.channel",
+        "d.code", "p.code", "u.gso_code", "d.channel",
         "strftime('%d/%m/%Y', d.received_on)", "strftime('%d/%m/%Y', d.due_on)",
         "strftime('%d/%m/%Y', d.finished_on)", f"CASE d.status {status} END",
         "d.digitized", "d.e_result", "d.fee", "d.payment", "d.reused",
@@ -84,16 +92,22 @@ def export_query(rows: int) -> str:
         f"SELECT {', '.join(f'{v} AS {n}' for v, n in zip(values, names, strict=True))}"
         " FROM procedures_dossier d JOIN procedures_procedure p ON p.id = d.procedure_id"
         " JOIN units_unit u ON u.id = d.unit_id"
-        " WHERE d.id IN (SELECT id FROM procedures_dossier"
+        f" WHERE d.id IN (SELECT id FROM procedures_dossier"
         f" ORDER BY (id * 40503) % 65536, id LIMIT {int(rows)})"
-        " ORDER BY d.received_on, d.code"
+        f"{keep} ORDER BY d.received_on, d.code"
     )
 
 
-def write_csv(source: Path, path: Path, rows: int) -> int:
+def write_csv(source: Path, path: Path, rows: int, *, levels_only: bool = False) -> int:
     with path.open("w") as out:
         subprocess.run(
-            [SQLITE_SHELL, "-csv", "-header", str(source), export_query(rows)],
+            [
+                SQLITE_SHELL,
+                "-csv",
+                "-header",
+                str(source),
+                export_query(rows, levels_only=levels_only),
+            ],
             stdout=out,
             check=True,
         )
@@ -170,6 +184,9 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--work", type=Path, help="keep the built databases here for reuse")
     parser.add_argument(
+        "--plan", type=Path, help="another plan's province (bench_kpi.py --plan), e.g. Đồng Tháp"
+    )
+    parser.add_argument(
         "--before",
         type=Path,
         help="also time the import of an older source tree (its src folder, e.g. from"
@@ -187,12 +204,13 @@ def main() -> None:
 def run(args: argparse.Namespace, work: Path, url: str) -> None:
     print(f"machine: {machine()}")
     print(f"work folder: {work}")
-    base = sqlite_base(work)  # units, organizations, plan and catalogue; no dossiers
-    source = sqlite_dossiers(work, args.scale)
-    csv_path = work / f"dossiers-{args.rows}.csv"
+    base = sqlite_base(work, args.plan)  # units, organizations, plan and catalogue; no dossiers
+    source = sqlite_dossiers(work, args.scale, args.plan)
+    tag = "" if args.plan is None else f"{args.plan.stem}-"
+    csv_path = work / f"dossiers-{tag}{args.rows}.csv"
     if not csv_path.exists():
         started = time.perf_counter()
-        written = write_csv(source, csv_path, args.rows)
+        written = write_csv(source, csv_path, args.rows, levels_only=args.plan is not None)
         print(f"file written from {source} in {time.perf_counter() - started:.1f} s (not timed)")
     else:
         with csv_path.open("rb") as f:
@@ -214,7 +232,7 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
 
     pg_floor: list[float] = []
     if args.database == "postgres":
-        template = pg_base(url).rsplit("/", 1)[1]
+        template = pg_base(url, args.plan).rsplit("/", 1)[1]
         plain = pg_url(url, "chiendich_bench_plain")
         pg_admin(
             url,

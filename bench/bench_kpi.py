@@ -2,6 +2,13 @@
 
     uv run python bench/bench_kpi.py --work /tmp/bk [--runs 5] [--scale 1.43]
     DATABASE_URL=postgres://... uv run python bench/bench_kpi.py --database postgres --work /tmp/bk
+    uv run python bench/bench_kpi.py --plan plans/dong-thap-2026.yaml --scale 1 --work /tmp/bk
+
+With --plan, the same over another plan's province and TTHC peak: for
+plans/dong-thap-2026.yaml, today's Đồng Tháp on the two-level tree (the province,
+its 102 communes and its agencies), dossiers from 1 January 2026 to the campaign's
+today (about 700,000 a year x --scale per 1.4 million people aged 14+), and the
+window from the TTHC peak's first day to the last day with dossiers.
 
 Setup (not timed; kept in --work and reused by later runs): the demo at scale 0
 (`chiendich demo --no-serve --scale 0`: units, organizations, plan, no
@@ -86,7 +93,7 @@ def _django() -> None:
     django.setup()
 
 
-def _child_base() -> dict[str, Any]:
+def _child_base(plan_file: str = "") -> dict[str, Any]:
     """The demo at scale 0 (units, organizations, plan, users) plus the demo catalogue."""
     from django.core.management import call_command
 
@@ -94,19 +101,22 @@ def _child_base() -> dict[str, Any]:
     from chiendich.procedures.catalogue import DEMO_CATALOGUE, catalogue_load
     from chiendich.procedures.models import Procedure
 
-    call_command("demo", "--no-serve", "--scale", "0", verbosity=0)
+    plan_args = ["--plan", plan_file] if plan_file else []
+    call_command("demo", "--no-serve", "--scale", "0", *plan_args, verbosity=0)
     catalogue_load(DEMO_CATALOGUE)
     return {"procedures": Procedure.objects.count()}
 
 
-def _child_simulate(scale: str) -> dict[str, Any]:
+def _child_simulate(scale: str, plan_code: str = "") -> dict[str, Any]:
     """`dossiers_simulate(scale)`, then drop the aggregate forms (records only)."""
     _django()
+    from chiendich.plans.models import Plan
     from chiendich.procedures.models import AggregateForm, Dossier
     from chiendich.procedures.simulate import dossiers_simulate
 
+    plan = Plan.objects.get(code=plan_code) if plan_code else None
     started = time.perf_counter()
-    dossiers = dossiers_simulate(scale=float(scale))
+    dossiers = dossiers_simulate(plan=plan, scale=float(scale))
     seconds = time.perf_counter() - started
     forms = AggregateForm.objects.count()
     AggregateForm.objects.all().delete()
@@ -121,15 +131,15 @@ def _child_simulate(scale: str) -> dict[str, Any]:
 CHILDREN = {"_base": _child_base, "_simulate": _child_simulate}
 
 
-def sqlite_base(work: Path) -> Path:
+def sqlite_base(work: Path, plan_file: Path | None = None) -> Path:
     """work/base: the demo at scale 0 and the catalogue, built once (the import's start too)."""
-    folder = work / "base"
+    folder = work / ("base" if plan_file is None else f"base-{plan_file.stem}")
     db = folder / "chiendich.sqlite3"
     if not (folder / "ready").exists():
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         started = time.perf_counter()
-        made = run_child(["_base"], child_env(folder))
+        made = run_child(["_base", str(plan_file or "")], child_env(folder))
         print(
             f"setup: demo at scale 0 + catalogue ({made['procedures']} procedures) in {folder}, "
             f"{time.perf_counter() - started:.1f} s (not timed)"
@@ -138,22 +148,30 @@ def sqlite_base(work: Path) -> Path:
     return db
 
 
-def sqlite_dossiers(work: Path, scale: float) -> Path:
+def sqlite_dossiers(work: Path, scale: float, plan_file: Path | None = None) -> Path:
     """work/kpi-SCALE: the base with the simulated dossiers, built once."""
-    base = sqlite_base(work)
-    folder = work / f"kpi-{scale:g}"
+    base = sqlite_base(work, plan_file)
+    folder = work / (f"kpi-{scale:g}" if plan_file is None else f"kpi-{plan_file.stem}-{scale:g}")
     if not (folder / "ready").exists():
         shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(work / f"export-sqlite-{scale:g}", ignore_errors=True)
         folder.mkdir(parents=True)
         shutil.copyfile(base, folder / "chiendich.sqlite3")
-        made = run_child(["_simulate", str(scale)], child_env(folder))
+        made = run_child(["_simulate", str(scale), plan_code(plan_file)], child_env(folder))
         print(
             f"setup: dossiers_simulate(scale={scale:g}): {made['rows']:,} dossiers in "
             f"{made['seconds']:.1f} s, {made['forms_removed']} aggregate forms removed (not timed)"
         )
         (folder / "ready").write_text(str(made["rows"]))
     return folder / "chiendich.sqlite3"
+
+
+def plan_code(plan_file: Path | None) -> str:
+    if plan_file is None:
+        return ""
+    import yaml
+
+    return str(yaml.safe_load(plan_file.read_text(encoding="utf-8"))["code"])
 
 
 def pg_simulated(url: str, scale: float) -> bool:
@@ -172,7 +190,7 @@ def pg_simulated(url: str, scale: float) -> bool:
         return False
 
 
-def pg_base(url: str) -> str:
+def pg_base(url: str, plan_file: Path | None = None) -> str:
     """A database PG_BASE with the demo at scale 0 and the catalogue (a template)."""
     import psycopg
 
@@ -185,23 +203,25 @@ def pg_base(url: str) -> str:
     if not ready or not ready[0]:
         pg_admin(url, f"DROP DATABASE IF EXISTS {PG_BASE}", f"CREATE DATABASE {PG_BASE}")
         started = time.perf_counter()
-        run_child(["_base"], child_env(database_url=target))
+        run_child(["_base", str(plan_file or "")], child_env(database_url=target))
         print(f"setup: {PG_BASE} in {time.perf_counter() - started:.1f} s (not timed)")
     return target
 
 
-def pg_dossiers(url: str, scale: float, work: Path) -> str:
+def pg_dossiers(url: str, scale: float, work: Path, plan_file: Path | None = None) -> str:
     """A database PG_KPI: PG_BASE with the simulated dossiers, built once."""
     target = pg_url(url, PG_KPI)
     if not pg_simulated(target, scale):
         shutil.rmtree(work / f"export-postgres-{scale:g}", ignore_errors=True)
-        pg_base(url)
+        pg_base(url, plan_file)
         pg_admin(
             url,
             f"DROP DATABASE IF EXISTS {PG_KPI}",
             f"CREATE DATABASE {PG_KPI} TEMPLATE {PG_BASE}",
         )
-        made = run_child(["_simulate", str(scale)], child_env(database_url=target))
+        made = run_child(
+            ["_simulate", str(scale), plan_code(plan_file)], child_env(database_url=target)
+        )
         print(
             f"setup: dossiers_simulate(scale={scale:g}) on PostgreSQL: {made['rows']:,} dossiers"
             f" in {made['seconds']:.1f} s (not timed)"
@@ -441,6 +461,12 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=DEFAULT_SCALE, help="x ~700,000 dossiers")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument(
+        "--plan",
+        type=Path,
+        help="another plan's province and TTHC peak (e.g. plans/dong-thap-2026.yaml; "
+        "on PostgreSQL set CHIENDICH_BENCH_PG_PREFIX apart from the default plan's databases)",
+    )
+    parser.add_argument(
         "--rebuild",
         choices=["upto", "peak"],
         default="upto",
@@ -464,12 +490,13 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
     print(f"machine: {machine()}")
     print(f"work folder: {work}")
     # The dossier rows never change (ours only rewrites counts): export them once.
-    export = work / f"export-{args.database}-{args.scale:g}"
+    tag = "" if args.plan is None else f"{args.plan.stem}-"
+    export = work / f"export-{args.database}-{tag}{args.scale:g}"
     if args.database == "postgres":
-        target = pg_dossiers(url, args.scale, work)
+        target = pg_dossiers(url, args.scale, work, args.plan)
         os.environ["DATABASE_URL"] = target
     else:
-        db = sqlite_dossiers(work, args.scale)
+        db = sqlite_dossiers(work, args.scale, args.plan)
         os.environ["CHIENDICH_DATA_DIR"] = str(db.parent)
         os.environ.pop("DATABASE_URL", None)
     fresh = not (export / "ready").exists()
@@ -493,8 +520,22 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
     from chiendich.procedures.selectors import indicator_settings, units_kpi
     from chiendich.units.models import Kind, Level, Unit
 
-    # The demo's 2023 province (the dated tree also holds Đồng Tháp and the 2025 province).
-    province = Unit.objects.get(code="82", level=Level.PROVINCE, kind=Kind.TERRITORIAL)
+    global PEAK_START, PEAK_END  # noqa: PLW0603 - the window of --plan
+    if args.plan is None:
+        # The demo's 2023 province (the dated tree also holds Đồng Tháp and the 2025 province).
+        province = Unit.objects.get(code="82", level=Level.PROVINCE, kind=Kind.TERRITORIAL)
+    else:
+        from chiendich.plans.models import Plan
+        from chiendich.procedures.simulate import _peak
+
+        the_plan = Plan.objects.get(code=plan_code(args.plan))
+        province = the_plan.province
+        peak = _peak(the_plan)
+        last = Dossier.objects.order_by("-received_on").values_list("received_on", flat=True)[0]
+        PEAK_START, PEAK_END = peak.start, min(peak.end, last)
+        print(
+            f"plan {the_plan.code}: province {province.code}, window {PEAK_START:%d/%m/%Y}–{PEAK_END:%d/%m/%Y}"
+        )
     territorial = Unit.objects.filter(
         kind=Kind.TERRITORIAL,
         level__in=[Level.PROVINCE, Level.DISTRICT, Level.COMMUNE],
@@ -570,7 +611,10 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
         started = time.perf_counter()
         kpis = units_kpi(units, PEAK_START, PEAK_END, plan=plan)
         reads.append(time.perf_counter() - started)
-    labels = {"upto": "rebuild of every day up to 30/10", "peak": "rebuild of the peak's days"}
+    labels = {
+        "upto": f"rebuild of every day up to {PEAK_END:%d/%m}",
+        "peak": "rebuild of the peak's days",
+    }
     for mode in order:
         print(f"ours, {labels[mode]} + units_kpi: {fmt_runs(totals[mode])}")
         print(f"  of which counts_rebuild: {fmt_runs(rebuilds[mode])}")
@@ -583,7 +627,9 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
         )
     print(f"ratio units_kpi alone / DuckDB: {median(reads) / median(floor):.1f}x")
     where = "SQLite runs in it" if args.database == "sqlite" else "not the server"
-    print(f"CPU time of this process ({where}), ours, up to 30/10: {fmt_runs(cpu[True])}")
+    print(
+        f"CPU time of this process ({where}), ours, up to {PEAK_END:%d/%m}: {fmt_runs(cpu[True])}"
+    )
     if before is not None:
         print(f"  before: {fmt_runs(cpu[False])}")
         print(

@@ -108,6 +108,8 @@ def duckdb_load(folder: Path):  # type: ignore[no-untyped-def]
             f"'{c.split()[0]}': '{c.split()[1]}'" for c in (x.strip() for x in columns.split(","))
         )
         query = f"CREATE TABLE {name} AS SELECT * FROM read_csv('{folder / name}.csv', header = false, columns = {{{types}}}, nullstr = '')"  # noqa: S608 - our names
+        if (folder / f"{name}.csv").stat().st_size == 0:  # e.g. no flags after a police list
+            query = f"CREATE TABLE {name} ({columns})"
         db.execute(query)
     return db
 
@@ -239,7 +241,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, work: Path) -
             f"{side}: same numbers as DuckDB in every unit: "
             + ("yes" if not differ else f"NO, {len(differ)} differ, e.g. {differ[:5]}")
         )
-    province = duck_rows.get("82")
+    province = duck_rows.get("82") or duck_rows.get("82.2025")  # the 2023 or the two-level tree
     print(
         f"province on {args.date:%d/%m/%Y}: eligible, pending, approved, activated l1, l2 = {province}"
     )
