@@ -14,6 +14,7 @@ from chiendich.core import clock
 from chiendich.core.cells import CellError, parse_date
 from chiendich.core.tabular import Row, RowError, RowErrorList, RowErrorLog
 from chiendich.units.dated import Dated, MapProblem, TreeMap, by_code
+from chiendich.units.gso import is_reformed
 from chiendich.units.models import Level, Unit
 from chiendich.units.selectors import code_problem, describe_validity
 
@@ -61,6 +62,18 @@ def overdue_day(due_on: dt.date | None, finished_on: dt.date | None) -> dt.date 
     if due_on is None or (finished_on is not None and finished_on <= due_on):
         return None
     return due_on + dt.timedelta(days=1)
+
+
+def level_performs(level: str, levels: Any, day: dt.date | None) -> bool:
+    """Whether a unit at `level` performs, on `day`, a procedure done at `levels` (the
+    catalogue's; empty: any level). Since the two-level government (1/7/2025) there is
+    no district: the communes took over what the districts did, so a commune-level unit
+    receives a district-level procedure from that day on (before it, it is refused)."""
+    if not levels or level in levels:
+        return True
+    return (
+        level == Level.COMMUNE and Level.DISTRICT in levels and day is not None and is_reformed(day)
+    )
 
 
 class _Unit(NamedTuple):
@@ -252,8 +265,7 @@ class DossierChecker:
         if (
             unit is not None
             and procedure is not None
-            and procedure[1]
-            and unit.level not in procedure[1]
+            and not level_performs(unit.level, procedure[1], received_on)
         ):
             problems.append(
                 (
@@ -556,14 +568,19 @@ def frame_check(
         pl.Series("mapped_from", [u[2] for u in landed], dtype=pl.Int64),
     )
     out = out.join(pairs, on=["unit", "received_d"], how="left", maintain_order="left")
-    level_pairs = out.select("procedure_id", "level").unique().drop_nulls()
+    level_pairs = out.select("procedure_id", "level", "received_d").unique().drop_nulls()
     level_ok = level_pairs.with_columns(
         level_ok=pl.Series(
-            [not levels_of[pk] or level in levels_of[pk] for pk, level in level_pairs.iter_rows()],
+            [
+                level_performs(level, levels_of[pk], day)
+                for pk, level, day in level_pairs.iter_rows()
+            ],
             dtype=pl.Boolean,
         )
     )
-    out = out.join(level_ok, on=["procedure_id", "level"], how="left", maintain_order="left")
+    out = out.join(
+        level_ok, on=["procedure_id", "level", "received_d"], how="left", maintain_order="left"
+    )
 
     received, due, finished = pl.col("received_d"), pl.col("due_d"), pl.col("finished_d")
     status = pl.col("status_v")

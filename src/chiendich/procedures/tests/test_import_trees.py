@@ -123,3 +123,35 @@ def test_a_known_dossier_exported_again_stays_on_its_2023_unit(
     assert report.mapped == [MappedRows("28249 Phường 5", "28249 Phường Đạo Thạnh", 1)]
     assert stored_unit("HS-1") == "28249"
     assert list(DossierCount.objects.values_list("unit__code", "day", "received")) == before
+
+
+def test_since_the_reform_communes_receive_the_districts_procedures(
+    two_trees: None, import_rows: Callable[..., Any], tmp_path: Any
+) -> None:
+    """There is no district since 1/7/2025: a commune receives a district-level
+    procedure from that day on (refused before it), and a province-only one stays
+    refused. The row check and the set-based check agree (the import runs both)."""
+    from chiendich.procedures.catalogue import catalogue_load
+
+    from .conftest import CATALOGUE
+
+    path = tmp_path / "danh-muc-huyen.csv"
+    path.write_text(
+        CATALOGUE + "T.DIST,Thủ tục cấp huyện,Thử,Huyện,0,1,Toàn trình,0,0,0,\n",
+        encoding="utf-8",
+    )
+    catalogue_load(path)
+    report = import_rows(
+        [
+            dossier_row("HS-D26", "28249", procedure="T.DIST", received="05/03/2026"),
+            dossier_row("HS-D25", "28249", procedure="T.DIST", received="01/07/2025"),
+            dossier_row("HS-D23", "28249", procedure="T.DIST", received="05/09/2023"),  # row 4
+            dossier_row("HS-P26", "28249", procedure="T.PROV", received="05/03/2026"),  # row 5
+        ]
+    )
+    assert sorted(Dossier.objects.values_list("code", flat=True)) == ["HS-D25", "HS-D26"]
+    errors = {e.row: (e.column, e.value, e.problem) for e in report.errors}
+    assert errors == {
+        4: ("Mã TTHC", "T.DIST", "thủ tục không thực hiện ở cấp của đơn vị tiếp nhận"),
+        5: ("Mã TTHC", "T.PROV", "thủ tục không thực hiện ở cấp của đơn vị tiếp nhận"),
+    }
