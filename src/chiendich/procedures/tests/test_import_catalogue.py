@@ -172,7 +172,12 @@ def test_the_kind_is_on_the_web_import_page_with_its_template(
     settings.TASKS = IMMEDIATE
     admin = User.objects.create(username="quan-tri", is_superuser=True, is_staff=True)
     assert "catalogue" in dict(import_kinds.kind_choices())
-    assert import_kinds.kind_label("catalogue") == "Catalogue of administrative procedures"
+    from django.utils.translation import override
+
+    with override("en"):
+        assert import_kinds.kind_label("catalogue") == "Catalogue of administrative procedures"
+    with override("vi"):
+        assert import_kinds.kind_label("catalogue") == "Danh mục thủ tục hành chính"
     assert not import_kinds.has_personal_data("catalogue")
     assert not import_kinds.kind_takes_tree("catalogue")
     client = Client()
