@@ -194,6 +194,18 @@ class Kind:
     open_source: Callable[[Run], AbstractContextManager[Path]] | None = None
     # The hash of the path imported (a folder has none: a kind that reads folders says so).
     digest: Callable[[Path], str] = file_sha256
+    # After the last chunk is read, checked and taken, before the merge and outside any
+    # transaction: stage what `take` still holds (a last partial chunk).
+    take_end: Callable[[Run], None] | None = None
+    # Report progress every this many rows read (called when the run starts, so a module
+    # constant may be read late); None: after every chunk. Either way once more at the end.
+    progress_step: Callable[[], int] | None = None
+    # Free the run's own resources (temporary files and tables on `run.state`), however
+    # the run ends; called even when `start` or the reader failed.
+    close: Callable[[Run], None] | None = None
+    # Dotted path of a module-level function running this kind that other code calls by
+    # name (the police list's `citizens_import`); the registry shows it as the service.
+    entry: str = ""
 
     def header(self, key: str) -> str:
         return self.columns[key][0]
@@ -352,6 +364,8 @@ def run(
             _run_table(r, table, progress)
         return report
     finally:
+        if kind.close is not None:
+            kind.close(r)
         errors.close()
 
 
@@ -379,7 +393,8 @@ def _run_table(r: Run, table: Path, progress: Callable[[int], None] | None) -> N
 def _read(r: Run, chunks: Iterator[pl.DataFrame], progress: Callable[[int], None] | None) -> None:
     kind, report = r.kind, r.report
     check = kind.check or declared_check
-    read = kept = 0
+    read = kept = reported = 0
+    step = kind.progress_step() if kind.progress_step is not None else None
     for chunk in chunks:
         read += chunk.height
         valid, refused = check(r, chunk)
@@ -394,7 +409,14 @@ def _read(r: Run, chunks: Iterator[pl.DataFrame], progress: Callable[[int], None
         for error in refused:
             r.errors.add(error)
         if progress is not None:
-            progress(read)
+            if step:
+                while reported + step <= read:
+                    reported += step
+                    progress(reported)
+            else:
+                progress(read)
+    if kind.take_end is not None:
+        kind.take_end(r)
     if progress is not None:
         progress(read)
     report.rows_read = read

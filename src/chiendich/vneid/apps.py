@@ -6,3 +6,6 @@ class VneidConfig(AppConfig):
     name = "chiendich.vneid"
     label = "vneid"
     verbose_name = _("VNeID accounts")
+    # `chiendich import citizens FILE` (core/management/commands/import.py reads this).
+    # Declared for the import pipeline (imports.pipeline): service, template, label.
+    import_kinds = {"citizens": "chiendich.vneid.importing.CITIZENS_KIND"}

@@ -29,6 +29,14 @@ and the first errors; never the file.
 A dry run does the same reads and lookups without a transaction or a write to
 citizens, households or events (and without TEMP tables), so its counts are what
 a real run would do.
+
+The import is a declaration run by the one import pipeline (imports.pipeline):
+CITIZENS_KIND names the columns, the reader (FRAME_ROWS at a time), the check
+(FrameChecker), `take` (the Staged spool and TEMP tables, CHUNK_SIZE rows a chunk),
+`take_end` (the last chunk, the households), `around` (the large page cache of a
+real run), `batch_start` (the counts lock, the ImportBatch), `merge` (the write,
+relink, recount), `batch_finish`, `audit` and `close` (the spool and the TEMP
+tables); the pipeline gives the error file, progress, scope and the transaction.
 """
 
 from __future__ import annotations
@@ -38,19 +46,20 @@ import datetime as dt
 import io
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import polars as pl
-from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from chiendich.accounts.models import AuditEvent, User
 from chiendich.accounts.services import audit_event_record
 from chiendich.core.frames import table_frames
-from chiendich.core.tabular import RowErrorLog, default_errors_path, file_sha256
+from chiendich.core.tabular import RowError, RowErrorLog
 from chiendich.imports import pipeline
-from chiendich.units.dated import TreeMap
 
 from ..counts import counts_lock, counts_refresh
 from ..models import ImportBatch
@@ -88,91 +97,178 @@ def citizens_import(
     else today). `tree` is the day of the campaign's unit tree: a row read as a unit
     of an earlier tree is mapped through lineage to the unit in force that day and
     the summary counts the rows mapped; None keeps every row on the unit of its date.
+
+    Run by the import pipeline (imports.pipeline.run) as CITIZENS_KIND.
     """
-    path = Path(path)
-    report = CitizenImportReport(
-        file=path.name, sha256=file_sha256(path), dry_run=dry_run, tree=tree
+    report: CitizenImportReport = pipeline.run(
+        CITIZENS_KIND,
+        Path(path),
+        dry_run=dry_run,
+        acting_user=acting_user,
+        progress=progress,
+        errors_path=errors_path,
+        tree=tree,
     )
-    frames = table_frames(path, CITIZEN_COLUMNS, REQUIRED, rows=FRAME_ROWS)
-    errors = RowErrorLog()
-    errors_path = errors_path or default_errors_path(path)
-    staged = Staged()
-    checker: RowChecker | None = None
-    scope = _scope(acting_user)
+    return report
+
+
+# --- the declaration's hooks (imports.pipeline.Kind) ----------------------------------------
+
+
+@dataclass
+class _State:
+    """One police-list import's own state, on the pipeline's `run.state`."""
+
+    staged: Staged
+    checker: RowChecker
+    frame_checker: FrameChecker
     # A real run for the whole system (no scope to enforce row by row in the write)
     # stages its valid rows in TEMP tables too, and merges them in SQL.
-    staging = StagingTables() if not dry_run and scope is None else None
+    staging: StagingTables | None
+    pending: list[pl.DataFrame] = field(default_factory=list)  # valid rows not yet staged
+    waiting: int = 0
+    # The frame being taken: the errors logged before it and the rows of its errors.
+    logged_before: int = 0
+    error_rows: list[int] = field(default_factory=list)
+    batch: ImportBatch | None = None
+
+
+def _frames(path: Path, columns: Any, required: Any) -> Iterator[pl.DataFrame]:
+    return table_frames(path, columns, required, rows=FRAME_ROWS)
+
+
+def _start(r: pipeline.Run) -> None:
+    staged = Staged()
     try:
-        checker = _check(
-            frames,
-            report,
-            errors,
-            staged,
-            scope=scope,
-            staging=staging,
-            progress=progress,
-        )
-        if dry_run:
-            _write(staged, checker, report, batch_id=None, acting_user=acting_user)
-            errors = checker.errors
-            # A dry run (the web's check) writes nothing: no history row either.
-            _finish_errors(report, errors, errors_path, acting_user)
-            return report
-        with large_page_cache(), transaction.atomic():
-            # Before any row lock (PostgreSQL): outcomes recorded meanwhile wait for the
-            # write instead of deadlocking with it, and the recount misses none of them.
-            counts_lock(shared=False)
-            batch = ImportBatch(kind=ImportBatch.Kind.CITIZENS, user=_saved(acting_user))
-            _batch_fill(batch, report, ImportBatch.Status.RUNNING)
-            batch.save()
-            report.batch_id = batch.pk
-            writer = _write(
-                staged,
-                checker,
-                report,
-                batch_id=batch.pk,
-                acting_user=acting_user,
-                staging=staging,
-            )
-            errors = checker.errors
-            writer.relink()
-            # The numbers move with the import, in the same transaction.
-            report.counts_refreshed = counts_refresh(
-                writer.touched_units,
-                since=None if writer.recount_all_days else writer.recount_from,
-                until=writer.recount_to,
-            )
-            _finish_errors(report, errors, errors_path, acting_user)
-            _batch_fill(
-                batch,
-                report,
-                ImportBatch.Status.FAILED if report.all_rejected else ImportBatch.Status.DONE,
-            )
-            batch.save()
-            audit_event_record(
-                AuditEvent.Type.CITIZENS_IMPORTED,
-                user=acting_user,
-                obj=batch,
-                file=report.file,
-                sha256=report.sha256,
-                rows=report.rows_read,
-                valid=report.rows_valid,
-                rejected=report.rows_rejected,
-                created=report.created,
-                updated=report.updated,
-                events=report.events_created,
-                tree=report.tree.isoformat() if report.tree else None,
-                mapped=[m.as_dict() for m in report.mapped],
-                kept_in_place=report.kept_in_place,
-            )
-        return report
-    finally:
+        checker = RowChecker(r.report.file, Places(), r.errors, r.scope, r.tree)
+        staging = StagingTables() if not r.dry_run and r.scope is None else None
+    except BaseException:
         staged.close()
-        if staging is not None:
-            staging.drop()
-        errors.close()
-        if checker is not None:
-            checker.errors.close()
+        raise
+    r.state = _State(staged, checker, FrameChecker(checker), staging)
+
+
+def _check_frame(r: pipeline.Run, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[RowError]]:
+    """A frame's valid rows and its errors (row order): FrameChecker, as it is."""
+    s: _State = r.state
+    valid, found = s.frame_checker.check(frame)
+    s.logged_before = len(r.errors)
+    s.error_rows = [e.row for e in found]
+    return valid, found
+
+
+def _take(r: pipeline.Run, valid: pl.DataFrame) -> list[RowError]:
+    """Stage the valid rows in chunks of CHUNK_SIZE, each with the number of errors of
+    the rows before its last one, as a row-by-row check would have logged them when it
+    staged that chunk."""
+    s: _State = r.state
+    s.pending.append(valid)
+    s.waiting += len(valid)
+    while s.waiting >= CHUNK_SIZE:
+        whole = pl.concat(s.pending)
+        chunk, rest = whole.head(CHUNK_SIZE), whole.slice(CHUNK_SIZE)
+        last = chunk["row"][-1]
+        s.staged.add(chunk, s.logged_before + bisect.bisect_left(s.error_rows, last))
+        if s.staging is not None:
+            s.staging.add(s.staged.chunks, chunk)
+        s.pending, s.waiting = [rest], len(rest)
+    return []
+
+
+def _take_end(r: pipeline.Run) -> None:
+    """Stage the last chunk and the households to create."""
+    s: _State = r.state
+    if s.waiting:
+        chunk = pl.concat(s.pending)
+        s.staged.add(chunk, len(r.errors))
+        if s.staging is not None:
+            s.staging.add(s.staged.chunks, chunk)
+    if s.staging is not None:
+        s.staging.add_households(_households_to_create(s.checker, s.staged))
+        s.staging.ready()
+    r.report.ids_repaired = s.checker.repaired
+
+
+def _around(r: pipeline.Run) -> AbstractContextManager[Any]:
+    return nullcontext() if r.dry_run else large_page_cache()
+
+
+def _batch_start(r: pipeline.Run) -> ImportBatch:
+    # Before any row lock (PostgreSQL): outcomes recorded meanwhile wait for the
+    # write instead of deadlocking with it, and the recount misses none of them.
+    counts_lock(shared=False)
+    batch = ImportBatch(kind=ImportBatch.Kind.CITIZENS, user=r.user)
+    _batch_fill(batch, r.report, ImportBatch.Status.RUNNING)
+    batch.save()
+    r.report.batch_id = batch.pk
+    r.state.batch = batch
+    return batch
+
+
+def _merge(r: pipeline.Run, write: bool) -> None:
+    """Write the staged chunks (a dry run only looks them up), relink and recount; the
+    run's error log becomes the check's errors and the write's, interleaved."""
+    s: _State = r.state
+    report: CitizenImportReport = r.report
+    if not write:
+        _write(s.staged, s.checker, report, batch_id=None, acting_user=r.acting_user)
+        r.errors = s.checker.errors
+        return
+    writer = _write(
+        s.staged,
+        s.checker,
+        report,
+        batch_id=report.batch_id,
+        acting_user=r.acting_user,
+        staging=s.staging,
+    )
+    r.errors = s.checker.errors
+    writer.relink()
+    # The numbers move with the import, in the same transaction.
+    report.counts_refreshed = counts_refresh(
+        writer.touched_units,
+        since=None if writer.recount_all_days else writer.recount_from,
+        until=writer.recount_to,
+    )
+
+
+def _batch_finish(r: pipeline.Run, batch: ImportBatch) -> None:
+    _batch_fill(
+        batch,
+        r.report,
+        ImportBatch.Status.FAILED if r.report.all_rejected else ImportBatch.Status.DONE,
+    )
+    batch.save()
+
+
+def _audit(r: pipeline.Run) -> None:
+    report: CitizenImportReport = r.report
+    audit_event_record(
+        AuditEvent.Type.CITIZENS_IMPORTED,
+        user=r.acting_user,
+        obj=r.state.batch,
+        file=report.file,
+        sha256=report.sha256,
+        rows=report.rows_read,
+        valid=report.rows_valid,
+        rejected=report.rows_rejected,
+        created=report.created,
+        updated=report.updated,
+        events=report.events_created,
+        tree=report.tree.isoformat() if report.tree else None,
+        mapped=[m.as_dict() for m in report.mapped],
+        kept_in_place=report.kept_in_place,
+    )
+
+
+def _close(r: pipeline.Run) -> None:
+    s: _State | None = r.state
+    if s is None:
+        return
+    s.staged.close()
+    if s.staging is not None:
+        s.staging.drop()
+    s.checker.errors.close()
 
 
 class Staged:
@@ -211,64 +307,6 @@ class Staged:
 
     def close(self) -> None:
         self._file.close()
-
-
-def _check(
-    frames: Iterator[pl.DataFrame],
-    report: CitizenImportReport,
-    errors: RowErrorLog,
-    staged: Staged,
-    *,
-    scope: set[int] | None,
-    staging: StagingTables | None,
-    progress: Callable[[int], None] | None,
-) -> RowChecker:
-    """Read and check every row, staging the valid ones; writes nothing to the database.
-
-    A frame of rows at a time (FrameChecker); the valid rows are staged in chunks of
-    CHUNK_SIZE, each with the number of errors of the rows before its last one, as a
-    row-by-row check would have logged them when it staged that chunk."""
-    tree = TreeMap(report.tree) if report.tree is not None else None
-    checker = RowChecker(report.file, Places(), errors, scope, tree)
-    frame_checker = FrameChecker(checker)
-    pending: list[pl.DataFrame] = []  # valid rows not yet staged
-    waiting = 0
-    read = 0
-    reported = 0
-    for frame in frames:
-        read += len(frame)
-        valid, found = frame_checker.check(frame)
-        logged_before = len(errors)
-        error_rows = [e.row for e in found]
-        for error in found:
-            errors.add(error)
-        pending.append(valid)
-        waiting += len(valid)
-        while waiting >= CHUNK_SIZE:
-            whole = pl.concat(pending)
-            chunk, rest = whole.head(CHUNK_SIZE), whole.slice(CHUNK_SIZE)
-            last = chunk["row"][-1]
-            staged.add(chunk, logged_before + bisect.bisect_left(error_rows, last))
-            if staging is not None:
-                staging.add(staged.chunks, chunk)
-            pending, waiting = [rest], len(rest)
-        if progress is not None:
-            while reported + PROGRESS_EVERY <= read:
-                reported += PROGRESS_EVERY
-                progress(reported)
-    if waiting:
-        chunk = pl.concat(pending)
-        staged.add(chunk, len(errors))
-        if staging is not None:
-            staging.add(staged.chunks, chunk)
-    if staging is not None:
-        staging.add_households(_households_to_create(checker, staged))
-        staging.ready()
-    report.rows_read = read
-    report.ids_repaired = checker.repaired
-    if progress is not None:
-        progress(read)
-    return checker
 
 
 def _households_to_create(checker: RowChecker, staged: Staged) -> pl.DataFrame:
@@ -366,31 +404,6 @@ def _interleave(
     return merged
 
 
-def _finish_errors(
-    report: CitizenImportReport, errors: RowErrorLog, path: Path, acting_user: User | None
-) -> None:
-    """Write the error file; it holds ID numbers, so writing it is audited as an export."""
-    pipeline.errors_write(
-        report,
-        errors,
-        path,
-        personal_data=True,
-        what="citizen import errors",
-        acting_user=acting_user,
-    )
-
-
-def _scope(acting_user: User | None) -> set[int] | None:
-    """Ids of the units `acting_user` may import citizens for; None for the system
-    (the command line) or a superuser. An officer's list may only add or change
-    citizens of their own units."""
-    return pipeline.scope_ids(acting_user)
-
-
-def _saved(user: User | None) -> User | None:
-    return user if user is not None and user.pk else None
-
-
 def _batch_fill(
     batch: ImportBatch, report: CitizenImportReport, status: ImportBatch.Status
 ) -> None:
@@ -402,3 +415,29 @@ def _batch_fill(
         citizens_updated=report.updated,
         events_created=report.events_created,
     )
+
+
+CITIZENS_KIND = pipeline.Kind(
+    name="citizens",
+    help="danh sách công dân và trạng thái tài khoản định danh điện tử do công an cung cấp",
+    label=_("Police list of citizens and their VNeID accounts"),
+    columns=CITIZEN_COLUMNS,
+    required=REQUIRED,
+    report=CitizenImportReport,
+    reader=_frames,
+    start=_start,
+    check=_check_frame,
+    take=_take,
+    take_end=_take_end,
+    progress_step=lambda: PROGRESS_EVERY,
+    around=_around,
+    batch_start=_batch_start,
+    merge=_merge,
+    batch_finish=_batch_finish,
+    audit=_audit,
+    close=_close,
+    template="chiendich.vneid.importing.citizen_template_xlsx",
+    errors_what="citizen import errors",
+    takes_tree=True,
+    entry="chiendich.vneid.importing.citizens_import",
+)

@@ -9,10 +9,9 @@ code to which. Without it every row stays on the unit of its own date. Kinds
 whose service takes a `tree` argument accept it (citizens, dossiers, staff).
 
 Each kind of file names its import service and its template by dotted path
-(so this module imports no app until it runs). `citizens` is registered
-here; another app adds kinds without touching this file (whose name is a
-Python keyword, so it cannot be imported the usual way) by giving its
-AppConfig an `import_kinds` mapping. A kind declared for the import pipeline
+(so this module imports no app until it runs). An app adds kinds without
+touching this file (whose name is a Python keyword, so it cannot be imported
+the usual way) by giving its AppConfig an `import_kinds` mapping. A kind declared for the import pipeline
 (imports.pipeline.Kind) is named by the dotted path of its declaration, which
 gives its service, template, help, label and file endings:
 
@@ -78,6 +77,7 @@ class ImportKind:
     def of(cls, declared: Any) -> ImportKind:
         """The registry's entry for a kind declared for the import pipeline."""
         return cls(
+            service=declared.entry,
             template=declared.template,
             help=declared.help,
             suffixes=tuple(declared.suffixes),
@@ -93,13 +93,9 @@ class ImportKind:
         return found
 
 
-IMPORT_KINDS: dict[str, ImportKind] = {
-    "citizens": ImportKind(
-        service="chiendich.vneid.importing.citizens_import",
-        template="chiendich.vneid.importing.citizen_template_xlsx",
-        help="danh sách công dân và trạng thái tài khoản định danh điện tử do công an cung cấp",
-    ),
-}
+# Kinds registered here rather than by an app (the police list is declared for the
+# import pipeline and named in vneid's AppConfig.import_kinds).
+IMPORT_KINDS: dict[str, ImportKind] = {}
 
 
 def takes_tree(service: Callable[..., Any]) -> bool:
