@@ -13,16 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext_lazy as _
 
 # The command module is named after a Python keyword: import it by name.
 _command = importlib.import_module("chiendich.core.management.commands.import")
 
-# Labels of the kinds not declared for the import pipeline (a declaration has its own).
-LABELS = {
-    "citizens": _("Police list of citizens and their VNeID accounts"),
-    "results": _("Digitized results: a zip of the files with their list (danh-sach.csv)"),
-}
+# Labels of kinds registered without a declaration (an app's `import_kinds` may still
+# name a bare service); every kind of ours is declared and carries its own label.
+LABELS: dict[str, Any] = {}
 # Error files of these undeclared kinds hold no personal data; any other kind not
 # declared for the pipeline (a declaration says it itself: the dossiers' and the
 # catalogue's hold codes and names only) is treated as holding ID numbers.
