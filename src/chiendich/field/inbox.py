@@ -323,11 +323,8 @@ def visit_submit(
         entry = inbox_get(client_id)
         if entry is not None and not entry.same(citizen.pk, outcome, reason, note):
             raise PendingConflictError(entry)
-    if _count_ready():
-        # Outcomes are waiting: this one queues behind them, at once. They keep their
-        # arrival order, and the database's writes go to draining them (in batches,
-        # drain_after) instead of to outcomes overtaking them one by one.
-        Outcome(outcome)  # an invalid outcome is refused (ValueError), never accepted
+
+    def accept() -> Submitted:
         return inbox_accept(
             citizen,
             outcome=outcome,
@@ -339,6 +336,13 @@ def visit_submit(
             recorded_on_phone=recorded_on_phone,
             received=received,
         )
+
+    if _count_ready():
+        # Outcomes are waiting: this one queues behind them, at once. They keep their
+        # arrival order, and the database's writes go to draining them (in batches,
+        # drain_after) instead of to outcomes overtaking them one by one.
+        Outcome(outcome)  # an invalid outcome is refused (ValueError), never accepted
+        return accept()
     try:
         visit, created = visit_record_once(
             citizen,
@@ -353,17 +357,7 @@ def visit_submit(
             wait=wait_seconds(),
         )
     except DatabaseBusyError:
-        return inbox_accept(
-            citizen,
-            outcome=outcome,
-            day=day,
-            acting_user=acting_user,
-            reason=reason,
-            note=note,
-            client_id=client_id,
-            recorded_on_phone=recorded_on_phone,
-            received=received,
-        )
+        return accept()
     return Submitted(201 if created else 200, client_id, visit)
 
 

@@ -20,6 +20,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -89,10 +90,9 @@ def child_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-@pytest.mark.django_db(transaction=True)
-def test_writers_and_an_import_at_once_all_stored_once_counts_exact(
-    field, make_user, tmp_path
-) -> None:
+def twelve_writers(field: Any, make_user: Any) -> list[dict[str, Any]]:
+    """Eight volunteers of hamlet A (its people) and four officers of the commune (both
+    hamlets' people), each with an API token: the child's writers."""
     people_a = [c.pk for c in Citizen.objects.filter(unit=field.hamlet_a)]
     people_all = [c.pk for c in Citizen.objects.filter(unit__code__in=[HAMLET_A, HAMLET_B])]
     volunteers = [make_user(Role.VOLUNTEER, HAMLET_A) for _ in range(8)]
@@ -105,6 +105,15 @@ def test_writers_and_an_import_at_once_all_stored_once_counts_exact(
         {"name": f"o{k}", "token": api_token_rotate(user=u), "citizens": people_all}
         for k, u in enumerate(officers)
     ]
+    return writers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writers_and_an_import_at_once_all_stored_once_counts_exact(
+    field, make_user, tmp_path
+) -> None:
+    writers = twelve_writers(field, make_user)
+    people_all = writers[-1]["citizens"]  # an officer's: both hamlets' people
     path = police_list(tmp_path / "danh-sach.csv", field, LIST_ROWS)
     spec = {"writers": writers, "seconds": 4, "import": str(path), "old_path": False}
     (tmp_path / "spec.json").write_text(json.dumps(spec))

@@ -25,16 +25,14 @@ from django.utils import timezone
 from django.utils.translation import gettext, override
 from rest_framework.test import APIClient
 
-from chiendich.accounts.roles import Role
 from chiendich.api.services import api_token_rotate
-from chiendich.conftest import COMMUNE_A
 from chiendich.field import inbox, services
 from chiendich.field.inbox import inbox_drain, inbox_failed, inbox_waiting
 from chiendich.field.models import Visit
 from chiendich.vneid.models import AccountState, Citizen
 
-from .conftest import HAMLET_A, HAMLET_B
-from .test_concurrent_writes import child_env
+from .conftest import HAMLET_A
+from .test_concurrent_writes import child_env, twelve_writers
 from .writers import _counts_check
 
 WAIT = 1.0  # the bound in the child (settings.FIELD_WAIT_SECONDS)
@@ -52,18 +50,7 @@ def test_outcomes_while_the_lock_is_held_answer_202_within_the_bound_then_stored
     outcome joins them at once (202) and its request drains the inbox after its
     answer, the worker's drain the rest: each stored once, the counts equal a
     recount, and sent a third time each answers 200."""
-    people_a = [c.pk for c in Citizen.objects.filter(unit=field.hamlet_a)]
-    people_all = [c.pk for c in Citizen.objects.filter(unit__code__in=[HAMLET_A, HAMLET_B])]
-    volunteers = [make_user(Role.VOLUNTEER, HAMLET_A) for _ in range(8)]
-    field.team.members.add(*volunteers)
-    officers = [make_user(Role.COMMUNE_OFFICER, COMMUNE_A) for _ in range(4)]
-    writers = [
-        {"name": f"v{k}", "token": api_token_rotate(user=u), "citizens": people_a}
-        for k, u in enumerate(volunteers)
-    ] + [
-        {"name": f"o{k}", "token": api_token_rotate(user=u), "citizens": people_all}
-        for k, u in enumerate(officers)
-    ]
+    writers = twelve_writers(field, make_user)
     (tmp_path / "spec.json").write_text(json.dumps({"writers": writers}))
     before = Visit.objects.count()
     env = child_env(tmp_path)
