@@ -1,0 +1,89 @@
+"""The police list's downloadable template carries the household columns the door-to-door
+worklist reads (issue 13): "Họ tên chủ hộ" and "Địa chỉ", optional, with the example row
+filled in, explained on the guide sheet and named on the import page."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+from django.test import Client
+
+from chiendich.accounts.roles import Role
+from chiendich.conftest import COMMUNE_B
+from chiendich.units.models import Level, Unit
+from chiendich.units.services import unit_upsert
+from chiendich.vneid.importing import citizen_template_xlsx
+from chiendich.vneid.importing.cells import REQUIRED
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "mau-danh-sach-383"
+
+
+def sheets(content: bytes) -> tuple[list[list[str]], list[list[str]]]:
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    rows = [
+        [str(c) if c is not None else "" for c in r]
+        for r in book["Danh sách"].iter_rows(values_only=True)
+    ]
+    guide = [
+        [str(c) if c is not None else "" for c in r]
+        for r in book["Hướng dẫn"].iter_rows(values_only=True)
+    ]
+    return rows, guide
+
+
+def test_the_template_has_the_head_and_address_columns_filled_in_its_example(tien_giang) -> None:
+    rows, guide = sheets(citizen_template_xlsx())
+    header, example = rows[0], rows[1]
+    assert header.index("Họ tên chủ hộ") == header.index("Mã hộ") + 1
+    assert header.index("Địa chỉ") == header.index("Mã hộ") + 2
+    filled = dict(zip(header, example, strict=True))
+    assert filled["Họ tên chủ hộ"] == "Nguyễn Văn An"
+    assert filled["Địa chỉ"] == "Số 12, tổ 3, Khu phố 1"
+    # Optional: not among the required columns, and the guide says so.
+    assert "head_name" not in REQUIRED and "address" not in REQUIRED
+    by_column = {line[0]: line for line in guide if line and line[0]}
+    assert by_column["Họ tên chủ hộ"][1] == "Không bắt buộc"
+    assert by_column["Địa chỉ"][1] == "Không bắt buộc"
+    assert "đi từng nhà" in by_column["Họ tên chủ hộ"][2]
+    assert "người lớn tuổi nhất" in by_column["Họ tên chủ hộ"][2]
+    # The other headers the import accepts for the address include "Nơi thường trú".
+    assert "Nơi thường trú" in by_column["Địa chỉ"][3]
+    assert "Chủ hộ" in by_column["Họ tên chủ hộ"][3]
+
+
+def test_the_downloaded_example_puts_the_address_in_the_officers_hamlet(
+    tien_giang, make_user
+) -> None:
+    unit_upsert(
+        code=f"{COMMUNE_B}-01",
+        name="Ấp Hậu Thạnh",
+        unit_type="ap",
+        level=Level.HAMLET,
+        parent=Unit.objects.get(code=COMMUNE_B),
+    )
+    client = Client()
+    client.force_login(make_user(Role.COMMUNE_OFFICER, COMMUNE_B, password=PASSWORD))
+    for url in ("/nhap/mau/citizens.xlsx", "/mau/danh-sach-cong-dan.xlsx"):
+        response = client.get(url)
+        assert response.status_code == 200
+        rows, _ = sheets(response.content)
+        filled = dict(zip(rows[0], rows[1], strict=True))
+        assert filled["Ấp/Khu phố"] == "Ấp Hậu Thạnh"
+        assert filled["Họ tên chủ hộ"] == "Nguyễn Văn An"
+        assert filled["Địa chỉ"] == "Số 12, tổ 3, Ấp Hậu Thạnh"
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_the_import_page_names_the_household_columns(tien_giang, make_user, language) -> None:
+    client = Client(headers={"accept-language": language})
+    client.force_login(make_user(Role.COMMUNE_OFFICER, COMMUNE_B, password=PASSWORD))
+    client.cookies["django_language"] = language
+    page = client.get("/nhap/").content.decode()
+    start = page.index('id="citizens-household-columns"')
+    note = page[start : page.index("</span>", start)]
+    for column in ("“Họ tên chủ hộ”", "“Địa chỉ”", "“Nơi thường trú”", "“Hướng dẫn”"):
+        assert column in note
