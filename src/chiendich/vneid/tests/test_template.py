@@ -9,6 +9,7 @@ import io
 import openpyxl
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from chiendich.accounts.roles import Role
 from chiendich.conftest import COMMUNE_B
@@ -16,6 +17,9 @@ from chiendich.units.models import Level, Unit
 from chiendich.units.services import unit_upsert
 from chiendich.vneid.importing import citizen_template_xlsx
 from chiendich.vneid.importing.cells import REQUIRED
+from chiendich.vneid.models import Household
+
+from .test_import import places  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +91,62 @@ def test_the_import_page_names_the_household_columns(tien_giang, make_user, lang
     note = page[start : page.index("</span>", start)]
     for column in ("“Họ tên chủ hộ”", "“Địa chỉ”", "“Nơi thường trú”", "“Hướng dẫn”"):
         assert column in note
+
+
+# --- a misspelled optional column is named, not silently ignored ---------------------------
+
+
+def test_a_misspelled_household_column_is_warned_of_not_refused(places, write_file) -> None:
+    from chiendich.vneid.importing import citizens_import
+
+    from .test_import import cccd
+
+    header = (
+        "Số định danh cá nhân,Họ và tên,Ngày sinh,Giới tính,Mã xã,Ấp/Khu phố,Mã hộ,"
+        "Ho ten chu ho x,Dia chi,Ghi chú,STT"
+    )
+    path = write_file(
+        "chu-ho-sai.csv",
+        f"{header}\n{cccd(1960)},Lê Văn Chủ,01/01/1960,Nam,28249,Khu phố 1,HK-1,Lê Văn Chủ,"
+        '"Số 7, tổ 2",khách,1\n',
+    )
+    report = citizens_import(path)
+    assert report.errors == [] and report.rows_valid == 1
+    # The address (written without accents) is read; the misspelled head is not, and the
+    # report says so with the nearest known header. Unrelated columns raise nothing.
+    assert report.unread_headers == [("Ho ten chu ho x", "Họ tên chủ hộ")]
+    assert Household.objects.get(code="HK-1").address == "Số 7, tổ 2"
+    assert Household.objects.get(code="HK-1").head_name == ""
+    assert "Cảnh báo: cột “Ho ten chu ho x” không được đọc; gần nhất: “Họ tên chủ hộ”" in (
+        report.summary_lines()
+    )
+
+
+def test_the_import_job_page_shows_the_column_not_read(tien_giang, make_user, settings, tmp_path):
+    from chiendich.imports.services import job_upload
+    from chiendich.imports.tests.conftest import GOOD_1, HEADER, IMMEDIATE
+    from chiendich.conftest import COMMUNE_A
+
+    settings.DATA_DIR = tmp_path / "data"
+    settings.TASKS = IMMEDIATE
+    settings.CAMPAIGN_TODAY = "2023-10-18"
+    officer = make_user(Role.COMMUNE_OFFICER, COMMUNE_A, password=PASSWORD)
+    content = f"\ufeff{HEADER},Noi thuong truu\n{GOOD_1},Số 3\n".encode()
+    job = job_upload(acting_user=officer, kind="citizens", file_name="ds.csv", chunks=[content])
+    job.refresh_from_db()
+    assert job.check_report["unread_headers"] == [
+        {"column": "Noi thuong truu", "nearest": "Nơi thường trú"}
+    ]
+    assert job.check_report["error_count"] == 0  # a warning, not a refusal
+    client = Client()
+    client.force_login(officer)
+    for language in ("vi", "en"):
+        client.cookies["django_language"] = language
+        page = client.get(f"/nhap/{job.uuid}/").content.decode()
+        with translation.override(language):
+            said = translation.gettext(
+                "Column “%(written)s” was not read; the nearest known column is “%(known)s”. "
+                "Correct its header and upload the file again if it should be read."
+            ) % {"written": "Noi thuong truu", "known": "Nơi thường trú"}
+        assert 'id="unread-headers"' in page
+        assert said in page
