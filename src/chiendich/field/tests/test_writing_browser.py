@@ -1,8 +1,11 @@
-"""An outcome the server answers 202 "received, being written" (its database busy: the
+"""The phone's copy kept up to date with what the volunteer did (issue 13).
+
+An outcome the server answers 202 "received, being written" (its database busy: the
 field inbox, issue 16) shows at once on a 360x740 phone in Debian's Chromium as what the
 volunteer recorded, marked "being written", counted in the household's and the hamlet's
 progress, online and offline, on the hamlet's page and on the home page, until the
-server has written it and the hamlet's data shows it (issue 13)."""
+server has written it and the hamlet's data shows it. And the home page keeps every
+hamlet of the volunteer on the phone, so one never opened works offline too."""
 
 from __future__ import annotations
 
@@ -141,4 +144,34 @@ def test_an_outcome_being_written_shows_at_once_and_counts_in_the_progress(
     assert p["absent"].state == AccountState.ACTIVATED_L1
     assert page.text_content("#progress").startswith(progress(3, 3))  # type: ignore[union-attr]
     assert outbox_states(page) == []
+    context.close()
+
+
+def test_the_home_page_keeps_every_hamlet_of_the_volunteer_for_offline_use(
+    browser, live_server, field
+) -> None:
+    """The volunteer's hamlets are kept on the phone from the home page: one never opened
+    opens with no network, with its list drawn from the data kept (masked)."""
+    context = browser.new_context(viewport=PHONE, service_workers="allow")
+    page = sign_in(context, live_server, field.volunteer.username)  # lands on /thuc-dia/
+    page.wait_for_selector("html[data-hamlets-kept='1']", state="attached")
+    page.wait_for_selector("html[data-offline-ready='1']", state="attached")
+    kept = page.evaluate(
+        "async (code) => JSON.stringify(await FieldOutbox.get('hamlets', code))", HAMLET_A
+    )
+    assert "Phạm Thị Duyệt" in kept
+    for person in field.people.values():
+        assert person.id_number not in kept and person.phone not in kept
+    context.set_offline(True)
+    page.goto(f"{live_server.url}/thuc-dia/ap/{HAMLET_A}/")  # never opened before
+    page.wait_for_selector("#field-app[data-ready='1']")
+    assert "Phạm Thị Duyệt" in (page.text_content("#households") or "")
+    assert page.text_content("#progress").startswith(progress(1, 5))  # type: ignore[union-attr]
+    page.click('#households a[href="?ho=N"]')
+    page.click(f"#c{field.people['not_registered'].pk} button[data-outcome=guided]")
+    wait_unsent(page, 1)
+    page.screenshot(path=str(SCREENSHOTS / "field-kept-from-home.png"), full_page=True)
+    context.set_offline(False)
+    wait_unsent(page, 0)
+    assert Visit.objects.filter(citizen=field.people["not_registered"], outcome="guided").count() == 1
     context.close()

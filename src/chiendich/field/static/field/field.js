@@ -206,6 +206,7 @@
         if (token) { O.put("meta", token, "csrf"); }
         return response.json().then(function (data) {
           if (wiping) { return; }
+          data.saved_on_phone = Date.now();
           state.data = data;
           return Promise.all([O.put("hamlets", data, app.dataset.hamlet), O.put("meta", Date.now(), "saved_at"),
                               O.settle(app.dataset.hamlet, asked)])
@@ -213,6 +214,35 @@
             .then(function () { freshTries = 0; render(); markFresh(); });
         });
       }, function () { render(); retryFresh(); });
+  }
+  // The home page keeps the user's hamlets on the phone (their pages through the service
+  // worker, their data here), so a hamlet never opened yet also works with no network;
+  // not for a list longer than KEEP_HAMLETS (an officer's whole district: those open
+  // one by one). A copy younger than an hour is not fetched again (each open of a
+  // hamlet refreshes its own).
+  var KEEP_HAMLETS = 10, KEEP_FRESH_MS = 3600000;
+  function homeTiles() {
+    var tiles = document.querySelectorAll("ul.tiles li[data-hamlet]");
+    return !app && tiles.length <= KEEP_HAMLETS ? Array.prototype.slice.call(tiles) : [];
+  }
+  function keepHamlets() {
+    return Promise.all(homeTiles().map(function (li) {
+      var kept = state.hamlets[li.dataset.hamlet];
+      if (kept && kept.saved_on_phone && Date.now() - kept.saved_on_phone < KEEP_FRESH_MS) { return null; }
+      return fetch(li.dataset.dataUrl, { credentials: "same-origin", cache: "no-store", redirect: "manual" })
+        .then(function (response) {
+          if (!response.ok) { return null; }
+          return response.json().then(function (data) {
+            if (wiping) { return; }
+            data.saved_on_phone = Date.now();
+            state.hamlets[li.dataset.hamlet] = data;
+            return Promise.all([O.put("hamlets", data, li.dataset.hamlet), O.put("meta", Date.now(), "saved_at")]);
+          });
+        }).catch(function () {});
+    })).then(function () {
+      if (homeTiles().length) { document.documentElement.dataset.hamletsKept = "1"; }
+      render();
+    });
   }
   // A weak signal drops requests: the fresh copy is asked for again after 2, 4, 8, 16
   // and 32 seconds (and on reconnect, and on every page open); the phone's copy stays shown.
@@ -531,7 +561,10 @@
         var assets = Array.prototype.map.call(
           document.querySelectorAll("script[src], link[rel=stylesheet]"),
           function (n) { return n.src || n.href; });
-        reg.active.postMessage({ type: "field-keep", pages: [location.href, cfg.scope], assets: assets });
+        var pages = [location.href, cfg.scope].concat(homeTiles().map(function (li) {
+          return li.querySelector("a").href;
+        }));
+        reg.active.postMessage({ type: "field-keep", pages: pages, assets: assets });
       })
       .catch(function () {});
   }
@@ -542,7 +575,7 @@
     .then(function () {
       render();
       if (app) { app.dataset.ready = "1"; app.dataset.readyAt = String(Math.round(performance.now())); }
-      return Promise.all([loadFresh(), flush()]);
+      return Promise.all([loadFresh(), flush(), app ? null : keepHamlets()]);
     })
     .catch(function () { render(); });
 })();
