@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import translation
 
 from chiendich.accounts.roles import Role
@@ -59,3 +60,14 @@ def test_the_home_page_shows_what_is_left_per_hamlet(field) -> None:
 def test_a_district_wide_list_of_hamlets_is_not_counted_on_the_home_page(field) -> None:
     many = [field.hamlet_a] * (offline.HOME_PROGRESS_HAMLETS + 1)
     assert offline.hamlets_progress(field.volunteer, many, field.today) == {}
+
+
+def test_the_plan_is_one_click_from_the_volunteers_home_on_a_phone(field) -> None:
+    """On a phone the site's section links are hidden on door-to-door pages (the header
+    stays within 20% of the screen): the home page links the plan itself."""
+    client = Client()
+    client.force_login(field.volunteer)
+    page = client.get("/thuc-dia/").content.decode()
+    start = page.index('id="plan-link"')
+    assert f'href="{reverse("web:plan")}"' in page[start : page.index("</p>", start)]
+    assert client.get(reverse("web:plan")).status_code == 200

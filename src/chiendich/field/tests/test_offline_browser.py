@@ -208,6 +208,13 @@ def test_revoked_assignment_refuses_queued_outcomes_with_a_message(
     page.wait_for_selector("#refused li")
     assert "Phạm Thị Duyệt" in (page.text_content("#refused") or "")
     assert not Visit.objects.exists()
+    # The hamlet's page kept on the phone still opens, learns the hamlet is gone, and
+    # removes its list from the phone.
+    page.reload()
+    page.wait_for_selector("#revoked")
+    assert "Phạm Thị Duyệt" not in (page.text_content("#households") or "")
+    kept = page.evaluate("(code) => FieldOutbox.get('hamlets', code)", HAMLET_A)
+    assert kept is None
     # The refusal stays on the phone, on the volunteer's home page (the hamlet's page
     # now answers 404), until dismissed.
     page.goto(f"{live_server.url}/thuc-dia/")
@@ -215,14 +222,24 @@ def test_revoked_assignment_refuses_queued_outcomes_with_a_message(
     assert "Phạm Thị Duyệt" in (page.text_content("#refused") or "")
     page.click("#refused button[data-dismiss]")
     page.wait_for_selector("#refused", state="detached")
-    # The hamlet's page kept on the phone still opens, learns the hamlet is gone, and
-    # removes its list from the phone.
-    page.goto(f"{live_server.url}/thuc-dia/ap/{HAMLET_A}/")
-    page.wait_for_selector("#revoked")
-    assert "Phạm Thị Duyệt" not in (page.text_content("#households") or "")
-    kept = page.evaluate("(code) => FieldOutbox.get('hamlets', code)", HAMLET_A)
-    assert kept is None
+    # Nothing of the hamlet is left on the phone: neither its list nor its page (s22:
+    # the home page also asks about any hamlet kept that it no longer lists).
+    page.wait_for_selector("html[data-hamlets-kept='1']", state="attached")
+    assert page.evaluate("(code) => FieldOutbox.get('hamlets', code)", HAMLET_A) is None
+    assert kept_pages(page, f"/thuc-dia/ap/{HAMLET_A}/") == []
     context.close()
+
+
+def kept_pages(page: Any, path: str) -> list[str]:
+    """The URLs of `path` kept in the phone's caches."""
+    return page.evaluate(
+        """async (path) => { const found = [];
+            for (const k of await caches.keys()) {
+              for (const r of await (await caches.open(k)).keys()) {
+                if (new URL(r.url).pathname === path) { found.push(r.url); } } }
+            return found; }""",
+        path,
+    )
 
 
 def test_slow_network_profile(browser, live_server, field) -> None:

@@ -23,7 +23,7 @@ from chiendich.vneid.models import AccountState
 
 from .conftest import HAMLET_A
 from .test_inbox import _busy
-from .test_offline_browser import PHONE, open_hamlet, sign_in, wait_unsent
+from .test_offline_browser import PHONE, kept_pages, open_hamlet, sign_in, wait_unsent
 
 require_chromium()
 
@@ -174,4 +174,23 @@ def test_the_home_page_keeps_every_hamlet_of_the_volunteer_for_offline_use(
     context.set_offline(False)
     wait_unsent(page, 0)
     assert Visit.objects.filter(citizen=field.people["not_registered"], outcome="guided").count() == 1
+    context.close()
+
+
+def test_the_home_page_removes_a_hamlet_taken_away_without_opening_it(
+    browser, live_server, field
+) -> None:
+    """Only the volunteer's own hamlets stay on the phone: a hamlet kept there that the
+    commune took away goes (its masked list and its page) as soon as the home page is
+    seen with a network, without the volunteer opening that hamlet again."""
+    context = browser.new_context(viewport=PHONE, service_workers="allow")
+    page = sign_in(context, live_server, field.volunteer.username)
+    open_hamlet(page, live_server)
+    path = f"/thuc-dia/ap/{HAMLET_A}/"
+    assert kept_pages(page, path) != []
+    field.team.hamlets.set([])  # the commune takes the hamlet away from the team
+    page.goto(f"{live_server.url}/thuc-dia/")
+    page.wait_for_selector("html[data-hamlets-kept='1']", state="attached")
+    assert page.evaluate("(code) => FieldOutbox.get('hamlets', code)", HAMLET_A) is None
+    assert kept_pages(page, path) == []
     context.close()

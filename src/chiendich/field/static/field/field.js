@@ -184,12 +184,9 @@
           // The hamlet is no longer assigned to this volunteer: nothing of it stays here.
           state.data = null;
           state.revoked = true;
-          var page = new URL(app.dataset.hamletUrl, location.href).href;
           return Promise.all([
             O.del("hamlets", app.dataset.hamlet), O.settle(app.dataset.hamlet, Date.now()),
-            window.caches ? caches.keys().then(function (keys) {
-              return Promise.all(keys.map(function (k) { return caches.open(k).then(function (c) { return c.delete(page); }); }));
-            }) : null,
+            forgetPage(app.dataset.hamletUrl),
           ]).then(function () {
             document.getElementById("households").textContent = "";
             render();
@@ -225,6 +222,35 @@
     var tiles = document.querySelectorAll("ul.tiles li[data-hamlet]");
     return !app && tiles.length <= KEEP_HAMLETS ? Array.prototype.slice.call(tiles) : [];
   }
+  // A hamlet kept on the phone that the home page no longer lists is asked for again: the
+  // server answers 404 when it is no longer the user's (then nothing of it stays here),
+  // else the data (a home page kept from before the hamlet was assigned).
+  function forgetRevoked() {
+    var listed = {};
+    Array.prototype.forEach.call(document.querySelectorAll("ul.tiles li[data-hamlet]"), function (li) {
+      listed[li.dataset.hamlet] = true;
+    });
+    return O.all("hamlets").then(function (all) {
+      return Promise.all(all.filter(function (d) { return d && d.hamlet && !listed[d.hamlet.code]; })
+        .map(function (d) {
+          var code = d.hamlet.code;
+          var url = cfg.scope + "ap/" + encodeURIComponent(code) + "/";
+          return fetch(url + "du-lieu.json", { credentials: "same-origin", cache: "no-store", redirect: "manual" })
+            .then(function (response) {
+              if (response.status !== 404) { return; }
+              delete state.hamlets[code];
+              return Promise.all([O.del("hamlets", code), O.settle(code, Date.now()), forgetPage(url)]);
+            }).catch(function () {});
+        }));
+    });
+  }
+  function forgetPage(path) {
+    if (!window.caches) { return Promise.resolve(); }
+    var page = new URL(path, location.href).href;
+    return caches.keys().then(function (keys) {
+      return Promise.all(keys.map(function (k) { return caches.open(k).then(function (c) { return c.delete(page); }); }));
+    });
+  }
   function keepHamlets() {
     return Promise.all(homeTiles().map(function (li) {
       var kept = state.hamlets[li.dataset.hamlet];
@@ -239,8 +265,8 @@
             return Promise.all([O.put("hamlets", data, li.dataset.hamlet), O.put("meta", Date.now(), "saved_at")]);
           });
         }).catch(function () {});
-    })).then(function () {
-      if (homeTiles().length) { document.documentElement.dataset.hamletsKept = "1"; }
+    }).concat([navigator.onLine ? forgetRevoked() : null])).then(function () {
+      document.documentElement.dataset.hamletsKept = "1";
       render();
     });
   }
