@@ -4,6 +4,7 @@ filled in, explained on the guide sheet and named on the import page."""
 
 from __future__ import annotations
 
+import csv
 import io
 
 import openpyxl
@@ -150,3 +151,47 @@ def test_the_import_job_page_shows_the_column_not_read(tien_giang, make_user, se
             ) % {"written": "Noi thuong truu", "known": "Nơi thường trú"}
         assert 'id="unread-headers"' in page
         assert said in page
+
+
+def _kinds() -> dict:
+    from chiendich.imports.kinds import kinds
+
+    return {name: spec.declared for name, spec in kinds().items()}
+
+
+@pytest.mark.parametrize("name", ["citizens", "dossiers", "catalogue", "staff", "results"])
+def test_every_kind_names_a_misspelled_optional_column(name, tmp_path) -> None:
+    """Every import kind reads its header through core.tabular: a misspelled optional
+    column (one letter too many) is named with the header it comes closest to; a column
+    that resembles nothing, and the required columns, raise no warning."""
+    from chiendich.core.tabular import header_key, read_csv, unread_headers
+
+    kind = _kinds()[name]
+    needed = {k for need in kind.required for k in ((need,) if isinstance(need, str) else need)}
+    # An optional column's header with its last letter typed twice (not one ending in an
+    # abbreviation, "Mã TTHC": "TTHCC" is no longer one); the longest such header.
+    optional = [
+        kind.columns[k][0]
+        for k in kind.columns
+        if k not in needed
+        and header_key(kind.columns[k][0] + kind.columns[k][0][-1]).startswith(
+            header_key(kind.columns[k][0])
+        )
+    ]
+    if name == "dossiers":
+        # Every column of the dossier export is required: a misspelled one refuses the
+        # file with the nearest header (issue 14); nothing optional is left to warn of.
+        assert optional == [] and set(kind.columns) == needed
+        return
+    known = max(optional, key=lambda h: len(header_key(h)))
+    misspelled = known + known[-1]
+    # One name of each alternative group is enough (a commune's code or its name).
+    header = [
+        kind.columns[need if isinstance(need, str) else need[0]][0] for need in kind.required
+    ]
+    path = tmp_path / "f.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([[*header, misspelled, "Ghi chú riêng"], ["1"] * (len(header) + 2)])
+    with unread_headers() as found:
+        list(read_csv(path, kind.columns, kind.required))
+    assert found == [(misspelled, known)], (name, found)
