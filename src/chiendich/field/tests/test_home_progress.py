@@ -37,8 +37,9 @@ def test_each_hamlets_progress_is_the_hamlet_pages_own(field, make_user) -> None
         acting_user=field.volunteer,
     )
     hamlet = field.hamlet_a
-    assert offline.hamlets_progress(officer, [hamlet], field.today)[HAMLET_A] == (
-        offline.hamlet_data(officer, hamlet, field.today)["progress"]
+    assert (
+        offline.hamlets_progress(officer, [hamlet], field.today)[HAMLET_A]
+        == (offline.hamlet_data(officer, hamlet, field.today)["progress"])
     )
     assert offline.hamlets_progress(officer, [hamlet], field.today)[HAMLET_A]["done"] == 2
 

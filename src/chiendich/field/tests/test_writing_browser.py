@@ -44,9 +44,11 @@ def _locked(patch: pytest.MonkeyPatch) -> None:
 
 def progress(done: int, left: int) -> str:
     with translation.override("vi"):
-        return translation.gettext(
-            "%(done)s/%(total)s households done · %(left)s people left"
-        ) % {"done": done, "total": 5, "left": left}
+        return translation.gettext("%(done)s/%(total)s households done · %(left)s people left") % {
+            "done": done,
+            "total": 5,
+            "left": left,
+        }
 
 
 def writing(outcome: str) -> str:
@@ -61,9 +63,7 @@ def wait_writing(page: Any, n: int) -> None:
 
 
 def outbox_states(page: Any) -> list[str]:
-    return sorted(
-        page.evaluate("async () => (await FieldOutbox.all('outbox')).map(i => i.state)")
-    )
+    return sorted(page.evaluate("async () => (await FieldOutbox.all('outbox')).map(i => i.state)"))
 
 
 def test_an_outcome_being_written_shows_at_once_and_counts_in_the_progress(
@@ -173,7 +173,9 @@ def test_the_home_page_keeps_every_hamlet_of_the_volunteer_for_offline_use(
     page.screenshot(path=str(SCREENSHOTS / "field-kept-from-home.png"), full_page=True)
     context.set_offline(False)
     wait_unsent(page, 0)
-    assert Visit.objects.filter(citizen=field.people["not_registered"], outcome="guided").count() == 1
+    assert (
+        Visit.objects.filter(citizen=field.people["not_registered"], outcome="guided").count() == 1
+    )
     context.close()
 
 

@@ -605,7 +605,9 @@ def test_the_template_imports_cleanly(places: None, tmp_path: Path) -> None:
     # The police list's columns, with the two optional household columns the door-to-door
     # worklist reads (head of household, address) after "Mã hộ".
     columns = HEADER.split(",")
-    assert list(first) == TEMPLATE_HEADERS == [*columns[:7], "Họ tên chủ hộ", "Địa chỉ", *columns[7:]]
+    assert (
+        list(first) == TEMPLATE_HEADERS == [*columns[:7], "Họ tên chủ hộ", "Địa chỉ", *columns[7:]]
+    )
     guide = [row[0] for row in book["Hướng dẫn"].iter_rows(values_only=True)]
     assert "Đã duyệt, chờ kích hoạt" in guide and "Xã/Phường/Thị trấn" in guide
     assert "Họ tên chủ hộ" in guide and "Địa chỉ" in guide

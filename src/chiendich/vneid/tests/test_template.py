@@ -97,7 +97,8 @@ def test_the_import_page_names_the_household_columns(tien_giang, make_user, lang
 # --- a misspelled optional column is named, not silently ignored ---------------------------
 
 
-def test_a_misspelled_household_column_is_warned_of_not_refused(places, write_file) -> None:
+@pytest.mark.usefixtures("places")
+def test_a_misspelled_household_column_is_warned_of_not_refused(write_file) -> None:
     from chiendich.vneid.importing import citizens_import
 
     from .test_import import cccd
@@ -124,9 +125,9 @@ def test_a_misspelled_household_column_is_warned_of_not_refused(places, write_fi
 
 
 def test_the_import_job_page_shows_the_column_not_read(tien_giang, make_user, settings, tmp_path):
+    from chiendich.conftest import COMMUNE_A
     from chiendich.imports.services import job_upload
     from chiendich.imports.tests.conftest import GOOD_1, HEADER, IMMEDIATE
-    from chiendich.conftest import COMMUNE_A
 
     settings.DATA_DIR = tmp_path / "data"
     settings.TASKS = IMMEDIATE
@@ -186,9 +187,7 @@ def test_every_kind_names_a_misspelled_optional_column(name, tmp_path) -> None:
     known = max(optional, key=lambda h: len(header_key(h)))
     misspelled = known + known[-1]
     # One name of each alternative group is enough (a commune's code or its name).
-    header = [
-        kind.columns[need if isinstance(need, str) else need[0]][0] for need in kind.required
-    ]
+    header = [kind.columns[need if isinstance(need, str) else need[0]][0] for need in kind.required]
     path = tmp_path / "f.csv"
     with path.open("w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([[*header, misspelled, "Ghi chú riêng"], ["1"] * (len(header) + 2)])
