@@ -298,8 +298,9 @@ def test_an_outcome_sent_while_the_server_is_busy_is_received_and_written_later(
     browser, live_server, field, monkeypatch
 ) -> None:
     """The database stays busy past the bound (an import merging): the phone's
-    outcome is answered 202, dropped from the phone's queue (the server keeps it) and
-    the status says "received, being written"; once the server drains its inbox the
+    outcome is answered 202, leaves the phone's unsent queue (the server keeps it; the
+    phone shows it "being written" until written: test_writing_browser.py) and the
+    status says "received, being written"; once the server drains its inbox the
     outcome is stored exactly once."""
     from django.db import OperationalError
 
