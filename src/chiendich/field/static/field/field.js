@@ -581,6 +581,11 @@
         afterSync(event.data.report);
       }
     });
+  }
+  // Registered once the page has drawn and fetched what it needs: on a first open over a
+  // slow network, the worker and Workbox (27 KB) do not compete with the hamlet's data.
+  function registerWorker() {
+    if (!navigator.serviceWorker || wiping) { return; }
     navigator.serviceWorker.register(cfg.swUrl + "?days=" + encodeURIComponent(cfg.days || "7"), { scope: cfg.scope })
       .then(function () { return navigator.serviceWorker.ready; })
       .then(function (reg) {
@@ -603,5 +608,6 @@
       if (app) { app.dataset.ready = "1"; app.dataset.readyAt = String(Math.round(performance.now())); }
       return Promise.all([loadFresh(), flush(), app ? null : keepHamlets()]);
     })
-    .catch(function () { render(); });
+    .catch(function () { render(); })
+    .then(registerWorker);
 })();
