@@ -27,6 +27,8 @@ import unicodedata
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -156,6 +158,39 @@ def _nearest(written: Sequence[str], names: Sequence[str]) -> tuple[str, str] | 
     return None if best is None else (best[1], best[2])
 
 
+# The headers read while `unread_headers()` collects (the import pipeline's run): a
+# header of the file that names no column but comes close to a column the file lacks.
+_UNREAD: ContextVar[list[tuple[str, str]] | None] = ContextVar("unread_headers", default=None)
+
+
+@contextmanager
+def unread_headers() -> Iterator[list[tuple[str, str]]]:
+    """Collect (header of the file, the accepted header it comes closest to) for each column
+    of the files read inside that no column takes but that comes close to a column the
+    file lacks: most likely a misspelled optional column, whose cells are not read. The
+    import says so as a warning; the file is not refused for it."""
+    found: list[tuple[str, str]] = []
+    token = _UNREAD.set(found)
+    try:
+        yield found
+    finally:
+        _UNREAD.reset(token)
+
+
+def _note_unread(
+    unknown: Sequence[str], columns: Mapping[str, Sequence[str]], taken: set[str]
+) -> None:
+    found = _UNREAD.get()
+    if found is None:
+        return
+    for text in unknown:
+        near = _nearest(
+            [text], [alias for key, names in columns.items() if key not in taken for alias in names]
+        )
+        if near is not None:
+            found.append(near)  # the accepted header it comes closest to, as written
+
+
 def _header_keys(
     name: str,
     header: Sequence[object],
@@ -192,6 +227,7 @@ def _header_keys(
             missing.append(wanted)
     if missing:
         raise TabularError([RowError(name, 1, "", "", f"thiếu cột {', '.join(missing)}")])
+    _note_unread(unknown, columns, taken)
     return keys
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -32,7 +33,14 @@ from chiendich.core import clock
 from chiendich.core.collation import vi_sort_key
 from chiendich.core.inputs import id_value
 from chiendich.units.models import Unit
-from chiendich.vneid.models import AccountState, Citizen, NotEligibleReason
+from chiendich.vneid.models import (
+    ACTIVATED_STATES,
+    AccountState,
+    Citizen,
+    Flag,
+    FlagKind,
+    NotEligibleReason,
+)
 
 from .inbox import PendingConflictError, inbox_accept, visit_submit
 from .models import Outcome, Visit
@@ -158,6 +166,50 @@ def hamlet_data(user: Any, hamlet: Unit, today: dt.date) -> dict[str, Any]:
     }
 
 
+# The home page shows each hamlet's progress for at most this many hamlets (a
+# volunteer's few; an officer with a whole district has the dashboards for that).
+HOME_PROGRESS_HAMLETS = 50
+
+
+def hamlets_progress(user: Any, hamlets: list[Unit], today: dt.date) -> dict[str, dict[str, int]]:
+    """Each hamlet's progress as its page shows it (hamlet_data's "progress": households,
+    done, revisit, people_left), by hamlet code, from one pass over its people: the same
+    statuses (status_of: activated or not eligible is done, absent is to revisit)."""
+    if not hamlets or len(hamlets) > HOME_PROGRESS_HAMLETS:
+        return {}
+    citizens = Citizen.objects.restrict(user).filter(unit__in=hamlets)
+    flags: dict[int, set[str]] = {}
+    for citizen_id, kind in (
+        Flag.objects.filter(citizen__in=citizens, date__lte=today)
+        .filter(Q(until__isnull=True) | Q(until__gt=today))
+        .values_list("citizen_id", "kind")
+    ):
+        flags.setdefault(citizen_id, set()).add(kind)
+    codes = {h.pk: h.code for h in hamlets}
+    households: dict[tuple[int, int | None], list[str]] = {}
+    for pk, unit_id, household_id, state in citizens.values_list(
+        "pk", "unit_id", "household_id", "state"
+    ):
+        own = flags.get(pk, set())
+        if FlagKind.NOT_ELIGIBLE in own or state in ACTIVATED_STATES:
+            status = DONE
+        else:
+            status = REVISIT if FlagKind.ABSENT in own else TODO
+        households.setdefault((unit_id, household_id), []).append(status)
+    out = {
+        code: {"households": 0, "done": 0, "revisit": 0, "people_left": 0}
+        for code in codes.values()
+    }
+    for (unit_id, _household), statuses in households.items():
+        row = out[codes[unit_id]]
+        status = household_status(statuses)
+        row["households"] += 1
+        row["done"] += status == DONE
+        row["revisit"] += status == REVISIT
+        row["people_left"] += sum(1 for s in statuses if s != DONE)
+    return out
+
+
 @dataclass
 class _Item:
     client_id: str
@@ -204,8 +256,10 @@ def outcomes_sync(user: Any, raw_items: list[Any]) -> list[dict[str, Any]]:
     was busy and being written (field.inbox: checked, kept durably, written within
     moments), 409 that id holds another outcome, 403 refused (the person is not in
     a hamlet the user still works in), 400 not an outcome, 503 not looked at (more
-    than MAX_BATCH in one request: send again). Every answer but 503 is final: the
-    phone drops 200/201/202 and keeps the others visible with their message."""
+    than MAX_BATCH in one request: send again). Every answer but 202 and 503 is final:
+    the phone keeps 200/201 counted until its next copy of the hamlet shows them, shows
+    202 "being written" and asks again with the same id (200 once written), and keeps the
+    others visible with their message (static/field/outbox.js)."""
     citizens = Citizen.objects.restrict(user, Action.CHANGE).filter(
         unit__in=hamlets_for(user, Action.CHANGE)
     )

@@ -108,6 +108,9 @@ def field_home(request: HttpRequest) -> HttpResponse:
     """The hamlets the user works in, with their teams."""
     user: User = request.user  # type: ignore[assignment]
     hamlets = vi_sorted(hamlets_for(user).select_related("parent"), key=lambda h: h.name)
+    progress = offline.hamlets_progress(user, hamlets, clock.today())
+    for hamlet in hamlets:
+        hamlet.progress = progress.get(hamlet.code)  # type: ignore[attr-defined]
     teams = Team.objects.restrict(user).filter(members=user).order_by("name")
     return _offline_ok(
         render(
@@ -271,6 +274,7 @@ def _page_strings() -> dict[str, str]:
         "changed": _("Changed by someone else"),
         "changed_line": _("%(name)s: %(by)s recorded “%(outcome)s” at %(at)s"),
         "queued": _("%(outcome)s · not sent"),
+        "writing": _("%(outcome)s · being written"),
         "activated": _("Activated"),
         "revoked": _(
             "This hamlet is no longer assigned to you: its list was removed from this phone."

@@ -58,6 +58,7 @@ from chiendich.core.tabular import (
     TabularError,
     default_errors_path,
     file_sha256,
+    unread_headers,
     write_error_file,
 )
 from chiendich.units.dated import MappedRows, TreeMap, mapping_lines
@@ -89,6 +90,9 @@ class PipelineReport:
     mapped: list[MappedRows] = field(default_factory=list)
     # A kind that writes a file only whole (reference data) refused it for its errors.
     refused_whole: bool = False
+    # Headers of the file no column took that come close to a column it lacks (a
+    # misspelled optional column: its cells were not read): (header, nearest known one).
+    unread_headers: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def all_rejected(self) -> bool:
@@ -111,12 +115,19 @@ class PipelineReport:
             + (" (chạy thử, không ghi gì vào cơ sở dữ liệu)" if self.dry_run else ""),
             f"Số dòng đã đọc: {n(self.rows_read)}; hợp lệ: {n(self.rows_valid)}; "
             f"bị từ chối: {n(self.rows_rejected)}",
+            *self.unread_lines(),
         ]
 
     def error_line(self) -> list[str]:
         if self.error_file is None:
             return []
         return [f"Tệp lỗi: {self.error_file} ({vn_number(self.error_count)} lỗi)"]
+
+    def unread_lines(self) -> list[str]:
+        return [
+            f"Cảnh báo: cột “{written}” không được đọc; gần nhất: “{known}”"
+            for written, known in self.unread_headers
+        ]
 
     def summary_lines(self) -> list[str]:
         return [*self.head_lines(), *self.mapping_lines(), *self.error_line()]
@@ -360,8 +371,11 @@ def run(
         if kind.start is not None:
             kind.start(r)
         opened = kind.open_source(r) if kind.open_source is not None else nullcontext(path)
-        with opened as table:
-            _run_table(r, table, progress)
+        with opened as table, unread_headers() as unread:
+            try:
+                _run_table(r, table, progress)
+            finally:
+                report.unread_headers = list(unread)
         return report
     finally:
         if kind.close is not None:

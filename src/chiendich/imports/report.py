@@ -97,6 +97,11 @@ def report_json(report: Any) -> dict[str, Any]:
         "mapped": [m.as_dict() for m in getattr(report, "mapped", [])],
         "error_count": int(report.error_count),
         "errors": errors,
+        # Misspelled optional columns, not read (core.tabular.unread_headers): a warning.
+        "unread_headers": [
+            {"column": mask_numbers(written), "nearest": known}
+            for written, known in getattr(report, "unread_headers", [])
+        ],
     }
 
 

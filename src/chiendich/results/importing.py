@@ -129,6 +129,7 @@ class ResultImportReport(PipelineReport):
             f"Kết quả {verb}lưu mới: {n(self.created)}; đã có trong kho (bỏ qua): "
             f"{n(self.already_stored)}; bản quét không có lớp văn bản, chờ cán bộ kiểm tra "
             f"thông tin: {n(self.scans)}",
+            *self.unread_lines(),
         ]
         if self.error_count:
             lines.append("Có lỗi nên không lưu kết quả nào của lô này.")

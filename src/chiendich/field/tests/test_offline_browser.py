@@ -208,6 +208,13 @@ def test_revoked_assignment_refuses_queued_outcomes_with_a_message(
     page.wait_for_selector("#refused li")
     assert "Phạm Thị Duyệt" in (page.text_content("#refused") or "")
     assert not Visit.objects.exists()
+    # The hamlet's page kept on the phone still opens, learns the hamlet is gone, and
+    # removes its list from the phone.
+    page.reload()
+    page.wait_for_selector("#revoked")
+    assert "Phạm Thị Duyệt" not in (page.text_content("#households") or "")
+    kept = page.evaluate("(code) => FieldOutbox.get('hamlets', code)", HAMLET_A)
+    assert kept is None
     # The refusal stays on the phone, on the volunteer's home page (the hamlet's page
     # now answers 404), until dismissed.
     page.goto(f"{live_server.url}/thuc-dia/")
@@ -215,14 +222,24 @@ def test_revoked_assignment_refuses_queued_outcomes_with_a_message(
     assert "Phạm Thị Duyệt" in (page.text_content("#refused") or "")
     page.click("#refused button[data-dismiss]")
     page.wait_for_selector("#refused", state="detached")
-    # The hamlet's page kept on the phone still opens, learns the hamlet is gone, and
-    # removes its list from the phone.
-    page.goto(f"{live_server.url}/thuc-dia/ap/{HAMLET_A}/")
-    page.wait_for_selector("#revoked")
-    assert "Phạm Thị Duyệt" not in (page.text_content("#households") or "")
-    kept = page.evaluate("(code) => FieldOutbox.get('hamlets', code)", HAMLET_A)
-    assert kept is None
+    # Nothing of the hamlet is left on the phone: neither its list nor its page (s22:
+    # the home page also asks about any hamlet kept that it no longer lists).
+    page.wait_for_selector("html[data-hamlets-kept='1']", state="attached")
+    assert page.evaluate("(code) => FieldOutbox.get('hamlets', code)", HAMLET_A) is None
+    assert kept_pages(page, f"/thuc-dia/ap/{HAMLET_A}/") == []
     context.close()
+
+
+def kept_pages(page: Any, path: str) -> list[str]:
+    """The URLs of `path` kept in the phone's caches."""
+    return page.evaluate(
+        """async (path) => { const found = [];
+            for (const k of await caches.keys()) {
+              for (const r of await (await caches.open(k)).keys()) {
+                if (new URL(r.url).pathname === path) { found.push(r.url); } } }
+            return found; }""",
+        path,
+    )
 
 
 def test_slow_network_profile(browser, live_server, field) -> None:
@@ -281,8 +298,9 @@ def test_an_outcome_sent_while_the_server_is_busy_is_received_and_written_later(
     browser, live_server, field, monkeypatch
 ) -> None:
     """The database stays busy past the bound (an import merging): the phone's
-    outcome is answered 202, dropped from the phone's queue (the server keeps it) and
-    the status says "received, being written"; once the server drains its inbox the
+    outcome is answered 202, leaves the phone's unsent queue (the server keeps it; the
+    phone shows it "being written" until written: test_writing_browser.py) and the
+    status says "received, being written"; once the server drains its inbox the
     outcome is stored exactly once."""
     from django.db import OperationalError
 

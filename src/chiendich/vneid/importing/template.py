@@ -19,6 +19,8 @@ TEMPLATE_KEYS = [
     "commune_code",
     "hamlet",
     "household",
+    "head_name",
+    "address",
     "phone",
     "status",
     "status_date",
@@ -34,6 +36,8 @@ EXAMPLE_ROW = [
     "28249",
     "Khu phố 1",
     "HK-28249-0001",
+    "Nguyễn Văn An",
+    "Số 12, tổ 3, Khu phố 1",
     "0912345678",
     "Đã kích hoạt mức 2",
     "01/09/2023",
@@ -60,6 +64,7 @@ def example_row(commune: Unit | None) -> list[str]:
     row = list(EXAMPLE_ROW)
     row[0] = prefix + EXAMPLE_ROW[0][3:]
     row[4], row[5], row[6] = code, hamlet or "", f"HK-{code}-0001"
+    row[8] = f"Số 12, tổ 3, {hamlet}" if hamlet else "Số 12, tổ 3"
     return row
 
 
@@ -96,6 +101,18 @@ _GUIDE: dict[str, tuple[str, str]] = {
     "household": (
         "Không bắt buộc",
         "Mã hộ theo sổ hộ khẩu/cơ sở dữ liệu dân cư, tối đa 30 ký tự. Hộ mới được tạo ở xã, ấp của dòng.",
+    ),
+    "head_name": (
+        "Không bắt buộc",
+        "Họ và tên chủ hộ của hộ ở cột “Mã hộ”, tối đa 100 ký tự. Tình nguyện viên thấy "
+        "tên này trong danh sách đi từng nhà; để trống thì danh sách ghi người lớn tuổi "
+        "nhất của hộ. Ghi một lần cho mỗi hộ là đủ; danh sách sau để trống thì giữ tên cũ.",
+    ),
+    "address": (
+        "Không bắt buộc",
+        "Địa chỉ thường trú của hộ (số nhà, tổ, đường), tối đa 200 ký tự; cột “Nơi thường "
+        "trú” cũng được. Tình nguyện viên thấy địa chỉ này trong danh sách đi từng nhà; để "
+        "trống thì ghi ấp và xã. Danh sách sau để trống thì giữ địa chỉ cũ.",
     ),
     "phone": (
         "Không bắt buộc",

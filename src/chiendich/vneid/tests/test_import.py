@@ -602,13 +602,23 @@ def test_the_template_imports_cleanly(places: None, tmp_path: Path) -> None:
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["Danh sách", "Hướng dẫn"]
     first = next(book["Danh sách"].iter_rows(values_only=True))
-    assert list(first) == TEMPLATE_HEADERS == HEADER.split(",")
+    # The police list's columns, with the two optional household columns the door-to-door
+    # worklist reads (head of household, address) after "Mã hộ".
+    columns = HEADER.split(",")
+    assert (
+        list(first) == TEMPLATE_HEADERS == [*columns[:7], "Họ tên chủ hộ", "Địa chỉ", *columns[7:]]
+    )
     guide = [row[0] for row in book["Hướng dẫn"].iter_rows(values_only=True)]
     assert "Đã duyệt, chờ kích hoạt" in guide and "Xã/Phường/Thị trấn" in guide
+    assert "Họ tên chủ hộ" in guide and "Địa chỉ" in guide
 
     report = citizens_import(path)
     assert errors_of(report) == []
     assert Citizen.objects.get().state == AccountState.ACTIVATED_L2
+    assert (Household.objects.get().head_name, Household.objects.get().address) == (
+        "Nguyễn Văn An",
+        "Số 12, tổ 3, Khu phố 1",
+    )
 
 
 def test_a_later_list_moves_a_household_but_keeps_its_hamlet_when_only_the_commune_is_given(

@@ -102,6 +102,8 @@ def test_template(tmp_path: Path) -> None:
         "Mã xã",
         "Ấp/Khu phố",
         "Mã hộ",
+        "Họ tên chủ hộ",  # optional household columns the door-to-door worklist reads
+        "Địa chỉ",
         "Số điện thoại",
         "Trạng thái",
         "Ngày cập nhật",

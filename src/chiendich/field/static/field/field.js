@@ -8,7 +8,10 @@
    A hamlet's page (#field-app): renders the hamlet from its data (du-lieu.json, masked)
    kept in IndexedDB, then from the network; search and filter; a household's people and
    the outcome buttons (?ho=) without loading a page; an outcome tapped goes into the
-   outbox with a UUID made here and the phone's time, and is sent when it can be. */
+   outbox with a UUID made here and the phone's time, and is sent when it can be. Until
+   the hamlet's data shows it, an outcome tapped here counts at once in the person's,
+   household's and hamlet's progress, whether it is not sent yet, being written by the
+   server (it answered 202: its database was busy) or just stored. */
 (function () {
   "use strict";
   var O = window.FieldOutbox;
@@ -20,7 +23,7 @@
   try { S = JSON.parse(document.getElementById("field-strings").textContent); } catch (e) { S = {}; }
   var lang = document.documentElement.lang === "en" ? "en-US" : "vi-VN";
   var DAY_MS = 86400000;
-  var state = { data: null, queue: [], refused: [], changes: [], signedOut: null, expired: false, pending: 0 };
+  var state = { data: null, hamlets: {}, queue: [], received: [], stored: [], refused: [], changes: [], signedOut: null, expired: false };
 
   function t(key, args) {
     var s = S[key] || key;
@@ -64,7 +67,8 @@
       if (saved && Date.now() - saved > days * DAY_MS) {
         state.expired = true;
         // The lists and pages go; outcomes not sent yet stay (they are the work done).
-        return Promise.all([O.clear("hamlets"), O.del("meta", "saved_at"), clearCaches()]);
+        return Promise.all([O.clear("hamlets"), O.del("meta", "saved_at"), clearCaches(),
+                            O.settle(null, Date.now())]);
       }
     }).then(function () {
       return Promise.all([
@@ -116,13 +120,24 @@
     return flushing;
   }
   function afterSync(report) {
-    // Received by the server but still being written there (it was busy): said once.
-    state.pending = report && report.pending ? report.pending : 0;
     return loadQueue().then(function () {
       render();
-      if (report && report.sent && app) { return loadFresh(); }
+      recheckLater();
+      if (report && report.stored && app) { return loadFresh(); }
       markFresh();
     });
+  }
+  // Outcomes the server is still writing (it answered 202) are asked about again after
+  // 2, 4, 8, 16, 32 and then every 60 seconds, until it answers "stored".
+  var recheckTries = 0, recheckTimer = null;
+  function recheckLater() {
+    if (!state.received.length || wiping) { recheckTries = 0; return; }
+    if (recheckTimer) { return; }
+    var wait = Math.min(2000 * Math.pow(2, recheckTries++), 60000);
+    recheckTimer = setTimeout(function () {
+      recheckTimer = null;
+      if (navigator.onLine) { flush(); } else { recheckLater(); }
+    }, wait);
   }
   function requestSync() {
     if (navigator.serviceWorker && window.SyncManager) {
@@ -135,6 +150,8 @@
   function loadQueue() {
     return Promise.all([O.all("outbox"), O.all("changes")]).then(function (got) {
       state.queue = got[0].filter(function (i) { return i.state === "queued"; });
+      state.received = got[0].filter(function (i) { return i.state === "received"; });
+      state.stored = got[0].filter(function (i) { return i.state === "stored"; });
       state.refused = got[0].filter(function (i) { return i.state === "refused"; });
       state.changes = got[1];
     });
@@ -143,7 +160,16 @@
   // --- the hamlet's data -------------------------------------------------------------------
 
   function loadLocal() {
-    if (!app) { return Promise.resolve(); }
+    if (!app) {
+      // The home page: the hamlets kept on the phone, for their progress.
+      state.hamlets = {};
+      if (!document.querySelector("ul.tiles li[data-hamlet]")) { return Promise.resolve(); }
+      return Promise.all(Array.prototype.map.call(document.querySelectorAll("ul.tiles li[data-hamlet]"), function (li) {
+        return O.get("hamlets", li.dataset.hamlet).then(function (data) {
+          if (data) { state.hamlets[li.dataset.hamlet] = data; }
+        });
+      }));
+    }
     return O.get("hamlets", app.dataset.hamlet).then(function (data) {
       if (data) { state.data = data; }
     });
@@ -151,18 +177,16 @@
   function loadFresh() {
     if (!app) { return Promise.resolve(); }
     app.dataset.fresh = "0";
+    var asked = Date.now();  // the data answered shows every outcome stored before this
     return fetch(app.dataset.dataUrl, { credentials: "same-origin", cache: "no-store", redirect: "manual" })
       .then(function (response) {
         if (response.status === 404) {
           // The hamlet is no longer assigned to this volunteer: nothing of it stays here.
           state.data = null;
           state.revoked = true;
-          var page = new URL(app.dataset.hamletUrl, location.href).href;
           return Promise.all([
-            O.del("hamlets", app.dataset.hamlet),
-            window.caches ? caches.keys().then(function (keys) {
-              return Promise.all(keys.map(function (k) { return caches.open(k).then(function (c) { return c.delete(page); }); }));
-            }) : null,
+            O.del("hamlets", app.dataset.hamlet), O.settle(app.dataset.hamlet, Date.now()),
+            forgetPage(app.dataset.hamletUrl),
           ]).then(function () {
             document.getElementById("households").textContent = "";
             render();
@@ -179,11 +203,72 @@
         if (token) { O.put("meta", token, "csrf"); }
         return response.json().then(function (data) {
           if (wiping) { return; }
+          data.saved_on_phone = Date.now();
           state.data = data;
-          return Promise.all([O.put("hamlets", data, app.dataset.hamlet), O.put("meta", Date.now(), "saved_at")])
+          return Promise.all([O.put("hamlets", data, app.dataset.hamlet), O.put("meta", Date.now(), "saved_at"),
+                              O.settle(app.dataset.hamlet, asked)])
+            .then(loadQueue)
             .then(function () { freshTries = 0; render(); markFresh(); });
         });
       }, function () { render(); retryFresh(); });
+  }
+  // The home page keeps the user's hamlets on the phone (their pages through the service
+  // worker, their data here), so a hamlet never opened yet also works with no network;
+  // not for a list longer than KEEP_HAMLETS (an officer's whole district: those open
+  // one by one). A copy younger than an hour is not fetched again (each open of a
+  // hamlet refreshes its own).
+  var KEEP_HAMLETS = 10, KEEP_FRESH_MS = 3600000;
+  function homeTiles() {
+    var tiles = document.querySelectorAll("ul.tiles li[data-hamlet]");
+    return !app && tiles.length <= KEEP_HAMLETS ? Array.prototype.slice.call(tiles) : [];
+  }
+  // A hamlet kept on the phone that the home page no longer lists is asked for again: the
+  // server answers 404 when it is no longer the user's (then nothing of it stays here),
+  // else the data (a home page kept from before the hamlet was assigned).
+  function forgetRevoked() {
+    var listed = {};
+    Array.prototype.forEach.call(document.querySelectorAll("ul.tiles li[data-hamlet]"), function (li) {
+      listed[li.dataset.hamlet] = true;
+    });
+    return O.all("hamlets").then(function (all) {
+      return Promise.all(all.filter(function (d) { return d && d.hamlet && !listed[d.hamlet.code]; })
+        .map(function (d) {
+          var code = d.hamlet.code;
+          var url = cfg.scope + "ap/" + encodeURIComponent(code) + "/";
+          return fetch(url + "du-lieu.json", { credentials: "same-origin", cache: "no-store", redirect: "manual" })
+            .then(function (response) {
+              if (response.status !== 404) { return; }
+              delete state.hamlets[code];
+              return Promise.all([O.del("hamlets", code), O.settle(code, Date.now()), forgetPage(url)]);
+            }).catch(function () {});
+        }));
+    });
+  }
+  function forgetPage(path) {
+    if (!window.caches) { return Promise.resolve(); }
+    var page = new URL(path, location.href).href;
+    return caches.keys().then(function (keys) {
+      return Promise.all(keys.map(function (k) { return caches.open(k).then(function (c) { return c.delete(page); }); }));
+    });
+  }
+  function keepHamlets() {
+    return Promise.all(homeTiles().map(function (li) {
+      var kept = state.hamlets[li.dataset.hamlet];
+      if (kept && kept.saved_on_phone && Date.now() - kept.saved_on_phone < KEEP_FRESH_MS) { return null; }
+      return fetch(li.dataset.dataUrl, { credentials: "same-origin", cache: "no-store", redirect: "manual" })
+        .then(function (response) {
+          if (!response.ok) { return null; }
+          return response.json().then(function (data) {
+            if (wiping) { return; }
+            data.saved_on_phone = Date.now();
+            state.hamlets[li.dataset.hamlet] = data;
+            return Promise.all([O.put("hamlets", data, li.dataset.hamlet), O.put("meta", Date.now(), "saved_at")]);
+          });
+        }).catch(function () {});
+    }).concat([navigator.onLine ? forgetRevoked() : null])).then(function () {
+      document.documentElement.dataset.hamletsKept = "1";
+      render();
+    });
   }
   // A weak signal drops requests: the fresh copy is asked for again after 2, 4, 8, 16
   // and 32 seconds (and on reconnect, and on every page open); the phone's copy stays shown.
@@ -196,13 +281,23 @@
     if (app) { app.dataset.fresh = state.queue.length ? "0" : "1"; }
   }
 
-  // The person's status with the outcomes still on the phone applied.
+  // The person's status with the outcomes the hamlet's data does not show yet applied:
+  // not sent, being written by the server, or stored since the data was fetched (an
+  // outcome stored but not deciding, under the conflict rule, changes nothing).
   var DONE_OUTCOMES = { activated_l1: 1, not_eligible: 1 };
   function queuedFor(id) {
     return state.queue.filter(function (i) { return i.citizen === id; });
   }
+  function writingFor(id) {
+    return state.received.filter(function (i) { return i.citizen === id; });
+  }
+  function ownFor(id) {
+    return state.queue.concat(state.received, state.stored.filter(function (i) { return i.applied !== false; }))
+      .filter(function (i) { return i.citizen === id; })
+      .sort(function (a, b) { return a.recorded_on_phone < b.recorded_on_phone ? -1 : 1; });
+  }
   function personStatus(p) {
-    var q = queuedFor(p.id);
+    var q = ownFor(p.id);
     if (!q.length) { return p.status; }
     var last = q[q.length - 1].outcome;
     return DONE_OUTCOMES[last] ? "done" : last === "absent" ? "revisit" : "todo";
@@ -223,13 +318,14 @@
     if (node) { node.textContent = text; node.className = "sync " + (cls || ""); }
   }
   function renderStatus() {
-    var n = state.queue.length;
+    var n = state.queue.length, writing = state.received.length;
     var node = document.getElementById("sync-status");
-    if (node) { node.dataset.unsent = String(n); }
+    if (node) { node.dataset.unsent = String(n); node.dataset.writing = String(writing); }
+    var more = writing ? " · " + t("pending", { n: num(writing) }) : "";
     if (n) {
-      setStatus(t("unsent", { n: num(n) }) + (navigator.onLine ? "" : " · " + t("offline")), "unsent");
-    } else if (state.pending) {
-      setStatus(t("all_sent") + " · " + t("pending", { n: num(state.pending) }), "sent");
+      setStatus(t("unsent", { n: num(n) }) + more + (navigator.onLine ? "" : " · " + t("offline")), "unsent");
+    } else if (writing) {
+      setStatus(t("all_sent") + more, "sent");
     } else {
       setStatus(t("all_sent"), "sent");
     }
@@ -263,15 +359,37 @@
       box.appendChild(ok);
     }
   }
+  // A hamlet's progress with the phone's own outcomes applied (households done, people left).
+  function progressText(d) {
+    var done = d.households.filter(function (h) { return householdStatus(h) === "done"; }).length;
+    var left = 0;
+    d.households.forEach(function (h) { h.people.forEach(function (p) { if (personStatus(p) !== "done") { left += 1; } }); });
+    return t("progress", { done: num(done), total: num(d.households.length), left: num(left) });
+  }
+  // The home page: a hamlet kept on the phone with outcomes tapped here that its data does
+  // not show yet (not sent, being written, just stored) shows its progress with them
+  // counted; the server's figure stays for the others.
+  function renderHomeProgress() {
+    var own = {};
+    state.queue.concat(state.received, state.stored).forEach(function (i) { own[i.hamlet] = true; });
+    Array.prototype.forEach.call(document.querySelectorAll("ul.tiles li[data-hamlet]"), function (li) {
+      var d = state.hamlets[li.dataset.hamlet];
+      if (!d || !own[li.dataset.hamlet]) { return; }
+      var node = li.querySelector("[data-progress]");
+      if (!node) {
+        node = el("small", { class: "st", "data-progress": "" });
+        li.querySelector("a").appendChild(node);
+      }
+      node.textContent = progressText(d);
+      node.dataset.phone = "1";
+    });
+  }
   function renderProgress() {
     var d = state.data;
     var node = document.getElementById("progress");
     if (!d || !node) { return; }
-    var done = d.households.filter(function (h) { return householdStatus(h) === "done"; }).length;
-    var left = 0;
-    d.households.forEach(function (h) { h.people.forEach(function (p) { if (personStatus(p) !== "done") { left += 1; } }); });
     var activated = d.counts ? d.counts.activated : null;
-    node.textContent = t("progress", { done: num(done), total: num(d.households.length), left: num(left) });
+    node.textContent = progressText(d);
     if (activated !== null) {
       var strong = el("strong", { id: "activated", text: num(activated) });
       node.appendChild(document.createTextNode(" · " + (S.activated || "") + " "));
@@ -292,7 +410,7 @@
     });
     shown.forEach(function (h) {
       var status = householdStatus(h);
-      var waiting = h.people.some(function (p) { return queuedFor(p.id).length; });
+      var waiting = h.people.some(function (p) { return queuedFor(p.id).length || writingFor(p.id).length; });
       var who = el("span", {}, [el("strong", { text: h.head }),
         el("small", { class: "who", text: t("household") + " " + h.code + " · " + h.address })]);
       var right = el("small", { class: "st", text: statusLabel(status) + (waiting ? " ⏳" : "") });
@@ -336,7 +454,7 @@
       view.appendChild(el("p", {}, [el("a", { class: "big", href: "?ho=" + encodeURIComponent(h.code) + "&hien=1", text: t("show_numbers") })]));
     }
     h.people.forEach(function (p) {
-      var status = personStatus(p), waiting = queuedFor(p.id);
+      var status = personStatus(p), waiting = queuedFor(p.id), writing = writingFor(p.id);
       var section = el("section", { class: "person" + (status === "done" ? " done" : ""), id: "c" + p.id }, [
         el("h3", { text: p.name }),
         el("div", { class: "meta", text: [p.born, p.id_number, p.phone].filter(Boolean).join(" · ") }),
@@ -344,6 +462,9 @@
       var badges = el("div", {}, [el("span", { class: "badge", text: p.label })]);
       waiting.forEach(function (i) {
         badges.appendChild(el("span", { class: "badge unsent", text: t("queued", { outcome: i.label }) }));
+      });
+      writing.forEach(function (i) {
+        badges.appendChild(el("span", { class: "badge writing", text: t("writing", { outcome: i.label }) }));
       });
       if (p.last) {
         // Someone else's visit is named: after a sync the volunteer sees who changed what.
@@ -376,7 +497,7 @@
   function render() {
     renderStatus();
     renderNotices();
-    if (!app) { return; }
+    if (!app) { renderHomeProgress(); return; }
     renderProgress();
     renderList();
     var code = new URLSearchParams(location.search).get("ho");
@@ -460,13 +581,21 @@
         afterSync(event.data.report);
       }
     });
+  }
+  // Registered once the page has drawn and fetched what it needs: on a first open over a
+  // slow network, the worker and Workbox (27 KB) do not compete with the hamlet's data.
+  function registerWorker() {
+    if (!navigator.serviceWorker || wiping) { return; }
     navigator.serviceWorker.register(cfg.swUrl + "?days=" + encodeURIComponent(cfg.days || "7"), { scope: cfg.scope })
       .then(function () { return navigator.serviceWorker.ready; })
       .then(function (reg) {
         var assets = Array.prototype.map.call(
           document.querySelectorAll("script[src], link[rel=stylesheet]"),
           function (n) { return n.src || n.href; });
-        reg.active.postMessage({ type: "field-keep", pages: [location.href, cfg.scope], assets: assets });
+        var pages = [location.href, cfg.scope].concat(homeTiles().map(function (li) {
+          return li.querySelector("a").href;
+        }));
+        reg.active.postMessage({ type: "field-keep", pages: pages, assets: assets });
       })
       .catch(function () {});
   }
@@ -477,7 +606,8 @@
     .then(function () {
       render();
       if (app) { app.dataset.ready = "1"; app.dataset.readyAt = String(Math.round(performance.now())); }
-      return Promise.all([loadFresh(), flush()]);
+      return Promise.all([loadFresh(), flush(), app ? null : keepHamlets()]);
     })
-    .catch(function () { render(); });
+    .catch(function () { render(); })
+    .then(registerWorker);
 })();

@@ -2,15 +2,23 @@
    service worker (sw.js): IndexedDB "chiendich-field" with
      meta     key -> value (user, csrf token, sync url, when the lists were saved)
      hamlets  hamlet code -> the hamlet's data (/thuc-dia/ap/<code>/du-lieu.json, masked)
-     outbox   client_id -> an outcome tapped on the phone, until the server stored it
-              (state "queued") or refused it (state "refused", with the server's message,
-              kept until the volunteer dismisses it: never dropped silently)
+     outbox   client_id -> an outcome tapped on the phone, in one of four states:
+              "queued"   not sent yet ("not sent: N");
+              "received" the server answered 202: it has the outcome and is writing it
+                         (field/inbox.py); sent again on every flush to learn when it is
+                         written (the same id answers 200 then, 202 while it waits);
+              "stored"   the server stored it (200/201): kept only until the hamlet's
+                         data fetched after that answer, which shows it (settle());
+              "refused"  with the server's message, kept until the volunteer dismisses
+                         it: never dropped silently.
+              Until then the page counts every queued, received or stored outcome in
+              the person's, household's and hamlet's progress (field.js).
      changes  client_id -> "changed by someone else" notes the last sync brought back
    and flush(): send the queued outcomes in batches; each answer is per outcome
-   (field/offline.py outcomes_sync): 200/201 stored (deleted here), 202 received while
-   the server's database was busy and being written there (field/inbox.py: kept durably
-   by the server, so deleted here too, and counted as "pending"), 503 or no network
-   (kept, sent again later), anything else refused (kept with its message). */
+   (field/offline.py outcomes_sync): 200/201 stored, 202 received while the server's
+   database was busy and being written there (field/inbox.py: kept durably by the
+   server; "being written" here until it answers 200), 503 or no network (kept, sent
+   again later), anything else refused (kept with its message). */
 (function (root) {
   "use strict";
   var DB = "chiendich-field";
@@ -65,17 +73,30 @@
       }) : Promise.resolve();
       return Promise.all([gone, caches_]);
     },
-    queued: function () {
+    inState: function (states) {
       return api.all("outbox").then(function (items) {
-        return items.filter(function (i) { return i.state === "queued"; })
+        return items.filter(function (i) { return states.indexOf(i.state) >= 0; })
           .sort(function (a, b) { return a.recorded_on_phone < b.recorded_on_phone ? -1 : 1; });
       });
     },
-    // Send what is queued. Resolves {sent, pending, refused, kept, signedOut, offline}
-    // (pending: of the sent, those the server received but is still writing).
+    queued: function () { return api.inState(["queued"]); },
+    // The hamlet's data fetched from `since` (the phone's clock) on shows every outcome
+    // stored before it: those are dropped (a null hamlet: every hamlet's).
+    settle: function (hamlet, since) {
+      return api.inState(["stored"]).then(function (items) {
+        var done = items.filter(function (i) {
+          return (hamlet === null || i.hamlet === hamlet) && (i.stored_at || 0) <= since;
+        });
+        return Promise.all(done.map(function (i) { return api.del("outbox", i.client_id); }));
+      });
+    },
+    // Send what is queued, and ask again about what the server is still writing.
+    // Resolves {sent, stored, pending, refused, kept, signedOut, offline, requests}
+    // (sent: newly sent and accepted; stored: answered stored; pending: still being
+    // written by the server).
     flush: function () {
-      var report = { sent: 0, pending: 0, refused: 0, kept: 0, signedOut: null, offline: false, requests: 0 };
-      return Promise.all([api.get("meta", "csrf"), api.get("meta", "sync_url"), api.queued()])
+      var report = { sent: 0, stored: 0, pending: 0, refused: 0, kept: 0, signedOut: null, offline: false, requests: 0 };
+      return Promise.all([api.get("meta", "csrf"), api.get("meta", "sync_url"), api.inState(["queued", "received"])])
         .then(function (got) {
           var csrf = got[0], url = got[1], items = got[2];
           if (!url || !items.length) { return report; }
@@ -116,20 +137,36 @@
           return p.then(function () {
             var item = byId[r.client_id];
             if (!item) { return; }
+            var fresh = item.state === "queued";
             if (r.status === 202) {
-              report.sent += 1;
+              // The server has it and is writing it: shown "being written" meanwhile.
+              if (fresh) { report.sent += 1; }
               report.pending += 1;
-              return api.del("outbox", r.client_id);
+              item.state = "received";
+              return api.put("outbox", item);
             }
             if (r.status === 200 || r.status === 201) {
-              report.sent += 1;
+              if (fresh) { report.sent += 1; }
+              report.stored += 1;
               var note = r.changed_by_other ? api.put("changes", {
                 client_id: r.client_id, name: item.name, by: r.changed_by_other.by,
                 outcome: r.changed_by_other.outcome, at: r.changed_by_other.at,
               }) : Promise.resolve();
-              return note.then(function () { return api.del("outbox", r.client_id); });
+              // Kept (counted in the progress) until the hamlet's next data shows it.
+              item.state = "stored";
+              item.stored_at = Date.now();
+              item.applied = r.applied !== false;
+              return note.then(function () { return api.put("outbox", item); });
             }
             if (r.status === 503) { report.kept += 1; return; }
+            if (!fresh) {
+              // Asked again about an outcome the server already accepted (it writes what
+              // it accepted: field/inbox.py), and now refused for a later reason (the
+              // assignment was revoked since): it stays accepted, never "refused".
+              item.state = "stored";
+              item.stored_at = Date.now();
+              return api.put("outbox", item);
+            }
             report.refused += 1;
             item.state = "refused";
             item.message = r.message || String(r.status);
