@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "chiendich.core.middleware.ContentSecurityPolicyMiddleware",
+    "chiendich.core.middleware.StaticGZipMiddleware",  # around WhiteNoise: static files only
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "chiendich.core.middleware.LanguageMiddleware",

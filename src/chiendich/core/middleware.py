@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.middleware.gzip import GZipMiddleware
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -34,6 +35,26 @@ class LanguageMiddleware:
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
         return response
+
+
+class StaticGZipMiddleware(GZipMiddleware):
+    """Static files (scripts, styles, the service worker's Workbox) sent gzipped.
+
+    WhiteNoise serves them from the apps' folders as they are; at a phone's 400 kbit/s
+    the field pages' 53 KB of scripts and styles cost about a second, 14 KB gzipped.
+    Only static files: they are public and the same for everyone. Pages are never
+    compressed here, since a compressed page holding a CSRF token leaks it to an
+    attacker who can add text to it and measure its size (BREACH).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        super().__init__(get_response)
+        self.prefix = "/" + settings.STATIC_URL.lstrip("/")
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if response.status_code != 200 or not request.path.startswith(self.prefix):
+            return response  # a 206 range or a 304 is never recompressed
+        return super().process_response(request, response)
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
