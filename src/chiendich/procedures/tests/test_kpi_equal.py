@@ -99,8 +99,10 @@ FORMULAS: dict[tuple[str, str], tuple[Test, Test]] = {
         payable,
     ),
     ("on_time_rate", "processed"): (
-        lambda d, s, e: (finished(d, s, e) and in_time(d))
-        or (still_open(d, s, e) and (d["due_on"] is None or d["due_on"] >= e)),
+        lambda d, s, e: (
+            (finished(d, s, e) and in_time(d))
+            or (still_open(d, s, e) and (d["due_on"] is None or d["due_on"] >= e))
+        ),
         lambda d, s, e: finished(d, s, e) or still_open(d, s, e),
     ),
     ("on_time_rate", "finished"): (both(finished, in_time), finished),
@@ -126,11 +128,7 @@ def simulate(rng: random.Random, units: list[Unit], procedures: list[Procedure],
         received = dt.date(2023, 8, 1) + dt.timedelta(days=rng.randint(0, 106))
         due = rng.choice([None, received + dt.timedelta(days=rng.randint(0, 20))])
         status = rng.choice(statuses)
-        done = (
-            None
-            if status in OPEN_STATUSES
-            else received + dt.timedelta(days=rng.randint(0, 30))
-        )
+        done = None if status in OPEN_STATUSES else received + dt.timedelta(days=rng.randint(0, 30))
         late = due is not None and (done is None or done > due)
         rows.append(
             Dossier(
@@ -227,9 +225,7 @@ def dossiers(
     """Random dossiers received by communes of each type, a district, a province
     agency and the police at three levels; the units asked about."""
     receiving = list(
-        Unit.objects.filter(
-            code__in=[XA, XA_2, THI_TRAN, PHUONG, AGENCY, DISTRICT, *agencies]
-        )
+        Unit.objects.filter(code__in=[XA, XA_2, THI_TRAN, PHUONG, AGENCY, DISTRICT, *agencies])
     )
     simulate(random.Random(request.param), receiving, list(Procedure.objects.all()), 700)
     counts_rebuild()
@@ -238,9 +234,7 @@ def dossiers(
 
 
 @pytest.mark.parametrize("dossiers", [11, 383], indirect=True)
-def test_units_kpi_equals_a_dossier_by_dossier_count(
-    dossiers: list[Unit], plan_383: Plan
-) -> None:
+def test_units_kpi_equals_a_dossier_by_dossier_count(dossiers: list[Unit], plan_383: Plan) -> None:
     for start, end in WINDOWS:
         assert check(dossiers, start, end, plan_383) == len(dossiers) * 9
 
@@ -277,9 +271,7 @@ def test_reads_in_slices_and_rebuilds_that_drop_the_day_index_give_the_same_figu
     }
     assert stored() == {**kept, **as_expected(recount(chosen, start, end))}
     with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(
-            cursor, DossierCount._meta.db_table
-        )
+        constraints = connection.introspection.get_constraints(cursor, DossierCount._meta.db_table)
     assert "procedures_count_day" in constraints  # built again at the end
 
     counts_rebuild()
