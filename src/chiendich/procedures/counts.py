@@ -15,6 +15,7 @@ for the on-time rate: counts summed from the first day on record.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, fields
@@ -145,19 +146,23 @@ LOADING_PROBE = 20_000  # rows below which a rebuild is small, whatever the tabl
 
 
 def _large(cursor: Any, delete_where: str, delete_params: list[Any], whole: bool) -> bool:
-    """Whether the rows about to be replaced are a large part of the table."""
+    """Whether the rows about to be replaced are a large part of the table (counted
+    only as far as needed: a small recount reads at most LOADING_PROBE index entries)."""
     if whole:
         return True
-    cursor.execute(
-        f"SELECT COUNT(*) FROM (SELECT 1 FROM {COUNT} WHERE 1 = 1{delete_where}"  # noqa: S608
-        f" LIMIT {LOADING_PROBE}) AS probe",
-        delete_params,
-    )
-    replaced = cursor.fetchone()[0]
-    if replaced < LOADING_PROBE:
+
+    def at_least(rows: int) -> bool:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM {COUNT} WHERE 1 = 1{delete_where}"  # noqa: S608
+            f" LIMIT {int(rows)}) AS probe",
+            delete_params,
+        )
+        return bool(cursor.fetchone()[0] >= rows)
+
+    if not at_least(LOADING_PROBE):
         return False
     cursor.execute(f"SELECT COUNT(*) FROM {COUNT}")  # noqa: S608
-    return bool(replaced >= LOADING_SHARE * cursor.fetchone()[0])
+    return at_least(max(LOADING_PROBE, math.ceil(LOADING_SHARE * cursor.fetchone()[0])))
 
 
 @transaction.atomic
