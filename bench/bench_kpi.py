@@ -433,22 +433,36 @@ def compare(
 # --- main -----------------------------------------------------------------------------------------
 
 
-def previous_rebuild(revision: str) -> Any:
-    """counts_rebuild from src/chiendich/procedures/counts.py at `revision`, loaded as a
-    module of the package (its relative imports resolve) beside the current one."""
+def _previous_module(revision: str, name: str, source: str) -> Any:
     import types
 
-    source = subprocess.run(
-        ["git", "-C", str(REPO), "show", f"{revision}:src/chiendich/procedures/counts.py"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    module = types.ModuleType("chiendich.procedures._counts_before")
+    module = types.ModuleType(f"chiendich.procedures.{name}")
     module.__package__ = "chiendich.procedures"
     sys.modules[module.__name__] = module
-    exec(compile(source, f"{revision}:counts.py", "exec"), module.__dict__)  # noqa: S102 - our own file
-    return module.counts_rebuild
+    exec(compile(source, f"{revision}:{name}.py", "exec"), module.__dict__)  # noqa: S102 - our own file
+    return module
+
+
+def previous(revision: str) -> tuple[Any, Any]:
+    """counts_rebuild and units_kpi from src/chiendich/procedures/{counts,selectors}.py at
+    `revision`, loaded as modules of the package (their relative imports resolve; the
+    old selectors read the old counts) beside the current ones."""
+
+    def source(name: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(REPO), "show", f"{revision}:src/chiendich/procedures/{name}.py"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    counts = _previous_module(revision, "_counts_before", source("counts"))
+    selectors = _previous_module(
+        revision,
+        "_selectors_before",
+        source("selectors").replace("from .counts import", "from ._counts_before import"),
+    )
+    return counts.counts_rebuild, selectors.units_kpi
 
 
 def main() -> None:
@@ -475,7 +489,8 @@ def main() -> None:
     parser.add_argument(
         "--before",
         metavar="REV",
-        help="also time counts_rebuild as it was at this git revision (e.g. main), same run",
+        help="also time counts_rebuild and units_kpi as they were at this git revision"
+        " (e.g. main), same run",
     )
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
@@ -575,12 +590,12 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
     print(f"baseline DuckDB query: {fmt_runs(floor)}")
 
     def ours_once(
-        start: dt.date | None, rebuild_of: Any = counts_rebuild
+        start: dt.date | None, rebuild_of: Any = counts_rebuild, kpi_of: Any = units_kpi
     ) -> tuple[float, float, list[Any]]:
         began, cpu_began = time.perf_counter(), time.process_time()
         rebuild_of(start=start, end=PEAK_END)
         middle = time.perf_counter()
-        kpis = units_kpi(units, PEAK_START, PEAK_END, plan=plan)
+        kpis = kpi_of(units, PEAK_START, PEAK_END, plan=plan)
         if start is None:  # the rebuild of every day up to the end
             cpu[rebuild_of is counts_rebuild].append(time.process_time() - cpu_began)
         return time.perf_counter() - began, middle - began, kpis
@@ -592,7 +607,7 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
     totals: dict[str, list[float]] = {m: [] for m in modes}
     rebuilds: dict[str, list[float]] = {m: [] for m in modes}
     kpis: list[Any] = []
-    before = previous_rebuild(args.before) if args.before else None
+    before, before_kpi = previous(args.before) if args.before else (None, None)
     before_totals: list[float] = []
     before_rebuilds: list[float] = []
     before_problems: list[str] = []
@@ -602,15 +617,23 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
             totals[mode].append(total)
             rebuilds[mode].append(rebuild)
             if before is not None and mode == args.rebuild:  # alternating with ours
-                total, rebuild, old_kpis = ours_once(modes[mode], before)
+                total, rebuild, old_kpis = ours_once(modes[mode], before, before_kpi)
                 before_totals.append(total)
                 before_rebuilds.append(rebuild)
                 before_problems = compare(old_kpis, duck_rows, keys)
-    reads = []
-    for _ in range(args.runs):
-        started = time.perf_counter()
+    reads: list[float] = []
+    before_reads: list[float] = []
+    read_cpu: dict[bool, list[float]] = {True: [], False: []}  # ours (True), before
+    for _ in range(args.runs):  # alternating with before's units_kpi, over the same counts
+        started, cpu_started = time.perf_counter(), time.process_time()
         kpis = units_kpi(units, PEAK_START, PEAK_END, plan=plan)
         reads.append(time.perf_counter() - started)
+        read_cpu[True].append(time.process_time() - cpu_started)
+        if before_kpi is not None:
+            started, cpu_started = time.perf_counter(), time.process_time()
+            before_kpi(units, PEAK_START, PEAK_END, plan=plan)
+            before_reads.append(time.perf_counter() - started)
+            read_cpu[False].append(time.process_time() - cpu_started)
     labels = {
         "upto": f"rebuild of every day up to {PEAK_END:%d/%m}",
         "peak": "rebuild of the peak's days",
@@ -626,6 +649,17 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
             + (" (goal <= 3x)" if mode == args.rebuild else "")
         )
     print(f"ratio units_kpi alone / DuckDB: {median(reads) / median(floor):.1f}x")
+    print(f"  CPU time of this process: {fmt_runs(read_cpu[True])}")
+    if before_reads:
+        print(
+            f"before ({args.before}), units_kpi alone: {fmt_runs(before_reads)};"
+            f" ratio to DuckDB {median(before_reads) / median(floor):.1f}x;"
+            f" ours / before {median(reads) / median(before_reads):.2f}x"
+        )
+        print(
+            f"  CPU time of this process: {fmt_runs(read_cpu[False])}; ours / before"
+            f" {median(read_cpu[True]) / median(read_cpu[False]):.2f}x"
+        )
     where = "SQLite runs in it" if args.database == "sqlite" else "not the server"
     print(
         f"CPU time of this process ({where}), ours, up to {PEAK_END:%d/%m}: {fmt_runs(cpu[True])}"

@@ -358,6 +358,9 @@ def units_kpi(
             for t in reversed([t for t in all_targets if in_plan and t.applies_to(unit)])
         }
         results = []
+        # Sums over a set of buckets, once per window and set of levels: the nine
+        # indicators share them (adding them again per indicator was most of the time).
+        summed: dict[tuple[dt.date, tuple[str, ...] | None], Sums] = {}
         for setting in settings:
             key = setting.indicator.key
             start = starts[key]
@@ -372,6 +375,7 @@ def units_kpi(
                     buckets,
                     own.get(target_key),
                     by_indicator[target_key],
+                    summed,
                 )
             )
         out.append(UnitKpi(unit, date_from, date_to, plan, results))
@@ -386,6 +390,7 @@ def _result(
     buckets: dict[Bucket, Sums],
     target: Target | None,
     targets: list[Target],
+    summed: dict[tuple[dt.date, tuple[str, ...] | None], Sums] | None = None,
 ) -> IndicatorResult:
     formula, variant = setting.indicator.formula, setting.variant
     levels = (
@@ -393,11 +398,20 @@ def _result(
         if target
         else sorted({b[0] for b in buckets} or {unit.level}, key=lambda lv: LEVEL_ORDER.get(lv, 9))
     )
-    population, area = Sums(), Sums()
-    for bucket, sums in buckets.items():
-        area.add(sums)
-        if bucket[0] in levels:
-            population.add(sums)
+    memo = {} if summed is None else summed
+
+    def total(wanted: tuple[str, ...] | None) -> Sums:
+        """The buckets at the levels `wanted` (None: every bucket) added together."""
+        key = (start, wanted)
+        if key not in memo:
+            out = Sums()
+            for bucket, sums in buckets.items():
+                if wanted is None or bucket[0] in wanted:
+                    out.add(sums)
+            memo[key] = out
+        return memo[key]
+
+    population, area = total(tuple(levels)), total(None)
     value: Fraction = formula(population, variant)
     breakdown = []
     for bucket in sorted(buckets, key=lambda b: (LEVEL_ORDER.get(b[0], 9), b[1])):
