@@ -136,9 +136,9 @@ def _union_insert(where: str) -> str:
     )
 
 
-# A rebuild that replaces at least this share of the table, or every row, drops the
-# table's secondary index (by day) and, on PostgreSQL, its foreign keys, and builds them
-# again at the end (core.bulkload.loading): a fifth less time for a whole province.
+# On SQLite a rebuild that replaces at least this share of the table, or every row,
+# drops the table's secondary index (by day) and builds it again at the end
+# (core.bulkload.loading): a fifth less time for a whole province.
 # A small import's recount keeps them (building the index of the whole table again
 # would cost more than the few rows it writes).
 LOADING_SHARE = 0.25
@@ -190,7 +190,13 @@ def counts_rebuild(
             delete_where, delete_params = _where(units, start, end, day="day")
             with ExitStack() as stack:
                 whole = units is None and start is None and end is None
-                if _large(cursor, delete_where, delete_params, whole):
+                # SQLite only: readers keep the last committed snapshot, schema included.
+                # On PostgreSQL dropping an index or a foreign key takes an ACCESS EXCLUSIVE
+                # lock on the counts and on the units and procedures tables it refers to:
+                # every page would wait for the rebuild's commit.
+                if connection.vendor == "sqlite" and _large(
+                    cursor, delete_where, delete_params, whole
+                ):
                     stack.enter_context(loading(cursor, [COUNT]))
                 if whole:  # SQLite empties a table without a WHERE in one step
                     cursor.execute(f"DELETE FROM {COUNT}")  # noqa: S608

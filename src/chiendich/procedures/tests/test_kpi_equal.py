@@ -278,3 +278,25 @@ def test_reads_in_slices_and_rebuilds_that_drop_the_day_index_give_the_same_figu
     counts_rebuild()
     assert stored() == as_expected(recount())
     assert check(dossiers, *WINDOWS[0], plan_383) == len(dossiers) * 9
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's locks")
+@pytest.mark.parametrize("dossiers", [29], indirect=True)
+def test_a_large_rebuild_on_postgresql_never_locks_the_tables_pages_read(
+    dossiers: list[Unit], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dropping an index or a foreign key would take an ACCESS EXCLUSIVE lock on the
+    counts, the units and the procedures until the rebuild commits: every dashboard
+    would wait. A rebuild of every row keeps them on PostgreSQL, and the figures."""
+    monkeypatch.setattr(counts, "LOADING_PROBE", 1)
+    monkeypatch.setattr(counts, "LOADING_SHARE", 0.0)
+    counts_rebuild()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relation::regclass::text FROM pg_locks WHERE pid = pg_backend_pid()"
+            " AND mode = 'AccessExclusiveLock' AND relation IS NOT NULL"
+        )
+        exclusive = {name for (name,) in cursor.fetchall()}
+    tables = {DossierCount._meta.db_table, Unit._meta.db_table, Procedure._meta.db_table}
+    assert not exclusive & tables
+    assert stored() == as_expected(recount())
