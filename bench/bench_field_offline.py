@@ -358,7 +358,10 @@ def report(base: str, ids: list[int], args: argparse.Namespace) -> None:
 
     os.environ.setdefault("CHIENDICH_CHROMIUM", "/usr/bin/chromium")
     print(f"\nHamlet of {args.households} households, {len(ids)} people.")
-    print(f"\n{'transfer':<34} {'bytes':>9} {'gzipped':>9}  (gzipped: what is sent; pages themselves go uncompressed, BREACH)")
+    print(
+        f"\n{'transfer':<34} {'bytes':>9} {'gzipped':>9}"
+        "  (gzipped: as static files and data are sent; pages go as they are, BREACH)"
+    )
     for name, (raw, packed) in transfer_sizes(base).items():
         print(f"{name:<34} {raw:>9,} {packed:>9,}")
     with sync_playwright() as p:
