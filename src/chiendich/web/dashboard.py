@@ -22,6 +22,7 @@ from typing import Any
 from django.core.cache import cache
 from django.utils.functional import Promise
 
+from chiendich.core.caching import process_cache
 from chiendich.plans.models import Plan, Target, TargetAllocation
 from chiendich.plans.selectors import targets_for_unit
 from chiendich.procedures.indicators import FormCounts, Sums
@@ -535,13 +536,10 @@ def _tthc(
     end = min(day, period.end)
     receiving = [c for c in children if c.level != Level.HAMLET]
     units = list({u.code: u for u in [unit, *siblings, *receiving]}.values())
-    kpis = {k.unit.code: k for k in tthc_units_kpi(units, period.start, end, plan=plan)}
+    kpis = {k.unit.code: k for k in units_kpi(units, period.start, end, plan)}
     earlier_day = tthc_earlier_day(period.start, end)
     earlier = (
-        {
-            k.unit.code: k
-            for k in tthc_units_kpi([unit, *receiving], period.start, earlier_day, plan=plan)
-        }
+        {k.unit.code: k for k in units_kpi([unit, *receiving], period.start, earlier_day, plan)}
         if earlier_day
         else {}
     )
@@ -603,6 +601,26 @@ def _tthc(
         period_end=period.end,
     )
     return cards, cells, columns
+
+
+def units_kpi(units: list[Unit], start: dt.date, end: dt.date, plan: Plan) -> list[Any]:
+    """procedures.selectors.units_kpi of `units`, each unit's figures cached apart under
+    the TTHC data version in this process's memory: the pages of a province's hundred
+    communes each rank their
+    commune among the same siblings, whose figures are then computed once, not once
+    per page (the import's refresh, web/warm.py). A unit's figures do not depend on
+    the others asked with it."""
+    version = stored.data_version(stored.TTHC)
+    keys = {u.code: f"web:kpi:{u.code}:{start}:{end}:{plan.pk}:{version}" for u in units}
+    memory = process_cache()
+    found = memory.get_many(list(keys.values()))
+    missing = list({u.code: u for u in units if keys[u.code] not in found}.values())
+    fresh = tthc_units_kpi(missing, start, end, plan=plan) if missing else []
+    if fresh:
+        memory.set_many({keys[k.unit.code]: k for k in fresh}, stored.CACHE_SECONDS)
+    by_code = {code: found[key] for code, key in keys.items() if key in found}
+    by_code.update((k.unit.code, k) for k in fresh)
+    return [by_code[u.code] for u in units]
 
 
 def tthc_cells(

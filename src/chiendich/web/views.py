@@ -49,6 +49,7 @@ from .selectors import (
 )
 from .status import RULE_TEXT
 from .stored import TTHC, VNEID, cached
+from .templatetags.overview import Rows
 
 
 class LoginView(auth_views.LoginView):
@@ -249,7 +250,8 @@ def unit_body_html(unit: Unit, visible: Any, day: dt.date | None) -> str:
     def render() -> str:
         children = children_of(unit, visible)
         plan, history, dashboard = page_dashboard(unit, day, children["territorial"])
-        return render_to_string(
+        rows = Rows(unit.code, day)  # the table's rows whose figures did not move
+        html = render_to_string(
             "web/_unit_body.html",
             {
                 "unit": unit,
@@ -267,8 +269,11 @@ def unit_body_html(unit: Unit, visible: Any, day: dt.date | None) -> str:
                     "pace": _("Steady pace"),
                     "forecast": _("Forecast"),
                 },
+                "rows": rows,
             },
         )
+        rows.save()
+        return html
 
     key = f"page:{get_language()}:{unit.code}:{day.isoformat() if day else '-'}"
     return mark_safe(cached(key, render, VNEID, TTHC))  # noqa: S308 - our own template
