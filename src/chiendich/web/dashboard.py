@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -726,8 +727,37 @@ class VneidInputs:
         return [stored.VneidDay(*point) for point in self.series]
 
 
+_NOTHING = object()
+
+
+def plan_memo[T](key: str, compute: Callable[[], T]) -> T:
+    """`compute()` kept in this process's memory under the version of the change-logged
+    rows and the unit trees (plans, targets, allocations, units: stored.Snapshot): what
+    a page reads of its plan and units again each time its counts move."""
+    snap = stored.snapshot()
+    full = f"web:memo:{key}:{snap.changes}:{snap.trees}"
+    memory = process_cache()
+    found = memory.get(full, _NOTHING)
+    if found is _NOTHING:
+        found = compute()
+        memory.set(full, found, stored.CACHE_SECONDS)
+    return found  # type: ignore[return-value]
+
+
+def _targets(plan: Plan, unit: Unit) -> list[Target]:
+    return plan_memo(f"targets:{plan.pk}:{unit.code}", lambda: targets_for_unit(plan, unit))
+
+
+def _vneid_target(plan: Plan) -> Target | None:
+    return plan_memo(f"vneid-target:{plan.pk}", lambda: vneid_target(plan))
+
+
+def _siblings_of(unit: Unit) -> list[Unit]:
+    return plan_memo(f"siblings:{unit.code}", lambda: _siblings(unit))
+
+
 def _vneid_period(plan: Plan, targets: list[Target]) -> Any:
-    count_target = vneid_target(plan)
+    count_target = _vneid_target(plan)
     rate_target = next((t for t in targets if t.indicator == VNEID_RATE), None)
     return (count_target.period if count_target else None) or (
         rate_target.period if rate_target else None
@@ -741,7 +771,7 @@ def vneid_inputs_read(
     `applied` set by the caller from the same snapshot)."""
     from chiendich.units.selectors import covers_everything
 
-    period = _vneid_period(plan, targets_for_unit(plan, unit))
+    period = _vneid_period(plan, _targets(plan, unit))
     series = (
         [
             [p.day, p.activated, p.eligible, p.new_activations]
@@ -801,12 +831,16 @@ def vneid_inputs(
 
 def _progress(units: list[Unit], day: dt.date, plan: Plan, inputs: VneidInputs) -> list[Progress]:
     """vneid.progress.progress_for of `units` on `day`, from the inputs' counts."""
-    target = vneid_target(plan)
-    allocations = (
-        dict(
-            TargetAllocation.objects.filter(target=target, unit__in=units).values_list(
-                "unit_id", "value"
-            )
+    target = _vneid_target(plan)
+    codes = hashlib.sha1(",".join(u.code for u in units).encode(), usedforsecurity=False)
+    allocations: dict[int, int] = (
+        plan_memo(
+            f"allocations:{target.pk}:{codes.hexdigest()}",
+            lambda: dict(
+                TargetAllocation.objects.filter(target=target, unit__in=units).values_list(
+                    "unit_id", "value"
+                )
+            ),
         )
         if target
         else {}
@@ -839,10 +873,10 @@ def _vneid_part(
 ) -> tuple[list[Card], list[ChildRow]]:
     """The VNeID cards of `unit` and the VNeID figures of each unit below it, from
     `inputs` (read now when not given)."""
-    targets = targets_for_unit(plan, unit)
+    targets = _targets(plan, unit)
     share = pace_share(plan)
-    siblings = _siblings(unit)
-    count_target = vneid_target(plan)
+    siblings = _siblings_of(unit)
+    count_target = _vneid_target(plan)
     period = _vneid_period(plan, targets)
     everyone = list({u.code: u for u in [unit, *siblings, *children]}.values())
     if inputs is None:
@@ -952,7 +986,7 @@ def unit_dashboard(unit: Unit, day: dt.date, plan: Plan | None, children: list[U
     key = f"{unit.code}:{day.isoformat()}:{plan.pk}:{who.hexdigest()[:12]}"
 
     def vneid() -> tuple[list[Card], list[ChildRow]]:
-        everyone = list({u.code: u for u in [unit, *_siblings(unit), *children]}.values())
+        everyone = list({u.code: u for u in [unit, *_siblings_of(unit), *children]}.values())
         inputs = vneid_inputs(key, unit, day, plan, everyone, children)
         return _vneid_part(unit, day, plan, children, inputs)
 

@@ -30,7 +30,7 @@ from chiendich.units.selectors import children_of
 from chiendich.vneid.progress import eligible_basis, vneid_target
 
 from . import stored
-from .dashboard import Dashboard, unit_dashboard
+from .dashboard import Dashboard, plan_memo, unit_dashboard
 from .exports import XLSX_TYPE, dashboard_xlsx
 from .history import history_dashboard, history_plan
 from .mixins import ScopedObjectView
@@ -259,7 +259,11 @@ def unit_body_html(unit: Unit, visible: Any, day: dt.date | None) -> str:
                 "days": day_choices(day),
                 "plan": plan,
                 "history": history,
-                "targets": targets_for_unit(plan, unit) if plan and not history else [],
+                "targets": plan_memo(
+                    f"targets:{plan.pk}:{unit.code}", lambda: targets_for_unit(plan, unit)
+                )
+                if plan and not history
+                else [],
                 "children": children,
                 "dashboard": dashboard,
                 "status_rule": RULE_TEXT,
