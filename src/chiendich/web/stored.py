@@ -5,17 +5,23 @@ Everything here reads aggregates only, never citizens or dossiers. A page's
 count-derived figures are cached per (unit, day) under `data_version()`, a
 fingerprint that moves whenever a count, a form, a target or a unit changes:
 
-- DailyCount and DossierCount are only ever rewritten by deleting the rows of
-  the recounted units and days and inserting the recount (vneid.counts,
+- DailyCount and DossierCount are rewritten by deleting the rows of the
+  recounted units and days and inserting the recount (vneid.counts,
   procedures.counts). Ids are never reused (AUTOINCREMENT in SQLite, sequences
   in PostgreSQL), so a recount that yields any row moves the table's MAX(id);
+- DailyCount rows are also changed in place by a door-to-door outcome or a
+  citizen placed in a hamlet (vneid.counts.counts_citizen_follow), which logs
+  each difference as a DailyCountChange in the same transaction, in commit order:
+  its MAX(id) is part of the VNeID version (`Snapshot.in_place`), and the
+  dashboard's cached VNeID inputs add the logged differences instead of reading
+  the counts again (dashboard.VneidInputs);
 - aggregate forms, plans, their targets and allocations, units and the
   procedure catalogue are change-logged models: every save or delete of one
   writes an ObjectChange row, so the MAX(id) of those rows moves too;
 - the unit trees' bulk loads and hamlet assignments (which move where old
   records count under today's units) each write an AuditEvent.
 
-The four index-only MAX(id) reads and the last counted day are one statement
+The five index-only MAX(id) reads and the last counted day are one statement
 (`snapshot()`), read once per page view; see bench/bench_dashboard.py for what the
 cache saves.
 """
