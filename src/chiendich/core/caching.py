@@ -60,7 +60,17 @@ class TieredCache(BaseCache):
             },
         )
 
-    # Keys are made by the two tiers themselves (same prefix, version and function).
+        # Keys are made by the two tiers themselves (same prefix, version and function).
+
+        # Values cheap enough to compute again in each process, never written to the
+        # folder (whose every write lists the folder to cull it): `process_cache()`.
+        self.process = LocMemCache(
+            "process-" + hashlib.sha256(location.encode()).hexdigest()[:16],
+            {
+                **common,
+                "OPTIONS": {"MAX_ENTRIES": options.get("PROCESS_MAX_ENTRIES", 20000)},
+            },
+        )
 
     def get(self, key: str, default: Any = None, version: int | None = None) -> Any:
         found = self.local.get(key, MISSING, version)
@@ -112,8 +122,19 @@ class TieredCache(BaseCache):
 
     def clear(self) -> None:
         self.local.clear()
+        self.process.clear()
         self.shared.clear()
 
     def close(self, **kwargs: Any) -> None:
         self.shared.close(**kwargs)
         self.local.close(**kwargs)
+
+
+def process_cache() -> BaseCache:
+    """This process's memory (TieredCache.process; the default cache itself under any
+    other backend): for values under a data version that each process can compute
+    once for itself, where writing a file per value would cost more than it saves.
+    Cleared with the default cache."""
+    from django.core.cache import cache
+
+    return getattr(cache, "process", cache)  # type: ignore[no-any-return]

@@ -27,7 +27,7 @@ from typing import Any
 
 from django.db import connection, models, transaction
 
-from .models import ELIGIBLE_AGE, AccountState, DailyCount, FlagKind
+from .models import ELIGIBLE_AGE, AccountState, DailyCount, DailyCountChange, FlagKind
 
 STATE_FIELDS = {
     AccountState.L1_PENDING: "pending",
@@ -433,6 +433,7 @@ def counts_rebuild(
 
 # Any number: it only has to be the same in every process. Spells "chiendich counts".
 COUNTS_LOCK = 0x63_68_69_65_6E_64_69_63
+CHANGES_LOCK = COUNTS_LOCK + 1
 
 
 def counts_lock(*, shared: bool) -> None:
@@ -441,9 +442,10 @@ def counts_lock(*, shared: bool) -> None:
 
     Why: a change applied as a difference (counts_citizen_follow) and a recount of
     the same unit running side by side on PostgreSQL could each miss the other, and
-    the stored counts would drift from a recount. Shared holders do not wait for
-    each other (their `+ delta` updates commute). On SQLite, whose writers are
-    serialized by the database lock, there is nothing to do.
+    the stored counts would drift from a recount. Shared holders do not block a
+    reader, but take turns among themselves (CHANGES_LOCK: their change-log ids must
+    commit in order). On SQLite, whose writers are serialized by the database lock,
+    there is nothing to do.
     """
     if connection.vendor != "postgresql":
         return
@@ -452,6 +454,12 @@ def counts_lock(*, shared: bool) -> None:
     function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {function}(%s)", [COUNTS_LOCK])
+        if shared:
+            # In-place changes take turns (as SQLite's writers do), so their
+            # DailyCountChange ids commit in order: the dashboard reads "every change
+            # up to the highest id" (web/stored.py), which a change committing after
+            # a later id would break. Taken here, before any row lock, like the above.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHANGES_LOCK])
 
 
 def _span() -> tuple[dt.date, dt.date] | None:
@@ -532,6 +540,8 @@ def _run_add(unit: int, first: dt.date, last: dt.date, delta: dict[str, int]) ->
         DailyCount.objects.bulk_create(missing)
     if any(n < 0 for n in delta.values()):
         rows.filter(**{f: 0 for f in FIELDS}).delete()
+    # What the cached overview adds instead of reading the counts again (web/stored.py).
+    DailyCountChange.objects.create(unit_id=unit, first=first, last=last, **delta)
 
 
 def counts_refresh(

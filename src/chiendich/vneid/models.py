@@ -280,3 +280,31 @@ class DailyCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.date:%d/%m/%Y}"
+
+
+class DailyCountChange(models.Model):
+    """A difference added in place to the stored DailyCount rows of one unit for the
+    days `first`..`last` (counts.counts_citizen_follow: a door-to-door outcome, a
+    citizen placed in a hamlet): what each count moved by.
+
+    Written in the transaction that changes the rows, in commit order (counts.py), so
+    its highest id moves with every in-place change: the dashboard's cached figures
+    are keyed on it, and a cached overview adds these differences to what it read
+    instead of reading every count again (web/stored.py, web/dashboard.py)."""
+
+    unit = models.ForeignKey("units.Unit", on_delete=models.CASCADE, related_name="+")
+    first = models.DateField()
+    last = models.DateField()
+    citizens = models.IntegerField(default=0)
+    eligible = models.IntegerField(default=0)
+    not_eligible = models.IntegerField(default=0)
+    absent = models.IntegerField(default=0)
+    not_registered = models.IntegerField(default=0)
+    pending = models.IntegerField(default=0)
+    approved = models.IntegerField(default=0)
+    activated_l1 = models.IntegerField(default=0)
+    activated_l2 = models.IntegerField(default=0)
+    new_activations = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.first:%d/%m/%Y}-{self.last:%d/%m/%Y}"

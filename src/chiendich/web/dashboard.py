@@ -15,24 +15,26 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.utils.functional import Promise
 
-from chiendich.plans.models import Plan, Target
+from chiendich.core.caching import process_cache
+from chiendich.plans.models import Plan, Target, TargetAllocation
 from chiendich.plans.selectors import targets_for_unit
 from chiendich.procedures.indicators import FormCounts, Sums
 from chiendich.procedures.models import FORM_FIELDS
 from chiendich.procedures.selectors import IndicatorResult, indicator_settings, select_forms
 from chiendich.procedures.selectors import units_kpi as tthc_units_kpi
-from chiendich.units.models import Kind, Level, Unit
+from chiendich.units.models import Kind, Level, Unit, path_codes
 from chiendich.vneid.progress import (
     FORECAST_WINDOW,
     Counts,
     Progress,
-    progress_for,
     rate,
     rollup,
     vneid_target,
@@ -301,6 +303,7 @@ def _vneid_cards(
     progress: dict[str, Progress],
     share: Decimal,
     count_target: Target | None,
+    series: list[stored.VneidDay] | None = None,
 ) -> list[Card]:
     cards: list[Card] = []
     own = progress[unit.code]
@@ -309,7 +312,8 @@ def _vneid_cards(
     if period is None:
         return cards
     start, end = period.start, period.end
-    series = stored.vneid_series(unit, start, min(day, end))
+    if series is None:
+        series = stored.vneid_series(unit, start, min(day, end))
     by_day = {p.day: p for p in series}
     names = {i.get("key"): i.get("name") for i in plan.document.get("indicators", []) if i}
     if own.target is not None:
@@ -533,13 +537,10 @@ def _tthc(
     end = min(day, period.end)
     receiving = [c for c in children if c.level != Level.HAMLET]
     units = list({u.code: u for u in [unit, *siblings, *receiving]}.values())
-    kpis = {k.unit.code: k for k in tthc_units_kpi(units, period.start, end, plan=plan)}
+    kpis = {k.unit.code: k for k in units_kpi(units, period.start, end, plan)}
     earlier_day = tthc_earlier_day(period.start, end)
     earlier = (
-        {
-            k.unit.code: k
-            for k in tthc_units_kpi([unit, *receiving], period.start, earlier_day, plan=plan)
-        }
+        {k.unit.code: k for k in units_kpi([unit, *receiving], period.start, earlier_day, plan)}
         if earlier_day
         else {}
     )
@@ -603,6 +604,26 @@ def _tthc(
     return cards, cells, columns
 
 
+def units_kpi(units: list[Unit], start: dt.date, end: dt.date, plan: Plan) -> list[Any]:
+    """procedures.selectors.units_kpi of `units`, each unit's figures cached apart under
+    the TTHC data version in this process's memory: the pages of a province's hundred
+    communes each rank their
+    commune among the same siblings, whose figures are then computed once, not once
+    per page (the import's refresh, web/warm.py). A unit's figures do not depend on
+    the others asked with it."""
+    version = stored.data_version(stored.TTHC)
+    keys = {u.code: f"web:kpi:{u.code}:{start}:{end}:{plan.pk}:{version}" for u in units}
+    memory = process_cache()
+    found = memory.get_many(list(keys.values()))
+    missing = list({u.code: u for u in units if keys[u.code] not in found}.values())
+    fresh = tthc_units_kpi(missing, start, end, plan=plan) if missing else []
+    if fresh:
+        memory.set_many({keys[k.unit.code]: k for k in fresh}, stored.CACHE_SECONDS)
+    by_code = {code: found[key] for code, key in keys.items() if key in found}
+    by_code.update((k.unit.code, k) for k in fresh)
+    return [by_code[u.code] for u in units]
+
+
 def tthc_cells(
     units: list[Unit],
     kpis: dict[str, Any],
@@ -653,21 +674,217 @@ def _siblings(unit: Unit) -> list[Unit]:
     )
 
 
-def _vneid_part(
-    unit: Unit, day: dt.date, plan: Plan, children: list[Unit]
-) -> tuple[list[Card], list[ChildRow]]:
-    """The VNeID cards of `unit` and the VNeID figures of each unit below it."""
-    targets = targets_for_unit(plan, unit)
-    share = pace_share(plan)
-    siblings = _siblings(unit)
-    count_target = vneid_target(plan)
+@dataclass
+class VneidInputs:
+    """The stored VNeID counts the VNeID half of one page is computed from: the sums
+    of the unit's territory by day over the period (stored.vneid_series), and the
+    counts of the units it shows on the days it compares (vneid.progress.rollup), as
+    they stood at `applied`, the highest in-place change (DailyCountChange) included.
+
+    A door-to-door outcome changes one hamlet's rows in place and logs what it added
+    (vneid.counts._run_add); `catch_up` adds those differences to these sums instead
+    of reading every count of the province again. The sums are exact: the stored rows
+    moved by exactly the logged amounts. Anything else (a recount, an import, a new
+    row) moves the VNeID counts' own version and the inputs are read again."""
+
+    path: str
+    whole: bool  # the unit's territory is every unit (units.selectors.covers_everything)
+    applied: int
+    series: list[list[Any]]  # [day, activated, eligible, new activations]
+    rollups: dict[dt.date, dict[str, Counts]]  # day -> unit code -> counts
+    wanted: dict[dt.date, set[str]]  # the codes each rollup day keeps
+
+    def catch_up(self, changes: list[stored.InPlaceChange]) -> None:
+        for change in changes:
+            if change.id <= self.applied:
+                continue
+            self.applied = change.id
+            d = change.delta
+            if (
+                self.whole
+                or change.path.startswith(self.path)
+                or (change.successor_path.startswith(self.path))
+            ):
+                for point in self.series:
+                    if change.first <= point[0] <= change.last:
+                        point[1] += d["activated_l1"] + d["activated_l2"]
+                        point[2] += d["eligible"]
+                        point[3] += d["new_activations"]
+            codes = path_codes(change.path, change.successor_path)
+            for day, wanted in self.wanted.items():
+                if not change.first <= day <= change.last:
+                    continue
+                totals = self.rollups[day]
+                for code in codes:  # as rollup() adds a row, repeated codes included
+                    if code in wanted:
+                        counts = totals.get(code)
+                        if counts is None:
+                            counts = totals[code] = Counts()
+                        for name, value in d.items():
+                            setattr(counts, name, getattr(counts, name) + value)
+
+    def series_days(self) -> list[stored.VneidDay]:
+        return [stored.VneidDay(*point) for point in self.series]
+
+
+_NOTHING = object()
+
+
+def plan_memo[T](key: str, compute: Callable[[], T]) -> T:
+    """`compute()` kept in this process's memory under the version of the change-logged
+    rows and the unit trees (plans, targets, allocations, units: stored.Snapshot): what
+    a page reads of its plan and units again each time its counts move."""
+    snap = stored.snapshot()
+    full = f"web:memo:{key}:{snap.changes}:{snap.trees}"
+    memory = process_cache()
+    found = memory.get(full, _NOTHING)
+    if found is _NOTHING:
+        found = compute()
+        memory.set(full, found, stored.CACHE_SECONDS)
+    return found  # type: ignore[return-value]
+
+
+def _targets(plan: Plan, unit: Unit) -> list[Target]:
+    return plan_memo(f"targets:{plan.pk}:{unit.code}", lambda: targets_for_unit(plan, unit))
+
+
+def _vneid_target(plan: Plan) -> Target | None:
+    return plan_memo(f"vneid-target:{plan.pk}", lambda: vneid_target(plan))
+
+
+def _siblings_of(unit: Unit) -> list[Unit]:
+    return plan_memo(f"siblings:{unit.code}", lambda: _siblings(unit))
+
+
+def _vneid_period(plan: Plan, targets: list[Target]) -> Any:
+    count_target = _vneid_target(plan)
     rate_target = next((t for t in targets if t.indicator == VNEID_RATE), None)
-    period = (count_target.period if count_target else None) or (
+    return (count_target.period if count_target else None) or (
         rate_target.period if rate_target else None
     )
+
+
+def vneid_inputs_read(
+    unit: Unit, day: dt.date, plan: Plan, everyone: list[Unit], children: list[Unit]
+) -> VneidInputs:
+    """VneidInputs read from the stored counts (call inside stored.read_snapshot(), with
+    `applied` set by the caller from the same snapshot)."""
+    from chiendich.units.selectors import covers_everything
+
+    period = _vneid_period(plan, _targets(plan, unit))
+    series = (
+        [
+            [p.day, p.activated, p.eligible, p.new_activations]
+            for p in stored.vneid_series(unit, period.start, min(day, period.end))
+        ]
+        if period
+        else []
+    )
+    codes = {u.code for u in everyone}
+    wanted: dict[dt.date, set[str]] = {day: set(codes)}
+    wanted.setdefault(day - dt.timedelta(days=FORECAST_WINDOW), set()).update(codes)
+    if period and children and series:  # count_statuses' days
+        below = {c.code for c in children}
+        days: list[dt.date] = [p[0] for p in series]  # type: ignore[misc]
+        wanted.setdefault(days[0], set()).update(below)
+        earlier_day = window_start(days, day)
+        if earlier_day:
+            wanted.setdefault(earlier_day, set()).update(below)
+    return VneidInputs(
+        path=unit.path,
+        whole=covers_everything(unit),
+        applied=0,
+        series=series,
+        rollups={d: rollup(d, codes=c) for d, c in wanted.items()},
+        wanted=wanted,
+    )
+
+
+def vneid_inputs(
+    key: str, unit: Unit, day: dt.date, plan: Plan, everyone: list[Unit], children: list[Unit]
+) -> VneidInputs:
+    """The VneidInputs of a page, up to date: from the cache, caught up on the in-place
+    changes logged since they were read, or read whole when the VNeID counts' own
+    version (recounts, imports), the plan or the units moved."""
+    base = stored.snapshot().version(stored.VNEID, in_place=False)
+    full = f"web:vneid-in:{key}:{base}"
+    found: VneidInputs | None = cache.get(full)
+    if found is not None and found.applied >= (stored.snapshot().in_place or 0):
+        return found
+    with stored.read_snapshot():  # the log and the counts as of one moment
+        now = stored.snapshot_now()
+        current = now.version(stored.VNEID, in_place=False) == base
+        if found is not None and current:
+            found.catch_up(stored.in_place_changes(found.applied))
+            inputs = found
+        else:
+            inputs = vneid_inputs_read(unit, day, plan, everyone, children)
+            inputs.applied = now.in_place or 0
+    # Under the version the rows were read at (a recount since is another key).
+    cache.set(
+        f"web:vneid-in:{key}:{now.version(stored.VNEID, in_place=False)}",
+        inputs,
+        stored.CACHE_SECONDS,
+    )
+    return inputs
+
+
+def _progress(units: list[Unit], day: dt.date, plan: Plan, inputs: VneidInputs) -> list[Progress]:
+    """vneid.progress.progress_for of `units` on `day`, from the inputs' counts."""
+    target = _vneid_target(plan)
+    codes = hashlib.sha1(",".join(u.code for u in units).encode(), usedforsecurity=False)
+    allocations: dict[int, int] = (
+        plan_memo(
+            f"allocations:{target.pk}:{codes.hexdigest()}",
+            lambda: dict(
+                TargetAllocation.objects.filter(target=target, unit__in=units).values_list(
+                    "unit_id", "value"
+                )
+            ),
+        )
+        if target
+        else {}
+    )
+    period_end = target.period.end if target and target.period else None
+    today = inputs.rollups[day]
+    week_ago = inputs.rollups[day - dt.timedelta(days=FORECAST_WINDOW)]
+    return [
+        Progress(
+            code=u.code,
+            gso_code=u.gso_code,
+            name=u.name,
+            level=u.level,
+            date=day,
+            counts=today.get(u.code, Counts()),
+            target=allocations.get(u.pk),
+            period_end=period_end,
+            activated_week_ago=week_ago.get(u.code, Counts()).activated,
+        )
+        for u in units
+    ]
+
+
+def _vneid_part(
+    unit: Unit,
+    day: dt.date,
+    plan: Plan,
+    children: list[Unit],
+    inputs: VneidInputs | None = None,
+) -> tuple[list[Card], list[ChildRow]]:
+    """The VNeID cards of `unit` and the VNeID figures of each unit below it, from
+    `inputs` (read now when not given)."""
+    targets = _targets(plan, unit)
+    share = pace_share(plan)
+    siblings = _siblings_of(unit)
+    count_target = _vneid_target(plan)
+    period = _vneid_period(plan, targets)
     everyone = list({u.code: u for u in [unit, *siblings, *children]}.values())
-    progress = {p.code: p for p in progress_for(everyone, day, plan)}
-    cards = _vneid_cards(unit, day, plan, targets, siblings, progress, share, count_target)
+    if inputs is None:
+        with stored.read_snapshot():
+            inputs = vneid_inputs_read(unit, day, plan, everyone, children)
+    progress = {p.code: p for p in _progress(everyone, day, plan, inputs)}
+    series = inputs.series_days()
+    cards = _vneid_cards(unit, day, plan, targets, siblings, progress, share, count_target, series)
     # Units below rank by % of their activated-accounts target, or by share of
     # eligible citizens where none is allocated (hamlets).
     child_ranks = peer_ranks(
@@ -680,7 +897,14 @@ def _vneid_part(
     )
     statuses = (
         count_statuses(
-            [progress[c.code] for c in children], unit, day, period.start, period.end, share
+            [progress[c.code] for c in children],
+            unit,
+            day,
+            period.start,
+            period.end,
+            share,
+            series=series,
+            rollups=inputs.rollups,
         )
         if period
         else {}
@@ -706,17 +930,34 @@ def _vneid_part(
 
 
 def count_statuses(
-    progress: list[Progress], unit: Unit, day: dt.date, start: dt.date, end: dt.date, share: Decimal
+    progress: list[Progress],
+    unit: Unit,
+    day: dt.date,
+    start: dt.date,
+    end: dt.date,
+    share: Decimal,
+    *,
+    series: list[stored.VneidDay] | None = None,
+    rollups: dict[dt.date, dict[str, Counts]] | None = None,
 ) -> dict[str, CountStatus]:
     """The activated-accounts status of each of `progress` (units under or formed into
-    `unit`): their value on the period's first day, a week before `day` and on `day`."""
+    `unit`): their value on the period's first day, a week before `day` and on `day`.
+    `series` and `rollups` (VneidInputs) spare reading the stored counts again."""
     if not progress:
         return {}
-    days = [p.day for p in stored.vneid_series(unit, start, min(day, end))]
+    if series is None:
+        series = stored.vneid_series(unit, start, min(day, end))
+    days = [p.day for p in series]
     codes = {p.code for p in progress}
-    first = rollup(days[0], codes=codes) if days else {}
+
+    def counts_on(d: dt.date) -> dict[str, Counts]:
+        if rollups is not None and d in rollups:
+            return rollups[d]
+        return rollup(d, codes=codes)
+
+    first = counts_on(days[0]) if days else {}
     earlier_day = window_start(days, day)
-    earlier = rollup(earlier_day, codes=codes) if earlier_day else {}
+    earlier = counts_on(earlier_day) if earlier_day else {}
     return {
         p.code: count_status(
             p.activated,
@@ -743,9 +984,13 @@ def unit_dashboard(unit: Unit, day: dt.date, plan: Plan | None, children: list[U
         return Dashboard(day, [], [], [])
     who = hashlib.sha1(",".join(c.code for c in children).encode(), usedforsecurity=False)
     key = f"{unit.code}:{day.isoformat()}:{plan.pk}:{who.hexdigest()[:12]}"
-    vneid_cards, rows = stored.cached(
-        f"vneid:{key}", lambda: _vneid_part(unit, day, plan, children), stored.VNEID
-    )
+
+    def vneid() -> tuple[list[Card], list[ChildRow]]:
+        everyone = list({u.code: u for u in [unit, *_siblings_of(unit), *children]}.values())
+        inputs = vneid_inputs(key, unit, day, plan, everyone, children)
+        return _vneid_part(unit, day, plan, children, inputs)
+
+    vneid_cards, rows = stored.cached(f"vneid:{key}", vneid, stored.VNEID)
     tthc_cards, cells, columns = stored.cached(
         f"tthc:{key}",
         lambda: _tthc(

@@ -139,7 +139,8 @@ def count_forecast_date(
     if days_between <= 0 or now <= earlier:
         return None
     pace = Fraction(now - earlier, days_between)
-    return day + dt.timedelta(days=math.ceil(Fraction(target - now) / pace))
+    days = math.ceil(Fraction(target - now) / pace)  # past the calendar's end: never
+    return day + dt.timedelta(days=days) if days <= (dt.date.max - day).days else None
 
 
 def rate_forecast(

@@ -5,17 +5,23 @@ Everything here reads aggregates only, never citizens or dossiers. A page's
 count-derived figures are cached per (unit, day) under `data_version()`, a
 fingerprint that moves whenever a count, a form, a target or a unit changes:
 
-- DailyCount and DossierCount are only ever rewritten by deleting the rows of
-  the recounted units and days and inserting the recount (vneid.counts,
+- DailyCount and DossierCount are rewritten by deleting the rows of the
+  recounted units and days and inserting the recount (vneid.counts,
   procedures.counts). Ids are never reused (AUTOINCREMENT in SQLite, sequences
   in PostgreSQL), so a recount that yields any row moves the table's MAX(id);
+- DailyCount rows are also changed in place by a door-to-door outcome or a
+  citizen placed in a hamlet (vneid.counts.counts_citizen_follow), which logs
+  each difference as a DailyCountChange in the same transaction, in commit order:
+  its MAX(id) is part of the VNeID version (`Snapshot.in_place`), and the
+  dashboard's cached VNeID inputs add the logged differences instead of reading
+  the counts again (dashboard.VneidInputs);
 - aggregate forms, plans, their targets and allocations, units and the
   procedure catalogue are change-logged models: every save or delete of one
   writes an ObjectChange row, so the MAX(id) of those rows moves too;
 - the unit trees' bulk loads and hamlet assignments (which move where old
   records count under today's units) each write an AuditEvent.
 
-The four index-only MAX(id) reads and the last counted day are one statement
+The five index-only MAX(id) reads and the last counted day are one statement
 (`snapshot()`), read once per page view; see bench/bench_dashboard.py for what the
 cache saves.
 """
@@ -40,7 +46,7 @@ from chiendich.procedures.counts import Flags
 from chiendich.procedures.models import COUNT_FIELDS, AggregateForm, DossierCount, Procedure
 from chiendich.units.models import Unit
 from chiendich.units.selectors import in_territory
-from chiendich.vneid.models import DailyCount
+from chiendich.vneid.models import DailyCount, DailyCountChange
 
 T = TypeVar("T")
 CACHE_SECONDS = 6 * 3600  # entries of an old version are unreachable anyway; this frees memory
@@ -73,9 +79,15 @@ class Snapshot:
     changes: int | None
     trees: int | None
     last_day: dt.date | None
+    in_place: int | None = None  # the highest DailyCountChange id (VNeID counts changed in place)
 
-    def version(self, *kinds: str) -> str:
-        parts = [str(self.counts[k]) for k in kinds]
+    def version(self, *kinds: str, in_place: bool = True) -> str:
+        """The cache version of `kinds`; without `in_place`, VNeID's leaves out the
+        in-place changes (what `dashboard.VneidInputs` catch up on by themselves)."""
+        parts = [
+            f"{self.counts[k]}.{self.in_place}" if k == VNEID and in_place else str(self.counts[k])
+            for k in kinds
+        ]
         return "-".join([*parts, str(self.changes), str(self.trees)])
 
 
@@ -113,7 +125,8 @@ def _snapshot_sql(reader: Any = None) -> tuple[str, list[Any]]:
         f"(SELECT MAX(id) FROM {q(ObjectChange._meta.db_table)} "
         f"WHERE content_type_id IN ({marks})), "
         f"(SELECT MAX(id) FROM {q(AuditEvent._meta.db_table)} WHERE type IN ({events})), "
-        f"(SELECT MAX(date) FROM {daily}), {paths}"
+        f"(SELECT MAX(date) FROM {daily}), {paths}, "
+        f"(SELECT MAX(id) FROM {q(DailyCountChange._meta.db_table)})"
     )
     return sql, params
 
@@ -122,14 +135,66 @@ def _snapshot_read(reader: Any = None) -> Snapshot:
     sql, params = _snapshot_sql(reader)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        vneid, tthc, changes, trees, last, paths = cursor.fetchone()
+        vneid, tthc, changes, trees, last, paths, in_place = cursor.fetchone()
     if isinstance(last, str):  # SQLite hands an aggregate's date back as text
         last = dt.date.fromisoformat(last)
     if reader is not None and getattr(reader, "_scope_paths", None) is None:
         # User.scope_paths() keeps its answer on the user for the request: the same
         # sorted list its own query gives, read here in the same round trip.
         reader._scope_paths = sorted(paths.split("\n")) if paths else []
-    return Snapshot({VNEID: vneid, TTHC: tthc}, changes, trees, last)
+    return Snapshot({VNEID: vneid, TTHC: tthc}, changes, trees, last, in_place)
+
+
+def snapshot_now() -> Snapshot:
+    """The Snapshot as the database holds it now (never the page's own, one_snapshot)."""
+    return _snapshot_read()
+
+
+@contextmanager
+def read_snapshot() -> Iterator[None]:
+    """Every read inside sees the database as of one moment, while writers go on: a
+    read-only transaction (SQLite: a deferred one, which in WAL mode reads one snapshot
+    and takes no lock, where Django's own would take the write lock, settings.py;
+    PostgreSQL: repeatable read). Inside a transaction already, that one is used."""
+    if connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        else:
+            cursor.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            cursor.execute("ROLLBACK")  # nothing was written
+
+
+@dataclass(frozen=True)
+class InPlaceChange:
+    """One DailyCountChange with where its unit's counts add up (units.path_codes)."""
+
+    id: int
+    path: str
+    successor_path: str
+    first: dt.date
+    last: dt.date
+    delta: dict[str, int]
+
+
+def in_place_changes(after: int) -> list[InPlaceChange]:
+    """The in-place changes of VNeID counts logged after id `after`, oldest first."""
+    from chiendich.vneid.progress import COUNT_FIELDS as FIELDS
+
+    rows = (
+        DailyCountChange.objects.filter(id__gt=after)
+        .order_by("id")
+        .values_list("id", "unit__path", "unit__successor_path", "first", "last", *FIELDS)
+    )
+    return [
+        InPlaceChange(i, path, successor or "", first, last, dict(zip(FIELDS, values, strict=True)))
+        for i, path, successor, first, last, *values in rows
+    ]
 
 
 _request_snapshot: ContextVar[list[Snapshot] | None] = ContextVar("snapshot", default=None)

@@ -30,7 +30,7 @@ from chiendich.units.selectors import children_of
 from chiendich.vneid.progress import eligible_basis, vneid_target
 
 from . import stored
-from .dashboard import Dashboard, unit_dashboard
+from .dashboard import Dashboard, plan_memo, unit_dashboard
 from .exports import XLSX_TYPE, dashboard_xlsx
 from .history import history_dashboard, history_plan
 from .mixins import ScopedObjectView
@@ -49,6 +49,7 @@ from .selectors import (
 )
 from .status import RULE_TEXT
 from .stored import TTHC, VNEID, cached
+from .templatetags.overview import Rows
 
 
 class LoginView(auth_views.LoginView):
@@ -249,7 +250,8 @@ def unit_body_html(unit: Unit, visible: Any, day: dt.date | None) -> str:
     def render() -> str:
         children = children_of(unit, visible)
         plan, history, dashboard = page_dashboard(unit, day, children["territorial"])
-        return render_to_string(
+        rows = Rows(unit.code, day)  # the table's rows whose figures did not move
+        html = render_to_string(
             "web/_unit_body.html",
             {
                 "unit": unit,
@@ -257,7 +259,11 @@ def unit_body_html(unit: Unit, visible: Any, day: dt.date | None) -> str:
                 "days": day_choices(day),
                 "plan": plan,
                 "history": history,
-                "targets": targets_for_unit(plan, unit) if plan and not history else [],
+                "targets": plan_memo(
+                    f"targets:{plan.pk}:{unit.code}", lambda: targets_for_unit(plan, unit)
+                )
+                if plan and not history
+                else [],
                 "children": children,
                 "dashboard": dashboard,
                 "status_rule": RULE_TEXT,
@@ -267,8 +273,11 @@ def unit_body_html(unit: Unit, visible: Any, day: dt.date | None) -> str:
                     "pace": _("Steady pace"),
                     "forecast": _("Forecast"),
                 },
+                "rows": rows,
             },
         )
+        rows.save()
+        return html
 
     key = f"page:{get_language()}:{unit.code}:{day.isoformat() if day else '-'}"
     return mark_safe(cached(key, render, VNEID, TTHC))  # noqa: S308 - our own template
