@@ -67,6 +67,7 @@ from .cells import CITIZEN_COLUMNS, REQUIRED
 from .checker import FrameChecker, RowChecker
 from .places import Places
 from .report import CitizenImportReport
+from .state import KEY
 from .writer import ChunkWriter, StagingTables, large_page_cache
 
 CHUNK_SIZE = 50_000  # valid rows per write; memory stays flat, statements stay few
@@ -312,31 +313,21 @@ class Staged:
 def _households_to_create(checker: RowChecker, staged: Staged) -> pl.DataFrame:
     """Every household the valid rows name, as the write creates it when it is new: the
     place of its first valid row, the head's name and address first given, and the
-    chunk of that first row."""
-    places = checker.households
-    codes = list(places)
-    communes, units, rows = zip(*places.values(), strict=True) if places else ((), (), ())
-    details = checker.household_details
-    heads = [details.get(code, ("", ""))[0] for code in codes] if details else [""] * len(codes)
-    addresses = [details.get(code, ("", ""))[1] for code in codes] if details else [""] * len(codes)
-    chunk = [bisect.bisect_left(staged.last_rows, row) + 1 for row in rows]
-    return pl.DataFrame(
-        {
-            "chunk": chunk,
-            "code": codes,
-            "commune_id": communes,
-            "unit_id": units,
-            "head_name": heads,
-            "address": addresses,
-        },
-        schema={
-            "chunk": pl.Int64,
-            "code": pl.String,
-            "commune_id": pl.Int64,
-            "unit_id": pl.Int64,
-            "head_name": pl.String,
-            "address": pl.String,
-        },
+    chunk of that first row; in the order of their first rows."""
+    rows = (
+        checker.households.frame()
+        .join(checker.household_details.frame(), on=KEY, how="left")
+        .sort("row")
+    )
+    last_rows = pl.Series(staged.last_rows, dtype=pl.Int64)
+    chunk = last_rows.search_sorted(rows["row"].cast(pl.Int64), side="left").cast(pl.Int64) + 1
+    return rows.select(
+        pl.Series("chunk", chunk, dtype=pl.Int64),
+        pl.col(KEY).alias("code"),
+        "commune_id",
+        "unit_id",
+        pl.col("head_name").fill_null(""),
+        pl.col("address").fill_null(""),
     )
 
 
