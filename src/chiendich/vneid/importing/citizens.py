@@ -185,7 +185,9 @@ def _take_end(r: pipeline.Run) -> None:
         if s.staging is not None:
             s.staging.add(s.staged.chunks, chunk)
     if s.staging is not None:
-        s.staging.add_households(_households_to_create(s.checker, s.staged))
+        # In slices: the households of ten million rows are millions of rows too.
+        for part in _households_to_create(s.checker, s.staged).iter_slices(CHUNK_SIZE):
+            s.staging.add_households(part)
         s.staging.ready()
     r.report.ids_repaired = s.checker.repaired
 
