@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import resource
 import shutil
@@ -68,9 +69,13 @@ def child_import(path: str, dry_run: bool) -> dict[str, Any]:
     from chiendich.vneid.importing import citizens_import
 
     errors_path = Path(path).with_name(f"errors-{os.getpid()}.xlsx")
+    cpu_started = time.process_time()
     started = time.perf_counter()
     report = citizens_import(Path(path), dry_run=dry_run, errors_path=errors_path)
     seconds = time.perf_counter() - started
+    # This process only; on SQLite the database's work too. Steadier than the wall
+    # clock when other work shares the cores.
+    cpu = time.process_time() - cpu_started
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     digest = ""
     if errors_path.exists():
@@ -85,6 +90,7 @@ def child_import(path: str, dry_run: bool) -> dict[str, Any]:
     return {
         "src": str(Path(chiendich.__file__).parents[1]),
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "max_rss_kib": peak_kib,
         "base_rss_kib": base_kib,
         "rows_read": report.rows_read,
@@ -135,6 +141,9 @@ def main() -> None:  # noqa: C901, PLR0915 - one driver
     parser.add_argument("--sizes", default="300000,1500000,2700000", help="real imports")
     parser.add_argument("--dry-sizes", default="10000000", help="dry runs (check only)")
     parser.add_argument("--before", default="main", help="git ref of the code before")
+    parser.add_argument(
+        "--ours", help="git ref of ours (default: this tree's src folder, as it is)"
+    )
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--work", type=Path)
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -147,7 +156,6 @@ def main() -> None:  # noqa: C901, PLR0915 - one driver
         parser.error("--work is required")
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     import yaml
-
     from bench_scale import TREES, police_csv
 
     work: Path = args.work
@@ -161,8 +169,12 @@ def main() -> None:  # noqa: C901, PLR0915 - one driver
         template_dir.mkdir(parents=True, exist_ok=True)
         child(["base-plan", str(plan_file)], child_env(template_dir))
     old_src, sha = before_src(work, args.before)
+    our_src, our_sha = before_src(work, args.ours) if args.ours else (REPO / "src", "this tree")
     print(f"machine: {machine()}")
-    print(f"load average at start: {load()}; before = {args.before} ({sha}); SQLite")
+    print(
+        f"load average at start: {load()}; before = {args.before} ({sha}), "
+        f"ours = {args.ours or 'this tree'} ({our_sha}); SQLite"
+    )
 
     plan = [(int(n), False) for n in args.sizes.split(",") if n]
     plan += [(int(n), True) for n in args.dry_sizes.split(",") if n]
@@ -180,16 +192,14 @@ def main() -> None:  # noqa: C901, PLR0915 - one driver
                 shutil.rmtree(run_dir, ignore_errors=True)
                 sqlite_copy(template_dir / "chiendich.sqlite3", run_dir)
                 env = child_env(run_dir)
-                if side == "before":
-                    env["BENCH_BEFORE_SRC"] = str(old_src)
-                else:
-                    env.pop("BENCH_BEFORE_SRC", None)
+                env["BENCH_BEFORE_SRC"] = str(old_src if side == "before" else our_src)
                 result = run_child(csv_path, env, dry_run)
                 shutil.rmtree(run_dir, ignore_errors=True)
                 entry[side].append(result)
                 print(
                     f"  {side:6} run {i + 1}: {result['seconds']:.1f} s "
-                    f"({made['rows'] / result['seconds']:,.0f} rows/s), peak RSS "
+                    f"({made['rows'] / result['seconds']:,.0f} rows/s; CPU "
+                    f"{result.get('cpu_seconds', 0):.1f} s), peak RSS "
                     f"{result['max_rss_kib'] / 1024:,.0f} MiB (after Django started "
                     f"{result['base_rss_kib'] / 1024:,.0f} MiB), {result['rows_valid']:,} valid, "
                     f"{result['rows_rejected']:,} rejected, {result['created']:,} citizens, "
@@ -210,17 +220,21 @@ def main() -> None:  # noqa: C901, PLR0915 - one driver
     print(f"\nload average at the end: {load()}")
     print(
         "\n| rows | run | before: seconds | ours: seconds | time ours/before "
+        "| before: CPU | ours: CPU | CPU ours/before "
         "| before: peak RSS | ours: peak RSS | RSS ours/before | same results |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for e in results:
         b_s = median([r["seconds"] for r in e["before"]])
         o_s = median([r["seconds"] for r in e["ours"]])
+        b_c = median([r.get("cpu_seconds", math.nan) for r in e["before"]])
+        o_c = median([r.get("cpu_seconds", math.nan) for r in e["ours"]])
         b_m = max(r["max_rss_kib"] for r in e["before"]) / 1024
         o_m = max(r["max_rss_kib"] for r in e["ours"]) / 1024
         print(
             f"| {e['rows']:,} | {'dry run' if e['dry_run'] else 'import'} | {b_s:.1f} s "
-            f"| {o_s:.1f} s | {o_s / b_s:.2f} | {b_m:,.0f} MiB | {o_m:,.0f} MiB "
+            f"| {o_s:.1f} s | {o_s / b_s:.2f} | {b_c:.1f} s | {o_c:.1f} s | {o_c / b_c:.2f} "
+            f"| {b_m:,.0f} MiB | {o_m:,.0f} MiB "
             f"| {o_m / b_m:.2f} | {'yes' if e['same'] else 'NO'} |"
         )
     for dry_run in (False, True):

@@ -98,7 +98,9 @@ class RowChecker:
             pl.String, {"commune_id": pl.Int64, "unit_id": pl.Int64, "row": pl.Int32}
         )
         # code -> (head's name, address): the first row of the household that gives each.
-        self.household_details = ColumnMap(pl.String, {"head_name": pl.String, "address": pl.String})
+        self.household_details = ColumnMap(
+            pl.String, {"head_name": pl.String, "address": pl.String}
+        )
         self.repaired = 0
         self._provinces = province_prefixes()
         # text -> value, or the problem (a str) for text that is not valid
@@ -107,6 +109,16 @@ class RowChecker:
         self._sexes: dict[str, str | CellError] = {}
         self._states: dict[str, str | CellError] = {}
         self._communes_reached: dict[int, bool] = {}
+
+    def state_entries(self) -> int:
+        """How many entries the checker remembers of the rows it has read (IDs and
+        households, with their details)."""
+        return sum(m.entries() for m in (self.seen, self.households, self.household_details))
+
+    def state_bytes(self) -> int:
+        """The bytes of what the checker remembers of the rows it has read (the columns of
+        `seen`, `households` and `household_details`; their small buffers not counted)."""
+        return sum(m.nbytes() for m in (self.seen, self.households, self.household_details))
 
     def _reaches_commune(self, commune_id: int) -> bool:
         """Whether the user's scope holds the commune or one of its hamlets (a volunteer

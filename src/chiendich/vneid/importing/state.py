@@ -48,9 +48,11 @@ class ColumnMap:
         self._flush()
         asked = pl.DataFrame({KEY: keys}, schema={KEY: self.schema[KEY]})
         found = self._found(asked[KEY].unique().drop_nulls().sort())
-        return asked.join(
-            found.drop("_run", "_at"), on=KEY, how="left", maintain_order="left"
-        ).with_columns(found=pl.col("_hit").fill_null(False)).drop("_hit")
+        return (
+            asked.join(found.drop("_run", "_at"), on=KEY, how="left", maintain_order="left")
+            .with_columns(found=pl.col("_hit").fill_null(False))
+            .drop("_hit")
+        )
 
     def missing(self, keys: Iterable[Any]) -> list[Any]:
         """The distinct keys among `keys` that are not in the map, sorted."""

@@ -562,9 +562,7 @@ class ChunkWriter:
             "phone",
             "commune_id",
             pl.coalesce("hamlet_id", "commune_id").alias("unit_id"),
-            pl.col("household").replace_strict(
-                codes, ids, default=None, return_dtype=pl.Int64
-            ),
+            pl.col("household").replace_strict(codes, ids, default=None, return_dtype=pl.Int64),
             pl.col("state").fill_null(AccountState.NOT_REGISTERED.value),
             pl.col("state_date").cast(pl.String),
             pl.lit(self.now).alias("created_at"),
