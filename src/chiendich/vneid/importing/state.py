@@ -9,6 +9,11 @@ frame's keys is one binary search (search_sorted) per run; new keys become a new
 run, and runs of about the same size are merged, so there are never more than
 about log2(keys / frame) of them and each key is copied about log2 times in all.
 
+Most keys a frame looks up are new (ID numbers do not repeat): a Bloom filter of
+the keys held (8 to 16 bits a key, two set by each, grown as the map grows) sends only
+the few that may be held to the binary searches, which start with the largest run
+and drop each key once found. A map's memory is then its columns and that filter.
+
 The bulk calls (`lookup`, `add`, `put`, `missing`, `frame`) are what the frame
 check and the writer use. The dict calls (`get`, `setdefault`, `[key]`, `in`,
 `len`, `items`, `==`) serve the row-by-row check (RowChecker.check) and the tests;
@@ -23,6 +28,8 @@ from typing import Any
 import polars as pl
 
 BUFFER = 50_000  # keys set one at a time before they become a run
+FILTER_BITS = 1 << 16  # the Bloom filter's first size; doubled to keep 8 to 16 bits a key
+_BIT_MASKS = pl.Series([1 << b for b in range(8)], dtype=pl.UInt8)
 KEY = "key"
 _MISSING = object()
 
@@ -39,6 +46,8 @@ class ColumnMap:
         self.schema: dict[str, Any] = {KEY: key, **values}
         self._runs: list[pl.DataFrame] = []
         self._buffer: dict[Any, Any] = {}
+        self._bits = FILTER_BITS
+        self._filter = pl.zeros(self._bits // 8, dtype=pl.UInt8, eager=True)
 
     # --- the bulk calls -------------------------------------------------------------
 
@@ -101,8 +110,9 @@ class ColumnMap:
         return len(self._buffer) + sum(run.height for run in self._runs)
 
     def nbytes(self) -> int:
-        """The bytes the runs hold (the buffer not counted: at most BUFFER keys)."""
-        return sum(run.estimated_size() for run in self._runs)
+        """The bytes the runs and the filter hold (the buffer not counted: at most BUFFER
+        keys)."""
+        return sum(run.estimated_size() for run in self._runs) + len(self._filter)
 
     # --- the dict calls ----------------------------------------------------------------
 
@@ -195,22 +205,64 @@ class ColumnMap:
         """Append a sorted run of new keys; merge the last runs while the one before is
         not more than twice as large (sizes then at least double down the list)."""
         self._runs.append(run.set_sorted(KEY))
+        if self.entries() * 8 > self._bits:
+            # Fewer than 8 bits a key: a filter twice as large (or more), of every key.
+            while self.entries() * 8 > self._bits:
+                self._bits *= 2
+            self._filter = pl.zeros(self._bits // 8, dtype=pl.UInt8, eager=True)
+            for held in self._runs:
+                self._mark(held[KEY])
+        else:
+            self._mark(run[KEY])
         while len(self._runs) >= 2 and self._runs[-2].height <= 2 * self._runs[-1].height:  # noqa: PLR2004
             last = self._runs.pop()
             before = self._runs.pop()
             self._runs.append(before.merge_sorted(last, KEY).set_sorted(KEY))
 
+    def _places(self, keys: pl.Series) -> list[tuple[pl.Series, pl.Series]]:
+        """The filter's two bits of each key: (byte, mask) twice."""
+        h = keys.hash(seed=15)
+        places = []
+        for p in (h % self._bits, (h // self._bits) % self._bits):
+            places.append(((p // 8).cast(pl.Int64), _BIT_MASKS.gather(p % 8)))
+        return places
+
+    def _mark(self, keys: pl.Series) -> None:
+        for byte, mask in self._places(keys):
+            marks = (
+                pl.DataFrame({"byte": byte, "mask": mask})
+                .group_by("byte")
+                .agg(pl.col("mask").bitwise_or())
+            )
+            self._filter = self._filter.scatter(
+                marks["byte"], self._filter.gather(marks["byte"]) | marks["mask"]
+            )
+
+    def _maybe(self, keys: pl.Series) -> pl.Series:
+        """False for a key surely not held; true for one that may be."""
+        (byte1, mask1), (byte2, mask2) = self._places(keys)
+        return ((self._filter.gather(byte1) & mask1) != 0) & (
+            (self._filter.gather(byte2) & mask2) != 0
+        )
+
     def _found(self, wanted: pl.Series) -> pl.DataFrame:
         """The rows of the runs whose keys are in `wanted` (distinct, sorted), with
         "_run" and "_at" (where each is) and "_hit" (true)."""
         parts = []
-        for number, run in enumerate(self._runs):
+        if self._runs and len(wanted):
+            wanted = wanted.filter(self._maybe(wanted))
+        for number, run in enumerate(self._runs):  # the largest first
+            if not len(wanted):
+                break
             keys = run[KEY]
             at = keys.search_sorted(wanted, side="left").clip(0, len(keys) - 1)
             rows = run.select(pl.all().gather(at)).with_columns(
                 _run=pl.lit(number, dtype=pl.Int32), _at=at.cast(pl.Int64), _hit=pl.lit(True)
             )
-            parts.append(rows.filter(pl.col(KEY) == wanted))
+            hit = rows[KEY] == wanted
+            if hit.any():
+                parts.append(rows.filter(hit))
+                wanted = wanted.filter(~hit)
         if not parts:
             return pl.DataFrame(
                 schema={**self.schema, "_run": pl.Int32, "_at": pl.Int64, "_hit": pl.Boolean}
