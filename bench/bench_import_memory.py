@@ -145,6 +145,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one driver
         "--ours", help="git ref of ours (default: this tree's src folder, as it is)"
     )
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--dry-first", action="store_true", help="the dry runs before the imports")
     parser.add_argument("--work", type=Path)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--dry-run", action="store_true", help=argparse.SUPPRESS)
@@ -177,7 +178,8 @@ def main() -> None:  # noqa: C901, PLR0915 - one driver
     )
 
     plan = [(int(n), False) for n in args.sizes.split(",") if n]
-    plan += [(int(n), True) for n in args.dry_sizes.split(",") if n]
+    dry = [(int(n), True) for n in args.dry_sizes.split(",") if n]
+    plan = dry + plan if args.dry_first else plan + dry
     results: list[dict[str, Any]] = []
     for rows, dry_run in plan:
         csv_path, made = police_csv(work, rows, template_dir, plan_code)
