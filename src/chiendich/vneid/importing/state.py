@@ -112,7 +112,7 @@ class ColumnMap:
     def nbytes(self) -> int:
         """The bytes the runs and the filter hold (the buffer not counted: at most BUFFER
         keys)."""
-        return sum(run.estimated_size() for run in self._runs) + len(self._filter)
+        return int(sum(run.estimated_size() for run in self._runs)) + len(self._filter)
 
     # --- the dict calls ----------------------------------------------------------------
 
