@@ -224,19 +224,17 @@ class ColumnMap:
         h = keys.hash(seed=15)
         places = []
         for p in (h % self._bits, (h // self._bits) % self._bits):
-            places.append(((p // 8).cast(pl.Int64), _BIT_MASKS.gather(p % 8)))
+            places.append(((p // 8).cast(pl.UInt32), _BIT_MASKS.gather(p % 8)))
         return places
 
     def _mark(self, keys: pl.Series) -> None:
         for byte, mask in self._places(keys):
-            marks = (
-                pl.DataFrame({"byte": byte, "mask": mask})
-                .group_by("byte")
-                .agg(pl.col("mask").bitwise_or())
-            )
-            self._filter = self._filter.scatter(
-                marks["byte"], self._filter.gather(marks["byte"]) | marks["mask"]
-            )
+            # Keys sharing a byte: the last one written wins, the others' bits are set
+            # again (rarely more than one more time).
+            while len(byte):
+                self._filter = self._filter.scatter(byte, self._filter.gather(byte) | mask)
+                lost = (self._filter.gather(byte) & mask) == 0
+                byte, mask = byte.filter(lost), mask.filter(lost)
 
     def _maybe(self, keys: pl.Series) -> pl.Series:
         """False for a key surely not held; true for one that may be."""
