@@ -2,7 +2,8 @@
 
 A RowChecker remembers only what later rows are compared with: the ID numbers
 seen (a repeat is an error on the later row, naming the earlier one) and the
-households seen (a household lives in one commune). Each problem becomes a
+households seen (a household lives in one commune), in columns (state.ColumnMap),
+a few bytes a row however long the list. Each problem becomes a
 RowError naming the file, the row and the column, in Vietnamese.
 """
 

@@ -23,8 +23,10 @@ is read, checked and staged (most of the run), so door-to-door outcomes recorded
 meanwhile wait for the merge only. The write is still one transaction, so a crash
 or Ctrl-C leaves the database as it was; the TEMP tables and the staging file go
 with the connection and the process. Rejected rows go to the error file and are
-never written. Memory holds the IDs seen (as ints), the households seen, one frame
-and the first errors; never the file.
+never written. Memory holds one frame, the first errors and what later rows are
+compared with, the IDs and households seen, in columns (state.ColumnMap: about 12
+bytes an ID and a few tens a household, not Python objects); never the file. The
+households to create are staged in slices.
 
 A dry run does the same reads and lookups without a transaction or a write to
 citizens, households or events (and without TEMP tables), so its counts are what
