@@ -145,6 +145,9 @@ def main() -> None:  # noqa: C901, PLR0915 - one driver
         "--ours", help="git ref of ours (default: this tree's src folder, as it is)"
     )
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument(
+        "--sides", default="before,ours", help="which sides to run (ours alone: a long run)"
+    )
     parser.add_argument("--dry-first", action="store_true", help="the dry runs before the imports")
     parser.add_argument("--work", type=Path)
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -186,10 +189,11 @@ def main() -> None:  # noqa: C901, PLR0915 - one driver
         what = "dry run" if dry_run else "import"
         print(f"\n=== {made['rows']:,} rows, {what}; load average {load()} ===")
         entry: dict[str, Any] = {"rows": made["rows"], "dry_run": dry_run}
+        sides = [side for side in ("before", "ours") if side in args.sides.split(",")]
         for side in ("before", "ours"):
             entry[side] = []
         for i in range(args.runs):
-            for side in ("before", "ours"):
+            for side in sides:
                 run_dir = work / f"run-{side}"
                 shutil.rmtree(run_dir, ignore_errors=True)
                 sqlite_copy(template_dir / "chiendich.sqlite3", run_dir)
@@ -209,11 +213,15 @@ def main() -> None:  # noqa: C901, PLR0915 - one driver
                     f"{result['error_count']:,} errors [{result['errors_digest']}]; "
                     f"load {load()}"
                 )
-        same = all(
-            tuple(r[k] for k in (*COUNTS, "error_count", "errors_digest"))
-            == tuple(entry["before"][0][k] for k in (*COUNTS, "error_count", "errors_digest"))
-            for r in entry["before"] + entry["ours"]
-        )
+        runs = entry["before"] + entry["ours"]
+        same = (
+            all(
+                tuple(r[k] for k in (*COUNTS, "error_count", "errors_digest"))
+                == tuple(runs[0][k] for k in (*COUNTS, "error_count", "errors_digest"))
+                for r in runs
+            )
+            and len(sides) == 2
+        )  # noqa: PLR2004
         entry["same"] = same
         print(f"  same counts and error file on both sides: {'yes' if same else 'NO'}")
         results.append(entry)
@@ -227,6 +235,8 @@ def main() -> None:  # noqa: C901, PLR0915 - one driver
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for e in results:
+        if not (e["before"] and e["ours"]):
+            continue
         b_s = median([r["seconds"] for r in e["before"]])
         o_s = median([r["seconds"] for r in e["ours"]])
         b_c = median([r.get("cpu_seconds", math.nan) for r in e["before"]])
@@ -241,7 +251,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one driver
         )
     for dry_run in (False, True):
         series = [e for e in results if e["dry_run"] == dry_run]
-        if len(series) >= 2:  # noqa: PLR2004
+        if len(series) >= 2 and all(e["before"] and e["ours"] for e in series):  # noqa: PLR2004
             first, last = series[0], series[-1]
             millions = (last["rows"] - first["rows"]) / 1e6
             for side in ("before", "ours"):

@@ -28,6 +28,9 @@ from typing import Any
 import polars as pl
 
 BUFFER = 50_000  # keys set one at a time before they become a run
+# Runs stop merging at this size: a merge then copies at most this many keys at once,
+# and the filter spares the searches of the many runs of a long list.
+MAX_RUN = 1 << 20
 FILTER_BITS = 1 << 16  # the Bloom filter's first size; doubled to keep 8 to 16 bits a key
 _BIT_MASKS = pl.Series([1 << b for b in range(8)], dtype=pl.UInt8)
 KEY = "key"
@@ -203,7 +206,8 @@ class ColumnMap:
 
     def _push(self, run: pl.DataFrame) -> None:
         """Append a sorted run of new keys; merge the last runs while the one before is
-        not more than twice as large (sizes then at least double down the list)."""
+        not more than twice as large (sizes then at least double down the list) and
+        together they stay within MAX_RUN."""
         self._runs.append(run.set_sorted(KEY))
         if self.entries() * 8 > self._bits:
             # Fewer than 8 bits a key: a filter twice as large (or more), of every key.
@@ -214,7 +218,11 @@ class ColumnMap:
                 self._mark(held[KEY])
         else:
             self._mark(run[KEY])
-        while len(self._runs) >= 2 and self._runs[-2].height <= 2 * self._runs[-1].height:  # noqa: PLR2004
+        while (
+            len(self._runs) >= 2  # noqa: PLR2004
+            and self._runs[-2].height <= 2 * self._runs[-1].height
+            and self._runs[-2].height + self._runs[-1].height <= MAX_RUN
+        ):
             last = self._runs.pop()
             before = self._runs.pop()
             self._runs.append(before.merge_sorted(last, KEY).set_sorted(KEY))
