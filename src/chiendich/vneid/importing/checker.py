@@ -2,7 +2,8 @@
 
 A RowChecker remembers only what later rows are compared with: the ID numbers
 seen (a repeat is an error on the later row, naming the earlier one) and the
-households seen (a household lives in one commune). Each problem becomes a
+households seen (a household lives in one commune), in columns (state.ColumnMap),
+a few bytes a row however long the list. Each problem becomes a
 RowError naming the file, the row and the column, in Vietnamese.
 """
 
@@ -34,6 +35,7 @@ from .cells import (
     short_id_problem,
 )
 from .places import Commune, PlaceError, Places
+from .state import KEY, ColumnMap
 
 NAME_MAX = Citizen._meta.get_field("full_name").max_length or 120
 HOUSEHOLD_MAX = Household._meta.get_field("code").max_length or 30
@@ -88,10 +90,18 @@ class RowChecker:
         self.tree = tree
         self.today = clock.today()
         self.undated = tree.tree if tree is not None else self.today
-        self.seen: dict[int, int] = {}  # ID number (as int: half the memory) -> first row
-        self.households: dict[str, tuple[int, int, int]] = {}  # code -> commune, unit, row
+        # In columns (state.ColumnMap), not Python dicts: 12 bytes per ID number and a
+        # few tens per household, however long the list.
+        # ID number (as int) -> first row.
+        self.seen = ColumnMap(pl.Int64, {"row": pl.Int32})
+        # code -> commune, unit, row
+        self.households = ColumnMap(
+            pl.String, {"commune_id": pl.Int64, "unit_id": pl.Int64, "row": pl.Int32}
+        )
         # code -> (head's name, address): the first row of the household that gives each.
-        self.household_details: dict[str, tuple[str, str]] = {}
+        self.household_details = ColumnMap(
+            pl.String, {"head_name": pl.String, "address": pl.String}
+        )
         self.repaired = 0
         self._provinces = province_prefixes()
         # text -> value, or the problem (a str) for text that is not valid
@@ -100,6 +110,16 @@ class RowChecker:
         self._sexes: dict[str, str | CellError] = {}
         self._states: dict[str, str | CellError] = {}
         self._communes_reached: dict[int, bool] = {}
+
+    def state_entries(self) -> int:
+        """How many entries the checker remembers of the rows it has read (IDs and
+        households, with their details)."""
+        return sum(m.entries() for m in (self.seen, self.households, self.household_details))
+
+    def state_bytes(self) -> int:
+        """The bytes of what the checker remembers of the rows it has read (the columns of
+        `seen`, `households` and `household_details`; their small buffers not counted)."""
+        return sum(m.nbytes() for m in (self.seen, self.households, self.household_details))
 
     def _reaches_commune(self, commune_id: int) -> bool:
         """Whether the user's scope holds the commune or one of its hamlets (a volunteer
@@ -527,23 +547,23 @@ class FrameChecker:
         row -> that first row. Records the frame's new ID numbers in `seen`."""
         seen = self.checker.seen
         firsts = ids.group_by("id", maintain_order=True).agg(pl.col("row").first())
-        first_ids = firsts["id"].to_list()
-        first_rows = firsts["row"].to_list()
         duplicates: dict[int, int] = {}
         if len(firsts) != len(ids):  # repeats inside the frame
-            first_of = dict(zip(first_ids, first_rows, strict=True))
+            first_of = dict(zip(firsts["id"].to_list(), firsts["row"].to_list(), strict=True))
             for row, number in ids.iter_rows():
                 first = first_of[number]
                 if first != row:
                     duplicates[row] = first
-        if seen.keys().isdisjoint(first_ids):
-            seen.update(zip(first_ids, first_rows, strict=True))
+        looked = seen.lookup(firsts["id"])
+        found = looked["found"]
+        seen.add(firsts.filter(~found).select(pl.col("id").alias(KEY), "row"))
+        if not found.any():
             return duplicates
-        earlier = {n: seen[n] for n in first_ids if n in seen}
+        known = looked.filter(found)
+        earlier = dict(zip(known[KEY].to_list(), known["row"].to_list(), strict=True))
         for row, number in ids.iter_rows():
             if number in earlier:
                 duplicates[row] = earlier[number]
-        seen.update((n, r) for n, r in zip(first_ids, first_rows, strict=True) if n not in earlier)
         return duplicates
 
     def _households(
@@ -562,17 +582,25 @@ class FrameChecker:
             pl.col("hamlet_id").first(),
             pl.col("row").first(),
         )
-        households = c.households
-        place_commune, place_row = [], []
-        for code, commune_id, hamlet_id, row in firsts.iter_rows():
-            place = households.get(code)
-            if place is None:
-                place = households[code] = (commune_id, hamlet_id or commune_id, row)
-            place_commune.append(place[0])
-            place_row.append(place[2])
-        placed = firsts.select("household").with_columns(
-            pl.Series("_place_commune", place_commune, dtype=pl.Int64),
-            pl.Series("_place_row", place_row, dtype=pl.Int64),
+        known = c.households.lookup(firsts["household"])
+        c.households.add(
+            firsts.filter(~known["found"]).select(
+                pl.col("household").alias(KEY),
+                "commune_id",
+                pl.coalesce("hamlet_id", "commune_id").alias("unit_id"),
+                "row",
+            )
+        )
+        placed = firsts.select(
+            "household",
+            pl.when(known["found"])
+            .then(known["commune_id"])
+            .otherwise(pl.col("commune_id"))
+            .alias("_place_commune"),
+            pl.when(known["found"])
+            .then(known["row"].cast(pl.Int64))
+            .otherwise(pl.col("row"))
+            .alias("_place_row"),
         )
         moved = named.join(placed, on="household", how="left").filter(
             pl.col("_place_commune") != pl.col("commune_id")
@@ -591,12 +619,33 @@ class FrameChecker:
         if not len(given):
             return
         given = given.filter(pl.col(ROW).is_in(valid["row"].implode()))
+        if not len(given):
+            return
+        # Per household, the first head's name and the first address the frame gives...
+        firsts = given.group_by("household", maintain_order=True).agg(
+            pl.col("head_name").filter(pl.col("head_name") != "").first().fill_null(""),
+            pl.col("address").filter(pl.col("address") != "").first().fill_null(""),
+        )
+        # ... unless an earlier frame gave them.
         details = self.checker.household_details
-        for code, head_name, address in given.select(
-            "household", "head_name", "address"
-        ).iter_rows():
-            known_head, known_address = details.get(code, ("", ""))
-            details[code] = (known_head or head_name, known_address or address)
+        known = details.lookup(firsts["household"])
+        merged = firsts.select(
+            pl.col("household").alias(KEY),
+            pl.when(known["head_name"].fill_null("") != "")
+            .then(known["head_name"])
+            .otherwise(pl.col("head_name"))
+            .alias("head_name"),
+            pl.when(known["address"].fill_null("") != "")
+            .then(known["address"])
+            .otherwise(pl.col("address"))
+            .alias("address"),
+        )
+        changed = (
+            ~known["found"]
+            | (merged["head_name"] != known["head_name"].fill_null(""))
+            | (merged["address"] != known["address"].fill_null(""))
+        )
+        details.put(merged.filter(changed))
 
     def _resolve(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The frame with each cell resolved (columns starting "_") and "ok": the row is

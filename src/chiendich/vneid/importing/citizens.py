@@ -23,8 +23,10 @@ is read, checked and staged (most of the run), so door-to-door outcomes recorded
 meanwhile wait for the merge only. The write is still one transaction, so a crash
 or Ctrl-C leaves the database as it was; the TEMP tables and the staging file go
 with the connection and the process. Rejected rows go to the error file and are
-never written. Memory holds the IDs seen (as ints), the households seen, one frame
-and the first errors; never the file.
+never written. Memory holds one frame, the first errors and what later rows are
+compared with, the IDs and households seen, in columns (state.ColumnMap: about 12
+bytes an ID and a few tens a household, not Python objects); never the file. The
+households to create are staged in slices.
 
 A dry run does the same reads and lookups without a transaction or a write to
 citizens, households or events (and without TEMP tables), so its counts are what
@@ -67,6 +69,7 @@ from .cells import CITIZEN_COLUMNS, REQUIRED
 from .checker import FrameChecker, RowChecker
 from .places import Places
 from .report import CitizenImportReport
+from .state import KEY
 from .writer import ChunkWriter, StagingTables, large_page_cache
 
 CHUNK_SIZE = 50_000  # valid rows per write; memory stays flat, statements stay few
@@ -184,7 +187,9 @@ def _take_end(r: pipeline.Run) -> None:
         if s.staging is not None:
             s.staging.add(s.staged.chunks, chunk)
     if s.staging is not None:
-        s.staging.add_households(_households_to_create(s.checker, s.staged))
+        # In slices: the households of ten million rows are millions of rows too.
+        for part in _households_to_create(s.checker, s.staged).iter_slices(CHUNK_SIZE):
+            s.staging.add_households(part)
         s.staging.ready()
     r.report.ids_repaired = s.checker.repaired
 
@@ -312,31 +317,21 @@ class Staged:
 def _households_to_create(checker: RowChecker, staged: Staged) -> pl.DataFrame:
     """Every household the valid rows name, as the write creates it when it is new: the
     place of its first valid row, the head's name and address first given, and the
-    chunk of that first row."""
-    places = checker.households
-    codes = list(places)
-    communes, units, rows = zip(*places.values(), strict=True) if places else ((), (), ())
-    details = checker.household_details
-    heads = [details.get(code, ("", ""))[0] for code in codes] if details else [""] * len(codes)
-    addresses = [details.get(code, ("", ""))[1] for code in codes] if details else [""] * len(codes)
-    chunk = [bisect.bisect_left(staged.last_rows, row) + 1 for row in rows]
-    return pl.DataFrame(
-        {
-            "chunk": chunk,
-            "code": codes,
-            "commune_id": communes,
-            "unit_id": units,
-            "head_name": heads,
-            "address": addresses,
-        },
-        schema={
-            "chunk": pl.Int64,
-            "code": pl.String,
-            "commune_id": pl.Int64,
-            "unit_id": pl.Int64,
-            "head_name": pl.String,
-            "address": pl.String,
-        },
+    chunk of that first row; in the order of their first rows."""
+    rows = (
+        checker.households.frame()
+        .join(checker.household_details.frame(), on=KEY, how="left")
+        .sort("row")
+    )
+    last_rows = pl.Series(staged.last_rows, dtype=pl.Int64)
+    chunk = last_rows.search_sorted(rows["row"].cast(pl.Int64), side="left").cast(pl.Int64) + 1
+    return rows.select(
+        pl.Series("chunk", chunk, dtype=pl.Int64),
+        pl.col(KEY).alias("code"),
+        "commune_id",
+        "unit_id",
+        pl.col("head_name").fill_null(""),
+        pl.col("address").fill_null(""),
     )
 
 

@@ -30,6 +30,7 @@ from ..services import events_relink
 from .cells import header
 from .checker import RowChecker, ValidRow
 from .report import CitizenImportReport
+from .state import KEY, ColumnMap
 
 Event = tuple[int, str, dt.date, int]  # citizen id, state, date, unit id
 
@@ -192,7 +193,8 @@ class ChunkWriter:
         # An empty table needs no lookups: IDs are unique within the file.
         self.no_citizens = not Citizen.objects.exists()
         self.no_households = not Household.objects.exists()
-        self.household_ids: dict[str, int] = {}  # code -> id, for households met so far
+        # code -> id, for households met so far (in columns: state.ColumnMap)
+        self.household_ids = ColumnMap(pl.String, {"id": pl.Int64})
         self.moved = 0  # existing citizens whose unit changed: their history follows them
         # What the daily counts must recount afterwards: these lowest units, from
         # `recount_from` (None: every counted day, as a new or changed citizen
@@ -271,9 +273,7 @@ class ChunkWriter:
         assert self.scope is not None  # noqa: S101
         scope = self.scope
         foreign: set[str] = set()
-        codes = sorted(
-            {h for h in frame["household"].unique().to_list() if h} - self.household_ids.keys()
-        )
+        codes = self.household_ids.missing(h for h in frame["household"].unique().to_list() if h)
         if codes and not self.no_households:
             foreign = {
                 code
@@ -328,12 +328,28 @@ class ChunkWriter:
         A household's place is that of the first valid row naming it; a household
         already known keeps its hamlet when the list only gives the commune.
         """
-        codes = sorted({h for h in named if h} - self.household_ids.keys())
+        codes = self.household_ids.missing(h for h in named if h)
         if not codes:
             return
+        ids: dict[str, int] = {}  # the codes' ids, remembered in household_ids at the end
+        places = self.checker.households.lookup(codes)
+        place_of = dict(
+            zip(
+                codes,
+                zip(places["commune_id"].to_list(), places["unit_id"].to_list(), strict=True),
+                strict=True,
+            )
+        )
+        given = self.checker.household_details.lookup(codes).filter("found")
+        details = dict(
+            zip(
+                given[KEY].to_list(),
+                zip(given["head_name"].to_list(), given["address"].to_list(), strict=True),
+                strict=True,
+            )
+        )
         found: dict[str, tuple[int, int, int]] = {}
         known: dict[str, tuple[str, str]] = {}  # code -> head's name, address as stored
-        details = self.checker.household_details
         if not self.no_households:
             for code, pk, commune_id, unit_id, head, address in _lookup(
                 cursor,
@@ -347,7 +363,7 @@ class ChunkWriter:
                 self._load_paths(cursor, {unit_id for _, _, unit_id in found.values()})
         inserts, moves, renamed = [], [], []
         for code in codes:
-            commune_id, unit_id, _ = self.checker.households[code]
+            commune_id, unit_id = place_of[code]
             old = found.get(code)
             head, address = details.get(code, ("", ""))
             if old is None:
@@ -365,14 +381,15 @@ class ChunkWriter:
                 commune_id, unit_id = old_commune, old_unit
             if (old_commune, old_unit) != (commune_id, unit_id):
                 moves.append((commune_id, unit_id, pk))
-            self.household_ids[code] = pk
+            ids[code] = pk
         if not insert:  # the staged ones go in by SQL (_households_staged)
             inserts = []
         self.report.households_created += len(inserts)
         if self.dry_run:
             for code, *_ in inserts:
                 self._fake_id -= 1
-                self.household_ids[code] = self._fake_id
+                ids[code] = self._fake_id
+            self._remember(ids)
             return
         if moves:
             update_rows(cursor, Household, ["commune_id", "unit_id"], moves)
@@ -392,7 +409,16 @@ class ChunkWriter:
             cursor.execute(f"SELECT code, id FROM {HOUSEHOLD} WHERE id > %s", [before])  # noqa: S608
             for code, pk in cursor.fetchall():
                 if code in wanted:
-                    self.household_ids[code] = pk
+                    ids[code] = pk
+        self._remember(ids)
+
+    def _remember(self, ids: dict[str, int]) -> None:
+        """Remember the ids of households not met before."""
+        self.household_ids.add(
+            pl.DataFrame(
+                {KEY: list(ids), "id": list(ids.values())}, schema={KEY: pl.String, "id": pl.Int64}
+            )
+        )
 
     def _citizens(
         self, cursor: Any, frame: pl.DataFrame, existing: dict[str, tuple[Any, ...]]
@@ -509,22 +535,25 @@ class ChunkWriter:
         self.report.households_created += max(cursor.rowcount, 0)
         if existing:
             # Citizens already known may join a household just created: their ids.
-            wanted = sorted(
+            wanted = self.household_ids.missing(
                 set(frame.filter(pl.col("id_number").is_in(list(existing)))["household"].to_list())
-                - self.household_ids.keys()
                 - {""}
             )
             if wanted:
-                for code, pk in _lookup(
-                    cursor,
-                    f"SELECT code, id FROM {HOUSEHOLD} WHERE code {{among}}",  # noqa: S608
-                    wanted,
-                ):
-                    self.household_ids[code] = pk
+                self._remember(
+                    dict(
+                        _lookup(
+                            cursor,
+                            f"SELECT code, id FROM {HOUSEHOLD} WHERE code {{among}}",  # noqa: S608
+                            wanted,
+                        )
+                    )
+                )
 
     def _new_rows(self, new: pl.DataFrame) -> list[tuple[Any, ...]]:
         """The rows to insert for citizens not yet known, in CITIZEN_INSERTED's order."""
         codes = [c for c in new["household"].unique().to_list() if c]
+        ids = self.household_ids.lookup(codes)["id"].to_list()
         return new.select(
             "id_number",
             "full_name",
@@ -533,9 +562,7 @@ class ChunkWriter:
             "phone",
             "commune_id",
             pl.coalesce("hamlet_id", "commune_id").alias("unit_id"),
-            pl.col("household").replace_strict(
-                codes, [self.household_ids[c] for c in codes], default=None, return_dtype=pl.Int64
-            ),
+            pl.col("household").replace_strict(codes, ids, default=None, return_dtype=pl.Int64),
             pl.col("state").fill_null(AccountState.NOT_REGISTERED.value),
             pl.col("state_date").cast(pl.String),
             pl.lit(self.now).alias("created_at"),
@@ -551,9 +578,11 @@ class ChunkWriter:
     ) -> None:
         """What to change on the citizens already known (row by row: a re-import)."""
         report, now = self.report, self.now
+        codes = [c for c in known["household"].unique().to_list() if c]
+        ids = dict(zip(codes, self.household_ids.lookup(codes)["id"].to_list(), strict=True))
         for r in map(ValidRow._make, known.iter_rows()):
             unit_id = r.hamlet_id or r.commune_id
-            household_id = self.household_ids[r.household] if r.household else None
+            household_id = ids[r.household] if r.household else None
             pk, name, birth, sex, phone, commune_id, old_unit, old_household = existing[r.id_number]
             # What the list does not say is kept: a known hamlet in the same commune,
             # a phone number, a household. A citizen of an earlier tree's unit listed
