@@ -158,9 +158,26 @@ def test_status_forecast_and_target_agree_for_every_unit_and_indicator(
         assert behind and listed == behind, report.unit.code
         with_forecast += sum(r["forecast_end"] is not None for t in lagging for r in t.rows)
     assert with_forecast  # what the status compared (forecast and target) is on the rows
+    # The same check from the command line.
+    out = StringIO()
+    call_command("check", "status", "--date", "18/10/2023", "--unit", "82", stdout=out)
+    assert "0 sai lệch" in out.getvalue() and "18/10/2023" in out.getvalue()
     # The page shows the rule and the forecast it decides with.
     client = Client()
     client.force_login(make_user("province_viewer", "82"))
     page = client.get(reverse("web:unit-detail", args=["82"]), {"ngay": "2023-10-18"})
     text = page.content.decode()
     assert 'id="status-rule"' in text and "dự báo" in text.lower()
+
+
+@pytest.mark.django_db
+def test_check_keeps_the_system_check_and_adds_the_status_check() -> None:
+    from django.core.management.base import CommandError
+
+    out = StringIO()
+    call_command("check", stdout=out)  # Django's own system check, unchanged
+    assert "no issues" in out.getvalue()
+    with pytest.raises(CommandError, match="Chưa có số liệu"):
+        call_command("check", "status", stdout=StringIO())
+    with pytest.raises(CommandError):
+        call_command("check", "status", "--date", "31/02/2023", stdout=StringIO())

@@ -55,24 +55,21 @@ class Command(SystemCheck):
     def handle(self, *app_labels: Any, **options: Any) -> None:
         if list(app_labels) != ["status"]:
             return super().handle(*app_labels, **options)
-        day = (
-            options["date"]
-            or DailyCount.objects.filter(date__lte=clock.today()).aggregate(last=Max("date"))[
-                "last"
-            ]
-        )
-        if day is None:
+        days = options["date"] or [
+            DailyCount.objects.filter(date__lte=clock.today()).aggregate(last=Max("date"))["last"]
+        ]
+        if None in days:
             raise CommandError("Chưa có số liệu theo ngày: không có gì để kiểm tra.")
         plans = list(Plan.objects.select_related("province").order_by("pk"))
         if options["unit"]:
-            unit = unit_at(options["unit"], day)
+            unit = unit_at(options["unit"], days[0])
             if unit is None:
-                raise CommandError(unit_missing(options["unit"], day))
+                raise CommandError(unit_missing(options["unit"], days[0]))
             plans = [p for p in plans if p.province_id == unit.pk]
             if not plans:
                 raise CommandError(f"Không có kế hoạch nào cho đơn vị {options['unit']}.")
         problems = 0
-        for plan in plans:
+        for day, plan in ((d, p) for d in days for p in plans):
             if not plan.province.is_valid_on(day):
                 continue
             result = check_statuses(day, plan.province, plan)
