@@ -137,14 +137,18 @@ def count_forecast(now: int, earlier: int, days_between: int, days_left: int) ->
 def count_forecast_date(
     now: int, earlier: int, days_between: int, target: int, day: dt.date
 ) -> dt.date | None:
-    """The day the recent pace reaches `target` (None if it never does); it falls on or
-    before the period's end exactly when `count_forecast` reaches the target."""
+    """The day the recent pace reaches `target` (None if it never does, or only after the
+    last day a date can hold); it falls on or before the period's end exactly when
+    `count_forecast` reaches the target."""
     if now >= target:
         return day
     if days_between <= 0 or now <= earlier:
         return None
     pace = Fraction(now - earlier, days_between)
-    return day + dt.timedelta(days=math.ceil(Fraction(target - now) / pace))
+    days = math.ceil(Fraction(target - now) / pace)
+    if days > (dt.date.max - day).days:
+        return None  # a pace so slow it never arrives in the calendar (one account a week)
+    return day + dt.timedelta(days=days)
 
 
 def rate_forecast(

@@ -69,6 +69,9 @@ def test_the_forecast_date_and_the_forecast_agree() -> None:
         when = count_forecast_date(now, earlier, 7, target, day)
         reaches = count_forecast(now, earlier, 7, (end - day).days)
         assert (when is not None and when <= end) == (reaches is not None and reaches >= target)
+    # One account in a week toward 451.601: no day in the calendar, no error (it was a 500).
+    assert count_forecast_date(1, 0, 7, 451_601, dt.date(2023, 9, 4)) is None
+    assert count_forecast(1, 0, 7, 44) == 7
 
 
 def test_a_rate_forecast_comes_from_its_numerator_and_denominator() -> None:
