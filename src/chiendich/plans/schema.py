@@ -316,7 +316,8 @@ class BonusSpec(Strict):
 
 class LaggingSpec(Strict):
     section: Section
-    # Lagging = below this share of the pace expected by now (target x days gone / days).
+    # Without a forecast yet (fewer than two days of data) a unit is behind below this
+    # share of the steady pace from its own first-day value (chiendich.core.status).
     pace_share: Annotated[
         Decimal, Field(gt=0, le=1), PlainSerializer(_json_number, when_used="json")
     ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from django.db.models import F, Sum
@@ -24,7 +24,7 @@ from chiendich.units.models import Kind, Level, Unit
 from chiendich.vneid.models import DailyCount
 from chiendich.vneid.progress import progress_for, vneid_target
 
-from .emulation import standings
+from .emulation import IndicatorStatus, indicator_statuses, standings
 from .labels import COLUMN_KINDS, column_label
 from .models import CommunicationActivity, Report
 
@@ -62,8 +62,13 @@ class Table:
     # Columns left out because every row holds the same value, with that value: written
     # once under the title ("Expected by now (%): 100,00%") instead of on every row.
     constants: dict[str, Any] = field(default_factory=dict)
+    # Columns whose kind follows each row's "measure" (a count, or a rate written with
+    # "%"): the lagging list holds VNeID accounts and TTHC rates in the same columns.
+    measured: list[str] = field(default_factory=list)
 
-    def kind_of(self, column: str) -> str:
+    def kind_of(self, column: str, row: dict[str, Any] | None = None) -> str:
+        if row is not None and column in self.measured:
+            return "pct" if row.get("measure") == "percent" else "int"
         return self.kinds.get(column) or COLUMN_KINDS.get(column, "int")
 
 
@@ -204,6 +209,38 @@ def vneid_trend(unit: Unit, start: dt.date, end: dt.date) -> list[tuple[dt.date,
         .order_by("date")
     )
     return [(r["date"], r["activated"] or 0) for r in rows]
+
+
+# --- lagging (the one status model: a unit lags on an indicator when it is behind) -------------
+
+LAGGING_COLUMNS = ["indicator", "value", "target", "percent", "forecast_end", "needed_now"]
+LAGGING_MEASURED = ["value", "target", "forecast_end", "needed_now"]
+
+
+def _status_values(state: IndicatorStatus) -> dict[str, Any]:
+    """What the status compared, for a lagging row: the value and the target; the
+    forecast for the period's end (behind: below the target), or without a forecast
+    yet the plan's share of the steady pace by the day (behind: the value is below
+    it). A count is written whole, a rate as a rate (`measure`)."""
+    needed = None
+    if state.forecast_end is None and state.expected is not None:
+        needed = state.expected * state.share
+    if state.measure == "count":
+
+        def write(v: Decimal | None) -> Any:
+            return None if v is None else int(v.to_integral_value(ROUND_CEILING))
+    else:
+
+        def write(v: Decimal | None) -> Any:
+            return _num(None if v is None else v.quantize(Decimal("0.01"), ROUND_CEILING))
+
+    return {
+        "measure": state.measure,
+        "value": write(state.value),
+        "target": write(state.target),
+        "forecast_end": write(state.forecast_end),
+        "needed_now": write(needed),
+    }
 
 
 # --- the builder ---------------------------------------------------------------------------------
@@ -364,7 +401,14 @@ class _Builder:
 
     def emulation_tables(self) -> list[Table]:
         progress, kpis = self.progress(), self.kpis()
-        period = (self.vneid_period.start, self.vneid_period.end) if self.vneid_period else None
+        statuses = indicator_statuses(
+            [u for us in self.by_level.values() for u in us],
+            self.plan,
+            day=self.day,
+            scope=self.unit,
+            progress=progress,
+            kpis=kpis,
+        )
         weights = list((self.plan.emulation.get("score") or {}).get("weights") or {})
         names = {s.indicator.key: s.name for s in indicator_settings(self.plan)}
         names.update(
@@ -379,10 +423,9 @@ class _Builder:
             ranked = standings(
                 self.by_level[level],
                 self.plan,
-                day=self.day,
                 progress=progress,
                 kpis=kpis,
-                vneid_period=period,
+                statuses=statuses,
             )
             if not any(s.achievements for s in ranked):
                 continue  # no unit of this level has a target (hamlets): nothing to rank
@@ -400,7 +443,7 @@ class _Builder:
                             "code": f"{s.unit.code}.{key}",
                             "indicator": names.get(key, key),
                             "percent": _num(a.percent),
-                            "expected_percent": _num(a.expected_percent),
+                            **_status_values(a.status),  # type: ignore[arg-type]  # lagging: set
                         }
                     )
                 if s.forecast_miss:
@@ -414,9 +457,13 @@ class _Builder:
                             "recent_daily_pace": _num(p.recent_daily_pace),
                         }
                     )
-            lagging_columns, constants = constant_columns(
-                lagging, ["indicator", "percent", "expected_percent"], ["expected_percent"]
-            )
+            # A column no row fills (no forecast yet anywhere, or a forecast everywhere)
+            # tells nothing: left out.
+            lagging_columns = [
+                c
+                for c in LAGGING_COLUMNS
+                if c not in ("forecast_end", "needed_now") or any(r[c] is not None for r in lagging)
+            ]
             tables += [
                 Table(
                     f"ranking.{level}",
@@ -433,7 +480,7 @@ class _Builder:
                     level,
                     lagging_columns,
                     lagging,
-                    constants=constants,
+                    measured=list(LAGGING_MEASURED),
                 ),
                 Table(
                     f"forecast_miss.{level}",
@@ -527,7 +574,7 @@ def content_changes(before: ReportContent, after: ReportContent) -> list[Change]
                             column,
                             a.get(column),
                             b.get(column),
-                            table.kind_of(column),
+                            table.kind_of(column, b or a),
                         )
                     )
     return changes

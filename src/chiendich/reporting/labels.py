@@ -50,7 +50,10 @@ COLUMN_LABELS = {
     "total": _("Total"),
     "indicator": _("Indicator"),
     "percent": _("Of target (%)"),
-    "expected_percent": _("Expected by now (%)"),
+    "expected_percent": _("Expected by now (%)"),  # reports submitted before the status model
+    "value": _("Value"),
+    "forecast_end": _("Forecast at the period's end"),
+    "needed_now": _("Needed by now (plan's share of the steady pace)"),
     "sessions": _("Sessions held"),
     "people_reached": _("People reached"),
     "posters": _("Posters and banners"),

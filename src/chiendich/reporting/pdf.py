@@ -136,8 +136,8 @@ def _table(table: ReportTable, st: dict[str, ParagraphStyle], width: float) -> l
                 Paragraph(escape(row_name(line)), st["cell"])
                 if c == "name"
                 else Paragraph(escape(str(line.get(c) or "")), st["cell"])
-                if c == "parent" or table.kind_of(c) == "text"
-                else document_value(table.kind_of(c), line.get(c))
+                if c == "parent" or table.kind_of(c, line) == "text"
+                else document_value(table.kind_of(c, line), line.get(c))
                 for c in columns
             ]
         )

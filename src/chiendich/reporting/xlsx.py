@@ -83,7 +83,7 @@ def _write_table(sheet: Worksheet, row: int, table: Table, *, freeze: bool) -> i
                 value = _("Total: %(unit)s") % {"unit": value}
             elif column == "name":
                 value = row_name(line)
-            kind = "text" if column in ("name", "parent") else table.kind_of(column)
+            kind = "text" if column in ("name", "parent") else table.kind_of(column, line)
             cell = xlsx.put(sheet, row, index, _value(kind, value))
             if kind in FORMATS:
                 cell.number_format = FORMATS[kind]

@@ -32,7 +32,6 @@ from chiendich.procedures.selectors import IndicatorResult, indicator_settings, 
 from chiendich.procedures.selectors import units_kpi as tthc_units_kpi
 from chiendich.units.models import Kind, Level, Unit, path_codes
 from chiendich.vneid.progress import (
-    FORECAST_WINDOW,
     Counts,
     Progress,
     rate,
@@ -42,20 +41,31 @@ from chiendich.vneid.progress import (
 
 from . import stored
 from .selectors import peer_ranks
-from .status import (
+from .status import (  # CountStatus ... tthc_earlier_day: core.status, re-exported here
     BEHIND,
+    FORECAST_WINDOW,
     MET,
     ON_PACE,
     STATUS_LABELS,
-    count_forecast,
-    count_forecast_date,
+    CountStatus,
+    count_status,
+    kpi_forecast,
     rate_forecast,
     status,
     steady_pace,
+    tthc_earlier_day,
     window_start,
 )
 
-__all__ = ["BEHIND", "MET", "ON_PACE"]
+__all__ = [
+    "BEHIND",
+    "MET",
+    "ON_PACE",
+    "CountStatus",
+    "count_status",
+    "kpi_forecast",
+    "tthc_earlier_day",
+]
 VNEID_COUNT = "vneid_activated_accounts"
 VNEID_RATE = "vneid_activation_rate"
 HUNDRED = Decimal(100)
@@ -175,50 +185,6 @@ class Dashboard:
 
 def _days(start: dt.date, end: dt.date) -> list[dt.date]:
     return [start + dt.timedelta(days=k) for k in range((end - start).days + 1)]
-
-
-@dataclass
-class CountStatus:
-    """A count indicator's forecast and status on a day (status.py's rule)."""
-
-    expected: Decimal | None
-    forecast_end: Decimal | None
-    forecast_date: dt.date | None  # set only when the recent pace reaches the target in time
-    forecast_note: str  # "reached", "on_pace", "not_before_deadline" or "" (no forecast yet)
-    light: str | None
-
-
-def count_status(
-    value: int,
-    target: int | None,
-    *,
-    base: int,
-    earlier: int,
-    earlier_day: dt.date | None,
-    day: dt.date,
-    start: dt.date,
-    end: dt.date,
-    share: Decimal,
-) -> CountStatus:
-    """The forecast and status of an activated-accounts count: `base` is the unit's
-    value on the period's first day, `earlier` its value on `earlier_day` (status.window_start)."""
-    between = (day - earlier_day).days if earlier_day else 0
-    left = max((end - day).days, 0)
-    forecast = count_forecast(value, earlier, between, left)
-    if target is None:
-        return CountStatus(None, forecast, None, "", None)
-    expected = steady_pace(target, "count", start, end, day, base)
-    light = status(value, target, forecast_end=forecast, expected=expected, share=share)
-    when = count_forecast_date(value, earlier, between, target, day) if between else None
-    if value >= target:
-        note = "reached"
-    elif forecast is None:
-        note = ""
-    elif forecast >= target:
-        note = "on_pace"
-    else:
-        note, when = "not_before_deadline", None
-    return CountStatus(expected, forecast, when if note == "on_pace" else None, note, light)
 
 
 def _base(counts: Counts | None) -> int:
@@ -486,30 +452,6 @@ def tthc_trend(
     if result.key in NO_DAILY_SERIES:
         return {result.date_to: result.rate}
     return {d: rate(n, m) for d, (n, m) in tthc_fractions(unit, result, plan, daily).items()}
-
-
-def kpi_forecast(
-    result: IndicatorResult,
-    before: Any,
-    earlier_day: dt.date | None,
-    period_end: dt.date | None,
-) -> Decimal | None:
-    """A TTHC rate at `period_end` from `result` and the same unit's figures `before`
-    (its UnitKpi up to `earlier_day`), by status.rate_forecast."""
-    if before is None or earlier_day is None or period_end is None:
-        return None
-    old = before.indicator(result.key)
-    return rate_forecast(
-        (result.numerator, result.denominator),
-        (old.numerator, old.denominator),
-        (result.date_to - earlier_day).days,
-        (period_end - result.date_to).days,
-    )
-
-
-def tthc_earlier_day(start: dt.date, end: dt.date) -> dt.date | None:
-    """The day a TTHC forecast compares `end` with (status.window_start over the window)."""
-    return window_start([start, max(start, end - dt.timedelta(days=FORECAST_WINDOW))], end)
 
 
 def _tthc(

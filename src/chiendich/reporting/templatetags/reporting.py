@@ -38,7 +38,7 @@ def web_value(kind: str, value: Any) -> str:
 @register.simple_tag
 def cell(table: Any, row: dict[str, Any], column: str) -> str:
     """`row`'s value in `column` of `table`, written for the reader's language."""
-    return web_value(table.kind_of(column), row.get(column))
+    return web_value(table.kind_of(column, row), row.get(column))
 
 
 @register.filter

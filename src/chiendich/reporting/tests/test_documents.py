@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
+from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.utils.translation import gettext
 
 from chiendich.accounts.roles import Role
 from chiendich.conftest import COMMUNE_A
+from chiendich.core.numbers import vn_number
 from chiendich.reporting import services
 from chiendich.reporting.content import OWN
 from chiendich.reporting.models import Report, ReportState, SignerBody
@@ -237,11 +239,21 @@ def test_a_column_with_one_value_on_every_row_is_written_once(campaign) -> None:
     lagging = [t for t in report_view(province).content.tables if t.kind == "lagging"]
     assert lagging and all(t.rows for t in lagging)
     for table in lagging:
-        # The final report is read at the period's end: every row expects 100%.
-        assert table.columns == ["indicator", "percent"]
-        assert table.constants == {"expected_percent": 100.0}
+        # The final report is read at the period's end, where every status has a forecast:
+        # the steady pace decided nothing, so its column carries no information and is
+        # left out; each row is behind because its forecast falls short of the target.
+        assert table.columns == ["indicator", "value", "target", "percent", "forecast_end"]
+        for row in table.rows:
+            assert row["forecast_end"] is not None and row["forecast_end"] < row["target"]
+            assert row["measure"] in ("count", "percent")
+    # A rate is written with "%", a count whole (the columns follow each row's measure).
+    table = lagging[0]
+    rate = next((r for r in table.rows if r["measure"] == "percent"), None)
+    count = next((r for r in table.rows if r["measure"] == "count"), None)
+    assert table.kind_of("target", rate or {}) == ("pct" if rate else "int")
+    if count is not None:
+        assert table.kind_of("target", count) == "int"
     text = " ".join(pdf_text(province).split())
-    note = vi(
-        "%(column)s: %(value)s on every row", column=vi("Expected by now (%)"), value="100,00%"
-    )
-    assert note in text
+    if rate is not None:
+        assert f"{vn_number(Decimal(str(rate['target'])).quantize(Decimal('0.01')))}%" in text
+    assert vi("Forecast at the period's end") in text

@@ -1,5 +1,8 @@
-"""The status model (web/status.py): its rule on chosen cases, and a check over every
-unit and indicator of a small demo that status, forecast and target agree."""
+"""The status model (core/status.py, imported by the pages as web.status): its rule on
+chosen cases, and the campaign-wide check (web/status_check.py) over every unit and
+indicator: status, forecast and target agree, and the reports' lagging list is the
+dashboard's "behind". On a small demo here; over the full demo (scale 1, Tiền Giang
+2023) in test_status_full.py."""
 
 from __future__ import annotations
 
@@ -14,8 +17,10 @@ from django.test import Client
 from django.urls import reverse
 
 from chiendich.plans.selectors import plan_for_unit
+from chiendich.reporting.content import report_content
+from chiendich.reporting.emulation import indicator_statuses
+from chiendich.reporting.models import Report
 from chiendich.units.models import Kind, Level, Unit
-from chiendich.web.dashboard import VNEID_COUNT, pace_share, unit_dashboard
 from chiendich.web.status import (
     BEHIND,
     MET,
@@ -27,6 +32,7 @@ from chiendich.web.status import (
     steady_pace,
     window_start,
 )
+from chiendich.web.status_check import check_statuses
 
 START, END = dt.date(2023, 8, 20), dt.date(2023, 10, 18)
 
@@ -63,6 +69,9 @@ def test_the_forecast_date_and_the_forecast_agree() -> None:
         when = count_forecast_date(now, earlier, 7, target, day)
         reaches = count_forecast(now, earlier, 7, (end - day).days)
         assert (when is not None and when <= end) == (reaches is not None and reaches >= target)
+    # One account in a week toward 451.601: no day in the calendar, no error (it was a 500).
+    assert count_forecast_date(1, 0, 7, 451_601, dt.date(2023, 9, 4)) is None
+    assert count_forecast(1, 0, 7, 44) == 7
 
 
 def test_a_rate_forecast_comes_from_its_numerator_and_denominator() -> None:
@@ -94,20 +103,6 @@ def test_the_forecast_window_is_a_week_or_what_there_is() -> None:
 # --- every unit and indicator of a small demo --------------------------------------------------
 
 
-def _agrees(value, target, light, forecast, expected, share, where: str) -> None:
-    if target is None or value is None:
-        assert light is None, where
-        return
-    assert (light == MET) == (value >= target), where
-    if light == ON_PACE:
-        if forecast is not None:
-            assert forecast >= target, where
-        else:
-            assert value >= share * expected, where
-    if light == BEHIND and forecast is not None:
-        assert forecast < target, where
-
-
 @pytest.mark.django_db
 def test_status_forecast_and_target_agree_for_every_unit_and_indicator(
     settings, tmp_path, monkeypatch, make_user
@@ -122,62 +117,70 @@ def test_status_forecast_and_target_agree_for_every_unit_and_indicator(
             cursor.execute("ANALYZE")
     province = Unit.objects.get(code="82")
     plan = plan_for_unit(province)
-    share = pace_share(plan)
-    units = list(
+    assert plan is not None
+    # The final VNeID reports (the reports with a ranking): the province's, by district
+    # and by commune, and a district's, by commune.
+    reports = list(
+        Report.objects.filter(schedule__key="vneid_final", unit__code__in=["82", "815"])
+        .select_related("unit")
+        .order_by("unit__path")
+    )
+    assert [r.unit.code for r in reports] == ["82", "815"]
+    report_day = reports[0].data_to or reports[0].deadline
+    units = (
         Unit.objects.subtree(province)
         .filter(kind=Kind.TERRITORIAL)
         .exclude(level=Level.HAMLET)
-        .order_by("path")
+        .count()
     )
-    checked = 0
-    for day in (dt.date(2023, 9, 12), dt.date(2023, 10, 18)):
-        for unit in units:
-            children = list(Unit.objects.filter(parent=unit, kind=Kind.TERRITORIAL))
-            board = unit_dashboard(unit, day, plan, children)
-            for card in board.cards:
-                where = f"{unit.code} {card.key} {day}"
-                _agrees(
-                    card.value,
-                    card.target,
-                    card.light,
-                    card.forecast_end,
-                    card.expected,
-                    share,
-                    where,
-                )
-                if card.key == VNEID_COUNT:
-                    assert card.forecast_end is None or card.forecast_end >= card.value, where
-                    pace, actual = card.chart["pace"], card.chart["actual"]
-                    assert pace[0] == actual[0], where  # from the value on the first day
-                    assert pace[-1] == card.target, where
-                    assert (card.forecast_date is not None) == (card.forecast_note == "on_pace")
-                checked += 1
-            for row in board.children:
-                where = f"{row.unit.code} below {unit.code} {day}"
-                if row.target is not None:
-                    assert row.forecast_end is None or row.forecast_end >= row.activated, where
-                    if row.light == MET:
-                        assert row.activated >= row.target, where
-                    if row.light == ON_PACE and row.forecast_end is not None:
-                        assert row.forecast_end >= row.target, where
-                    if row.light == BEHIND and row.forecast_end is not None:
-                        assert row.forecast_end < row.target, where
-                    checked += 1
-                for key, cell in row.cells.items():
-                    _agrees(
-                        cell.value,
-                        cell.target,
-                        cell.light,
-                        cell.forecast_end,
-                        cell.target,
-                        share,
-                        f"{where} {key}",
-                    )
-                    checked += 1
-    assert checked > 2 * len(units) * 8
+    for day in sorted({dt.date(2023, 9, 12), report_day, dt.date(2023, 10, 18)}):
+        result = check_statuses(day, province, plan)
+        assert result.problems == [], result.problems[:10]
+        assert result.units == units
+        assert result.checked > units * 8, day  # cards, rows below and TTHC cells
+        assert result.compared > units * 5, day  # every unit's ranked indicators, twice
+        assert 0 < result.behind < result.compared, day
+    # The reports themselves: each lagging list is exactly the units and ranked indicators
+    # whose status is behind (which the check above found equal to the dashboard's lights).
+    weights = set(plan.emulation["score"]["weights"])
+    with_forecast = 0
+    for report in reports:
+        content = report_content(report)
+        day = report.data_to or report.deadline
+        lagging = [t for t in content.tables if t.kind == "lagging"]
+        listed = {tuple(row["code"].split(".", 1)) for t in lagging for row in t.rows}
+        behind = set()
+        for table in lagging:
+            peers = list(
+                Unit.objects.subtree(report.unit).filter(kind=Kind.TERRITORIAL, level=table.level)
+            )
+            for code, states in indicator_statuses(peers, plan, day=day, scope=report.unit).items():
+                behind |= {
+                    (code, k) for k, st in states.items() if k in weights and st.status == BEHIND
+                }
+        assert behind and listed == behind, report.unit.code
+        with_forecast += sum(r["forecast_end"] is not None for t in lagging for r in t.rows)
+    assert with_forecast  # what the status compared (forecast and target) is on the rows
+    # The same check from the command line.
+    out = StringIO()
+    call_command("check", "status", "--date", "18/10/2023", "--unit", "82", stdout=out)
+    assert "0 sai lệch" in out.getvalue() and "18/10/2023" in out.getvalue()
     # The page shows the rule and the forecast it decides with.
     client = Client()
     client.force_login(make_user("province_viewer", "82"))
     page = client.get(reverse("web:unit-detail", args=["82"]), {"ngay": "2023-10-18"})
     text = page.content.decode()
     assert 'id="status-rule"' in text and "dự báo" in text.lower()
+
+
+@pytest.mark.django_db
+def test_check_keeps_the_system_check_and_adds_the_status_check() -> None:
+    from django.core.management.base import CommandError
+
+    out = StringIO()
+    call_command("check", stdout=out)  # Django's own system check, unchanged
+    assert "no issues" in out.getvalue()
+    with pytest.raises(CommandError, match="Chưa có số liệu"):
+        call_command("check", "status", stdout=StringIO())
+    with pytest.raises(CommandError):
+        call_command("check", "status", "--date", "31/02/2023", stdout=StringIO())

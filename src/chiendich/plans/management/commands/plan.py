@@ -232,9 +232,10 @@ class Command(BaseCommand):
                 "v": vn_number(emulation["bonus"]["points_per_target_exceeded"]),
             },
             {
-                "k": "Chậm tiến độ khi dưới",
-                "v": vn_number(Decimal(str(emulation["lagging"]["pace_share"])) * 100)
-                + "% mức dự kiến",
+                "k": "Chậm tiến độ khi",
+                "v": "dự báo đến hết đợt không đạt chỉ tiêu (chưa có dự báo: dưới "
+                + vn_number(Decimal(str(emulation["lagging"]["pace_share"])) * 100)
+                + "% tiến độ đều tính từ kết quả ngày đầu đợt)",
             },
             {"k": "Xử lý đơn vị chậm", "v": emulation["lagging"]["action"]},
             {"k": "Đề xuất khen thưởng", "v": emulation["rewards"]["proposed_by"]},
