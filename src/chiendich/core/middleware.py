@@ -5,7 +5,7 @@ Content-Security-Policy."""
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, QueryDict
 from django.middleware.gzip import GZipMiddleware
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
@@ -51,7 +51,9 @@ class StaticGZipMiddleware(GZipMiddleware):
         super().__init__(get_response)
         self.prefix = "/" + settings.STATIC_URL.lstrip("/")
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
         if response.status_code != 200 or not request.path.startswith(self.prefix):
             return response  # a 206 range or a 304 is never recompressed
         return super().process_response(request, response)
