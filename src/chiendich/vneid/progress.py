@@ -188,6 +188,18 @@ def progress_for(units: list[Unit], day: dt.date, plan: Plan | None) -> list[Pro
     codes = {u.code for u in units}
     today = rollup(day, codes=codes)
     week_ago = rollup(day - dt.timedelta(days=FORECAST_WINDOW), codes=codes)
+    return progress_rows(units, day, today, week_ago, allocations, period_end)
+
+
+def progress_rows(
+    units: list[Unit],
+    day: dt.date,
+    today: dict[str, Counts],
+    week_ago: dict[str, Counts],
+    allocations: dict[int, int],
+    period_end: dt.date | None,
+) -> list[Progress]:
+    """Each unit's Progress from its rolled-up counts on `day` and a week before."""
     return [
         Progress(
             code=u.code,

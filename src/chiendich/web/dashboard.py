@@ -34,6 +34,7 @@ from chiendich.units.models import Kind, Level, Unit, path_codes
 from chiendich.vneid.progress import (
     Counts,
     Progress,
+    progress_rows,
     rate,
     rollup,
     vneid_target,
@@ -788,22 +789,8 @@ def _progress(units: list[Unit], day: dt.date, plan: Plan, inputs: VneidInputs) 
         else {}
     )
     period_end = target.period.end if target and target.period else None
-    today = inputs.rollups[day]
     week_ago = inputs.rollups[day - dt.timedelta(days=FORECAST_WINDOW)]
-    return [
-        Progress(
-            code=u.code,
-            gso_code=u.gso_code,
-            name=u.name,
-            level=u.level,
-            date=day,
-            counts=today.get(u.code, Counts()),
-            target=allocations.get(u.pk),
-            period_end=period_end,
-            activated_week_ago=week_ago.get(u.code, Counts()).activated,
-        )
-        for u in units
-    ]
+    return progress_rows(units, day, inputs.rollups[day], week_ago, allocations, period_end)
 
 
 def _vneid_part(
