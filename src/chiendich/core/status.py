@@ -247,6 +247,14 @@ def kpi_forecast(
     )
 
 
+def kpi_status(result: Any, forecast: Decimal | None, share: Decimal) -> str | None:
+    """A TTHC rate's status: its target is both the goal and the steady pace (a rate is
+    not accumulated day by day)."""
+    return status(
+        result.rate, result.target, forecast_end=forecast, expected=result.target, share=share
+    )
+
+
 def tthc_earlier_day(start: dt.date, end: dt.date) -> dt.date | None:
     """The day a TTHC forecast compares `end` with (window_start over the window)."""
     return window_start([start, max(start, end - dt.timedelta(days=FORECAST_WINDOW))], end)

@@ -32,7 +32,7 @@ from chiendich.core.status import (
     BEHIND,
     count_status,
     kpi_forecast,
-    status,
+    kpi_status,
     tthc_earlier_day,
     window_start,
 )
@@ -209,13 +209,7 @@ def indicator_statuses(
                 result.target,
                 forecast,
                 result.target,
-                status(
-                    result.rate,
-                    result.target,
-                    forecast_end=forecast,
-                    expected=result.target,
-                    share=share,
-                ),
+                kpi_status(result, forecast, share),
                 share,
             )
     return out

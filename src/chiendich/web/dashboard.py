@@ -51,6 +51,7 @@ from .status import (  # CountStatus ... tthc_earlier_day: core.status, re-expor
     CountStatus,
     count_status,
     kpi_forecast,
+    kpi_status,
     rate_forecast,
     status,
     steady_pace,
@@ -593,13 +594,7 @@ def tthc_cells(
             row[result.key] = Cell(
                 result.rate,
                 result.target,
-                status(
-                    result.rate,
-                    result.target,
-                    forecast_end=forecast,
-                    expected=result.target,
-                    share=share,
-                ),
+                kpi_status(result, forecast, share),
                 forecast,
             )
     order = [s.indicator.key for s in indicator_settings(plan)]
