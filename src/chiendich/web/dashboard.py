@@ -30,6 +30,7 @@ from chiendich.procedures.indicators import FormCounts, Sums
 from chiendich.procedures.models import FORM_FIELDS
 from chiendich.procedures.selectors import IndicatorResult, indicator_settings, select_forms
 from chiendich.procedures.selectors import units_kpi as tthc_units_kpi
+from chiendich.reporting.emulation import pace_share
 from chiendich.units.models import Kind, Level, Unit, path_codes
 from chiendich.vneid.progress import (
     Counts,
@@ -75,13 +76,6 @@ HUNDRED = Decimal(100)
 
 def light_label(light: str | None) -> str | Promise:
     return STATUS_LABELS.get(light or "", "—")
-
-
-def pace_share(plan: Plan | None) -> Decimal:
-    """The plan's lagging threshold: a unit below this share of the steady pace lags."""
-    lagging = ((plan.emulation or {}).get("lagging") or {}) if plan else {}
-    share = lagging.get("pace_share")
-    return Decimal(str(share)) if share is not None else Decimal(1)
 
 
 def expected_by(
