@@ -3,8 +3,7 @@
 One rule, used by the dashboard's cards, the table of units below, the history
 pages, the exports, the home page's "units behind pace" and the reports' lagging
 list (a unit lags on an indicator exactly when its status is behind). It lives in
-core, below every app, so that reporting and web read the same functions;
-`chiendich.web.status` is kept as the import path of the pages:
+core, below every app, so that reporting and web read the same functions:
 
 - met: the value has reached the target;
 - on pace: not yet, but the forecast for the end of the indicator's period

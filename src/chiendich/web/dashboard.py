@@ -24,6 +24,22 @@ from django.core.cache import cache
 from django.utils.functional import Promise
 
 from chiendich.core.caching import process_cache
+from chiendich.core.status import (  # CountStatus ... tthc_earlier_day re-exported here
+    BEHIND,
+    FORECAST_WINDOW,
+    MET,
+    ON_PACE,
+    STATUS_LABELS,
+    CountStatus,
+    count_status,
+    kpi_forecast,
+    kpi_status,
+    rate_forecast,
+    status,
+    steady_pace,
+    tthc_earlier_day,
+    window_start,
+)
 from chiendich.plans.models import Plan, Target, TargetAllocation
 from chiendich.plans.selectors import targets_for_unit
 from chiendich.procedures.indicators import FormCounts, Sums
@@ -43,22 +59,6 @@ from chiendich.vneid.progress import (
 
 from . import stored
 from .selectors import peer_ranks
-from .status import (  # CountStatus ... tthc_earlier_day: core.status, re-exported here
-    BEHIND,
-    FORECAST_WINDOW,
-    MET,
-    ON_PACE,
-    STATUS_LABELS,
-    CountStatus,
-    count_status,
-    kpi_forecast,
-    kpi_status,
-    rate_forecast,
-    status,
-    steady_pace,
-    tthc_earlier_day,
-    window_start,
-)
 
 __all__ = [
     "BEHIND",

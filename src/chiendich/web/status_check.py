@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from chiendich.core.status import BEHIND, MET, ON_PACE
 from chiendich.plans.models import Plan
 from chiendich.reporting.emulation import indicator_statuses, pace_share
 from chiendich.units.models import Kind, Level, Unit
 
 from .dashboard import VNEID_COUNT, VNEID_RATE, unit_dashboard
-from .status import BEHIND, MET, ON_PACE
 
 
 @dataclass

@@ -22,6 +22,7 @@ from chiendich.accounts.models import User
 from chiendich.accounts.roles import Role
 from chiendich.core import clock
 from chiendich.core.inputs import BadInput, count_range_text, count_value
+from chiendich.core.status import RULE_TEXT
 from chiendich.plans.allocation import AllocationError, target_override
 from chiendich.plans.models import Plan
 from chiendich.plans.selectors import plan_for_unit, targets_for_unit
@@ -47,7 +48,6 @@ from .selectors import (
     today_tasks,
     tree_switch,
 )
-from .status import RULE_TEXT
 from .stored import TTHC, VNEID, cached
 from .templatetags.overview import Rows
 

@@ -1,4 +1,4 @@
-"""The status model (core/status.py, imported by the pages as web.status): its rule on
+"""The status model (core/status.py): its rule on
 chosen cases, and the campaign-wide check (web/status_check.py) over every unit and
 indicator: status, forecast and target agree, and the reports' lagging list is the
 dashboard's "behind". On a small demo here; over the full demo (scale 1, Tiền Giang
@@ -16,12 +16,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from chiendich.plans.selectors import plan_for_unit
-from chiendich.reporting.content import report_content
-from chiendich.reporting.emulation import indicator_statuses
-from chiendich.reporting.models import Report
-from chiendich.units.models import Kind, Level, Unit
-from chiendich.web.status import (
+from chiendich.core.status import (
     BEHIND,
     MET,
     ON_PACE,
@@ -32,6 +27,11 @@ from chiendich.web.status import (
     steady_pace,
     window_start,
 )
+from chiendich.plans.selectors import plan_for_unit
+from chiendich.reporting.content import report_content
+from chiendich.reporting.emulation import indicator_statuses
+from chiendich.reporting.models import Report
+from chiendich.units.models import Kind, Level, Unit
 from chiendich.web.status_check import check_statuses
 
 START, END = dt.date(2023, 8, 20), dt.date(2023, 10, 18)
