@@ -428,6 +428,13 @@ def counts_rebuild(
                 f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608 - our names
                 rows[i : i + 10_000],
             )
+    if rows:
+        # The counts' own version moved (new ids, above every old one), so every cached
+        # figure read from now on starts from these rows: none needs the in-place log
+        # written up to here (web/stored.py), which would otherwise grow by a row per
+        # outcome and unit for the whole campaign. In-place writers wait on counts_lock.
+        logged = DailyCountChange.objects.all()
+        logged._raw_delete(logged.db)  # type: ignore[attr-defined]
     return len(rows)
 
 
