@@ -45,6 +45,7 @@ from .tabular import (
     _csv_problem,
     _header_keys,
     _sniff_delimiter,
+    cell_text,
     read_table,
 )
 
@@ -304,6 +305,14 @@ def _lines(f: BinaryIO, block_bytes: int) -> Iterator[bytes]:
         carry = data[cut:]
 
 
+def _split_lines(text: str) -> pl.DataFrame:
+    """The lines of `text` (as str.split on "\n", after "\r\n" becomes "\n") in one
+    column "line", split by polars: a Python list of a block's lines, then a Series made
+    of it, cost more than reading the rest of the block."""
+    split = pl.Series("line", [text], dtype=pl.String).str.replace_all("\r\n", "\n", literal=True)
+    return split.str.split("\n").explode().to_frame()
+
+
 def _simple_line(separator: str) -> str:
     """A line of cells each either bare (no quote, no separator) or wholly quoted with
     doubled quotes inside: what csv.reader and polars read alike."""
@@ -334,8 +343,9 @@ def _plain_csv(
                     return None
                 data = block.decode("utf-8")
                 if '"' in data:
-                    lines = pl.Series(data.replace("\r\n", "\n").split("\n"), dtype=pl.String)
-                    quoted = lines.filter(lines.str.contains('"', literal=True))
+                    quoted = _split_lines(data).filter(
+                        pl.col("line").str.contains('"', literal=True)
+                    )["line"]
                     if not quoted.str.contains(simple).all():
                         return None
     except (OSError, UnicodeDecodeError):
@@ -382,11 +392,9 @@ def _block_frame(
 ) -> tuple[pl.DataFrame, int]:
     """The rows of the complete lines `text`, the first numbered `number`; and how many
     lines (numbers) it used."""
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")
     if text.endswith("\n"):
-        text = text[:-1]
-    lines = pl.Series("line", text.split("\n"), dtype=pl.String)
+        text = text[:-2] if text.endswith("\r\n") else text[:-1]
+    lines = _split_lines(text)["line"]
     count = lines.len()
     quoted = '"' in text
     # Cells per line; quoted cells (whole, by _plain_csv) may hold the separator.
@@ -405,8 +413,13 @@ def _block_frame(
     short = frame.filter(pl.col("fields") < width)
     whole = frame.filter(pl.col("fields") >= width)
     if quoted:
+        # Every line whole (the usual case): the block's own text, not the lines joined.
+        if short.height:
+            source = "\n".join(whole["line"].to_list())
+        else:
+            source = text.replace("\r\n", "\n") if "\r" in text else text
         cells = pl.read_csv(
-            "\n".join(whole["line"].to_list()).encode(),
+            source.encode(),
             has_header=False,
             schema={f"field_{i}": pl.String for i in range(width)},
             separator=separator,
@@ -445,12 +458,17 @@ def _block_frame(
             out = out.filter(~pl.col(ROW).is_in(skip))
     out = out.with_columns(pl.lit("").alias(PROBLEM))
     if short.height:
+        # A cut line keeps the cells it has, as read_csv gives them (the error file shows them).
         problems = []
         for r, line in short.select(ROW, "line").iter_rows():
             cells_read = _cells(line, separator)
             if any(c.strip() for c in cells_read):
                 problems.append(
-                    (r, f"dòng bị cắt: có {len(cells_read)} ô, dòng tiêu đề có {width} cột")
+                    (
+                        r,
+                        [cell_text(cells_read[i]) if i < len(cells_read) else "" for i, _ in pairs],
+                        f"dòng bị cắt: có {len(cells_read)} ô, dòng tiêu đề có {width} cột",
+                    )
                 )
         if problems:
             out = pl.concat(
@@ -458,9 +476,9 @@ def _block_frame(
                     out,
                     pl.DataFrame(
                         {
-                            ROW: [r for r, _ in problems],
-                            **{k: [""] * len(problems) for _, k in pairs},
-                            PROBLEM: [p for _, p in problems],
+                            ROW: [r for r, _, _ in problems],
+                            **{k: [v[n] for _, v, _ in problems] for n, (_, k) in enumerate(pairs)},
+                            PROBLEM: [p for _, _, p in problems],
                         },
                         schema=out.schema,
                     ),

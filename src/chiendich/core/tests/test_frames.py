@@ -126,3 +126,27 @@ def test_xlsx_reads_as_read_xlsx_reads_it(tmp_path: Path) -> None:
     book.save(path)
     assert via_frames(path, 2) == via_rows(path)
     assert [r.number for r in via_frames(path)] == [2, 4, 5]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("cut", [False, True])
+def test_the_fast_path_with_quoted_cells_reads_as_read_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, newline: str, cut: bool
+) -> None:
+    """Quoted cells holding the separator on whole lines (police lists' "Đã duyệt, chờ
+    kích hoạt"), read in many small blocks: each block's own text goes to polars, and
+    with a cut line the whole lines alone; both as read_csv reads the file."""
+    monkeypatch.setattr(frames, "BLOCK_BYTES", 64)
+    lines = ["Mã,Họ và tên,Ghi chú"]
+    for n in range(1, 40):
+        note = '"Đã duyệt, chờ kích hoạt"' if n % 3 else '"nói ""có"", rồi đi"'
+        lines.append(f"{n},Người {n},{note}")
+    if cut:
+        lines.insert(20, "99,cut")
+    path = tmp_path / "quoted.csv"
+    path.write_text(newline.join(lines) + newline, encoding="utf-8", newline="")
+    assert frames._plain_csv(path, COLUMNS, REQUIRED) is not None  # the fast path
+    got = via_frames(path, rows=7)
+    assert got == via_rows(path)
+    assert len(got) == 39 + cut
+    assert got[1].values["note"] == "Đã duyệt, chờ kích hoạt"
