@@ -70,7 +70,7 @@ from .checker import FrameChecker, RowChecker
 from .places import Places
 from .report import CitizenImportReport
 from .state import KEY
-from .writer import ChunkWriter, StagingTables, large_page_cache
+from .writer import ChunkWriter, StagingTables, keys_checked_by_statement, large_page_cache
 
 CHUNK_SIZE = 50_000  # valid rows per write; memory stays flat, statements stay few
 FRAME_ROWS = 50_000  # rows read and checked at a time
@@ -202,6 +202,7 @@ def _batch_start(r: pipeline.Run) -> ImportBatch:
     # Before any row lock (PostgreSQL): outcomes recorded meanwhile wait for the
     # write instead of deadlocking with it, and the recount misses none of them.
     counts_lock(shared=False)
+    keys_checked_by_statement()
     batch = ImportBatch(kind=ImportBatch.Kind.CITIZENS, user=r.user)
     _batch_fill(batch, r.report, ImportBatch.Status.RUNNING)
     batch.save()
