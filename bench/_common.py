@@ -307,6 +307,25 @@ def _server_cpu() -> float | None:
         return None
 
 
+def _server_peak_kib() -> int | None:
+    """Peak resident memory of this connection's PostgreSQL backend (VmHWM, KiB), read
+    from /proc; shared buffers it touched count too. None on SQLite or when unreadable."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return None
+
+
 def _import(path: str) -> dict[str, Any]:
     _setup()
     from django.db import connection
@@ -362,6 +381,7 @@ def _import(path: str) -> dict[str, Any]:
         "phases": phases,
         "cpu_seconds": cpu,
         "server_cpu_seconds": server_cpu,
+        "server_peak_kib": _server_peak_kib(),
         # Peak resident memory of this whole process, Django included (KiB on Linux).
         "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }

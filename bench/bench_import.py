@@ -290,6 +290,11 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, work: Path) -
                 f"{result['rows_rejected']:,} rejected, {result['created']:,} citizens, "
                 f"{result['events']:,} events, peak RSS {result['max_rss_kib'] / 1024:.0f} MiB"
                 f" ({result['vendor']})"
+                + (
+                    f", its PostgreSQL backend {result['server_peak_kib'] / 1024:.0f} MiB"
+                    if result.get("server_peak_kib")
+                    else ""
+                )
             )
             if args.database == "postgres":
                 pg_admin(url, f"DROP DATABASE IF EXISTS {PG_PREFIX}_{side}{run}")
