@@ -35,6 +35,16 @@ download, unavailable offline); only the query is timed. The script checks
 that both agree on numerator and denominator of every indicator, for every
 unit: the headline figure (the levels of the unit's target), the whole area,
 and each (level, commune type) row of the breakdown. Goal: within 3x of DuckDB.
+
+Write floor (printed beside DuckDB, which stays the issue's floor): the database alone
+inserting the rows the rebuild writes (the count rows of every day up to the peak's
+end, copied beforehand into a temporary table) into the real counts table with its
+indexes and keys, in a transaction rolled back afterwards; see `write_floor`.
+
+`--stale update|delete`: before each timed rebuild (not timed) every stored cell it
+rebuilds is made wrong or removed, so the rebuild writes all its rows. By default the
+stored counts are already right, as after an import that changed nothing: the rebuild
+then writes nothing (procedures.counts writes only the difference).
 """
 
 # ruff: noqa: S603, S607, S608 - benchmarks run our own tools and git; SQL from our own names
