@@ -1,9 +1,13 @@
 """Stored counts per (receiving unit, day, procedure), and sums of them at read time.
 
-`counts_rebuild` replaces the DossierCount rows of some units and days with
-counts computed from Dossier in one INSERT ... SELECT: each dossier adds to
-the row of the day it was received, the day it ended, and the day it became
-overdue (see models.DossierCount). Works the same on SQLite and PostgreSQL.
+`counts_rebuild` makes the DossierCount rows of some units and days equal to
+counts computed from Dossier: each dossier adds to the row of the day it was
+received, the day it ended, and the day it became overdue (see
+models.DossierCount). The recount is grouped in SQL and only its difference with
+the stored rows is written (changed cells updated in place, vanished ones
+deleted, new ones inserted); where nothing is stored yet it is inserted
+straight. Works the same on SQLite and PostgreSQL, inside the caller's
+transaction and through its connection.
 
 `window_sums` reads the counts back for a window of days, grouped by receiving
 unit and by the catalogue flags that decide which indicator counts a dossier
@@ -178,11 +182,13 @@ def _large(cursor: Any, where: str, params: list[Any], whole: bool) -> bool:
     )
 
 
-# The recount is written as a difference against what is stored (`_diff_*`): cells whose
-# counters changed are updated in place, vanished cells deleted, new cells inserted. An
-# update that keeps a row's unit and procedure checks no foreign key (PostgreSQL checks
-# each inserted row's two keys at commit: 4.8 s of a province's 390,000 rows) and writes
-# no index entry on SQLite, and a recount that changes nothing writes nothing.
+# The recount is written as a difference against what is stored (`_sqlite_diff`,
+# `_pg_diff`): cells whose counters changed are updated in place, vanished cells deleted,
+# new cells inserted. An update that keeps a row's unit and procedure checks no foreign
+# key (PostgreSQL checked each inserted row's two keys at commit: 4.8 s for the 390,000
+# rows of 1 M dossiers) and writes no index entry (SQLite; PostgreSQL when the page has
+# room, see migration 0003_t_counts_fillfactor), and a recount that changes nothing
+# writes nothing.
 # The dashboard's cache key is the counts' MAX(id) (web/stored.py): every recount that
 # changes a cell must move it, so when nothing was inserted the row with the highest id
 # is written again under a new one (`_max_id_move`).
