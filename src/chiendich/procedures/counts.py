@@ -186,9 +186,8 @@ def _large(cursor: Any, where: str, params: list[Any], whole: bool) -> bool:
 # `_pg_diff`): cells whose counters changed are updated in place, vanished cells deleted,
 # new cells inserted. An update that keeps a row's unit and procedure checks no foreign
 # key (PostgreSQL checked each inserted row's two keys at commit: 4.8 s for the 390,000
-# rows of 1 M dossiers) and writes no index entry (SQLite; PostgreSQL when the page has
-# room, see migration 0003_t_counts_fillfactor), and a recount that changes nothing
-# writes nothing.
+# rows of 1 M dossiers) and writes no index entry (SQLite; PostgreSQL only when the
+# row's page has room, a HOT update), and a recount that changes nothing writes nothing.
 # The dashboard's cache key is the counts' MAX(id) (web/stored.py): every recount that
 # changes a cell must move it, so when nothing was inserted the row with the highest id
 # is written again under a new one (`_max_id_move`).

@@ -5,10 +5,13 @@ Everything here reads aggregates only, never citizens or dossiers. A page's
 count-derived figures are cached per (unit, day) under `data_version()`, a
 fingerprint that moves whenever a count, a form, a target or a unit changes:
 
-- DailyCount and DossierCount are rewritten by deleting the rows of the
-  recounted units and days and inserting the recount (vneid.counts,
-  procedures.counts). Ids are never reused (AUTOINCREMENT in SQLite, sequences
-  in PostgreSQL), so a recount that yields any row moves the table's MAX(id);
+- DailyCount rows are rewritten by deleting the rows of the recounted units and
+  days and inserting the recount (vneid.counts); DossierCount rows by writing only
+  the recount's difference (procedures.counts: changed cells updated, vanished ones
+  deleted, new ones inserted), and a recount that changes any cell without inserting
+  one writes its highest row again under a new id (procedures.counts._max_id_move).
+  Ids are never reused (AUTOINCREMENT in SQLite, sequences in PostgreSQL), so a
+  recount that yields any row, or changes any, moves the table's MAX(id);
 - DailyCount rows are also changed in place by a door-to-door outcome or a
   citizen placed in a hamlet (vneid.counts.counts_citizen_follow), which logs
   each difference as a DailyCountChange in the same transaction, in commit order:
