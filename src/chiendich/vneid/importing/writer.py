@@ -662,30 +662,15 @@ class ChunkWriter:
                     for pk, state, day, unit in events
                 ],
             )
-        if self._new_events_from is None:
-            return
-        if connection.vendor == "sqlite":
-            # The citizens above `_new_events_from` are the ones this chunk just inserted
-            # (SQLite has one writer, and this is it), in row order, each with the state
-            # and date its event needs: a staged row has a state exactly when it has a
-            # date (checker). Read in id order, not looked up again by ID number.
+        if self._new_events_from is not None:
             cursor.execute(
                 f"INSERT INTO {EVENT} ({', '.join(EVENT_INSERTED)}) "  # noqa: S608
-                "SELECT c.id, c.state, c.state_date, NULL, %s, c.unit_id, %s, %s, %s, '' "
-                f"FROM {CITIZEN} c WHERE c.id > %s AND c.state_date IS NOT NULL ORDER BY c.id",
-                [source, batch, user, now, self._new_events_from],
+                "SELECT c.id, s.state, s.state_date, NULL, %s, s.unit_id, %s, %s, %s, '' "
+                f"FROM {STAGED} s JOIN {CITIZEN} c ON c.id_number = s.id_number "
+                "WHERE s.chunk = %s AND c.id > %s AND s.state IS NOT NULL "
+                "AND s.state_date IS NOT NULL ORDER BY s.row",
+                [source, batch, user, now, self.chunk, self._new_events_from],
             )
-            return
-        # PostgreSQL: another session may have inserted citizens meanwhile, so the
-        # chunk's own are found by their staged ID numbers.
-        cursor.execute(
-            f"INSERT INTO {EVENT} ({', '.join(EVENT_INSERTED)}) "  # noqa: S608
-            "SELECT c.id, s.state, s.state_date, NULL, %s, s.unit_id, %s, %s, %s, '' "
-            f"FROM {STAGED} s JOIN {CITIZEN} c ON c.id_number = s.id_number "
-            "WHERE s.chunk = %s AND c.id > %s AND s.state IS NOT NULL "
-            "AND s.state_date IS NOT NULL ORDER BY s.row",
-            [source, batch, user, now, self.chunk, self._new_events_from],
-        )
 
     def relink(self) -> None:
         """Recompute `until` chains and current states of the citizens this batch touched:
