@@ -49,7 +49,7 @@ from _common import (  # noqa: E402 - the folder is not a package
     timed,
     work_folder,
 )
-from bench_kpi import DEFAULT_SCALE, _django, pg_base, sqlite_base, sqlite_dossiers  # noqa: E402
+from bench_kpi import _PREFIX, DEFAULT_SCALE, _django, pg_base, sqlite_base, sqlite_dossiers  # noqa: E402
 
 PSQL = shutil.which("psql") or "/usr/bin/psql"
 HEADERS = (
@@ -241,11 +241,11 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
     pg_floor: list[float] = []
     if args.database == "postgres":
         template = pg_base(url, args.plan).rsplit("/", 1)[1]
-        plain = pg_url(url, "chiendich_bench_plain")
+        plain = pg_url(url, f"{_PREFIX}_plain")
         pg_admin(
             url,
-            "DROP DATABASE IF EXISTS chiendich_bench_plain",
-            "CREATE DATABASE chiendich_bench_plain",
+            f"DROP DATABASE IF EXISTS {_PREFIX}_plain",
+            f"CREATE DATABASE {_PREFIX}_plain",
         )
         for _ in range(args.runs):
             subprocess.run(
@@ -260,7 +260,7 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
             pg_floor.append(
                 timed([PSQL, plain, "-qc", f"\\copy dossiers FROM '{csv_path}' CSV HEADER"])
             )
-        pg_admin(url, "DROP DATABASE IF EXISTS chiendich_bench_plain")
+        pg_admin(url, f"DROP DATABASE IF EXISTS {_PREFIX}_plain")
         print(f"baseline psql \\copy:       {fmt_runs(pg_floor)}")
 
     # Ours and (--before) the older code take turns, run by run: both see the same load.
@@ -273,7 +273,7 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
         for side in sides if run % 2 == 0 else sides[::-1]:
             run_dir = work / f"{side}-{run}"
             shutil.rmtree(run_dir, ignore_errors=True)
-            name = f"chiendich_bench_dossiers_{side}{run}"
+            name = f"{_PREFIX}_dossiers_{side}{run}"
             if args.database == "postgres":
                 pg_admin(
                     url,

@@ -44,7 +44,7 @@ from _common import (  # noqa: E402 - the folder is not a package
     timed,
     work_folder,
 )
-from bench_kpi import _django, pg_base, sqlite_base  # noqa: E402
+from bench_kpi import _PREFIX, _django, pg_base, sqlite_base  # noqa: E402
 
 PSQL = shutil.which("psql") or "/usr/bin/psql"
 HEADER = "Số định danh cá nhân,Họ và tên,Chức vụ,Đối tượng,Mã cơ quan"
@@ -173,11 +173,11 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
     pg_floor: list[float] = []
     if args.database == "postgres":
         template = pg_base(url).rsplit("/", 1)[1]
-        plain = pg_url(url, "chiendich_bench_staff_plain")
+        plain = pg_url(url, f"{_PREFIX}_staff_plain")
         pg_admin(
             url,
-            "DROP DATABASE IF EXISTS chiendich_bench_staff_plain",
-            "CREATE DATABASE chiendich_bench_staff_plain",
+            f"DROP DATABASE IF EXISTS {_PREFIX}_staff_plain",
+            f"CREATE DATABASE {_PREFIX}_staff_plain",
         )
         for _ in range(args.runs):
             subprocess.run(
@@ -192,7 +192,7 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
             pg_floor.append(
                 timed([PSQL, plain, "-qc", f"\\copy staff FROM '{csv_path}' CSV HEADER"])
             )
-        pg_admin(url, "DROP DATABASE IF EXISTS chiendich_bench_staff_plain")
+        pg_admin(url, f"DROP DATABASE IF EXISTS {_PREFIX}_staff_plain")
         print(f"baseline psql \\copy:       {fmt_runs(pg_floor)}")
 
     # Ours and (--before) the older code take turns, run by run: both see the same load.
@@ -204,7 +204,7 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
         for side in sides if run % 2 == 0 else sides[::-1]:
             run_dir = work / f"staff-{side}-{run}"
             shutil.rmtree(run_dir, ignore_errors=True)
-            name = f"chiendich_bench_staff_{side}{run}"
+            name = f"{_PREFIX}_staff_{side}{run}"
             if args.database == "postgres":
                 pg_admin(
                     url,

@@ -45,10 +45,9 @@ from chiendich.web.warm import overview_refresh_after_commit
 from ..cells import DOSSIER_COLUMNS, DOSSIER_REQUIRED, dossier_header
 from ..counts import counts_rebuild
 from ..models import Dossier, DossierImport
-from .bulk import Stage, frames
+from .bulk import SQLITE_CACHE_KIB, Stage, frames, page_cache
 from .checks import VALID_SCHEMA, DossierChecker, ValidRow, frame_check
 
-SQLITE_CACHE_KIB = 128 * 1024  # SQLite's page cache while an import merges and recounts
 STAGE = "chiendich_dossier_stage"  # the temporary table the valid rows are staged in
 LOOKUP_SIZE = 5_000  # values per IN (...) list, under SQLite's and PostgreSQL's limits
 AUDIT_DOSSIERS_IMPORTED = AuditEvent.Type.DOSSIERS_IMPORTED
@@ -480,20 +479,12 @@ def _audit(r: Run) -> None:
 
 @contextmanager
 def _page_cache(dry_run: bool) -> Iterator[None]:
-    """On SQLite, a page cache of SQLITE_CACHE_KIB for the import's merge and recount (the
-    default 2 MiB makes them re-read index pages); the connection's own size after."""
-    if dry_run or connection.vendor != "sqlite":
+    """bulk.page_cache (SQLITE_CACHE_KIB) for a real run's merge and recount."""
+    if dry_run:
         yield
         return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        (before,) = cursor.fetchone()
-        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB:d}")
-    try:
+    with page_cache(SQLITE_CACHE_KIB):
         yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(before):d}")
 
 
 def _batch_fill(
