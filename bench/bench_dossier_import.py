@@ -30,6 +30,7 @@ import json
 import os
 import resource
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -49,6 +50,7 @@ from _common import (  # noqa: E402 - the folder is not a package
     timed,
     work_folder,
 )
+from _dbfloor import before_source, postgres_floor, sqlite_floor  # noqa: E402
 from bench_kpi import _PREFIX, DEFAULT_SCALE, _django, pg_base, sqlite_base, sqlite_dossiers  # noqa: E402
 
 PSQL = shutil.which("psql") or "/usr/bin/psql"
@@ -103,6 +105,84 @@ def export_query(rows: int, *, levels_only: bool = False) -> str:
         f" WHERE d.id IN (SELECT id FROM procedures_dossier"
         f" ORDER BY (id * 40503) % 65536, id LIMIT {int(rows)})"
         f"{keep} ORDER BY d.received_on, d.code"
+    )
+
+
+STAGED_COLUMNS = (
+    "code", "procedure_id", "unit_id", "channel", "received_on", "due_on", "finished_on",
+    "status", "digitized", "e_result", "fee", "payment", "reused", "overdue_on",
+)  # fmt: skip
+PG_TYPES = (
+    "varchar(60)", "bigint", "bigint", "smallint", "date", "date", "date", "varchar(12)",
+    "boolean", "boolean", "bigint", "smallint", "boolean", "date",
+)  # fmt: skip
+
+
+def staged_frame(source: Path, rows: int, *, levels_only: bool = False) -> Any:
+    """The rows of the file as our import writes them (ids, ISO dates, status codes), in
+    the file's order, with the unit's and procedure's codes to map their ids."""
+    import polars as pl
+
+    query = export_query(rows, levels_only=levels_only)
+    select = (
+        "SELECT d.code, p.code AS procedure_code, u.code AS unit_code, d.channel,"
+        " d.received_on, d.due_on, d.finished_on, d.status, d.digitized, d.e_result, d.fee,"
+        " d.payment, d.reused, d.overdue_on"
+    )
+    query = select + query[query.index(" FROM procedures_dossier d") :]
+    with sqlite3.connect(source) as db:
+        cursor = db.execute(query)
+        names = [c[0] for c in cursor.description]
+        return pl.DataFrame(cursor.fetchall(), schema=names, orient="row", infer_schema_length=None)
+
+
+def write_staged(frame: Any, ids: tuple[dict[str, int], dict[str, int]], path: Path) -> None:
+    """`frame` with the ids of the target database (units by code, procedures by code)."""
+    import polars as pl
+
+    units, procedures = ids
+    out = frame.with_columns(
+        procedure_id=pl.col("procedure_code").replace_strict(procedures, return_dtype=pl.Int64),
+        unit_id=pl.col("unit_code").replace_strict(units, return_dtype=pl.Int64),
+    ).select(STAGED_COLUMNS)
+    out.write_csv(path)
+
+
+def sqlite_ids(db_path: Path) -> tuple[dict[str, int], dict[str, int]]:
+    with sqlite3.connect(db_path) as db:
+        units = dict(db.execute("SELECT code, id FROM units_unit"))
+        procedures = dict(db.execute("SELECT code, id FROM procedures_procedure"))
+    return units, procedures
+
+
+def pg_ids(target: str) -> tuple[dict[str, int], dict[str, int]]:
+    import psycopg
+
+    with psycopg.connect(target) as db:
+        units = dict(db.execute("SELECT code, id FROM units_unit").fetchall())
+        procedures = dict(db.execute("SELECT code, id FROM procedures_procedure").fetchall())
+    return units, procedures
+
+
+BATCH_INSERT = (
+    "INSERT INTO procedures_dossierimport (file_name, sha256, status, started_at, finished_at,"
+    " rows_total, rows_valid, rows_rejected, created, updated, error_file, message, user_id)"
+    " VALUES ('floor.csv', '', 'done', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0, 0, 0, 0, 0,"
+    " '', '', NULL)"
+)
+
+
+def merge_sql(order: str) -> str:
+    """One INSERT ... SELECT of the staged rows into the real table, with the batch."""
+    columns = ", ".join(STAGED_COLUMNS)
+    values = ", ".join(
+        f"NULLIF({c}, '')" if c in ("due_on", "finished_on", "overdue_on") and order == "rowid"
+        else c
+        for c in STAGED_COLUMNS
+    )  # fmt: skip
+    return (
+        f"INSERT INTO procedures_dossier ({columns}, batch_id) SELECT {values},"
+        f" (SELECT MAX(id) FROM procedures_dossierimport) FROM stage ORDER BY {order}"
     )
 
 
@@ -196,9 +276,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--before",
-        type=Path,
-        help="also time the import of an older source tree (its src folder, e.g. from"
-        " `git archive COMMIT src | tar -x -C DIR`), same runs, same databases",
+        help="also time the import of an older source tree: a git revision (REV), or its"
+        " src folder (e.g. from `git archive COMMIT src | tar -x -C DIR`), same runs,"
+        " same databases",
     )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
@@ -263,7 +343,35 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
         pg_admin(url, f"DROP DATABASE IF EXISTS {_PREFIX}_plain")
         print(f"baseline psql \\copy:       {fmt_runs(pg_floor)}")
 
+    # Floor 2: the database alone writing the same valid rows into our real tables.
+    staged = staged_frame(source, args.rows, levels_only=args.plan is not None)
+    if args.database == "postgres":
+        staged_path = work / f"staged-{tag}{args.rows}-postgres.csv"
+        write_staged(staged, pg_ids(pg_url(url, template)), staged_path)
+        db_floor = postgres_floor(
+            url,
+            template,
+            f"{_PREFIX}_dbfloor",
+            staged_path,
+            [f"{c} {t}" for c, t in zip(STAGED_COLUMNS, PG_TYPES, strict=True)],
+            [BATCH_INSERT],
+            merge_sql("seq"),
+            args.runs,
+        )
+    else:
+        staged_path = work / f"staged-{tag}{args.rows}-sqlite.csv"
+        write_staged(staged, sqlite_ids(base), staged_path)
+        db_floor = sqlite_floor(
+            base, work, staged_path, STAGED_COLUMNS, [BATCH_INSERT], merge_sql("rowid"), args.runs
+        )
+    del staged
+    print(
+        "floor 2, the database alone doing our writes (the valid rows, staged, merged into"
+        f" our real tables, committed): {fmt_runs(db_floor)}"
+    )
+
     # Ours and (--before) the older code take turns, run by run: both see the same load.
+    before_src = before_source(args.before, work) if args.before else None
     sides = ["ours"] + (["before"] if args.before else [])
     seconds: dict[str, list[float]] = {side: [] for side in sides}
     counts: dict[str, list[float]] = {side: [] for side in sides}
@@ -285,7 +393,7 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
                 sqlite_copy(base, run_dir)
                 env = child_env(run_dir)
             if side == "before":
-                env["BENCH_BEFORE_SRC"] = str(args.before.resolve())
+                env["BENCH_BEFORE_SRC"] = str(before_src)
             result = run_child(["_import", str(csv_path)], env)
             seconds[side].append(result["seconds"])
             counts[side].append(result["counts_seconds"])
@@ -322,6 +430,13 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
         f" {median(without) / median(floor):.2f}x .import"
         + (f", {median(without) / median(pg_floor):.2f}x \\copy" if pg_floor else "")
     )
+    print(
+        f"ratio ours / floor 2 (the database doing our writes): "
+        f"{median(ours) / median(db_floor):.2f}x; without counts_rebuild"
+        f" {median(without) / median(db_floor):.2f}x"
+    )
+    if args.before:
+        print(f"ratio before / floor 2: {median(seconds['before']) / median(db_floor):.2f}x")
     for side in sides:
         print(
             f"peak RSS of {side}: median {median(rss[side]):.0f} MiB, max {max(rss[side]):.0f} MiB"

@@ -59,7 +59,7 @@ from chiendich.core.tabular import (
 )
 from chiendich.imports import pipeline
 from chiendich.imports.pipeline import PipelineReport, Run, run
-from chiendich.procedures.importing.bulk import Stage, page_cache
+from chiendich.procedures.importing.bulk import Key, Stage, keys_checked_once, page_cache
 from chiendich.units.dated import MapProblem, TreeMap, pick
 from chiendich.units.models import Kind, Unit
 from chiendich.units.selectors import code_problem
@@ -590,7 +590,8 @@ def _apply(valid: pl.DataFrame, report: StaffImportReport, *, write: bool) -> No
     # The staged rows are every valid row (their (agency, ID) once each): the new ones are
     # those with no stored row of the same agency and ID, the changed ones those whose
     # name, position or category differs; the same rows the frames above counted.
-    with connection.cursor() as cursor:
+    keys = [Key(STAFF, "agency_id", Unit._meta.db_table, f"SELECT DISTINCT agency_id FROM {STAGE}")]  # noqa: S608
+    with keys_checked_once(keys), connection.cursor() as cursor:
         if new.height:
             cursor.execute(
                 f"INSERT INTO {STAFF} (agency_id, id_number, full_name, position, category,"  # noqa: S608

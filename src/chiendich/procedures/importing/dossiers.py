@@ -44,14 +44,18 @@ from chiendich.web.warm import overview_refresh_after_commit
 
 from ..cells import DOSSIER_COLUMNS, DOSSIER_REQUIRED, dossier_header
 from ..counts import counts_rebuild
-from ..models import Dossier, DossierImport
-from .bulk import SQLITE_CACHE_KIB, Stage, frames, page_cache
+from ..models import Dossier, DossierCount, DossierImport, Procedure
+from .bulk import SQLITE_CACHE_KIB, Key, Stage, frames, keys_checked_once, page_cache
 from .checks import VALID_SCHEMA, DossierChecker, ValidRow, frame_check
 
 STAGE = "chiendich_dossier_stage"  # the temporary table the valid rows are staged in
 LOOKUP_SIZE = 5_000  # values per IN (...) list, under SQLite's and PostgreSQL's limits
 AUDIT_DOSSIERS_IMPORTED = AuditEvent.Type.DOSSIERS_IMPORTED
 DOSSIER = Dossier._meta.db_table
+COUNT = DossierCount._meta.db_table
+PROCEDURE = Procedure._meta.db_table
+BATCH = DossierImport._meta.db_table
+UNIT = Unit._meta.db_table
 # The columns a row writes, in the order of ValidRow's fields after `row`.
 WRITE_COLUMNS = (
     "code",
@@ -437,12 +441,26 @@ def _merge(r: Run, write: bool) -> None:
         return
     writer, report = r.state.writer, r.report
     assert report.batch_id is not None  # noqa: S101
-    writer.merge(report.batch_id)
+    with keys_checked_once(_keys(report.batch_id) if writer.stage is not None else ()):
+        writer.merge(report.batch_id)
+        if writer.units and writer.first_day is not None:
+            report.count_rows = counts_rebuild(
+                unit_ids=writer.units, start=writer.first_day, end=writer.last_day
+            )
     if writer.units and writer.first_day is not None:
-        report.count_rows = counts_rebuild(
-            unit_ids=writer.units, start=writer.first_day, end=writer.last_day
-        )
         overview_refresh_after_commit()  # the overview's figures, once committed
+
+
+def _keys(batch_id: int) -> list[Key]:
+    """The foreign keys the merge and the recount write (bulk.keys_checked_once): the
+    staged rows' units and procedures, the batch; the counts' keys are the dossiers'."""
+    return [
+        Key(DOSSIER, "unit_id", UNIT, f"SELECT DISTINCT unit_id FROM {STAGE}"),  # noqa: S608
+        Key(DOSSIER, "procedure_id", PROCEDURE, f"SELECT DISTINCT procedure_id FROM {STAGE}"),  # noqa: S608
+        Key(DOSSIER, "batch_id", BATCH, f"SELECT {int(batch_id):d}"),
+        Key(COUNT, "unit_id", UNIT),
+        Key(COUNT, "procedure_id", PROCEDURE),
+    ]
 
 
 def _batch_start(r: Run) -> DossierImport:
