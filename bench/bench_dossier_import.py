@@ -136,6 +136,17 @@ def staged_frame(source: Path, rows: int, *, levels_only: bool = False) -> Any:
         return pl.DataFrame(cursor.fetchall(), schema=names, orient="row", infer_schema_length=None)
 
 
+def _child_staged(
+    source: str, rows: str, levels_only: str, target: str, path: str
+) -> dict[str, Any]:
+    """Floor 2's file, in a child: the parent stays small (a child's peak RSS counts its
+    parent's at the fork on Linux)."""
+    staged = staged_frame(Path(source), int(rows), levels_only=levels_only == "1")
+    ids = pg_ids(target) if target.startswith("postgres") else sqlite_ids(Path(target))
+    write_staged(staged, ids, Path(path))
+    return {"rows": staged.height}
+
+
 def write_staged(frame: Any, ids: tuple[dict[str, int], dict[str, int]], path: Path) -> None:
     """`frame` with the ids of the target database (units by code, procedures by code)."""
     import polars as pl
@@ -265,6 +276,9 @@ def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "_import":
         print(json.dumps(_child_import(sys.argv[2])))
         return
+    if len(sys.argv) > 6 and sys.argv[1] == "_staged":
+        print(json.dumps(_child_staged(*sys.argv[2:7])))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=700_000)
     parser.add_argument("--runs", type=int, default=3, help="runs of each side (median)")
@@ -344,10 +358,15 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
         print(f"baseline psql \\copy:       {fmt_runs(pg_floor)}")
 
     # Floor 2: the database alone writing the same valid rows into our real tables.
-    staged = staged_frame(source, args.rows, levels_only=args.plan is not None)
+    def staged(target: str, path: Path) -> None:
+        levels = "1" if args.plan is not None else "0"
+        run_child(
+            ["_staged", str(source), str(args.rows), levels, target, str(path)], os.environ.copy()
+        )
+
     if args.database == "postgres":
         staged_path = work / f"staged-{tag}{args.rows}-postgres.csv"
-        write_staged(staged, pg_ids(pg_url(url, template)), staged_path)
+        staged(pg_url(url, template), staged_path)
         db_floor = postgres_floor(
             url,
             template,
@@ -360,11 +379,10 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
         )
     else:
         staged_path = work / f"staged-{tag}{args.rows}-sqlite.csv"
-        write_staged(staged, sqlite_ids(base), staged_path)
+        staged(str(base), staged_path)
         db_floor = sqlite_floor(
             base, work, staged_path, STAGED_COLUMNS, [BATCH_INSERT], merge_sql("rowid"), args.runs
         )
-    del staged
     print(
         "floor 2, the database alone doing our writes (the valid rows, staged, merged into"
         f" our real tables, committed): {fmt_runs(db_floor)}"
