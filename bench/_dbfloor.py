@@ -76,11 +76,17 @@ def postgres_floor(
     before: Sequence[str],
     merge: str,
     runs: int,
+    keys: Sequence[tuple[str, str]] = (),
 ) -> list[float]:
     """The same on PostgreSQL: a fresh database from `template` each run (not timed),
     then psql: BEGIN, a temporary table of `columns` (name and type), `\\copy` of
     `staged`, `before`, `merge` (ORDER BY seq), COMMIT (the deferred foreign-key
-    checks run here, one per row and key, as in any import through the real schema)."""
+    checks run here, one per row and key, as in any import through the real schema).
+
+    `keys` ((staged column, referenced table)): instead, the keys checked once per
+    distinct id as our import does (procedures.importing.bulk.keys_checked_once): the
+    referenced rows locked FOR KEY SHARE, a join finding any missing id, and the merge
+    run with session_replication_role = replica."""
     seconds = []
     target = pg_url(url, name)
     for _ in range(runs):
@@ -95,7 +101,19 @@ def postgres_floor(
                 f"CREATE TEMP TABLE stage (seq bigserial, {', '.join(columns)});",
                 f"\\copy stage ({names}) FROM '{staged}' CSV HEADER",
                 *(f"{s};" for s in before),
+                *(
+                    f"SELECT 1 FROM {table} WHERE id IN (SELECT {column} FROM stage)"
+                    f" ORDER BY id FOR KEY SHARE;"
+                    for column, table in keys
+                ),
+                *(
+                    f"SELECT COUNT(*) FROM (SELECT DISTINCT {column} AS id FROM stage) x"
+                    f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.id = x.id);"
+                    for column, table in keys
+                ),
+                *(["SET LOCAL session_replication_role = replica;"] if keys else []),
                 f"{merge};",
+                *(["SET LOCAL session_replication_role = DEFAULT;"] if keys else []),
                 "COMMIT;",
             ]
         )

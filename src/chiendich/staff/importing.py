@@ -26,9 +26,13 @@ nothing.
 Set-based, like the dossier import (procedures.importing.bulk): the file is read as
 polars frames, each distinct agency code and category resolved once, the ID numbers,
 lengths and repeated IDs checked on whole columns (a row any rule may refuse goes
-through StaffRowChecker.check, which words its errors); the lists are compared with
-the stored ones by joins, and the transaction inserts the staged new rows with one
-INSERT ... SELECT, updates with one UPDATE ... FROM and removes with one DELETE.
+through StaffRowChecker.check, which words its errors). Every valid row is staged
+while the file is read, before the transaction (procedures.importing.bulk.Stage: ADBC
+into an attached scratch file on SQLite, COPY on PostgreSQL); the lists are compared
+with the stored ones by joins, and the transaction inserts the staged rows no stored
+row has with one INSERT ... SELECT, updates the changed ones with one UPDATE ... FROM
+and removes with one DELETE, each agency key checked once on PostgreSQL
+(bulk.keys_checked_once).
 """
 
 from __future__ import annotations

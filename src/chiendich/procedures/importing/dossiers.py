@@ -6,10 +6,12 @@ the declaration of this kind: it reads the file in chunks of rows as polars fram
 checks each chunk on whole columns (checks.frame_check: each distinct cell text
 parsed once, the rules joining cells evaluated column-wise; a row any rule may
 refuse goes through the per-row DossierChecker, which words its errors), and
-stages the valid rows in a temporary table: COPY on PostgreSQL, `executemany` on
-SQLite (the temporary database: staging takes no write lock on the main one).
-Then one short transaction merges the staged rows into the dossiers (INSERT ...
-SELECT, UPDATE ... FROM), rebuilds the daily counts of the units and days touched,
+stages the valid rows (bulk.Stage): COPY into a temporary table on PostgreSQL, ADBC's
+bulk ingest into an attached scratch file on SQLite (staging takes no write lock on
+the main database). Then one short transaction merges the staged rows into the
+dossiers (INSERT ... SELECT, UPDATE ... FROM), rebuilds the daily counts of the units
+and days touched (on PostgreSQL each foreign key checked once per distinct id, not
+once per row: bulk.keys_checked_once),
 and records the DossierImport and the AuditEvent: a crash leaves the database as
 it was. Rejected rows go to the error file (core.tabular.write_error_file), in
 row order, and are never written. A repeated Mã hồ sơ is an error on the later
