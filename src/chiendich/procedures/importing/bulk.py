@@ -221,7 +221,7 @@ def keys_checked_once(keys: Sequence[Key]) -> Iterator[bool]:
     tables = sorted({k.table for k in keys})
     with connection.cursor() as cursor:
         may = "current_setting('is_superuser') = 'on'"
-        if connection.pg_version >= 150000:  # GRANT SET ON PARAMETER, PostgreSQL 15
+        if getattr(connection, "pg_version", 0) >= 150000:  # GRANT SET ON PARAMETER, PG 15
             may += " OR has_parameter_privilege('session_replication_role', 'SET')"
         cursor.execute(f"SELECT {may}")
         allowed = bool(cursor.fetchone()[0])
