@@ -10,13 +10,14 @@ before one set-based merge: COPY on PostgreSQL), except on SQLite outside a tran
 rows go into a staging file of their own by ADBC's bulk ingest: the frame's Arrow
 columns are bound to one prepared INSERT in C (adbc-driver-sqlite), instead of being
 packed into texts and unpacked by SQL (about 7 µs a dossier row against 1 µs). The file
-is attached to the connection as `chiendich_stage` for the block, so the merge names
+is attached to the connection (as `chiendich_stage_N`) for the block, so the merge names
 the table as before; it is a scratch file (no journal, no fsync) in its own temporary
 folder, removed with the block. Staging still takes no lock on the main database.
 """
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -41,7 +42,8 @@ from chiendich.imports import pipeline
 from chiendich.imports.pipeline import PACK_ROWS
 
 clean_cell = _clean
-ATTACHED = "chiendich_stage"  # the staging file's schema name on the connection
+ATTACHED = "chiendich_stage"  # the staging files' schema names on the connection start so
+_ATTACHED_COUNT = itertools.count(1)
 
 __all__ = [
     "ATTACHED",
@@ -87,6 +89,7 @@ class Stage(pipeline.Stage):
     def __init__(self, name: str, columns: Sequence[tuple[str, str]]) -> None:
         super().__init__(name, columns)
         self.attached = False
+        self.alias = f"{ATTACHED}_{next(_ATTACHED_COUNT)}"  # two stages may be open at once
         self._folder: Path | None = None
         self._adbc: Any = None
 
@@ -110,7 +113,7 @@ class Stage(pipeline.Stage):
                 )
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE IF EXISTS temp.{self.name}")  # shadows ours
-                cursor.execute(f"ATTACH DATABASE %s AS {ATTACHED}", [str(path)])
+                cursor.execute(f"ATTACH DATABASE %s AS {self.alias}", [str(path)])
         except BaseException:
             self._close()
             raise
@@ -128,7 +131,7 @@ class Stage(pipeline.Stage):
             self.attached = False
             try:
                 with connection.cursor() as cursor:
-                    cursor.execute(f"DETACH DATABASE {ATTACHED}")
+                    cursor.execute(f"DETACH DATABASE {self.alias}")
             except DatabaseError:  # pragma: no cover - the connection went: nothing attached
                 pass
         if self._adbc is not None:

@@ -56,9 +56,10 @@ def _frame() -> pl.DataFrame:
 
 
 def _attached() -> set[str]:
+    """The staging files still attached (none once a stage's block is left)."""
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA database_list")
-        return {name for _, name, _ in cursor.fetchall()}
+        return {name for _, name, _ in cursor.fetchall() if name.startswith(bulk.ATTACHED)}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -84,8 +85,23 @@ def test_outside_a_transaction_a_stage_gives_back_the_rows_put_in() -> None:
     with connection.cursor() as cursor, pytest.raises(DatabaseError):
         cursor.execute("SELECT 1 FROM test_stage")
     if connection.vendor == "sqlite":
-        assert bulk.ATTACHED not in _attached()
+        assert not _attached()
         assert folder is not None and not folder.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_stages_open_at_once_keep_apart() -> None:
+    frame = _frame()
+    with bulk.Stage("test_one", COLUMNS) as one, bulk.Stage("test_two", COLUMNS) as two:
+        one.put(frame.slice(0, 3))
+        two.put(frame.slice(3))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM test_one")
+            assert cursor.fetchone()[0] == 3
+            cursor.execute("SELECT COUNT(*) FROM test_two")
+            assert cursor.fetchone()[0] == frame.height - 3
+    if connection.vendor == "sqlite":
+        assert not _attached()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -94,7 +110,7 @@ def test_the_scratch_file_refuses_a_type_it_does_not_take() -> None:
         pytest.skip("SQLite only: PostgreSQL's COPY takes any type")
     with pytest.raises(ValueError, match="unsupported"), bulk.Stage("t", [("x", "numeric")]):
         pass
-    assert bulk.ATTACHED not in _attached()
+    assert not _attached()
 
 
 @pytest.fixture
@@ -130,7 +146,7 @@ def test_a_real_import_outside_a_transaction_writes_what_the_row_checker_passes(
     assert Dossier.objects.filter(batch_id=report.batch_id).count() == len(want_valid)
     assert DossierCount.objects.count() == report.count_rows > 0
     if connection.vendor == "sqlite":
-        assert bulk.ATTACHED not in _attached()
+        assert not _attached()
 
     # The same file again changes nothing; a changed row is updated through the stage.
     again = dossiers_import(path, errors_path=tmp_path / "loi.xlsx")
