@@ -217,7 +217,9 @@ def keys_checked_once(keys: Sequence[Key]) -> Iterator[bool]:
     checked to exist by one join, raising IntegrityError like the trigger, and only then
     are the triggers skipped for the block (SET LOCAL session_replication_role =
     replica, back to the default after it). No constraint is dropped and no table
-    locked: pages keep reading and writing while an import merges."""
+    locked: pages keep reading and writing while an import merges. A block that wrote a
+    table not declared that has a foreign key or a trigger raises IntegrityError (so the
+    transaction rolls back) rather than leave its keys unchecked."""
     if connection.vendor != "postgresql" or not connection.in_atomic_block or not keys:
         yield False
         return
@@ -270,12 +272,38 @@ def keys_checked_once(keys: Sequence[Key]) -> Iterator[bool]:
                     f'insert or update on table "{key.table}" violates foreign key constraint:'
                     f' Key ({key.column})=({missing[0]}) is not present in table "{key.target}".'
                 )
+        written = _rows_written(cursor)
         cursor.execute("SET LOCAL session_replication_role = replica")
     try:
         yield True
+        # Whatever else the block wrote (a recount writing a new table, some day) went
+        # unchecked too: refuse it unless that table has no key and no trigger to skip.
+        with connection.cursor() as cursor:
+            after = _rows_written(cursor)
+            grown = [r for r, n in after.items() if n > written.get(r, 0)]
+            cursor.execute(
+                "SELECT c.oid::regclass::text FROM pg_class c WHERE c.oid = ANY (%s::oid[])"
+                " AND (EXISTS (SELECT 1 FROM pg_constraint k WHERE k.contype = 'f'"
+                " AND (k.conrelid = c.oid OR k.confrelid = c.oid))"
+                " OR EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid"
+                " AND NOT t.tgisinternal))",
+                [grown],
+            )
+            unchecked = sorted({t.strip('"') for (t,) in cursor.fetchall()} - set(tables))
+        if unchecked:
+            raise IntegrityError(
+                f"keys_checked_once: {', '.join(unchecked)} written without its foreign-key"
+                " checks; declare its keys"
+            )
     finally:
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL session_replication_role = DEFAULT")
         except DatabaseError:  # the transaction failed: its rollback resets it
             pass
+
+
+def _rows_written(cursor: Any) -> dict[int, int]:
+    """Rows this transaction inserted, updated or deleted so far, by table oid."""
+    cursor.execute("SELECT relid, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables")
+    return {int(relid): int(n) for relid, n in cursor.fetchall()}

@@ -16,7 +16,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from chiendich.procedures.importing import bulk, dossiers_import
 from chiendich.procedures.importing.bulk import Key, keys_checked_once
-from chiendich.procedures.models import Dossier, DossierCount
+from chiendich.procedures.models import COUNT_FIELDS, Dossier, DossierCount
 from chiendich.units.models import Unit
 
 from .test_import_bulk import _check_one_by_one, _mixed_rows, _stored, _write
@@ -226,6 +226,30 @@ def test_a_missing_key_is_refused_as_the_foreign_key_would(staged_units: str) ->
         keys_checked_once(keys),
     ):
         pytest.fail("the block must not run")
+
+
+def test_a_table_written_in_the_block_without_its_keys_declared_is_refused(
+    staged_units: str, tien_giang: Unit
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    keys = [Key(*STAFF_KEYS, staged_units)]
+    with (
+        pytest.raises(IntegrityError, match="procedures_dossiercount written without"),
+        transaction.atomic(),
+        keys_checked_once(keys),
+        connection.cursor() as cursor,
+    ):
+        # A count row: its keys (unit, procedure) are not among those declared.
+        cursor.execute(
+            "INSERT INTO procedures_dossiercount (unit_id, day, procedure_id, "  # noqa: S608
+            + ", ".join(COUNT_FIELDS)
+            + ") VALUES (%s, '2023-09-01', 424242, "
+            + ", ".join(["0"] * len(COUNT_FIELDS))
+            + ")",
+            [tien_giang.pk],
+        )
+    assert not DossierCount.objects.exists()
 
 
 @pytest.mark.parametrize(
