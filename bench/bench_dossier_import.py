@@ -30,6 +30,7 @@ import json
 import os
 import resource
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -49,7 +50,8 @@ from _common import (  # noqa: E402 - the folder is not a package
     timed,
     work_folder,
 )
-from bench_kpi import DEFAULT_SCALE, _django, pg_base, sqlite_base, sqlite_dossiers  # noqa: E402
+from _dbfloor import before_source, postgres_floor, sqlite_floor  # noqa: E402
+from bench_kpi import _PREFIX, DEFAULT_SCALE, _django, pg_base, sqlite_base, sqlite_dossiers  # noqa: E402
 
 PSQL = shutil.which("psql") or "/usr/bin/psql"
 HEADERS = (
@@ -103,6 +105,95 @@ def export_query(rows: int, *, levels_only: bool = False) -> str:
         f" WHERE d.id IN (SELECT id FROM procedures_dossier"
         f" ORDER BY (id * 40503) % 65536, id LIMIT {int(rows)})"
         f"{keep} ORDER BY d.received_on, d.code"
+    )
+
+
+STAGED_COLUMNS = (
+    "code", "procedure_id", "unit_id", "channel", "received_on", "due_on", "finished_on",
+    "status", "digitized", "e_result", "fee", "payment", "reused", "overdue_on",
+)  # fmt: skip
+PG_TYPES = (
+    "varchar(60)", "bigint", "bigint", "smallint", "date", "date", "date", "varchar(12)",
+    "boolean", "boolean", "bigint", "smallint", "boolean", "date",
+)  # fmt: skip
+
+
+def staged_frame(source: Path, rows: int, *, levels_only: bool = False) -> Any:
+    """The rows of the file as our import writes them (ids, ISO dates, status codes), in
+    the file's order, with the unit's and procedure's codes to map their ids."""
+    import polars as pl
+
+    query = export_query(rows, levels_only=levels_only)
+    select = (
+        "SELECT d.code, p.code AS procedure_code, u.code AS unit_code, d.channel,"
+        " d.received_on, d.due_on, d.finished_on, d.status, d.digitized, d.e_result, d.fee,"
+        " d.payment, d.reused, d.overdue_on"
+    )
+    query = select + query[query.index(" FROM procedures_dossier d") :]
+    with sqlite3.connect(source) as db:
+        cursor = db.execute(query)
+        names = [c[0] for c in cursor.description]
+        return pl.DataFrame(cursor.fetchall(), schema=names, orient="row", infer_schema_length=None)
+
+
+def _child_staged(
+    source: str, rows: str, levels_only: str, target: str, path: str
+) -> dict[str, Any]:
+    """Floor 2's file, in a child: the parent stays small (a child's peak RSS counts its
+    parent's at the fork on Linux)."""
+    staged = staged_frame(Path(source), int(rows), levels_only=levels_only == "1")
+    ids = pg_ids(target) if target.startswith("postgres") else sqlite_ids(Path(target))
+    write_staged(staged, ids, Path(path))
+    return {"rows": staged.height}
+
+
+def write_staged(frame: Any, ids: tuple[dict[str, int], dict[str, int]], path: Path) -> None:
+    """`frame` with the ids of the target database (units by code, procedures by code)."""
+    import polars as pl
+
+    units, procedures = ids
+    out = frame.with_columns(
+        procedure_id=pl.col("procedure_code").replace_strict(procedures, return_dtype=pl.Int64),
+        unit_id=pl.col("unit_code").replace_strict(units, return_dtype=pl.Int64),
+    ).select(STAGED_COLUMNS)
+    out.write_csv(path)
+
+
+def sqlite_ids(db_path: Path) -> tuple[dict[str, int], dict[str, int]]:
+    with sqlite3.connect(db_path) as db:
+        units = dict(db.execute("SELECT code, id FROM units_unit"))
+        procedures = dict(db.execute("SELECT code, id FROM procedures_procedure"))
+    return units, procedures
+
+
+def pg_ids(target: str) -> tuple[dict[str, int], dict[str, int]]:
+    import psycopg
+
+    with psycopg.connect(target) as db:
+        units = dict(db.execute("SELECT code, id FROM units_unit").fetchall())
+        procedures = dict(db.execute("SELECT code, id FROM procedures_procedure").fetchall())
+    return units, procedures
+
+
+BATCH_INSERT = (
+    "INSERT INTO procedures_dossierimport (file_name, sha256, status, started_at, finished_at,"
+    " rows_total, rows_valid, rows_rejected, created, updated, error_file, message, user_id)"
+    " VALUES ('floor.csv', '', 'done', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0, 0, 0, 0, 0,"
+    " '', '', NULL)"
+)
+
+
+def merge_sql(order: str) -> str:
+    """One INSERT ... SELECT of the staged rows into the real table, with the batch."""
+    columns = ", ".join(STAGED_COLUMNS)
+    values = ", ".join(
+        f"NULLIF({c}, '')" if c in ("due_on", "finished_on", "overdue_on") and order == "rowid"
+        else c
+        for c in STAGED_COLUMNS
+    )  # fmt: skip
+    return (
+        f"INSERT INTO procedures_dossier ({columns}, batch_id) SELECT {values},"
+        f" (SELECT MAX(id) FROM procedures_dossierimport) FROM stage ORDER BY {order}"
     )
 
 
@@ -185,6 +276,9 @@ def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "_import":
         print(json.dumps(_child_import(sys.argv[2])))
         return
+    if len(sys.argv) > 6 and sys.argv[1] == "_staged":
+        print(json.dumps(_child_staged(*sys.argv[2:7])))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=700_000)
     parser.add_argument("--runs", type=int, default=3, help="runs of each side (median)")
@@ -196,9 +290,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--before",
-        type=Path,
-        help="also time the import of an older source tree (its src folder, e.g. from"
-        " `git archive COMMIT src | tar -x -C DIR`), same runs, same databases",
+        help="also time the import of an older source tree: a git revision (REV), or its"
+        " src folder (e.g. from `git archive COMMIT src | tar -x -C DIR`), same runs,"
+        " same databases",
     )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
@@ -241,11 +335,11 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
     pg_floor: list[float] = []
     if args.database == "postgres":
         template = pg_base(url, args.plan).rsplit("/", 1)[1]
-        plain = pg_url(url, "chiendich_bench_plain")
+        plain = pg_url(url, f"{_PREFIX}_plain")
         pg_admin(
             url,
-            "DROP DATABASE IF EXISTS chiendich_bench_plain",
-            "CREATE DATABASE chiendich_bench_plain",
+            f"DROP DATABASE IF EXISTS {_PREFIX}_plain",
+            f"CREATE DATABASE {_PREFIX}_plain",
         )
         for _ in range(args.runs):
             subprocess.run(
@@ -260,10 +354,59 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
             pg_floor.append(
                 timed([PSQL, plain, "-qc", f"\\copy dossiers FROM '{csv_path}' CSV HEADER"])
             )
-        pg_admin(url, "DROP DATABASE IF EXISTS chiendich_bench_plain")
+        pg_admin(url, f"DROP DATABASE IF EXISTS {_PREFIX}_plain")
         print(f"baseline psql \\copy:       {fmt_runs(pg_floor)}")
 
+    # Floor 2: the database alone writing the same valid rows into our real tables.
+    def staged(target: str, path: Path) -> None:
+        levels = "1" if args.plan is not None else "0"
+        run_child(
+            ["_staged", str(source), str(args.rows), levels, target, str(path)], os.environ.copy()
+        )
+
+    if args.database == "postgres":
+        staged_path = work / f"staged-{tag}{args.rows}-postgres.csv"
+        staged(pg_url(url, template), staged_path)
+        db_floor = postgres_floor(
+            url,
+            template,
+            f"{_PREFIX}_dbfloor",
+            staged_path,
+            [f"{c} {t}" for c, t in zip(STAGED_COLUMNS, PG_TYPES, strict=True)],
+            [BATCH_INSERT],
+            merge_sql("seq"),
+            args.runs,
+        )
+        db_floor_once = postgres_floor(
+            url,
+            template,
+            f"{_PREFIX}_dbfloor",
+            staged_path,
+            [f"{c} {t}" for c, t in zip(STAGED_COLUMNS, PG_TYPES, strict=True)],
+            [BATCH_INSERT],
+            merge_sql("seq"),
+            args.runs,
+            keys=[("unit_id", "units_unit"), ("procedure_id", "procedures_procedure")],
+        )
+    else:
+        db_floor_once = []
+        staged_path = work / f"staged-{tag}{args.rows}-sqlite.csv"
+        staged(str(base), staged_path)
+        db_floor = sqlite_floor(
+            base, work, staged_path, STAGED_COLUMNS, [BATCH_INSERT], merge_sql("rowid"), args.runs
+        )
+    print(
+        "floor 2, the database alone doing our writes (the valid rows, staged, merged into"
+        f" our real tables, committed): {fmt_runs(db_floor)}"
+    )
+    if db_floor_once:
+        print(
+            "floor 2b, the same with each foreign key checked once per distinct id, as ours"
+            f" does on PostgreSQL: {fmt_runs(db_floor_once)}"
+        )
+
     # Ours and (--before) the older code take turns, run by run: both see the same load.
+    before_src = before_source(args.before, work) if args.before else None
     sides = ["ours"] + (["before"] if args.before else [])
     seconds: dict[str, list[float]] = {side: [] for side in sides}
     counts: dict[str, list[float]] = {side: [] for side in sides}
@@ -273,7 +416,7 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
         for side in sides if run % 2 == 0 else sides[::-1]:
             run_dir = work / f"{side}-{run}"
             shutil.rmtree(run_dir, ignore_errors=True)
-            name = f"chiendich_bench_dossiers_{side}{run}"
+            name = f"{_PREFIX}_dossiers_{side}{run}"
             if args.database == "postgres":
                 pg_admin(
                     url,
@@ -285,7 +428,7 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
                 sqlite_copy(base, run_dir)
                 env = child_env(run_dir)
             if side == "before":
-                env["BENCH_BEFORE_SRC"] = str(args.before.resolve())
+                env["BENCH_BEFORE_SRC"] = str(before_src)
             result = run_child(["_import", str(csv_path)], env)
             seconds[side].append(result["seconds"])
             counts[side].append(result["counts_seconds"])
@@ -322,6 +465,18 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
         f" {median(without) / median(floor):.2f}x .import"
         + (f", {median(without) / median(pg_floor):.2f}x \\copy" if pg_floor else "")
     )
+    print(
+        f"ratio ours / floor 2 (the database doing our writes): "
+        f"{median(ours) / median(db_floor):.2f}x; without counts_rebuild"
+        f" {median(without) / median(db_floor):.2f}x"
+    )
+    if db_floor_once:
+        print(
+            f"ratio ours / floor 2b: {median(ours) / median(db_floor_once):.2f}x;"
+            f" without counts_rebuild {median(without) / median(db_floor_once):.2f}x"
+        )
+    if args.before:
+        print(f"ratio before / floor 2: {median(seconds['before']) / median(db_floor):.2f}x")
     for side in sides:
         print(
             f"peak RSS of {side}: median {median(rss[side]):.0f} MiB, max {max(rss[side]):.0f} MiB"

@@ -44,7 +44,8 @@ from _common import (  # noqa: E402 - the folder is not a package
     timed,
     work_folder,
 )
-from bench_kpi import _django, pg_base, sqlite_base  # noqa: E402
+from _dbfloor import before_source, postgres_floor, sqlite_floor  # noqa: E402
+from bench_kpi import _PREFIX, _django, pg_base, sqlite_base  # noqa: E402
 
 PSQL = shutil.which("psql") or "/usr/bin/psql"
 HEADER = "Số định danh cá nhân,Họ và tên,Chức vụ,Đối tượng,Mã cơ quan"
@@ -114,6 +115,39 @@ def _child_import(path: str) -> dict[str, Any]:
     }
 
 
+STAGED_COLUMNS = ("agency_id", "id_number", "full_name", "position", "category")
+PG_TYPES = ("bigint", "varchar(12)", "varchar(120)", "varchar(200)", "varchar(20)")
+
+
+def _child_staged(path: str, out: str) -> dict[str, Any]:
+    """Floor 2's file: the rows of `path` as our import writes them (the agency's id in
+    the child's database, the category's stored value), in the file's order."""
+    _django()
+    import polars as pl
+
+    from chiendich.staff.cells import parse_category
+    from chiendich.units.models import Unit
+
+    frame = pl.read_csv(path, infer_schema=False).fill_null("")
+    frame.columns = ["id_number", "full_name", "position", "category", "agency"]
+    ids = dict(Unit.objects.values_list("code", "pk"))
+    words = frame["category"].unique().to_list()
+    frame.with_columns(
+        agency_id=pl.col("agency").replace_strict(ids, return_dtype=pl.Int64),
+        category=pl.col("category").replace_strict(
+            {w: parse_category(w).value for w in words}, return_dtype=pl.String
+        ),
+    ).select(STAGED_COLUMNS).write_csv(out)
+    return {"rows": frame.height}
+
+
+MERGE = (
+    "INSERT INTO staff_staffmember (agency_id, id_number, full_name, position, category,"
+    " created_at, updated_at) SELECT agency_id, id_number, full_name, position, category,"
+    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM stage ORDER BY {order}"
+)
+
+
 def run_child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, __file__, *args], env=env, capture_output=True, text=True, check=False
@@ -130,6 +164,9 @@ def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "_import":
         print(json.dumps(_child_import(sys.argv[2])))
         return
+    if len(sys.argv) > 3 and sys.argv[1] == "_staged":
+        print(json.dumps(_child_staged(sys.argv[2], sys.argv[3])))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3, help="runs of each side (median)")
@@ -137,9 +174,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help="keep the built databases here for reuse")
     parser.add_argument(
         "--before",
-        type=Path,
-        help="also time the import of an older source tree (its src folder, e.g. from"
-        " `git archive COMMIT src | tar -x -C DIR`), same runs, same databases",
+        help="also time the import of an older source tree: a git revision (REV), or its"
+        " src folder (e.g. from `git archive COMMIT src | tar -x -C DIR`), same runs,"
+        " same databases",
     )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
@@ -173,11 +210,11 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
     pg_floor: list[float] = []
     if args.database == "postgres":
         template = pg_base(url).rsplit("/", 1)[1]
-        plain = pg_url(url, "chiendich_bench_staff_plain")
+        plain = pg_url(url, f"{_PREFIX}_staff_plain")
         pg_admin(
             url,
-            "DROP DATABASE IF EXISTS chiendich_bench_staff_plain",
-            "CREATE DATABASE chiendich_bench_staff_plain",
+            f"DROP DATABASE IF EXISTS {_PREFIX}_staff_plain",
+            f"CREATE DATABASE {_PREFIX}_staff_plain",
         )
         for _ in range(args.runs):
             subprocess.run(
@@ -192,10 +229,56 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
             pg_floor.append(
                 timed([PSQL, plain, "-qc", f"\\copy staff FROM '{csv_path}' CSV HEADER"])
             )
-        pg_admin(url, "DROP DATABASE IF EXISTS chiendich_bench_staff_plain")
+        pg_admin(url, f"DROP DATABASE IF EXISTS {_PREFIX}_staff_plain")
         print(f"baseline psql \\copy:       {fmt_runs(pg_floor)}")
 
+    # Floor 2: the database alone writing the same valid rows into our real table.
+    if args.database == "postgres":
+        staged_path = work / f"staff-staged-{args.rows}-postgres.csv"
+        run_child(
+            ["_staged", str(csv_path), str(staged_path)],
+            child_env(database_url=pg_url(url, template)),
+        )
+        db_floor = postgres_floor(
+            url,
+            template,
+            f"{_PREFIX}_staff_dbfloor",
+            staged_path,
+            [f"{c} {t}" for c, t in zip(STAGED_COLUMNS, PG_TYPES, strict=True)],
+            [],
+            MERGE.format(order="seq"),
+            args.runs,
+        )
+        db_floor_once = postgres_floor(
+            url,
+            template,
+            f"{_PREFIX}_staff_dbfloor",
+            staged_path,
+            [f"{c} {t}" for c, t in zip(STAGED_COLUMNS, PG_TYPES, strict=True)],
+            [],
+            MERGE.format(order="seq"),
+            args.runs,
+            keys=[("agency_id", "units_unit")],
+        )
+    else:
+        db_floor_once = []
+        staged_path = work / f"staff-staged-{args.rows}-sqlite.csv"
+        run_child(["_staged", str(csv_path), str(staged_path)], child_env(base.parent))
+        db_floor = sqlite_floor(
+            base, work, staged_path, STAGED_COLUMNS, [], MERGE.format(order="rowid"), args.runs
+        )
+    print(
+        "floor 2, the database alone doing our writes (the valid rows, staged, merged into"
+        f" our real table, committed): {fmt_runs(db_floor)}"
+    )
+    if db_floor_once:
+        print(
+            "floor 2b, the same with each foreign key checked once per distinct id, as ours"
+            f" does on PostgreSQL: {fmt_runs(db_floor_once)}"
+        )
+
     # Ours and (--before) the older code take turns, run by run: both see the same load.
+    before_src = before_source(args.before, work) if args.before else None
     sides = ["ours"] + (["before"] if args.before else [])
     seconds: dict[str, list[float]] = {side: [] for side in sides}
     rss: dict[str, list[float]] = {side: [] for side in sides}
@@ -204,7 +287,7 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
         for side in sides if run % 2 == 0 else sides[::-1]:
             run_dir = work / f"staff-{side}-{run}"
             shutil.rmtree(run_dir, ignore_errors=True)
-            name = f"chiendich_bench_staff_{side}{run}"
+            name = f"{_PREFIX}_staff_{side}{run}"
             if args.database == "postgres":
                 pg_admin(
                     url,
@@ -216,7 +299,7 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
                 sqlite_copy(base, run_dir)
                 env = child_env(run_dir)
             if side == "before":
-                env["BENCH_BEFORE_SRC"] = str(args.before.resolve())
+                env["BENCH_BEFORE_SRC"] = str(before_src)
             result = run_child(["_import", str(csv_path)], env)
             seconds[side].append(result["seconds"])
             rss[side].append(result["max_rss_kib"] / 1024)
@@ -243,6 +326,13 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
     print(f"ratio ours / sqlite3 .import: {median(ours) / median(floor):.2f}x (goal <= 3x)")
     if pg_floor:
         print(f"ratio ours / psql \\copy:      {median(ours) / median(pg_floor):.2f}x")
+    print(
+        f"ratio ours / floor 2 (the database doing our writes): {median(ours) / median(db_floor):.2f}x"
+    )
+    if db_floor_once:
+        print(f"ratio ours / floor 2b: {median(ours) / median(db_floor_once):.2f}x")
+    if args.before:
+        print(f"ratio before / floor 2: {median(seconds['before']) / median(db_floor):.2f}x")
     for side in sides:
         print(
             f"peak RSS of {side}: median {median(rss[side]):.0f} MiB, max {max(rss[side]):.0f} MiB"

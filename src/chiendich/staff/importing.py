@@ -26,16 +26,21 @@ nothing.
 Set-based, like the dossier import (procedures.importing.bulk): the file is read as
 polars frames, each distinct agency code and category resolved once, the ID numbers,
 lengths and repeated IDs checked on whole columns (a row any rule may refuse goes
-through StaffRowChecker.check, which words its errors); the lists are compared with
-the stored ones by joins, and the transaction inserts the staged new rows with one
-INSERT ... SELECT, updates with one UPDATE ... FROM and removes with one DELETE.
+through StaffRowChecker.check, which words its errors). Every valid row is staged
+while the file is read, before the transaction (procedures.importing.bulk.Stage: ADBC
+into an attached scratch file on SQLite, COPY on PostgreSQL); the lists are compared
+with the stored ones by joins, and the transaction inserts the staged rows no stored
+row has with one INSERT ... SELECT, updates the changed ones with one UPDATE ... FROM
+and removes with one DELETE, each agency key checked once on PostgreSQL
+(bulk.keys_checked_once).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -57,7 +62,8 @@ from chiendich.core.tabular import (
     RowErrorLog,
 )
 from chiendich.imports import pipeline
-from chiendich.imports.pipeline import PipelineReport, Run, Stage, run
+from chiendich.imports.pipeline import PipelineReport, Run, run
+from chiendich.procedures.importing.bulk import Key, Stage, keys_checked_once, page_cache
 from chiendich.units.dated import MapProblem, TreeMap, pick
 from chiendich.units.models import Kind, Unit
 from chiendich.units.selectors import code_problem
@@ -179,6 +185,7 @@ class StaffRowChecker:
         units = Unit.objects.all()
         self._allowed = units.restrict(acting_user, "change") if acting_user is not None else None
         self._allowed_ids: set[int] | None = None
+        self.stage: Stage | None = None  # every valid row, staged for the merge (a real run)
 
     def agency(self, text: str) -> tuple[Unit, int] | str:
         """The organization unit coded `text` on the list's day (and the agency read, when
@@ -355,6 +362,30 @@ def _check(r: Run, chunk: pl.DataFrame) -> tuple[pl.DataFrame, list[RowError]]:
     return valid, refused
 
 
+def _take(r: Run, valid: pl.DataFrame) -> list[RowError]:
+    """Keep the chunk for the comparison and, in a real run, stage it (outside the
+    transaction: on SQLite by ADBC into an attached scratch file, on PostgreSQL by COPY)."""
+    r.valid.append(valid)
+    stage = r.state.stage
+    if stage is not None:
+        stage.put(valid.select(_STAGE_NAMES))
+    return []
+
+
+@contextmanager
+def _around(r: Run) -> Iterator[None]:
+    """The staging table and SQLite's larger page cache, from the read to the merge."""
+    if r.dry_run:
+        yield
+        return
+    with Stage(STAGE, _STAGE_COLUMNS) as stage, page_cache():
+        r.state.stage = stage
+        try:
+            yield
+        finally:
+            r.state.stage = None
+
+
 def _merge(r: Run, write: bool) -> None:
     r.report.ids_repaired = r.state.repaired
     _apply(r.all_valid(_VALID_SCHEMA), r.report, write=write)
@@ -497,6 +528,15 @@ def _frame_check(
 
 STAGE = "chiendich_staff_stage"
 STAFF = StaffMember._meta.db_table
+# Every valid row is staged before the transaction (see _take).
+_STAGE_COLUMNS = [
+    ("agency_id", "bigint"),
+    ("id_number", "varchar(12)"),
+    ("full_name", "varchar(120)"),
+    ("position", "varchar(200)"),
+    ("category", "varchar(20)"),
+]
+_STAGE_NAMES = [name for name, _ in _STAGE_COLUMNS]
 
 
 def _apply(valid: pl.DataFrame, report: StaffImportReport, *, write: bool) -> None:
@@ -551,30 +591,28 @@ def _apply(valid: pl.DataFrame, report: StaffImportReport, *, write: bool) -> No
     if not write or not (new.height or changed.height or (remove_missing and gone.height)):
         return
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    columns = [
-        ("pk", "bigint"),
-        ("agency_id", "bigint"),
-        ("id_number", "varchar(12)"),
-        ("full_name", "varchar(120)"),
-        ("position", "varchar(200)"),
-        ("category", "varchar(20)"),
-        ("row_number", "integer"),
-    ]
-    with Stage(STAGE, columns) as stage, connection.cursor() as cursor:
-        stage.put(new.rename({"_row": "row_number"}))
-        stage.put(changed.rename({"_row": "row_number"}))
-        cursor.execute(
-            f"INSERT INTO {STAFF} (agency_id, id_number, full_name, position, category,"  # noqa: S608
-            " created_at, updated_at)"
-            f" SELECT agency_id, id_number, full_name, position, category, %s, %s FROM {STAGE}"
-            " WHERE pk IS NULL ORDER BY seq",
-            [now, now],
-        )
+    # The staged rows are every valid row (their (agency, ID) once each): the new ones are
+    # those with no stored row of the same agency and ID, the changed ones those whose
+    # name, position or category differs; the same rows the frames above counted.
+    keys = [Key(STAFF, "agency_id", Unit._meta.db_table, f"SELECT DISTINCT agency_id FROM {STAGE}")]  # noqa: S608
+    with keys_checked_once(keys), connection.cursor() as cursor:
+        if new.height:
+            cursor.execute(
+                f"INSERT INTO {STAFF} (agency_id, id_number, full_name, position, category,"  # noqa: S608
+                " created_at, updated_at)"
+                f" SELECT agency_id, id_number, full_name, position, category, %s, %s"
+                f" FROM {STAGE} AS s WHERE NOT EXISTS (SELECT 1 FROM {STAFF} AS m"
+                " WHERE m.agency_id = s.agency_id AND m.id_number = s.id_number)"
+                " ORDER BY s.seq",
+                [now, now],
+            )
         if changed.height:
             cursor.execute(
                 f"UPDATE {STAFF} SET full_name = s.full_name, position = s.position,"  # noqa: S608
                 f" category = s.category, updated_at = %s FROM {STAGE} AS s"
-                f" WHERE s.pk IS NOT NULL AND {STAFF}.id = s.pk",
+                f" WHERE {STAFF}.agency_id = s.agency_id AND {STAFF}.id_number = s.id_number"
+                f" AND ({STAFF}.full_name <> s.full_name OR {STAFF}.position <> s.position"
+                f" OR {STAFF}.category <> s.category)",
                 [now],
             )
         if remove_missing and gone.height:
@@ -638,6 +676,8 @@ STAFF_KIND = pipeline.Kind(
     report=StaffImportReport,
     start=_start,
     check=_check,
+    take=_take,
+    around=_around,
     merge=_merge,
     audit=_audit,
     template="chiendich.staff.importing.staff_template_xlsx",

@@ -6,10 +6,12 @@ the declaration of this kind: it reads the file in chunks of rows as polars fram
 checks each chunk on whole columns (checks.frame_check: each distinct cell text
 parsed once, the rules joining cells evaluated column-wise; a row any rule may
 refuse goes through the per-row DossierChecker, which words its errors), and
-stages the valid rows in a temporary table: COPY on PostgreSQL, `executemany` on
-SQLite (the temporary database: staging takes no write lock on the main one).
-Then one short transaction merges the staged rows into the dossiers (INSERT ...
-SELECT, UPDATE ... FROM), rebuilds the daily counts of the units and days touched,
+stages the valid rows (bulk.Stage): COPY into a temporary table on PostgreSQL, ADBC's
+bulk ingest into an attached scratch file on SQLite (staging takes no write lock on
+the main database). Then one short transaction merges the staged rows into the
+dossiers (INSERT ... SELECT, UPDATE ... FROM), rebuilds the daily counts of the units
+and days touched (on PostgreSQL each foreign key checked once per distinct id, not
+once per row: bulk.keys_checked_once),
 and records the DossierImport and the AuditEvent: a crash leaves the database as
 it was. Rejected rows go to the error file (core.tabular.write_error_file), in
 row order, and are never written. A repeated Mã hồ sơ is an error on the later
@@ -44,15 +46,18 @@ from chiendich.web.warm import overview_refresh_after_commit
 
 from ..cells import DOSSIER_COLUMNS, DOSSIER_REQUIRED, dossier_header
 from ..counts import counts_rebuild
-from ..models import Dossier, DossierImport
-from .bulk import Stage, frames
+from ..models import Dossier, DossierCount, DossierImport, Procedure
+from .bulk import SQLITE_CACHE_KIB, Key, Stage, frames, keys_checked_once, page_cache
 from .checks import VALID_SCHEMA, DossierChecker, ValidRow, frame_check
 
-SQLITE_CACHE_KIB = 128 * 1024  # SQLite's page cache while an import merges and recounts
 STAGE = "chiendich_dossier_stage"  # the temporary table the valid rows are staged in
 LOOKUP_SIZE = 5_000  # values per IN (...) list, under SQLite's and PostgreSQL's limits
 AUDIT_DOSSIERS_IMPORTED = AuditEvent.Type.DOSSIERS_IMPORTED
 DOSSIER = Dossier._meta.db_table
+COUNT = DossierCount._meta.db_table
+PROCEDURE = Procedure._meta.db_table
+BATCH = DossierImport._meta.db_table
+UNIT = Unit._meta.db_table
 # The columns a row writes, in the order of ValidRow's fields after `row`.
 WRITE_COLUMNS = (
     "code",
@@ -438,12 +443,26 @@ def _merge(r: Run, write: bool) -> None:
         return
     writer, report = r.state.writer, r.report
     assert report.batch_id is not None  # noqa: S101
-    writer.merge(report.batch_id)
+    with keys_checked_once(_keys(report.batch_id) if writer.stage is not None else ()):
+        writer.merge(report.batch_id)
+        if writer.units and writer.first_day is not None:
+            report.count_rows = counts_rebuild(
+                unit_ids=writer.units, start=writer.first_day, end=writer.last_day
+            )
     if writer.units and writer.first_day is not None:
-        report.count_rows = counts_rebuild(
-            unit_ids=writer.units, start=writer.first_day, end=writer.last_day
-        )
         overview_refresh_after_commit()  # the overview's figures, once committed
+
+
+def _keys(batch_id: int) -> list[Key]:
+    """The foreign keys the merge and the recount write (bulk.keys_checked_once): the
+    staged rows' units and procedures, the batch; the counts' keys are the dossiers'."""
+    return [
+        Key(DOSSIER, "unit_id", UNIT, f"SELECT DISTINCT unit_id FROM {STAGE}"),  # noqa: S608
+        Key(DOSSIER, "procedure_id", PROCEDURE, f"SELECT DISTINCT procedure_id FROM {STAGE}"),  # noqa: S608
+        Key(DOSSIER, "batch_id", BATCH, f"SELECT {int(batch_id):d}"),
+        Key(COUNT, "unit_id", UNIT),
+        Key(COUNT, "procedure_id", PROCEDURE),
+    ]
 
 
 def _batch_start(r: Run) -> DossierImport:
@@ -480,20 +499,12 @@ def _audit(r: Run) -> None:
 
 @contextmanager
 def _page_cache(dry_run: bool) -> Iterator[None]:
-    """On SQLite, a page cache of SQLITE_CACHE_KIB for the import's merge and recount (the
-    default 2 MiB makes them re-read index pages); the connection's own size after."""
-    if dry_run or connection.vendor != "sqlite":
+    """bulk.page_cache (SQLITE_CACHE_KIB) for a real run's merge and recount."""
+    if dry_run:
         yield
         return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        (before,) = cursor.fetchone()
-        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB:d}")
-    try:
+    with page_cache(SQLITE_CACHE_KIB):
         yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(before):d}")
 
 
 def _batch_fill(
