@@ -12,8 +12,12 @@ written, so the counts are what a real run would do.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -765,6 +769,14 @@ class StagingTables:
     def __init__(self) -> None:
         self.vendor = connection.vendor
         self._temp_cache: int | None = None
+        self._scratch: Any = None  # SQLite outside a transaction: the attached scratch file
+        if self.vendor == "sqlite" and not connection.in_atomic_block:
+            self._scratch = _Scratch.open(
+                {STAGED: _STAGED_COLUMNS, STAGED_HOUSEHOLDS: _STAGED_HOUSEHOLD_COLUMNS},
+                {STAGED: ("chunk", "row"), STAGED_HOUSEHOLDS: ("chunk", "code")},
+            )
+            if self._scratch is not None:
+                return
         with connection.cursor() as cursor:
             if self.vendor == "sqlite":
                 # The temporary database's own page cache (2 MiB by default): most staged
@@ -809,6 +821,9 @@ class StagingTables:
     def _put(self, table: str, columns: list[str], frame: pl.DataFrame) -> None:
         if not len(frame):
             return
+        if self._scratch is not None:
+            self._scratch.put(table, frame.select(columns))
+            return
         with connection.cursor() as cursor:
             if self.vendor == "postgresql":
                 # Texts quoted: a cell reading \N stays text; only a missing value is NULL.
@@ -846,6 +861,10 @@ class StagingTables:
                     cursor.execute(f"ANALYZE {table}")
 
     def drop(self) -> None:
+        if self._scratch is not None:
+            self._scratch.close()
+            self._scratch = None
+            return
         try:
             with connection.cursor() as cursor:
                 for table in (STAGED, STAGED_HOUSEHOLDS):
@@ -854,3 +873,73 @@ class StagingTables:
                     cursor.execute(f"PRAGMA temp.cache_size = {int(self._temp_cache)}")
         except DatabaseError:
             pass  # a failed transaction: the tables go with it or with the connection
+
+
+class _Scratch:
+    """SQLite, outside a transaction (a real import stages before its write): the
+    staging tables in a scratch file of their own, filled by ADBC's bulk ingest (the
+    frame's Arrow columns bound to one prepared INSERT in C, adbc-driver-sqlite, as the
+    dossier import stages: procedures.importing.bulk.Stage) instead of a tuple of Python
+    values per row through the sqlite3 module; no journal, no fsync, its own folder,
+    removed at the end. The file is attached to the import's connection under a name of
+    its own, so the merge's SQL names the tables as before and reads them in its
+    transaction; staging still takes no lock on the main database."""
+
+    def __init__(self, folder: Path, adbc: Any, alias: str) -> None:
+        self.folder, self.adbc, self.alias = folder, adbc, alias
+
+    @classmethod
+    def open(
+        cls, tables: dict[str, dict[str, str]], indexes: dict[str, tuple[str, str]]
+    ) -> _Scratch | None:
+        """The scratch file with `tables` (name -> column -> type), attached; None when
+        ADBC is not installed (the TEMP tables then, as in a transaction)."""
+        try:
+            import adbc_driver_sqlite.dbapi as driver  # noqa: PLC0415 - loaded on use
+        except ImportError:  # pragma: no cover - a dependency; the TEMP tables still work
+            return None
+        folder = Path(tempfile.mkdtemp(prefix="chiendich-staged-"))
+        scratch = cls(folder, None, f"chiendich_staged_{next(_SCRATCH_COUNT)}")
+        try:
+            path = folder / "staged.sqlite3"
+            scratch.adbc = driver.connect(str(path), autocommit=True)
+            with scratch.adbc.cursor() as cursor:
+                cursor.execute("PRAGMA journal_mode = OFF")
+                cursor.execute("PRAGMA synchronous = OFF")
+                for table, columns in tables.items():
+                    names = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+                    cursor.execute(f"CREATE TABLE {table} ({names})")
+                    # A chunk's rows in their order: no sort for the merge's ORDER BY.
+                    cursor.execute(
+                        f"CREATE INDEX {table}_chunk ON {table} ({', '.join(indexes[table])})"
+                    )
+            with connection.cursor() as cursor:
+                for table in tables:  # a TEMP table of the same name would shadow ours
+                    cursor.execute(f"DROP TABLE IF EXISTS temp.{table}")
+                cursor.execute(f"ATTACH DATABASE %s AS {scratch.alias}", [str(path)])
+                # Its own page cache (2 MiB by default), as the TEMP tables had.
+                cursor.execute(f"PRAGMA {scratch.alias}.cache_size = -{SQLITE_TEMP_CACHE_KIB}")
+        except BaseException:
+            scratch.close(attached=False)
+            raise
+        return scratch
+
+    def put(self, table: str, frame: pl.DataFrame) -> None:
+        # ADBC writes Arrow dates as ISO text, as Django stores them on SQLite.
+        with self.adbc.cursor() as cursor:
+            cursor.adbc_ingest(table, frame, mode="append")
+
+    def close(self, *, attached: bool = True) -> None:
+        if attached:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DETACH DATABASE {self.alias}")
+            except DatabaseError:  # the connection went: nothing is attached any more
+                pass
+        if self.adbc is not None:
+            self.adbc.close()
+            self.adbc = None
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_SCRATCH_COUNT = itertools.count(1)

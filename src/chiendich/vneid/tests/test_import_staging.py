@@ -1,0 +1,108 @@
+"""A real police-list import stages its valid rows outside any transaction: on SQLite by
+ADBC into a scratch file attached to the connection (vneid.importing.writer._Scratch).
+It must store exactly what the same import inside a transaction stores (there the
+connection's TEMP tables, as before), and leave nothing attached and nothing on disk."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+
+from chiendich.vneid.importing import citizens_import, writer
+from chiendich.vneid.models import AccountEvent, Citizen, Household
+from chiendich.vneid.tests.test_import import WriteFile, cccd, places  # noqa: F401
+from chiendich.vneid.tests.test_import_frames import HEADER, rows
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def stored() -> tuple[list[Any], ...]:
+    """What the import wrote, without the ids (two runs give different ones)."""
+    return (
+        list(
+            Citizen.objects.order_by("id").values_list(
+                "id_number", "full_name", "birth_date", "sex", "phone", "commune_id",
+                "unit_id", "household__code", "state", "state_date",
+            )
+        ),
+        list(
+            AccountEvent.objects.order_by("id").values_list(
+                "citizen__id_number", "state", "date", "until", "source", "unit_id"
+            )
+        ),
+        list(
+            Household.objects.order_by("id").values_list(
+                "code", "commune_id", "unit_id", "head_name", "address"
+            )
+        ),
+    )  # fmt: skip
+
+
+def attached() -> list[str]:
+    if connection.vendor != "sqlite":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA database_list")
+        return [name for _, name, _ in cursor.fetchall() if name not in ("main", "temp")]
+
+
+def scratch_folders() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("chiendich-staged-*"))
+
+
+def test_staged_outside_a_transaction_stores_what_the_temp_tables_store(
+    places: None,  # noqa: F811
+    write_file: WriteFile,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    extra = [
+        f"{cccd(1960, serial=900 + n)},Người {n},01/01/1960,Nam,28249,,,Khu phố 2,HK9{n % 3},"
+        f",,,Đã kích hoạt mức 2,0{1 + n % 9}/09/2023"
+        for n in range(40)
+    ]
+    path = write_file("ds.csv", "\ufeff" + "\n".join([HEADER, *rows(), *extra]) + "\n")
+    put: list[str] = []
+    real = writer._Scratch.put
+
+    def spy(self: writer._Scratch, table: str, frame: Any) -> None:
+        put.append(table)
+        real(self, table, frame)
+
+    monkeypatch.setattr(writer._Scratch, "put", spy)
+    before = scratch_folders()
+
+    outside = citizens_import(path, errors_path=tmp_path / "a.xlsx")
+    # SQLite staged through the scratch file; PostgreSQL by COPY, as always.
+    assert bool(put) == (connection.vendor == "sqlite")
+    assert set(put) <= {writer.STAGED, writer.STAGED_HOUSEHOLDS}
+    assert attached() == [] and scratch_folders() == before
+    got = stored()
+    assert outside.created == len(got[0]) > 45
+    assert outside.events_created == len(got[1]) > 40
+    assert outside.households_created == len(got[2]) >= 5
+
+    # The same list again, outside a transaction: everything is known, nothing new.
+    again = citizens_import(path, errors_path=tmp_path / "b.xlsx")
+    assert (again.created, again.events_created, again.households_created) == (0, 0, 0)
+    assert stored() == got
+
+    # Inside a transaction (the TEMP tables): the very same rows, errors and counts.
+    AccountEvent.objects.all().delete()
+    Citizen.objects.all().delete()
+    Household.objects.all().delete()
+    put.clear()
+    with transaction.atomic():
+        inside = citizens_import(path, errors_path=tmp_path / "c.xlsx")
+    assert put == []
+    assert stored() == got
+    assert inside.errors == outside.errors
+    assert (inside.rows_valid, inside.created, inside.events_created) == (
+        outside.rows_valid,
+        outside.created,
+        outside.events_created,
+    )
