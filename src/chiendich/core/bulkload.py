@@ -17,8 +17,12 @@ constraints stay, so a duplicate is refused as it is written.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from django.db import connection
@@ -173,3 +177,34 @@ def _foreign_keys_drop(cursor: Any, tables: Sequence[str]) -> list[str]:
         cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     return [f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {sql}' for table, name, sql in keys]
+
+
+SCRATCH_PREFIX = "chiendich-scratch-"
+
+
+def scratch_folder(kind: str) -> Path:
+    """A new folder in the system's temporary folder for one import's scratch files
+    (its staging file), removed by the caller when the import ends.
+
+    An import killed before that leaves its folder behind (a staged list can take
+    hundreds of MiB): the folder's name holds the process id, and each new one first
+    removes the folders of processes no longer running on this machine."""
+    root = Path(tempfile.gettempdir())
+    for old in root.glob(f"{SCRATCH_PREFIX}*"):
+        try:
+            pid = int(old.name.removeprefix(SCRATCH_PREFIX).split("-", 1)[0])
+        except ValueError:
+            continue
+        if pid != os.getpid() and not _running(pid):
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-{kind}-", dir=root))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: running
+        return True
+    return True

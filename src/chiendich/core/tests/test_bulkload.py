@@ -3,6 +3,8 @@ checking every row; a failed load leaves the table and its schema as they were."
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -90,3 +92,30 @@ def test_loading_outside_a_transaction_is_refused(transactional_db: None) -> Non
         loading(cursor, TABLES),
     ):
         pass
+
+
+def test_a_scratch_folder_removes_those_of_killed_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import killed before it removed its scratch folder leaves it behind; the next
+    scratch folder removes the folders of processes no longer running, and no other."""
+    import subprocess
+    import sys
+
+    from chiendich.core import bulkload
+
+    monkeypatch.setattr(bulkload.tempfile, "gettempdir", lambda: str(tmp_path))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True,
+                          capture_output=True, text=True)  # fmt: skip
+    dead = tmp_path / f"{bulkload.SCRATCH_PREFIX}{int(gone.stdout)}-stage-x"
+    alive = tmp_path / f"{bulkload.SCRATCH_PREFIX}{os.getppid()}-stage-y"
+    mine = tmp_path / f"{bulkload.SCRATCH_PREFIX}{os.getpid()}-stage-z"
+    other = tmp_path / "someone-else-1"
+    for folder in (dead, alive, mine, other):
+        folder.mkdir()
+        (folder / "staged.sqlite3").write_bytes(b"x" * 1000)
+    new = bulkload.scratch_folder("police-list")
+    assert new.is_dir() and new.parent == tmp_path
+    assert new.name.startswith(f"{bulkload.SCRATCH_PREFIX}{os.getpid()}-police-list-")
+    assert not dead.exists()
+    assert alive.exists() and mine.exists() and other.exists()

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import shutil
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from typing import Any
 import polars as pl
 from django.db import DatabaseError, IntegrityError, connection
 
+from chiendich.core.bulkload import scratch_folder
 from chiendich.core.frames import (
     BLOCK_BYTES,
     PROBLEM,
@@ -101,7 +101,7 @@ class Stage(pipeline.Stage):
             return self
         for _, kind in self.columns:
             self._kind(kind)  # refuses a type Stage does not take, as the base does
-        self._folder = Path(tempfile.mkdtemp(prefix="chiendich-stage-"))
+        self._folder = scratch_folder("stage")
         path = self._folder / "stage.sqlite3"
         try:
             self._adbc = adbc.connect(str(path), autocommit=True)

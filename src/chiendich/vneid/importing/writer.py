@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import shutil
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +24,7 @@ from django.db import DatabaseError, connection
 from django.db.models import Model
 from django.utils import timezone
 
+from chiendich.core.bulkload import scratch_folder
 from chiendich.core.tabular import RowError
 from chiendich.units.dated import TreeMap
 from chiendich.units.models import Unit
@@ -880,8 +880,8 @@ class _Scratch:
     staging tables in a scratch file of their own, filled by ADBC's bulk ingest (the
     frame's Arrow columns bound to one prepared INSERT in C, adbc-driver-sqlite, as the
     dossier import stages: procedures.importing.bulk.Stage) instead of a tuple of Python
-    values per row through the sqlite3 module; no journal, no fsync, its own folder,
-    removed at the end. The file is attached to the import's connection under a name of
+    values per row through the sqlite3 module; no journal, no fsync, its own folder
+    (core.bulkload.scratch_folder), removed at the end. The file is attached to the import's connection under a name of
     its own, so the merge's SQL names the tables as before and reads them in its
     transaction; staging still takes no lock on the main database."""
 
@@ -898,7 +898,7 @@ class _Scratch:
             import adbc_driver_sqlite.dbapi as driver  # noqa: PLC0415 - loaded on use
         except ImportError:  # pragma: no cover - a dependency; the TEMP tables still work
             return None
-        folder = Path(tempfile.mkdtemp(prefix="chiendich-staged-"))
+        folder = scratch_folder("police-list")
         scratch = cls(folder, None, f"chiendich_staged_{next(_SCRATCH_COUNT)}")
         try:
             path = folder / "staged.sqlite3"

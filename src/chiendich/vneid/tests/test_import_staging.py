@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 
+from chiendich.core.bulkload import SCRATCH_PREFIX
 from chiendich.vneid.importing import citizens_import, writer
 from chiendich.vneid.models import AccountEvent, Citizen, Household
 from chiendich.vneid.tests.test_import import WriteFile, cccd, places  # noqa: F401
@@ -51,7 +52,7 @@ def attached() -> list[str]:
 
 
 def scratch_folders() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("chiendich-staged-*"))
+    return set(Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"))
 
 
 def test_staged_outside_a_transaction_stores_what_the_temp_tables_store(
