@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -40,11 +41,41 @@ def serial_live_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     call = StaticFilesHandler.__call__
 
     def serial(self: Any, environ: Any, start_response: Any) -> Any:
-        with _ONE_REQUEST_AT_A_TIME:
-            return call(self, environ, start_response)
+        with _IN_FLIGHT_LOCK:
+            _in_flight[0] += 1
+        try:
+            with _ONE_REQUEST_AT_A_TIME:
+                return call(self, environ, start_response)
+        finally:
+            with _IN_FLIGHT_LOCK:
+                _in_flight[0] -= 1
 
     monkeypatch.setattr(StaticFilesHandler, "__call__", serial)
     yield
+
+
+_IN_FLIGHT_LOCK = threading.Lock()
+_in_flight = [0]  # requests the live server has taken and not answered yet
+
+
+@pytest.fixture(autouse=True)
+def live_requests_answered(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a browser test on SQLite, wait until the live server has answered what the
+    phone still asked (a page keeps fetching its hamlet's data after the test's last
+    check) before the test database is emptied: a request answered during the flush
+    locks a table under it ("database table is locked"), and the next test then starts
+    on the rows left. Asking for the database fixture here makes this run first."""
+    if connection.vendor != "sqlite" or "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    yield
+    quiet, deadline = 0, time.monotonic() + 10
+    while quiet < 5 and time.monotonic() < deadline:  # 5 looks 20 ms apart with none
+        with _IN_FLIGHT_LOCK:
+            busy = _in_flight[0]
+        quiet = 0 if busy else quiet + 1
+        time.sleep(0.02)
 
 
 @pytest.fixture(autouse=True)
