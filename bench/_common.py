@@ -290,17 +290,24 @@ def _phases_timed(module: Any) -> dict[str, float] | None:
     return phases
 
 
-def _server_cpu() -> float | None:
-    """CPU seconds used so far by this connection's PostgreSQL backend, read from /proc
-    (the server runs on this machine); None on SQLite or when it cannot be read."""
+def _backend_pid() -> int | None:
+    """The process id of this connection's PostgreSQL backend; None on SQLite."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+def _server_cpu() -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL backend, read from /proc
+    (the server runs on this machine); None on SQLite or when it cannot be read."""
+    pid = _backend_pid()
+    if pid is None:
+        return None
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            pid = cursor.fetchone()[0]
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
@@ -310,14 +317,10 @@ def _server_cpu() -> float | None:
 def _server_peak_kib() -> int | None:
     """Peak resident memory of this connection's PostgreSQL backend (VmHWM, KiB), read
     from /proc; shared buffers it touched count too. None on SQLite or when unreadable."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
+    pid = _backend_pid()
+    if pid is None:
         return None
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            pid = cursor.fetchone()[0]
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])

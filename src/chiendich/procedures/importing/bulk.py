@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from typing import Any
 import polars as pl
 from django.db import DatabaseError, IntegrityError, connection
 
+from chiendich.core.bulkload import page_cache as bulk_page_cache
 from chiendich.core.bulkload import scratch_folder
 from chiendich.core.frames import (
     BLOCK_BYTES,
@@ -168,22 +169,9 @@ class Stage(pipeline.Stage):
 SQLITE_CACHE_KIB = 128 * 1024  # SQLite's page cache while an import merges and recounts
 
 
-@contextmanager
-def page_cache(kib: int = SQLITE_CACHE_KIB) -> Iterator[None]:
-    """On SQLite, a page cache of `kib` for the block (an import's merge and recount: the
-    default 2 MiB makes them re-read index pages); the connection's own size after."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        (before,) = cursor.fetchone()
-        cursor.execute(f"PRAGMA cache_size = -{int(kib):d}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(before):d}")
+def page_cache(kib: int = SQLITE_CACHE_KIB) -> AbstractContextManager[None]:
+    """core.bulkload.page_cache, of SQLITE_CACHE_KIB unless told."""
+    return bulk_page_cache(kib)
 
 
 # --- foreign keys checked once per key, not once per row (PostgreSQL) ---------------------

@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import shutil
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from django.db import DatabaseError, connection
 from django.db.models import Model
 from django.utils import timezone
 
-from chiendich.core.bulkload import scratch_folder
+from chiendich.core.bulkload import page_cache, scratch_folder
 from chiendich.core.tabular import RowError
 from chiendich.units.dated import TreeMap
 from chiendich.units.models import Unit
@@ -708,23 +708,11 @@ def keys_checked_by_statement() -> None:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
-@contextmanager
-def large_page_cache() -> Iterator[None]:
+def large_page_cache() -> AbstractContextManager[None]:
     """On SQLite, let the import keep the citizen and event indexes in memory (256 MiB
     instead of the default 2 MiB): inserting a million rows into six indexes otherwise
     spends half its time re-reading index pages. Restored afterwards."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        (previous,) = cursor.fetchone()
-        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
+    return page_cache(SQLITE_CACHE_KIB)
 
 
 # --- the staging tables ------------------------------------------------------------------
