@@ -73,6 +73,19 @@ def outcome(rng: random.Random, day: dt.date) -> None:
     visit_record(citizen, outcome=chosen, day=day, acting_user=None, reason=reason)
 
 
+def activate_one() -> None:
+    """A door-to-door outcome that changes the counts: a citizen of Trung Hòa's second
+    hamlet not activated yet is recorded as activated at level 1 on the last day."""
+    waiting = (
+        Citizen.objects.filter(unit__code=f"{COMMUNE}-02")
+        .exclude(state__in=["activated_l1", "activated_l2"])
+        .order_by("id")
+        .first()
+    )
+    assert waiting is not None
+    visit_record(waiting, outcome=Outcome.ACTIVATED_L1, day=END, acting_user=None)
+
+
 def test_an_outcome_shows_on_the_next_view(small_campaign: Any, make_user: Any) -> None:
     client = Client()
     client.force_login(make_user(Role.PROVINCE_VIEWER, "82"))
@@ -132,18 +145,17 @@ def test_a_recount_after_outcomes_reads_the_counts_again(small_campaign: Any) ->
     for _ in range(3):  # logged again after the rebuild, and caught up on
         outcome(rng, END - dt.timedelta(days=rng.randrange(0, 3)))
         assert vneid_half(COMMUNE, END) == vneid_cold(COMMUNE, END)
+    # An outcome that surely changes a count (a random one may change none) is logged.
+    activate_one()
     assert DailyCountChange.objects.exists()
+    assert vneid_half(COMMUNE, END) == vneid_cold(COMMUNE, END)
 
 
 def test_a_recount_that_writes_no_row_keeps_the_log(small_campaign: Any) -> None:
     """A recount of days with nothing to count writes no row, so the counts' version
     does not move: pages cached before still catch up on the log, which must stay."""
     vneid_half(COMMUNE, END)
-    waiting = (
-        Citizen.objects.filter(unit__code=f"{COMMUNE}-02").exclude(state="activated_l1").first()
-    )
-    assert waiting is not None
-    visit_record(waiting, outcome=Outcome.ACTIVATED_L1, day=END, acting_user=None)
+    activate_one()
     logged = DailyCountChange.objects.count()
     assert logged > 0
     empty = Unit.objects.get(code="82")  # the province: counts are kept for lowest units
