@@ -869,9 +869,10 @@ class _Scratch:
     frame's Arrow columns bound to one prepared INSERT in C, adbc-driver-sqlite, as the
     dossier import stages: procedures.importing.bulk.Stage) instead of a tuple of Python
     values per row through the sqlite3 module; no journal, no fsync, its own folder
-    (core.bulkload.scratch_folder), removed at the end. The file is attached to the import's connection under a name of
-    its own, so the merge's SQL names the tables as before and reads them in its
-    transaction; staging still takes no lock on the main database."""
+    (core.bulkload.scratch_folder), removed at the end. The file is attached to the
+    import's connection under a name of its own, so the merge's SQL names the tables as
+    before and reads them in its transaction; staging still takes no lock on the main
+    database."""
 
     def __init__(self, folder: Path, adbc: Any, alias: str) -> None:
         self.folder, self.adbc, self.alias = folder, adbc, alias
