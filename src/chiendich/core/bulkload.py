@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 SQLITE_CACHE_KIB = 256 * 1024  # page cache for the sorts and B-trees of a large load
 PG_MAINTENANCE_MIB = 512  # memory for each index build at the end of a load (SET LOCAL)
@@ -226,3 +226,76 @@ def page_cache(kib: int) -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {int(before):d}")
+
+
+class ScratchFile:
+    """A SQLite scratch file for one import's staged rows, outside any transaction (an
+    import stages before its write), attached to the import's connection as `alias`:
+    the merge's SQL names its tables as if they were the connection's own and reads
+    them in its transaction, and staging takes no lock on the main database.
+
+    Rows go in by ADBC's bulk ingest (adbc-driver-sqlite: a frame's Arrow columns bound
+    to one prepared INSERT in C; no pyarrow, polars hands its columns over directly)
+    instead of a tuple of Python values per row through the sqlite3 module; ADBC writes
+    dates as ISO text, as Django stores them. No journal, no fsync, in a folder of its
+    own (`scratch_folder`), removed by `close`."""
+
+    def __init__(self, folder: Path, alias: str) -> None:
+        self.folder, self.alias = folder, alias
+        self._adbc: Any = None
+        self._attached = False
+
+    @classmethod
+    def open(
+        cls,
+        kind: str,
+        alias: str,
+        ddl: Sequence[str],
+        tables: Sequence[str],
+        *,
+        cache_kib: int | None = None,
+    ) -> ScratchFile | None:
+        """The scratch file made by `ddl` (creating `tables`), attached as `alias`, with a
+        page cache of `cache_kib` on the connection; None when ADBC is not installed."""
+        try:
+            import adbc_driver_sqlite.dbapi as driver  # noqa: PLC0415 - loaded on use
+        except ImportError:  # pragma: no cover - a dependency; callers keep their own path
+            return None
+        scratch = cls(scratch_folder(kind), alias)
+        try:
+            path = scratch.folder / "staged.sqlite3"
+            scratch._adbc = driver.connect(str(path), autocommit=True)
+            with scratch._adbc.cursor() as cursor:
+                cursor.execute("PRAGMA journal_mode = OFF")
+                cursor.execute("PRAGMA synchronous = OFF")
+                for statement in ddl:
+                    cursor.execute(statement)
+            with connection.cursor() as cursor:
+                for table in tables:  # a TEMP table of the same name would shadow ours
+                    cursor.execute(f"DROP TABLE IF EXISTS temp.{table}")
+                cursor.execute(f"ATTACH DATABASE %s AS {alias}", [str(path)])
+                scratch._attached = True
+                if cache_kib is not None:
+                    cursor.execute(f"PRAGMA {alias}.cache_size = -{int(cache_kib):d}")
+        except BaseException:
+            scratch.close()
+            raise
+        return scratch
+
+    def ingest(self, table: str, frame: Any) -> None:
+        """Append the rows of `frame` (a polars frame of `table`'s columns) to `table`."""
+        with self._adbc.cursor() as cursor:
+            cursor.adbc_ingest(table, frame, mode="append")
+
+    def close(self) -> None:
+        if self._attached:
+            self._attached = False
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DETACH DATABASE {self.alias}")
+            except DatabaseError:  # the connection went: nothing is attached any more
+                pass
+        if self._adbc is not None:
+            self._adbc.close()
+            self._adbc = None
+        shutil.rmtree(self.folder, ignore_errors=True)

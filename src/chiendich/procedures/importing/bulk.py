@@ -18,7 +18,6 @@ folder, removed with the block. Staging still takes no lock on the main database
 from __future__ import annotations
 
 import itertools
-import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -28,8 +27,8 @@ from typing import Any
 import polars as pl
 from django.db import DatabaseError, IntegrityError, connection
 
+from chiendich.core.bulkload import ScratchFile
 from chiendich.core.bulkload import page_cache as bulk_page_cache
-from chiendich.core.bulkload import scratch_folder
 from chiendich.core.frames import (
     BLOCK_BYTES,
     PROBLEM,
@@ -73,15 +72,6 @@ def frames(
     return table_frames(path, columns, required, block_bytes=block_bytes or BLOCK_BYTES)
 
 
-def _adbc() -> Any:
-    """adbc_driver_sqlite's DB-API module, or None when it is not installed."""
-    try:
-        import adbc_driver_sqlite.dbapi as adbc  # noqa: PLC0415 - optional, loaded on use
-    except ImportError:  # pragma: no cover - a dependency; the packed path still works
-        return None
-    return adbc
-
-
 class Stage(pipeline.Stage):
     """imports.pipeline.Stage (same columns, `put`, `rows`, `seq`); on SQLite outside a
     transaction, staged by ADBC's bulk ingest into an attached scratch file (see the
@@ -91,56 +81,32 @@ class Stage(pipeline.Stage):
         super().__init__(name, columns)
         self.attached = False
         self.alias = f"{ATTACHED}_{next(_ATTACHED_COUNT)}"  # two stages may be open at once
-        self._folder: Path | None = None
-        self._adbc: Any = None
+        self._scratch: ScratchFile | None = None
+        self._folder: Path | None = None  # the scratch file's folder, while attached
 
     def __enter__(self) -> Stage:
-        adbc = _adbc()
-        if self.postgres or connection.in_atomic_block or adbc is None:
+        if not self.postgres and not connection.in_atomic_block:
             # PostgreSQL: COPY already. In a transaction SQLite cannot ATTACH a file.
+            for _, kind in self.columns:
+                self._kind(kind)  # refuses a type Stage does not take, as the base does
+            self._scratch = ScratchFile.open(
+                "stage",
+                self.alias,
+                [f"CREATE TABLE {self.name} (seq INTEGER PRIMARY KEY, {', '.join(self.names)})"],
+                [self.name],
+            )
+        if self._scratch is None:
             super().__enter__()
             return self
-        for _, kind in self.columns:
-            self._kind(kind)  # refuses a type Stage does not take, as the base does
-        self._folder = scratch_folder("stage")
-        path = self._folder / "stage.sqlite3"
-        try:
-            self._adbc = adbc.connect(str(path), autocommit=True)
-            with self._adbc.cursor() as cursor:
-                cursor.execute("PRAGMA journal_mode = OFF")
-                cursor.execute("PRAGMA synchronous = OFF")
-                cursor.execute(
-                    f"CREATE TABLE {self.name} (seq INTEGER PRIMARY KEY, {', '.join(self.names)})"
-                )
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP TABLE IF EXISTS temp.{self.name}")  # shadows ours
-                cursor.execute(f"ATTACH DATABASE %s AS {self.alias}", [str(path)])
-        except BaseException:
-            self._close()
-            raise
-        self.attached = True
+        self.attached, self._folder = True, self._scratch.folder
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if not self.attached:
+        if self._scratch is None:
             super().__exit__(*exc)
             return
-        self._close()
-
-    def _close(self) -> None:
-        if self.attached:
-            self.attached = False
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute(f"DETACH DATABASE {self.alias}")
-            except DatabaseError:  # pragma: no cover - the connection went: nothing attached
-                pass
-        if self._adbc is not None:
-            self._adbc.close()
-            self._adbc = None
-        if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)
-            self._folder = None
+        self._scratch.close()
+        self._scratch, self._folder, self.attached = None, None, False
 
     def put(self, frame: pl.DataFrame) -> None:
         if not self.attached:
@@ -162,8 +128,8 @@ class Stage(pipeline.Stage):
                     out.append(column.cast(pl.Int64))
                 case _:
                     out.append(column.cast(pl.String))
-        with self._adbc.cursor() as cursor:
-            cursor.adbc_ingest(self.name, frame.select(out), mode="append")
+        assert self._scratch is not None  # noqa: S101 - attached
+        self._scratch.ingest(self.name, frame.select(out))
 
 
 SQLITE_CACHE_KIB = 128 * 1024  # SQLite's page cache while an import merges and recounts

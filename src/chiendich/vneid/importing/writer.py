@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import shutil
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -24,7 +22,7 @@ from django.db import DatabaseError, connection
 from django.db.models import Model
 from django.utils import timezone
 
-from chiendich.core.bulkload import page_cache, scratch_folder
+from chiendich.core.bulkload import ScratchFile, page_cache
 from chiendich.core.tabular import RowError
 from chiendich.units.dated import TreeMap
 from chiendich.units.models import Unit
@@ -757,11 +755,24 @@ class StagingTables:
     def __init__(self) -> None:
         self.vendor = connection.vendor
         self._temp_cache: int | None = None
-        self._scratch: Any = None  # SQLite outside a transaction: the attached scratch file
+        self._scratch: ScratchFile | None = None  # SQLite outside a transaction
         if self.vendor == "sqlite" and not connection.in_atomic_block:
-            self._scratch = _Scratch.open(
-                {STAGED: _STAGED_COLUMNS, STAGED_HOUSEHOLDS: _STAGED_HOUSEHOLD_COLUMNS},
-                {STAGED: ("chunk", "row"), STAGED_HOUSEHOLDS: ("chunk", "code")},
+            # Staged by ADBC into a scratch file of their own (core.bulkload.ScratchFile).
+            ddl = []
+            for table, columns, order in (
+                (STAGED, _STAGED_COLUMNS, "row"),
+                (STAGED_HOUSEHOLDS, _STAGED_HOUSEHOLD_COLUMNS, "code"),
+            ):
+                names = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+                ddl.append(f"CREATE TABLE {table} ({names})")
+                # A chunk's rows in their order: no sort for the merge's ORDER BY.
+                ddl.append(f"CREATE INDEX {table}_chunk ON {table} (chunk, {order})")
+            self._scratch = ScratchFile.open(
+                "police-list",
+                f"chiendich_staged_{next(_SCRATCH_COUNT)}",
+                ddl,
+                [STAGED, STAGED_HOUSEHOLDS],
+                cache_kib=SQLITE_TEMP_CACHE_KIB,  # as the TEMP tables had
             )
             if self._scratch is not None:
                 return
@@ -810,7 +821,7 @@ class StagingTables:
         if not len(frame):
             return
         if self._scratch is not None:
-            self._scratch.put(table, frame.select(columns))
+            self._scratch.ingest(table, frame.select(columns))
             return
         with connection.cursor() as cursor:
             if self.vendor == "postgresql":
@@ -863,72 +874,4 @@ class StagingTables:
             pass  # a failed transaction: the tables go with it or with the connection
 
 
-class _Scratch:
-    """SQLite, outside a transaction (a real import stages before its write): the
-    staging tables in a scratch file of their own, filled by ADBC's bulk ingest (the
-    frame's Arrow columns bound to one prepared INSERT in C, adbc-driver-sqlite, as the
-    dossier import stages: procedures.importing.bulk.Stage) instead of a tuple of Python
-    values per row through the sqlite3 module; no journal, no fsync, its own folder
-    (core.bulkload.scratch_folder), removed at the end. The file is attached to the
-    import's connection under a name of its own, so the merge's SQL names the tables as
-    before and reads them in its transaction; staging still takes no lock on the main
-    database."""
-
-    def __init__(self, folder: Path, adbc: Any, alias: str) -> None:
-        self.folder, self.adbc, self.alias = folder, adbc, alias
-
-    @classmethod
-    def open(
-        cls, tables: dict[str, dict[str, str]], indexes: dict[str, tuple[str, str]]
-    ) -> _Scratch | None:
-        """The scratch file with `tables` (name -> column -> type), attached; None when
-        ADBC is not installed (the TEMP tables then, as in a transaction)."""
-        try:
-            import adbc_driver_sqlite.dbapi as driver  # noqa: PLC0415 - loaded on use
-        except ImportError:  # pragma: no cover - a dependency; the TEMP tables still work
-            return None
-        folder = scratch_folder("police-list")
-        scratch = cls(folder, None, f"chiendich_staged_{next(_SCRATCH_COUNT)}")
-        try:
-            path = folder / "staged.sqlite3"
-            scratch.adbc = driver.connect(str(path), autocommit=True)
-            with scratch.adbc.cursor() as cursor:
-                cursor.execute("PRAGMA journal_mode = OFF")
-                cursor.execute("PRAGMA synchronous = OFF")
-                for table, columns in tables.items():
-                    names = ", ".join(f"{name} {kind}" for name, kind in columns.items())
-                    cursor.execute(f"CREATE TABLE {table} ({names})")
-                    # A chunk's rows in their order: no sort for the merge's ORDER BY.
-                    cursor.execute(
-                        f"CREATE INDEX {table}_chunk ON {table} ({', '.join(indexes[table])})"
-                    )
-            with connection.cursor() as cursor:
-                for table in tables:  # a TEMP table of the same name would shadow ours
-                    cursor.execute(f"DROP TABLE IF EXISTS temp.{table}")
-                cursor.execute(f"ATTACH DATABASE %s AS {scratch.alias}", [str(path)])
-                # Its own page cache (2 MiB by default), as the TEMP tables had.
-                cursor.execute(f"PRAGMA {scratch.alias}.cache_size = -{SQLITE_TEMP_CACHE_KIB}")
-        except BaseException:
-            scratch.close(attached=False)
-            raise
-        return scratch
-
-    def put(self, table: str, frame: pl.DataFrame) -> None:
-        # ADBC writes Arrow dates as ISO text, as Django stores them on SQLite.
-        with self.adbc.cursor() as cursor:
-            cursor.adbc_ingest(table, frame, mode="append")
-
-    def close(self, *, attached: bool = True) -> None:
-        if attached:
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute(f"DETACH DATABASE {self.alias}")
-            except DatabaseError:  # the connection went: nothing is attached any more
-                pass
-        if self.adbc is not None:
-            self.adbc.close()
-            self.adbc = None
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-_SCRATCH_COUNT = itertools.count(1)
+_SCRATCH_COUNT = itertools.count(1)  # two imports' scratch files may be attached at once

@@ -1,5 +1,5 @@
 """A real police-list import stages its valid rows outside any transaction: on SQLite by
-ADBC into a scratch file attached to the connection (vneid.importing.writer._Scratch).
+ADBC into a scratch file attached to the connection (core.bulkload.ScratchFile).
 It must store exactly what the same import inside a transaction stores (there the
 connection's TEMP tables, as before), and leave nothing attached and nothing on disk."""
 
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 
-from chiendich.core.bulkload import SCRATCH_PREFIX
+from chiendich.core.bulkload import SCRATCH_PREFIX, ScratchFile
 from chiendich.vneid.importing import citizens_import, writer
 from chiendich.vneid.models import AccountEvent, Citizen, Household
 from chiendich.vneid.tests.test_import import WriteFile, cccd, places  # noqa: F401
@@ -68,13 +68,13 @@ def test_staged_outside_a_transaction_stores_what_the_temp_tables_store(
     ]
     path = write_file("ds.csv", "\ufeff" + "\n".join([HEADER, *rows(), *extra]) + "\n")
     put: list[str] = []
-    real = writer._Scratch.put
+    real = ScratchFile.ingest
 
-    def spy(self: writer._Scratch, table: str, frame: Any) -> None:
+    def spy(self: ScratchFile, table: str, frame: Any) -> None:
         put.append(table)
         real(self, table, frame)
 
-    monkeypatch.setattr(writer._Scratch, "put", spy)
+    monkeypatch.setattr(ScratchFile, "ingest", spy)
     before = scratch_folders()
 
     outside = citizens_import(path, errors_path=tmp_path / "a.xlsx")
