@@ -539,11 +539,32 @@ _STAGE_COLUMNS = [
 _STAGE_NAMES = [name for name, _ in _STAGE_COLUMNS]
 
 
+STAFF_LOCK = 0x73_74_61_66  # "staf": the advisory-lock space of staff-list imports
+
+
+def _agencies_lock(agency_ids: list[int]) -> None:
+    """On PostgreSQL, one staff-list import per agency at a time, until the transaction
+    ends: taken before the stored lists are read, so an import of the same agency
+    committing meanwhile is waited for and then read, instead of its new people being
+    counted as created here (or refused by the unique constraint). In id order, so two
+    imports of several agencies cannot deadlock. SQLite's writers take turns already
+    (IMMEDIATE transactions)."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        for agency_id in sorted(agency_ids):
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s::int, %s::int)", [STAFF_LOCK, agency_id]
+            )
+
+
 def _apply(valid: pl.DataFrame, report: StaffImportReport, *, write: bool) -> None:
     """Compare each agency's rows with its stored list; write the difference if `write`."""
     remove_missing = report.rows_rejected == 0
     order = valid.group_by("agency_id").agg(pl.col("_row").min()).sort("_row")["agency_id"]
     agency_ids = order.to_list()
+    if write:
+        _agencies_lock(agency_ids)
     units = Unit.objects.in_bulk(agency_ids)
     stored = pl.DataFrame(
         list(

@@ -80,3 +80,44 @@ def test_a_list_and_its_replacement_outside_a_transaction(
     report = staff_import(_write(tmp_path / "ds-3.csv", second))
     assert (report.created, report.updated, report.removed) == (0, 0, 0)
     assert report.unchanged == len(second)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_of_one_agency_at_once_take_turns(
+    agencies: dict[str, Unit],  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    """A second list of the same agency, imported while the first is still writing, waits
+    for it, then finds its people stored: unchanged, not counted as created, and not
+    refused by the unique constraint (PostgreSQL; SQLite's writers take turns anyway)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL: SQLite's IMMEDIATE transactions take turns already")
+    import threading
+
+    from django.db import connections, transaction
+
+    rows = [(cccd(i), f"Người {i}", "", "CB", "815-CA") for i in range(30)]
+    path = _write(tmp_path / "ds.csv", rows)
+    second: list[object] = []
+
+    def import_again() -> None:
+        try:
+            second.append(staff_import(path))
+        except Exception as error:  # noqa: BLE001 - reported to the test below
+            second.append(error)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        first = staff_import(path)
+        assert first.created == 30
+        other = threading.Thread(target=import_again)
+        other.start()
+        other.join(timeout=3)
+        assert other.is_alive(), "the second import did not wait for the first"
+    other.join(timeout=60)
+    assert not other.is_alive()
+    (report,) = second
+    assert not isinstance(report, Exception), report
+    assert (report.created, report.unchanged) == (0, 30)  # type: ignore[attr-defined]
+    assert StaffMember.objects.count() == 30
