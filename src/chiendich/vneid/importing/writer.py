@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import polars as pl
@@ -22,7 +22,7 @@ from django.db import DatabaseError, connection
 from django.db.models import Model
 from django.utils import timezone
 
-from chiendich.core.bulkload import ScratchFile, page_cache
+from chiendich.core.bulkload import InsertKeys, ScratchFile, page_cache
 from chiendich.core.tabular import RowError
 from chiendich.units.dated import TreeMap
 from chiendich.units.models import Unit
@@ -211,6 +211,15 @@ class ChunkWriter:
         # listed under the unit its earlier unit became stays where it is (`_same_place`).
         self.earlier_trees = Unit.objects.exclude(successor_path="").exists()
         self._paths: dict[int, tuple[str, str]] = {}  # unit id -> path, successor_path
+        # PostgreSQL: the inserted rows' foreign keys checked once per distinct id.
+        self.keys: InsertKeys | None = None
+        if not dry_run:
+            with connection.cursor() as cursor:
+                self.keys = InsertKeys.for_tables(cursor, [HOUSEHOLD, CITIZEN, EVENT])
+
+    def _inserting(self, cursor: Any, table: str) -> AbstractContextManager[None]:
+        """The block's INSERTs into `table` with their keys checked once (InsertKeys)."""
+        return nullcontext() if self.keys is None else self.keys.inserting(cursor, table)
 
     def flush(self, frame: pl.DataFrame) -> None:
         """Write one chunk of valid rows (checker.VALID_SCHEMA, in row order); the
@@ -400,12 +409,13 @@ class ChunkWriter:
         if inserts:
             cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {HOUSEHOLD}")  # noqa: S608
             (before,) = cursor.fetchone()
-            insert_rows(
-                cursor,
-                Household,
-                ["code", "commune_id", "unit_id", "head_name", "address"],
-                inserts,
-            )
+            with self._inserting(cursor, HOUSEHOLD):
+                insert_rows(
+                    cursor,
+                    Household,
+                    ["code", "commune_id", "unit_id", "head_name", "address"],
+                    inserts,
+                )
             # The households just inserted: their ids are above every id before the insert.
             wanted = {code for code, *_ in inserts}
             cursor.execute(f"SELECT code, id FROM {HOUSEHOLD} WHERE id > %s", [before])  # noqa: S608
@@ -451,10 +461,11 @@ class ChunkWriter:
         if len(new):
             cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {CITIZEN}")  # noqa: S608
             (first_new,) = cursor.fetchone()
-            if self.staging is None:
-                self._insert_citizens(cursor, self._new_rows(new))
-            else:
-                self._insert_citizens_staged(cursor)
+            with self._inserting(cursor, CITIZEN):
+                if self.staging is None:
+                    self._insert_citizens(cursor, self._new_rows(new))
+                else:
+                    self._insert_citizens_staged(cursor)
         if len(with_state) and self.staging is not None:
             # Their events go in by SQL too, from _insert_events.
             self._new_events_from = first_new
@@ -517,24 +528,25 @@ class ChunkWriter:
             return
         if not self.no_households:
             self._households(cursor, named, insert=False)
-        cursor.execute(
-            f"INSERT INTO {HOUSEHOLD} (code, commune_id, unit_id, head_name, address) "  # noqa: S608
-            "SELECT code, commune_id, unit_id, head_name, address "
-            f"FROM {STAGED_HOUSEHOLDS} s WHERE s.chunk = %s"
-            + (
-                ""
-                if self.no_households
-                else f" AND NOT EXISTS (SELECT 1 FROM {HOUSEHOLD} h WHERE h.code = s.code)"  # noqa: S608
+        with self._inserting(cursor, HOUSEHOLD):
+            cursor.execute(
+                f"INSERT INTO {HOUSEHOLD} (code, commune_id, unit_id, head_name, address) "  # noqa: S608
+                "SELECT code, commune_id, unit_id, head_name, address "
+                f"FROM {STAGED_HOUSEHOLDS} s WHERE s.chunk = %s"
+                + (
+                    ""
+                    if self.no_households
+                    else f" AND NOT EXISTS (SELECT 1 FROM {HOUSEHOLD} h WHERE h.code = s.code)"  # noqa: S608
+                )
+                # The order the row-by-row writer inserted them in: by code.
+                + (
+                    ' ORDER BY s.code COLLATE "C"'
+                    if connection.vendor == "postgresql"
+                    else " ORDER BY s.code"
+                ),
+                [self.chunk],
             )
-            # The order the row-by-row writer inserted them in: by code.
-            + (
-                ' ORDER BY s.code COLLATE "C"'
-                if connection.vendor == "postgresql"
-                else " ORDER BY s.code"
-            ),
-            [self.chunk],
-        )
-        self.report.households_created += max(cursor.rowcount, 0)
+            self.report.households_created += max(cursor.rowcount, 0)
         if existing:
             # Citizens already known may join a household just created: their ids.
             wanted = self.household_ids.missing(
@@ -654,25 +666,26 @@ class ChunkWriter:
         """Insert `events` (of citizens already known), then the chunk's new citizens'
         events from the staging table when they were inserted from there."""
         source, batch, user, now = Source.POLICE_LIST.value, self.batch_id, self.user_id, self.now
-        if events:
-            insert_rows(
-                cursor,
-                AccountEvent,
-                EVENT_INSERTED,
-                [
-                    (pk, state, day.isoformat(), None, source, unit, batch, user, now, "")
-                    for pk, state, day, unit in events
-                ],
-            )
-        if self._new_events_from is not None:
-            cursor.execute(
-                f"INSERT INTO {EVENT} ({', '.join(EVENT_INSERTED)}) "  # noqa: S608
-                "SELECT c.id, s.state, s.state_date, NULL, %s, s.unit_id, %s, %s, %s, '' "
-                f"FROM {STAGED} s JOIN {CITIZEN} c ON c.id_number = s.id_number "
-                "WHERE s.chunk = %s AND c.id > %s AND s.state IS NOT NULL "
-                "AND s.state_date IS NOT NULL ORDER BY s.row",
-                [source, batch, user, now, self.chunk, self._new_events_from],
-            )
+        with self._inserting(cursor, EVENT):
+            if events:
+                insert_rows(
+                    cursor,
+                    AccountEvent,
+                    EVENT_INSERTED,
+                    [
+                        (pk, state, day.isoformat(), None, source, unit, batch, user, now, "")
+                        for pk, state, day, unit in events
+                    ],
+                )
+            if self._new_events_from is not None:
+                cursor.execute(
+                    f"INSERT INTO {EVENT} ({', '.join(EVENT_INSERTED)}) "  # noqa: S608
+                    "SELECT c.id, s.state, s.state_date, NULL, %s, s.unit_id, %s, %s, %s, '' "
+                    f"FROM {STAGED} s JOIN {CITIZEN} c ON c.id_number = s.id_number "
+                    "WHERE s.chunk = %s AND c.id > %s AND s.state IS NOT NULL "
+                    "AND s.state_date IS NOT NULL ORDER BY s.row",
+                    [source, batch, user, now, self.chunk, self._new_events_from],
+                )
 
     def relink(self) -> None:
         """Recompute `until` chains and current states of the citizens this batch touched:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 
-from chiendich.core.bulkload import SCRATCH_PREFIX, ScratchFile
+from chiendich.core.bulkload import SCRATCH_PREFIX, InsertKeys, ScratchFile
 from chiendich.vneid.importing import citizens_import, writer
 from chiendich.vneid.models import AccountEvent, Citizen, Household
 from chiendich.vneid.tests.test_import import WriteFile, cccd, places  # noqa: F401
@@ -107,3 +107,55 @@ def test_staged_outside_a_transaction_stores_what_the_temp_tables_store(
         outside.created,
         outside.events_created,
     )
+
+
+def test_postgresql_checks_the_inserted_keys_once_and_stores_what_the_triggers_store(
+    places: None,  # noqa: F811
+    write_file: WriteFile,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On PostgreSQL the households, citizens and events inserted have their keys checked
+    once per distinct id (core.bulkload.InsertKeys) instead of by one trigger per row and
+    key: the rows stored are those the triggers' path stores, a first list and a later one
+    giving known citizens new states alike."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite checks its keys as it writes")
+
+    def listed(state: str, day: int) -> list[str]:
+        return [
+            f"{cccd(1960, serial=900 + n)},Người {n},01/01/1960,Nam,28249,,,Khu phố 2,HK9{n % 3},"
+            f",,,{state},{day:02d}/09/2023"
+            for n in range(40)
+        ]
+
+    first = write_file(
+        "ds.csv", "\ufeff" + "\n".join([HEADER, *rows(), *listed("Chưa đăng ký", 1)])
+    )
+    later = write_file("ds2.csv", "\ufeff" + "\n".join([HEADER, *listed("Đã kích hoạt mức 2", 9)]))
+    inserted: list[str] = []
+    real = InsertKeys.inserting
+
+    def spy(self: InsertKeys, cursor: Any, table: str) -> Any:
+        inserted.append(table)
+        return real(self, cursor, table)
+
+    monkeypatch.setattr(InsertKeys, "inserting", spy)
+    a = citizens_import(first, errors_path=tmp_path / "a.xlsx")
+    b = citizens_import(later, errors_path=tmp_path / "b.xlsx")
+    assert {writer.HOUSEHOLD, writer.CITIZEN, writer.EVENT} <= set(inserted)
+    assert b.events_created == 40  # each known citizen's new state, by COPY
+    got = stored()
+    assert len(got[0]) == a.created > 40 and len(got[1]) == a.events_created + 40
+
+    # The same lists with the per-row triggers (a role that may not skip them).
+    AccountEvent.objects.all().delete()
+    Citizen.objects.all().delete()
+    Household.objects.all().delete()
+    inserted.clear()
+    monkeypatch.setattr(InsertKeys, "for_tables", classmethod(lambda cls, cursor, tables: None))
+    again = citizens_import(first, errors_path=tmp_path / "c.xlsx")
+    citizens_import(later, errors_path=tmp_path / "d.xlsx")
+    assert inserted == []
+    assert stored() == got
+    assert again.errors == a.errors
