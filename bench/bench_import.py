@@ -84,9 +84,10 @@ INSERTED_KEYS = {
 def _keys_once(table: str, insert: str) -> str:
     """`insert` without the per-row key triggers, then each key of the rows inserted
     checked once per distinct id, the referenced rows locked FOR KEY SHARE (as
-    core.bulkload.InsertKeys does); a missing id stops the script (division by zero)."""
+    core.bulkload.InsertKeys does); a missing id stops the script by a division by
+    zero (not a constant one, which PostgreSQL would fold while planning)."""
     checks = "".join(
-        f"SELECT CASE WHEN count(*) > 0 THEN 1 / 0 END FROM (SELECT DISTINCT {column} AS v"  # noqa: S608
+        f"SELECT CASE WHEN count(*) > 0 THEN 1 / (0 * count(*)) END FROM (SELECT DISTINCT {column} AS v"  # noqa: S608
         f" FROM {table} WHERE {column} IS NOT NULL ORDER BY 1) x LEFT JOIN LATERAL"
         f" (SELECT t.id FROM ONLY {target} t WHERE t.id = x.v FOR KEY SHARE) k ON true"
         " WHERE k.id IS NULL;\n"
