@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 
 from chiendich.procedures import counts
 from chiendich.procedures.counts import COUNT_FIELDS, counts_rebuild
+from chiendich.procedures.importing import dossiers as import_module
 from chiendich.procedures.models import Dossier, DossierCount
 from chiendich.units.models import Unit
 
@@ -219,3 +222,49 @@ def test_counts_already_off_are_rebuilt_rather_than_taken_below_zero(
     assert len(rebuilds) == 1
     assert stored() == rebuilt_from_scratch()
     assert DossierCount.objects.get(day=dt.date(2023, 9, 5)).received == 3
+
+
+def test_an_import_waits_for_the_versions_another_is_writing(
+    agencies: dict[str, Unit],
+    import_rows: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgreSQL: import B looks its dossier up while import A, which changes it too,
+    has not committed; B's difference must subtract A's version (B locks the dossier
+    before copying it), not the one B looked up."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's writers take turns")
+    import_rows([dossier_row("X", XA), dossier_row("Y", XA_2)])
+    a_merged, a_go = threading.Event(), threading.Event()
+    real = import_module.counts_rebuild
+
+    def pausing(**kwargs: Any) -> int:
+        cells = real(**kwargs)
+        if threading.current_thread().name == "A":
+            a_merged.set()
+            a_go.wait(10)  # A's merge and difference written, not committed
+        return cells
+
+    monkeypatch.setattr(import_module, "counts_rebuild", pausing)
+    reports: dict[str, Any] = {}
+
+    def run(name: str, rows: list[list[Any]]) -> None:
+        try:
+            reports[name] = import_rows(rows)
+        finally:
+            connection.close()
+
+    resolved = dossier_row("X", XA, status="Đã giải quyết", finished="07/09/2023")
+    a = threading.Thread(target=run, args=("A", [resolved]), name="A")
+    a.start()
+    assert a_merged.wait(10)
+    moved = dossier_row("X", XA_2, channel=2)  # B read X as open, on XA
+    b = threading.Thread(target=run, args=("B", [moved]), name="B")
+    b.start()
+    time.sleep(1.0)  # B has looked X up and waits for A's lock
+    a_go.set()
+    a.join(20)
+    b.join(20)
+    assert reports["A"].updated == reports["B"].updated == 1
+    assert Dossier.objects.get(code="X").unit.code == XA_2
+    assert stored() == rebuilt_from_scratch()
