@@ -19,6 +19,12 @@ process, into a fresh database holding the units, organizations, plan and
 catalogue (the demo at scale 0), timed around the call, which includes the
 rebuild of the daily counts it touched; peak RSS is the child's ru_maxrss,
 Django included. Goal (issue 5): within 3x of the floor.
+
+`--then-rows N`: the daily export after the big one. The same child imports, on top of
+the big file, a second one of N of its dossiers changed, spread evenly over the file
+(so received over the whole year): an open dossier resolved on its received day, an
+ended one with "Tái sử dụng dữ liệu" flipped. That second import is timed on its own
+(and its count refresh: counts_rebuild, a recount before, the difference now).
 """
 
 # ruff: noqa: S603, S608 - benchmarks run our own tools and the sqlite3 shell by design
@@ -217,7 +223,33 @@ def write_csv(source: Path, path: Path, rows: int, *, levels_only: bool = False)
 # --- the child ------------------------------------------------------------------------------------
 
 
-def _child_import(path: str) -> dict[str, Any]:
+def write_then(big: Path, path: Path, rows: int) -> int:
+    """The second file of --then-rows (see the module): `rows` dossiers of `big`, spread
+    evenly over it, each changed."""
+    import polars as pl
+
+    frame = pl.read_csv(big, infer_schema=False)
+    step = max(1, frame.height // rows)
+    picked = frame.gather_every(step).head(rows)
+    status, finished, received = "Trạng thái", "Ngày kết thúc", "Ngày tiếp nhận"
+    reused = "Tái sử dụng dữ liệu"
+    open_ = pl.col(status).is_in([STATUS_WORDS["processing"], STATUS_WORDS["supplement"]])
+    picked = picked.with_columns(
+        pl.when(open_)
+        .then(pl.lit(STATUS_WORDS["resolved"]))
+        .otherwise(pl.col(status))
+        .alias(status),
+        pl.when(open_).then(pl.col(received)).otherwise(pl.col(finished)).alias(finished),
+        pl.when(open_)
+        .then(pl.col(reused))
+        .otherwise(pl.when(pl.col(reused) == "1").then(pl.lit("0")).otherwise(pl.lit("1")))
+        .alias(reused),
+    )
+    picked.write_csv(path)
+    return picked.height
+
+
+def _child_import(path: str, then: str = "") -> dict[str, Any]:
     before = os.environ.get("BENCH_BEFORE_SRC")
     if before:  # an older source tree (--before): its code, the same Django set-up
         sys.path.insert(0, before)
@@ -245,7 +277,22 @@ def _child_import(path: str) -> dict[str, Any]:
     started = time.perf_counter()
     report = module.dossiers_import(Path(path), errors_path=Path(path).with_name("errors.xlsx"))
     seconds = time.perf_counter() - started
+    second: dict[str, Any] = {}
+    if then:
+        rebuild_seconds_first = list(rebuild_seconds)
+        rebuild_seconds.clear()
+        started = time.perf_counter()
+        again = module.dossiers_import(Path(then), errors_path=Path(then).with_name("errors.xlsx"))
+        second = {
+            "then_seconds": time.perf_counter() - started,
+            "then_counts_seconds": sum(rebuild_seconds),
+            "then_updated": again.updated,
+            "then_rejected": again.rows_rejected,
+            "then_count_rows": again.count_rows,
+        }
+        rebuild_seconds[:] = rebuild_seconds_first
     return {
+        **second,
         "seconds": seconds,
         "counts_seconds": sum(rebuild_seconds),
         "rows_read": report.rows_read,
@@ -274,7 +321,7 @@ def run_child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "_import":
-        print(json.dumps(_child_import(sys.argv[2])))
+        print(json.dumps(_child_import(*sys.argv[2:4])))
         return
     if len(sys.argv) > 6 and sys.argv[1] == "_staged":
         print(json.dumps(_child_staged(*sys.argv[2:7])))
@@ -293,6 +340,12 @@ def main() -> None:
         help="also time the import of an older source tree: a git revision (REV), or its"
         " src folder (e.g. from `git archive COMMIT src | tar -x -C DIR`), same runs,"
         " same databases",
+    )
+    parser.add_argument(
+        "--then-rows",
+        type=int,
+        default=0,
+        help="then import a second file of this many changed dossiers (see the module)",
     )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
@@ -319,6 +372,10 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
             written = sum(1 for _ in f) - 1
     size_mib = csv_path.stat().st_size / 1024 / 1024
     print(f"file: {csv_path}, {written:,} rows, {size_mib:.0f} MiB")
+    then_path = work / f"dossiers-{tag}{args.rows}-then-{args.then_rows}.csv"
+    if args.then_rows:
+        changed = write_then(csv_path, then_path, args.then_rows)
+        print(f"then: {then_path}, {changed:,} dossiers changed, imported after the file")
 
     floor = []
     for run in range(args.runs):
@@ -411,6 +468,8 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
     seconds: dict[str, list[float]] = {side: [] for side in sides}
     counts: dict[str, list[float]] = {side: [] for side in sides}
     rss: dict[str, list[float]] = {side: [] for side in sides}
+    then_seconds: dict[str, list[float]] = {side: [] for side in sides}
+    then_counts: dict[str, list[float]] = {side: [] for side in sides}
     for run in range(args.runs):
         # Who goes first alternates: neither side always finds the caches warm.
         for side in sides if run % 2 == 0 else sides[::-1]:
@@ -429,7 +488,8 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
                 env = child_env(run_dir)
             if side == "before":
                 env["BENCH_BEFORE_SRC"] = str(before_src)
-            result = run_child(["_import", str(csv_path)], env)
+            then_args = [str(then_path)] if args.then_rows else []
+            result = run_child(["_import", str(csv_path), *then_args], env)
             seconds[side].append(result["seconds"])
             counts[side].append(result["counts_seconds"])
             rss[side].append(result["max_rss_kib"] / 1024)
@@ -442,6 +502,15 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
             )
             if result["rows_rejected"]:
                 print(f"  first errors: {result['first_errors']}")
+            if args.then_rows:
+                then_seconds[side].append(result["then_seconds"])
+                then_counts[side].append(result["then_counts_seconds"])
+                print(
+                    f"    then {side}: {result['then_seconds']:.2f} s (counts"
+                    f" {result['then_counts_seconds']:.2f} s), {result['then_updated']:,}"
+                    f" updated, {result['then_rejected']:,} rejected,"
+                    f" {result['then_count_rows']:,} count rows"
+                )
             if args.database == "postgres":
                 pg_admin(url, f"DROP DATABASE IF EXISTS {name}")
             else:
@@ -477,6 +546,18 @@ def run(args: argparse.Namespace, work: Path, url: str) -> None:
         )
     if args.before:
         print(f"ratio before / floor 2: {median(seconds['before']) / median(db_floor):.2f}x")
+    if args.then_rows:
+        for side in sides:
+            print(
+                f"then ({args.then_rows:,} changed) {side}: {fmt_runs(then_seconds[side])};"
+                f" of which counts {fmt_runs(then_counts[side])}"
+            )
+        if args.before:
+            print(
+                f"then ratio ours / before: "
+                f"{median(then_seconds['ours']) / median(then_seconds['before']):.2f}x;"
+                f" counts {median(then_counts['ours']) / median(then_counts['before']):.2f}x"
+            )
     for side in sides:
         print(
             f"peak RSS of {side}: median {median(rss[side]):.0f} MiB, max {max(rss[side]):.0f} MiB"

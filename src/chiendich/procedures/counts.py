@@ -7,7 +7,9 @@ models.DossierCount). The recount is grouped in SQL and only its difference with
 the stored rows is written (changed cells updated in place, vanished ones
 deleted, new ones inserted); where nothing is stored yet it is inserted
 straight. Works the same on SQLite and PostgreSQL, inside the caller's
-transaction and through its connection.
+transaction and through its connection. Told which rows an import wrote and which
+versions they replaced, it adds their difference instead where counts are kept
+(counts_difference): the dossier import does.
 
 `window_sums` reads the counts back for a window of days, grouped by receiving
 unit and by the catalogue flags that decide which indicator counts a dossier
@@ -127,20 +129,30 @@ def _part_insert(
     return sql
 
 
-def _union_select(where: str) -> str:
-    """The three kinds of day together, grouped once: what PostgreSQL does best (one
-    hash aggregate; merging by ON CONFLICT rewrites rows). Columns: COLUMNS."""
+def _day_parts(source: str, where: str = "", sign: str = "") -> list[str]:
+    """One SELECT per kind of day over `source` (Dossier's columns), each dossier's
+    counters of that day multiplied by `sign` ("-" subtracts). Columns: COLUMNS."""
     parts = []
     for day_column, exprs in _PARTS:
-        columns = ", ".join(f"{exprs.get(f, _ZERO)} AS {f}" for f in COUNT_FIELDS)
+        columns = ", ".join(f"{sign}({exprs.get(f, _ZERO)}) AS {f}" for f in COUNT_FIELDS)
         parts.append(
-            f"SELECT unit_id, {day_column} AS day, procedure_id, {columns} FROM {DOSSIER}"  # noqa: S608
+            f"SELECT unit_id, {day_column} AS day, procedure_id, {columns} FROM {source}"  # noqa: S608
             f" WHERE {day_column} IS NOT NULL{where.replace('{day}', day_column)}"
         )
+    return parts
+
+
+def _grouped(parts: list[str]) -> str:
     return (
         f"SELECT unit_id, day, procedure_id, {', '.join(f'SUM({f}) AS {f}' for f in COUNT_FIELDS)}"  # noqa: S608
         f" FROM ({' UNION ALL '.join(parts)}) AS parts GROUP BY unit_id, day, procedure_id"
     )
+
+
+def _union_select(where: str) -> str:
+    """The three kinds of day together, grouped once: what PostgreSQL does best (one
+    hash aggregate; merging by ON CONFLICT rewrites rows). Columns: COLUMNS."""
+    return _grouped(_day_parts(DOSSIER, where))
 
 
 def _union_insert(where: str) -> str:
@@ -317,12 +329,37 @@ def _max_id_move(cursor: Any) -> None:
     )
 
 
+# Any number: the same in every process. Spells "TTHC cnt" (vneid.counts has its own).
+COUNTS_LOCK = 0x54_54_48_43_63_6E_74
+
+
+def counts_lock(*, shared: bool) -> None:
+    """Serialize rebuilds (exclusive) against imports that add their difference to the
+    counts (shared, counts_difference), until the transaction ends; call it before
+    taking any row lock (an import calls it before it writes a dossier).
+
+    Why: a rebuild computes each cell's value from the dossiers it sees when its
+    statement starts and writes that value; an import committing its dossiers and its
+    difference meanwhile would be overwritten, and the counts would drift from the
+    dossiers until the next rebuild of those days. Imports adding differences do not
+    block each other (each adds to a cell under its row lock) nor any reader. On
+    SQLite, whose writers are serialized by the database lock, there is nothing to do.
+    """
+    if connection.vendor != "postgresql":
+        return
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s)", [COUNTS_LOCK])
+
+
 @transaction.atomic
 def counts_rebuild(
     *,
     unit_ids: Collection[int] | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
+    written: str | None = None,
+    replaced: str | None = None,
 ) -> int:
     """Replace the DossierCount rows of `unit_ids` (all units when None) for the days
     `start`..`end` (open-ended when None) with counts computed from Dossier.
@@ -330,8 +367,29 @@ def counts_rebuild(
     Returns the number of rows of those units and days after the rebuild. Runs inside
     the caller's transaction, through its connection: it sees the dossiers the caller
     wrote and has not committed. See counts_rebuild_detail.
+
+    `written` and `replaced` (row sources with Dossier's columns: a table, or a
+    parenthesized SELECT with an alias) say that the only dossiers changed in those
+    units and days since the counts were last right are the rows `written`, which
+    replaced the versions `replaced` (new dossiers replace none). Where counts are kept
+    for `unit_ids` (counts_kept), their difference is added instead of a recount
+    (counts_difference) and the number of cells it changed is returned; where it would
+    take a counter below zero (counts already off) the range is rebuilt after all.
     """
+    if written is not None and unit_ids and counts_kept(unit_ids):
+        # Imported here: counts_difference builds on this module's expressions.
+        from .counts_difference import counts_difference_apply
+
+        counts_lock(shared=True)
+        applied = counts_difference_apply(new=written, old=replaced)
+        if not applied.refused:
+            return applied.cells
     return counts_rebuild_detail(unit_ids=unit_ids, start=start, end=end).cells
+
+
+def counts_kept(unit_ids: Collection[int]) -> bool:
+    """Whether any count is stored for one of `unit_ids` (else they were never built)."""
+    return DossierCount.objects.filter(unit_id__in=unit_ids).exists()
 
 
 @transaction.atomic
@@ -350,6 +408,7 @@ def counts_rebuild_detail(
     out = Written()
     if unit_ids is not None and not unit_ids:
         return out
+    counts_lock(shared=False)
     with connection.cursor() as cursor:
         for units in _slices(unit_ids):
             delete_where, delete_params = _where(units, start, end, day="day")

@@ -8,8 +8,10 @@ fingerprint that moves whenever a count, a form, a target or a unit changes:
 - DailyCount rows are rewritten by deleting the rows of the recounted units and
   days and inserting the recount (vneid.counts); DossierCount rows by writing only
   the recount's difference (procedures.counts: changed cells updated, vanished ones
-  deleted, new ones inserted), and a recount that changes any cell without inserting
-  one writes its highest row again under a new id (procedures.counts._max_id_move).
+  deleted, new ones inserted) or, for a dossier import, by adding its own difference
+  (procedures.counts_difference), and a recount or a difference that changes any
+  cell without inserting one writes its highest row again under a new id
+  (procedures.counts._max_id_move).
   Ids are never reused (AUTOINCREMENT in SQLite, sequences in PostgreSQL), so a
   recount that yields any row, or changes any, moves the table's MAX(id);
 - DailyCount rows are also changed in place by a door-to-door outcome or a

@@ -9,9 +9,11 @@ refuse goes through the per-row DossierChecker, which words its errors), and
 stages the valid rows (bulk.Stage): COPY into a temporary table on PostgreSQL, ADBC's
 bulk ingest into an attached scratch file on SQLite (staging takes no write lock on
 the main database). Then one short transaction merges the staged rows into the
-dossiers (INSERT ... SELECT, UPDATE ... FROM), rebuilds the daily counts of the units
-and days touched (on PostgreSQL each foreign key checked once per distinct id, not
-once per row: bulk.keys_checked_once),
+dossiers (INSERT ... SELECT, UPDATE ... FROM), adds the import's own difference to
+the daily counts (the counts of the rows written minus those of the versions they
+replace; a rebuild of the units and days touched where no count is kept for them yet:
+counts.counts_rebuild) (on PostgreSQL each foreign key checked once per distinct id,
+not once per row: bulk.keys_checked_once),
 and records the DossierImport and the AuditEvent: a crash leaves the database as
 it was. Rejected rows go to the error file (core.tabular.write_error_file), in
 row order, and are never written. A repeated Mã hồ sơ is an error on the later
@@ -45,12 +47,13 @@ from chiendich.units.models import Unit
 from chiendich.web.warm import overview_refresh_after_commit
 
 from ..cells import DOSSIER_COLUMNS, DOSSIER_REQUIRED, dossier_header
-from ..counts import counts_rebuild
+from ..counts import counts_kept, counts_lock, counts_rebuild
 from ..models import Dossier, DossierCount, DossierImport, Procedure
 from .bulk import SQLITE_CACHE_KIB, Key, Stage, frames, keys_checked_once, page_cache
 from .checks import VALID_SCHEMA, DossierChecker, ValidRow, frame_check
 
 STAGE = "chiendich_dossier_stage"  # the temporary table the valid rows are staged in
+OLD = "chiendich_dossier_replaced"  # the versions the staged rows replace, while merging
 LOOKUP_SIZE = 5_000  # values per IN (...) list, under SQLite's and PostgreSQL's limits
 AUDIT_DOSSIERS_IMPORTED = AuditEvent.Type.DOSSIERS_IMPORTED
 DOSSIER = Dossier._meta.db_table
@@ -377,8 +380,8 @@ def dossiers_import(
     errors_path: Path | None = None,
     tree: dt.date | None = None,
 ) -> DossierImportReport:
-    """Import the one-stop export at `path` (CSV or XLSX) into dossiers, then rebuild the
-    daily counts of the units and days it touched.
+    """Import the one-stop export at `path` (CSV or XLSX) into dossiers, then bring the
+    daily counts of the units and days it touched up to date.
 
     Rows with any error are rejected and listed in an error file (xlsx: Dòng, Cột, Giá
     trị, Lỗi; `errors_path`, by default beside the file); the valid rows are written in
@@ -443,25 +446,66 @@ def _merge(r: Run, write: bool) -> None:
         return
     writer, report = r.state.writer, r.report
     assert report.batch_id is not None  # noqa: S101
-    with keys_checked_once(_keys(report.batch_id) if writer.stage is not None else ()):
+    touched = bool(writer.units and writer.first_day is not None)
+    # Where counts are kept for the units, the import adds its own difference (the rows
+    # it writes minus the versions they replace) instead of a recount of the units and
+    # days it touched; a first import, or counts never built, rebuilds (counts_rebuild).
+    difference = touched and writer.stage is not None and counts_kept(writer.units)
+    if touched:
+        counts_lock(shared=difference)  # before the merge takes any row lock
+    keys = _keys(report.batch_id, difference=difference) if writer.stage is not None else []
+    with keys_checked_once(keys):
+        if difference:
+            _old_versions_keep()
         writer.merge(report.batch_id)
-        if writer.units and writer.first_day is not None:
+        if touched:
             report.count_rows = counts_rebuild(
-                unit_ids=writer.units, start=writer.first_day, end=writer.last_day
+                unit_ids=writer.units,
+                start=writer.first_day,
+                end=writer.last_day,
+                written=STAGE if difference else None,
+                replaced=f"{OLD} AS old" if difference else None,
             )
-    if writer.units and writer.first_day is not None:
+        if difference:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE {OLD}")
+    if touched:
         overview_refresh_after_commit()  # the overview's figures, once committed
 
 
-def _keys(batch_id: int) -> list[Key]:
-    """The foreign keys the merge and the recount write (bulk.keys_checked_once): the
-    staged rows' units and procedures, the batch; the counts' keys are the dossiers'."""
+def _old_versions_keep() -> None:
+    """Copy the dossiers the staged rows replace (OLD) before the merge writes over them:
+    their counts are subtracted. On PostgreSQL they are locked first: the staged ids
+    were looked up before the transaction and another import may have changed those
+    dossiers since; locked, they are copied as they are and no one changes them before
+    the commit. (SQLite: the import's transaction holds the write lock from its start.)"""
+    replaced = f"SELECT pk FROM {STAGE} WHERE pk IS NOT NULL"  # noqa: S608
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT id FROM {DOSSIER} WHERE id IN ({replaced}) ORDER BY id FOR UPDATE"  # noqa: S608
+            )
+        cursor.execute(f"DROP TABLE IF EXISTS {OLD}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {OLD} AS SELECT {', '.join(WRITE_COLUMNS)}"  # noqa: S608
+            f" FROM {DOSSIER} WHERE id IN ({replaced})"
+        )
+
+
+def _keys(batch_id: int, *, difference: bool = False) -> list[Key]:
+    """The foreign keys the merge and the counts write (bulk.keys_checked_once): the
+    staged rows' units and procedures, the batch. A rebuild's count rows take their keys
+    from the dossiers; a difference inserts only cells of staged rows (an old version
+    only subtracts, and a cell it would take below zero is refused), so their keys are
+    the staged rows' too, checked and locked alike."""
+    units = f"SELECT DISTINCT unit_id FROM {STAGE}"  # noqa: S608
+    procedures = f"SELECT DISTINCT procedure_id FROM {STAGE}"  # noqa: S608
     return [
-        Key(DOSSIER, "unit_id", UNIT, f"SELECT DISTINCT unit_id FROM {STAGE}"),  # noqa: S608
-        Key(DOSSIER, "procedure_id", PROCEDURE, f"SELECT DISTINCT procedure_id FROM {STAGE}"),  # noqa: S608
+        Key(DOSSIER, "unit_id", UNIT, units),
+        Key(DOSSIER, "procedure_id", PROCEDURE, procedures),
         Key(DOSSIER, "batch_id", BATCH, f"SELECT {int(batch_id):d}"),
-        Key(COUNT, "unit_id", UNIT),
-        Key(COUNT, "procedure_id", PROCEDURE),
+        Key(COUNT, "unit_id", UNIT, units if difference else ""),
+        Key(COUNT, "procedure_id", PROCEDURE, procedures if difference else ""),
     ]
 
 
