@@ -186,6 +186,7 @@ class ChunkWriter:
         self.staging = staging
         self.chunk = 0  # the staged chunk being written
         self._new_events_from: int | None = None
+        self._new_events_to = 0
         self.scope = scope  # unit ids the acting user may import for; None: no limit
         self.tree = tree  # the target tree's mapping, to tally the rows mapped
         self.batch_id = batch_id
@@ -467,8 +468,11 @@ class ChunkWriter:
                 else:
                     self._insert_citizens_staged(cursor)
         if len(with_state) and self.staging is not None:
-            # Their events go in by SQL too, from _insert_events.
+            # Their events go in by SQL too, from _insert_events: the citizens between
+            # these ids (both bounds: see InsertKeys.inserting on the planner).
             self._new_events_from = first_new
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {CITIZEN}")  # noqa: S608
+            (self._new_events_to,) = cursor.fetchone()
             days = with_state["state_date"]
             self._recount_days([days.min(), days.max()])  # type: ignore[list-item]
             self._insert_events(cursor, events)
@@ -682,9 +686,10 @@ class ChunkWriter:
                     f"INSERT INTO {EVENT} ({', '.join(EVENT_INSERTED)}) "  # noqa: S608
                     "SELECT c.id, s.state, s.state_date, NULL, %s, s.unit_id, %s, %s, %s, '' "
                     f"FROM {STAGED} s JOIN {CITIZEN} c ON c.id_number = s.id_number "
-                    "WHERE s.chunk = %s AND c.id > %s AND s.state IS NOT NULL "
+                    "WHERE s.chunk = %s AND c.id > %s AND c.id <= %s AND s.state IS NOT NULL "
                     "AND s.state_date IS NOT NULL ORDER BY s.row",
-                    [source, batch, user, now, self.chunk, self._new_events_from],
+                    [source, batch, user, now, self.chunk]
+                    + [self._new_events_from, self._new_events_to],
                 )
 
     def relink(self) -> None:
