@@ -200,18 +200,15 @@ class InsertKeys:
     skip the checks of keys referencing it) raises IntegrityError, so the transaction
     rolls back rather than keep a row unchecked."""
 
-    def __init__(self, keys: dict[str, list[tuple[str, str, str]]]) -> None:
+    def __init__(self, keys: dict[str, list[tuple[str, str, str]]], oids: dict[str, int]) -> None:
         self.keys = keys  # table -> [(column, referenced table, referenced column)]
+        self.oids = oids  # table -> its oid, as rows_written names it
 
     @classmethod
     def for_tables(cls, cursor: Any, tables: Sequence[str]) -> InsertKeys | None:
         if connection.vendor != "postgresql" or not connection.in_atomic_block:
             return None
-        may = "current_setting('is_superuser') = 'on'"
-        if getattr(connection, "pg_version", 0) >= 150000:  # GRANT SET ON PARAMETER, PG 15
-            may += " OR has_parameter_privilege('session_replication_role', 'SET')"
-        cursor.execute(f"SELECT {may}")
-        if not cursor.fetchone()[0]:
+        if not triggers_skippable(cursor):
             return None
         names = list(tables)
         cursor.execute(
@@ -237,7 +234,8 @@ class InsertKeys:
             if width != 1:
                 return None
             keys[table.strip('"')].append((column, target.strip('"'), target_column))
-        return cls(keys)
+        cursor.execute("SELECT t, t::regclass::oid FROM unnest(%s::text[]) AS t", [names])
+        return cls(keys, dict(cursor.fetchall()))
 
     @contextmanager
     def inserting(self, cursor: Any, table: str) -> Iterator[None]:
@@ -248,7 +246,7 @@ class InsertKeys:
         """
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
         (since,) = cursor.fetchone()
-        before = _rows_written(cursor)
+        before = rows_written(cursor)
         cursor.execute("SET LOCAL session_replication_role = replica")
         try:
             yield
@@ -256,9 +254,8 @@ class InsertKeys:
             # If the transaction failed, its rollback resets the role.
             with suppress(DatabaseError):
                 cursor.execute("SET LOCAL session_replication_role = DEFAULT")
-        after = _rows_written(cursor)
-        cursor.execute("SELECT %s::regclass::oid", [table])
-        (oid,) = cursor.fetchone()
+        after = rows_written(cursor)
+        oid = self.oids[table]
         other = sorted(
             relid for relid, n in after.items() if n != before.get(relid) and relid != oid
         )
@@ -290,7 +287,17 @@ class InsertKeys:
                 )
 
 
-def _rows_written(cursor: Any) -> dict[int, tuple[int, int]]:
+def triggers_skippable(cursor: Any) -> bool:
+    """Whether this role may set session_replication_role (and so skip triggers): a
+    superuser, or on PostgreSQL 15+ a role granted SET ON PARAMETER (README)."""
+    may = "current_setting('is_superuser') = 'on'"
+    if getattr(connection, "pg_version", 0) >= 150000:
+        may += " OR has_parameter_privilege('session_replication_role', 'SET')"
+    cursor.execute(f"SELECT {may}")
+    return bool(cursor.fetchone()[0])
+
+
+def rows_written(cursor: Any) -> dict[int, tuple[int, int]]:
     """Rows this transaction inserted, and updated or deleted, so far, by table oid."""
     cursor.execute(
         "SELECT relid, n_tup_ins, n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables"
@@ -410,11 +417,9 @@ class ScratchFile:
     def close(self) -> None:
         if self._attached:
             self._attached = False
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute(f"DETACH DATABASE {self.alias}")
-            except DatabaseError:  # the connection went: nothing is attached any more
-                pass
+            # If the connection went, nothing is attached any more.
+            with suppress(DatabaseError), connection.cursor() as cursor:
+                cursor.execute(f"DETACH DATABASE {self.alias}")
         if self._adbc is not None:
             self._adbc.close()
             self._adbc = None

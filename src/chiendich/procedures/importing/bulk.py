@@ -22,12 +22,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 from django.db import DatabaseError, IntegrityError, connection
 
-from chiendich.core.bulkload import ScratchFile
+from chiendich.core.bulkload import ScratchFile, rows_written, triggers_skippable
 from chiendich.core.bulkload import page_cache as bulk_page_cache
 from chiendich.core.frames import (
     BLOCK_BYTES,
@@ -179,11 +178,7 @@ def keys_checked_once(keys: Sequence[Key]) -> Iterator[bool]:
         return
     tables = sorted({k.table for k in keys})
     with connection.cursor() as cursor:
-        may = "current_setting('is_superuser') = 'on'"
-        if getattr(connection, "pg_version", 0) >= 150000:  # GRANT SET ON PARAMETER, PG 15
-            may += " OR has_parameter_privilege('session_replication_role', 'SET')"
-        cursor.execute(f"SELECT {may}")
-        allowed = bool(cursor.fetchone()[0])
+        allowed = triggers_skippable(cursor)
         cursor.execute(
             "SELECT c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text"
             " FROM pg_constraint c JOIN pg_attribute a"
@@ -226,14 +221,14 @@ def keys_checked_once(keys: Sequence[Key]) -> Iterator[bool]:
                     f'insert or update on table "{key.table}" violates foreign key constraint:'
                     f' Key ({key.column})=({missing[0]}) is not present in table "{key.target}".'
                 )
-        written = _rows_written(cursor)
+        written = {r: sum(n) for r, n in rows_written(cursor).items()}
         cursor.execute("SET LOCAL session_replication_role = replica")
     try:
         yield True
         # Whatever else the block wrote (a recount writing a new table, some day) went
         # unchecked too: refuse it unless that table has no key and no trigger to skip.
         with connection.cursor() as cursor:
-            after = _rows_written(cursor)
+            after = {r: sum(n) for r, n in rows_written(cursor).items()}
             grown = [r for r, n in after.items() if n > written.get(r, 0)]
             cursor.execute(
                 "SELECT c.oid::regclass::text FROM pg_class c WHERE c.oid = ANY (%s::oid[])"
@@ -255,9 +250,3 @@ def keys_checked_once(keys: Sequence[Key]) -> Iterator[bool]:
                 cursor.execute("SET LOCAL session_replication_role = DEFAULT")
         except DatabaseError:  # the transaction failed: its rollback resets it
             pass
-
-
-def _rows_written(cursor: Any) -> dict[int, int]:
-    """Rows this transaction inserted, updated or deleted so far, by table oid."""
-    cursor.execute("SELECT relid, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables")
-    return {int(relid): int(n) for relid, n in cursor.fetchall()}
