@@ -374,7 +374,8 @@ def counts_rebuild(
     replaced the versions `replaced` (new dossiers replace none). Where counts are kept
     for `unit_ids` (counts_kept), their difference is added instead of a recount
     (counts_difference) and the number of cells it changed is returned; where it would
-    take a counter below zero (counts already off) the range is rebuilt after all.
+    take a counter below zero (counts already off) it raises CountsOff, having written
+    nothing: the caller rolls back what it holds and rebuilds (see CountsOff).
     """
     if written is not None and unit_ids and counts_kept(unit_ids):
         # Imported here: counts_difference builds on this module's expressions.
@@ -382,9 +383,22 @@ def counts_rebuild(
 
         counts_lock(shared=True)
         applied = counts_difference_apply(new=written, old=replaced)
-        if not applied.refused:
-            return applied.cells
+        if applied.refused:
+            raise CountsOff
+        return applied.cells
     return counts_rebuild_detail(unit_ids=unit_ids, start=start, end=end).cells
+
+
+class CountsOff(Exception):
+    """A difference would take a stored counter below zero: the counts were already off
+    (a bad restore, a hand edit), so only a rebuild of the range can mend them.
+
+    Raised rather than rebuilding in place because a rebuild needs counts_lock
+    exclusively, and the import asking holds it shared and holds row locks: upgrading
+    there waits on every other import holding it shared, one of which may be waiting
+    on those rows, and PostgreSQL aborts one of the two as a deadlock. The caller rolls
+    back to a savepoint taken before its shared lock (releasing that lock and its row
+    locks) and writes again under the exclusive lock (importing.dossiers._merge)."""
 
 
 def counts_kept(unit_ids: Collection[int]) -> bool:

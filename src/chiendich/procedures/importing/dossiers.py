@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from chiendich.accounts.models import AuditEvent, User
@@ -47,7 +47,7 @@ from chiendich.units.models import Unit
 from chiendich.web.warm import overview_refresh_after_commit
 
 from ..cells import DOSSIER_COLUMNS, DOSSIER_REQUIRED, dossier_header
-from ..counts import counts_kept, counts_lock, counts_rebuild
+from ..counts import CountsOff, counts_kept, counts_lock, counts_rebuild
 from ..models import Dossier, DossierCount, DossierImport, Procedure
 from .bulk import SQLITE_CACHE_KIB, Key, Stage, frames, keys_checked_once, page_cache
 from .checks import VALID_SCHEMA, DossierChecker, ValidRow, frame_check
@@ -444,13 +444,32 @@ def _around(r: Run) -> Iterator[None]:
 def _merge(r: Run, write: bool) -> None:
     if not write:  # the writer counted what it would write as the rows were read
         return
-    writer, report = r.state.writer, r.report
-    assert report.batch_id is not None  # noqa: S101
+    writer = r.state.writer
     touched = bool(writer.units and writer.first_day is not None)
     # Where counts are kept for the units, the import adds its own difference (the rows
     # it writes minus the versions they replace) instead of a recount of the units and
     # days it touched; a first import, or counts never built, rebuilds (counts_rebuild).
     difference = touched and writer.stage is not None and counts_kept(writer.units)
+    if difference:
+        try:
+            # A savepoint: counts found already off roll back to it, which releases the
+            # shared counts lock and every row lock taken since, and the import writes
+            # again under the exclusive lock (counts.CountsOff says why not upgrade).
+            with transaction.atomic():
+                _write(r, touched, difference=True)
+        except CountsOff:
+            _write(r, touched, difference=False)
+    else:
+        _write(r, touched, difference=False)
+    if touched:
+        overview_refresh_after_commit()  # the overview's figures, once committed
+
+
+def _write(r: Run, touched: bool, *, difference: bool) -> None:
+    """The merge, and the counts brought up to date: by the import's own difference, or
+    by a rebuild of the units and days it touched."""
+    writer, report = r.state.writer, r.report
+    assert report.batch_id is not None  # noqa: S101
     if touched:
         counts_lock(shared=difference)  # before the merge takes any row lock
     keys = _keys(report.batch_id, difference=difference) if writer.stage is not None else []
@@ -469,8 +488,6 @@ def _merge(r: Run, write: bool) -> None:
         if difference:
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE {OLD}")
-    if touched:
-        overview_refresh_after_commit()  # the overview's figures, once committed
 
 
 def _old_versions_keep() -> None:

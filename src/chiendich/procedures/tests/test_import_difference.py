@@ -16,7 +16,7 @@ import pytest
 from django.db import connection, transaction
 from django.db.models import Max
 
-from chiendich.procedures import counts
+from chiendich.procedures import counts, counts_difference
 from chiendich.procedures.counts import COUNT_FIELDS, counts_rebuild
 from chiendich.procedures.importing import dossiers as import_module
 from chiendich.procedures.models import Dossier, DossierCount
@@ -267,4 +267,74 @@ def test_an_import_waits_for_the_versions_another_is_writing(
     b.join(20)
     assert reports["A"].updated == reports["B"].updated == 1
     assert Dossier.objects.get(code="X").unit.code == XA_2
+    assert stored() == rebuilt_from_scratch()
+
+
+def test_two_imports_finding_the_counts_off_both_rebuild_without_a_deadlock(
+    agencies: dict[str, Unit],
+    import_rows: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgreSQL: import A finds the counts off (its difference would go below zero)
+    while import B, holding the shared counts lock, waits for a dossier A has locked.
+    A must let go of that dossier and of its shared lock before it asks for the
+    exclusive lock a rebuild needs: asking while holding them, each would wait for the
+    other, and the server would abort one import as a deadlock."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's writers take turns")
+    import_rows(
+        [dossier_row("X", XA, received="05/09/2023"), dossier_row("Y", XA, received="06/09/2023")]
+    )
+    DossierCount.objects.filter(day=dt.date(2023, 9, 5)).delete()  # counts off (Y's kept)
+    a_refused, a_go = threading.Event(), threading.Event()
+    real = counts_difference.counts_difference_apply
+
+    def pausing(**kwargs: Any) -> Any:
+        applied = real(**kwargs)
+        if threading.current_thread().name == "A" and applied.refused and not a_go.is_set():
+            a_refused.set()
+            a_go.wait(10)  # A holds X and the shared lock; B now waits for X
+        return applied
+
+    monkeypatch.setattr(counts_difference, "counts_difference_apply", pausing)
+    reports: dict[str, Any] = {}
+    failures: dict[str, BaseException] = {}
+
+    def run(name: str, rows: list[list[Any]]) -> None:
+        try:
+            reports[name] = import_rows(rows)
+        except BaseException as exc:  # noqa: BLE001 - the test reads it
+            failures[name] = exc
+        finally:
+            connection.close()
+
+    # A moves X to the 4th: subtracting X from the 5th's missing cell goes below zero.
+    earlier = dossier_row("X", XA, received="04/09/2023")
+    a = threading.Thread(target=run, args=("A", [earlier]), name="A")
+    a.start()
+    assert a_refused.wait(10), failures
+    moved = dossier_row("X", XA, received="05/09/2023", channel=2)
+    b = threading.Thread(target=run, args=("B", [moved]), name="B")
+    b.start()
+    waiting = 0
+    for _ in range(100):  # until B waits for X's lock, held by A
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND datname = current_database()"
+            )
+            waiting = cursor.fetchone()[0]
+        if waiting:
+            break
+        time.sleep(0.1)
+    assert waiting == 1
+    a_go.set()
+    a.join(30)
+    b.join(30)
+    assert failures == {}
+    assert reports["A"].updated == reports["B"].updated == 1
+    # B's difference (X online, as A left it) went below no counter and was added;
+    # A's rebuild, under the exclusive lock, came after and wrote A's version.
+    x = Dossier.objects.get(code="X")
+    assert (x.received_on, x.channel) == (dt.date(2023, 9, 4), 1)
     assert stored() == rebuilt_from_scratch()
