@@ -247,13 +247,8 @@ class InsertKeys:
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
         (since,) = cursor.fetchone()
         before = rows_written(cursor)
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        try:
+        with triggers_skipped():
             yield
-        finally:
-            # If the transaction failed, its rollback resets the role.
-            with suppress(DatabaseError):
-                cursor.execute("SET LOCAL session_replication_role = DEFAULT")
         after = rows_written(cursor)
         oid = self.oids[table]
         other = sorted(
@@ -295,6 +290,21 @@ def triggers_skippable(cursor: Any) -> bool:
         may += " OR has_parameter_privilege('session_replication_role', 'SET')"
     cursor.execute(f"SELECT {may}")
     return bool(cursor.fetchone()[0])
+
+
+@contextmanager
+def triggers_skipped() -> Iterator[None]:
+    """The block runs without triggers (SET LOCAL session_replication_role = replica),
+    the role set back to the default after it. Only for a role triggers_skippable
+    allows, and a caller that checks the foreign keys itself."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+    try:
+        yield
+    finally:
+        # If the transaction failed, its rollback resets the role.
+        with suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = DEFAULT")
 
 
 def rows_written(cursor: Any) -> dict[int, tuple[int, int]]:

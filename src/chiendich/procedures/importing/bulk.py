@@ -24,9 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from django.db import DatabaseError, IntegrityError, connection
+from django.db import IntegrityError, connection
 
-from chiendich.core.bulkload import ScratchFile, rows_written, triggers_skippable
+from chiendich.core.bulkload import (
+    ScratchFile,
+    rows_written,
+    triggers_skippable,
+    triggers_skipped,
+)
 from chiendich.core.bulkload import page_cache as bulk_page_cache
 from chiendich.core.frames import (
     BLOCK_BYTES,
@@ -222,8 +227,7 @@ def keys_checked_once(keys: Sequence[Key]) -> Iterator[bool]:
                     f' Key ({key.column})=({missing[0]}) is not present in table "{key.target}".'
                 )
         written = {r: sum(n) for r, n in rows_written(cursor).items()}
-        cursor.execute("SET LOCAL session_replication_role = replica")
-    try:
+    with triggers_skipped():
         yield True
         # Whatever else the block wrote (a recount writing a new table, some day) went
         # unchecked too: refuse it unless that table has no key and no trigger to skip.
@@ -244,9 +248,3 @@ def keys_checked_once(keys: Sequence[Key]) -> Iterator[bool]:
                 f"keys_checked_once: {', '.join(unchecked)} written without its foreign-key"
                 " checks; declare its keys"
             )
-    finally:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL session_replication_role = DEFAULT")
-        except DatabaseError:  # the transaction failed: its rollback resets it
-            pass
