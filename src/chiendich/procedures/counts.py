@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 
+from chiendich.core import locks
 from chiendich.core.bulkload import loading
 
 from .models import COUNT_FIELDS, Dossier, DossierCount, DossierStatus, Procedure
@@ -329,10 +330,6 @@ def _max_id_move(cursor: Any) -> None:
     )
 
 
-# Any number: the same in every process. Spells "TTHC cnt" (vneid.counts has its own).
-COUNTS_LOCK = 0x54_54_48_43_63_6E_74
-
-
 def counts_lock(*, shared: bool) -> None:
     """Serialize rebuilds (exclusive) against imports that add their difference to the
     counts (shared, counts_difference), until the transaction ends; call it before
@@ -342,14 +339,9 @@ def counts_lock(*, shared: bool) -> None:
     statement starts and writes that value; an import committing its dossiers and its
     difference meanwhile would be overwritten, and the counts would drift from the
     dossiers until the next rebuild of those days. Imports adding differences do not
-    block each other (each adds to a cell under its row lock) nor any reader. On
-    SQLite, whose writers are serialized by the database lock, there is nothing to do.
+    block each other (each adds to a cell under its row lock) nor any reader.
     """
-    if connection.vendor != "postgresql":
-        return
-    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {function}(%s)", [COUNTS_LOCK])
+    locks.xact_lock(locks.TTHC_COUNTS, shared=shared)
 
 
 @transaction.atomic

@@ -53,7 +53,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chiendich.accounts.models import AuditEvent, User
 from chiendich.accounts.services import audit_event_record
-from chiendich.core import clock, xlsx
+from chiendich.core import clock, locks, xlsx
 from chiendich.core.cells import CellError
 from chiendich.core.tabular import (
     Row,
@@ -539,23 +539,14 @@ _STAGE_COLUMNS = [
 _STAGE_NAMES = [name for name, _ in _STAGE_COLUMNS]
 
 
-STAFF_LOCK = 0x73_74_61_66  # "staf": the advisory-lock space of staff-list imports
-
-
 def _agencies_lock(agency_ids: list[int]) -> None:
     """On PostgreSQL, one staff-list import per agency at a time, until the transaction
     ends: taken before the stored lists are read, so an import of the same agency
     committing meanwhile is waited for and then read, instead of its new people being
     counted as created here (or refused by the unique constraint). In id order, so two
-    imports of several agencies cannot deadlock. SQLite's writers take turns already
-    (IMMEDIATE transactions)."""
-    if connection.vendor != "postgresql" or not connection.in_atomic_block:
-        return
-    with connection.cursor() as cursor:
-        for agency_id in sorted(agency_ids):
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s::int, %s::int)", [STAFF_LOCK, agency_id]
-            )
+    imports of several agencies cannot deadlock."""
+    for agency_id in sorted(agency_ids):
+        locks.xact_lock(locks.STAFF_AGENCY, agency_id)
 
 
 def _apply(valid: pl.DataFrame, report: StaffImportReport, *, write: bool) -> None:

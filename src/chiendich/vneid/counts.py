@@ -27,6 +27,8 @@ from typing import Any
 
 from django.db import connection, models, transaction
 
+from chiendich.core import locks
+
 from .models import ELIGIBLE_AGE, AccountState, DailyCount, DailyCountChange, FlagKind
 
 STATE_FIELDS = {
@@ -469,11 +471,6 @@ def counts_rebuild(
     return len(rows)
 
 
-# Any number: it only has to be the same in every process. Spells "chiendich counts".
-COUNTS_LOCK = 0x63_68_69_65_6E_64_69_63
-CHANGES_LOCK = COUNTS_LOCK + 1
-
-
 def counts_lock(*, shared: bool) -> None:
     """Serialize recounts (exclusive) against changes that adjust counts in place
     (shared), until the transaction ends; call it before taking any row lock.
@@ -481,23 +478,13 @@ def counts_lock(*, shared: bool) -> None:
     Why: a change applied as a difference (counts_citizen_follow) and a recount of
     the same unit running side by side on PostgreSQL could each miss the other, and
     the stored counts would drift from a recount. Shared holders do not block a
-    reader, but take turns among themselves (CHANGES_LOCK: their change-log ids must
-    commit in order). On SQLite, whose writers are serialized by the database lock,
-    there is nothing to do.
+    reader, but take turns among themselves (locks.VNEID_CHANGES): their change-log
+    ids must commit in order, as the dashboard reads "every change up to the highest
+    id" (web/stored.py), which a change committing after a later id would break.
     """
-    if connection.vendor != "postgresql":
-        return
-    if not connection.in_atomic_block:
-        raise RuntimeError("counts_lock holds until the transaction ends: call it in one")
-    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {function}(%s)", [COUNTS_LOCK])
-        if shared:
-            # In-place changes take turns (as SQLite's writers do), so their
-            # DailyCountChange ids commit in order: the dashboard reads "every change
-            # up to the highest id" (web/stored.py), which a change committing after
-            # a later id would break. Taken here, before any row lock, like the above.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHANGES_LOCK])
+    locks.xact_lock(locks.VNEID_COUNTS, shared=shared)
+    if shared:
+        locks.xact_lock(locks.VNEID_CHANGES)
 
 
 def _span() -> tuple[dt.date, dt.date] | None:

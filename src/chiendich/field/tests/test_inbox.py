@@ -325,7 +325,7 @@ def test_the_bound_on_postgresql_is_a_lock_timeout(field) -> None:
         pytest.skip("PostgreSQL's lock_timeout")
     import psycopg
 
-    from chiendich.vneid.counts import COUNTS_LOCK
+    from chiendich.core.locks import VNEID_COUNTS
 
     db = connection.settings_dict
     other = psycopg.connect(
@@ -337,7 +337,7 @@ def test_the_bound_on_postgresql_is_a_lock_timeout(field) -> None:
         autocommit=True,
     )
     try:
-        other.execute("SELECT pg_advisory_lock(%s)", [COUNTS_LOCK])
+        other.execute("SELECT pg_advisory_lock(%s)", [VNEID_COUNTS])
         started = time.monotonic()
         submitted = inbox.visit_submit(
             field.people["approved"],

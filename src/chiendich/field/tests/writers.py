@@ -395,7 +395,7 @@ def _lock_held() -> Any:
     write lock (BEGIN IMMEDIATE), PostgreSQL's counts lock exclusive."""
     from django.db import connection
 
-    from chiendich.vneid.counts import COUNTS_LOCK
+    from chiendich.core.locks import VNEID_COUNTS
 
     if connection.vendor == "sqlite":
         import sqlite3
@@ -419,11 +419,11 @@ def _lock_held() -> Any:
         port=db["PORT"] or None,
         autocommit=True,
     ) as other:
-        other.execute("SELECT pg_advisory_lock(%s)", [COUNTS_LOCK])
+        other.execute("SELECT pg_advisory_lock(%s)", [VNEID_COUNTS])
         try:
             yield
         finally:
-            other.execute("SELECT pg_advisory_unlock(%s)", [COUNTS_LOCK])
+            other.execute("SELECT pg_advisory_unlock(%s)", [VNEID_COUNTS])
 
 
 def _send_all(url: str, bodies: list[tuple[str, dict[str, Any]]]) -> list[tuple[int, float]]:
