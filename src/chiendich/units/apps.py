@@ -6,3 +6,7 @@ class UnitsConfig(AppConfig):
     name = "chiendich.units"
     label = "units"
     verbose_name = _("Units")
+    import_kinds = {
+        "hamlets": "chiendich.units.importing.HAMLETS_KIND",
+        "organizations": "chiendich.units.importing.ORGANIZATIONS_KIND",
+    }

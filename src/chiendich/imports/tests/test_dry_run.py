@@ -68,12 +68,30 @@ def _catalogue(folder: Path) -> Path:
     return path
 
 
+def _hamlets(folder: Path) -> Path:
+    from chiendich.units.tests.test_import import HAMLETS
+
+    path = folder / "ap.csv"
+    path.write_text(HAMLETS, encoding="utf-8")
+    return path
+
+
+def _organizations(folder: Path) -> Path:
+    from chiendich.units.tests.test_import import ORGS
+
+    path = folder / "to-chuc.csv"
+    path.write_text(ORGS, encoding="utf-8")
+    return path
+
+
 FILES = {
     "citizens": _citizens,
     "dossiers": _dossiers,
     "staff": _staff,
     "results": _results,
     "catalogue": _catalogue,
+    "hamlets": _hamlets,
+    "organizations": _organizations,
 }
 
 

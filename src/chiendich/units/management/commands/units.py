@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chiendich.core import clock
@@ -17,7 +18,7 @@ from chiendich.units.lineage import hamlet_assignments_import
 from chiendich.units.loading import units_load
 from chiendich.units.models import Level, Unit
 from chiendich.units.selectors import lineage_of, province_units, unit_at, unit_tree_rows
-from chiendich.units.services import LoadResult, hamlets_import, organizations_import
+from chiendich.units.services import LoadResult
 
 
 def _day(text: str) -> dt.date:
@@ -53,12 +54,24 @@ class Command(BaseCommand):
         )
         load.add_argument("--province", required=True, help="GSO province code, e.g. 82, or all")
         load.add_argument("--date", help="YYYY-MM-DD: the tree in force that day (default: today)")
-        hamlets = sub.add_parser("import-hamlets", help="import hamlets from a CSV")
+        hamlets = sub.add_parser(
+            "import-hamlets", help="import hamlets from a CSV or XLSX (= chiendich import hamlets)"
+        )
         hamlets.add_argument("file", type=Path)
-        hamlets.add_argument("--date", help="commune codes as in force that day (default: today)")
-        orgs = sub.add_parser("import-organizations", help="import organizations from a CSV")
+        hamlets.add_argument(
+            "--date",
+            help="commune codes as in force that day, an earlier tree's mapped to it"
+            " (default: today)",
+        )
+        orgs = sub.add_parser(
+            "import-organizations",
+            help="import organizations from a CSV or XLSX (= chiendich import organizations)",
+        )
         orgs.add_argument("file", type=Path)
-        orgs.add_argument("--date", help="unit codes as in force that day (default: today)")
+        orgs.add_argument(
+            "--date",
+            help="unit codes as in force that day, an earlier tree's mapped to it (default: today)",
+        )
         assign = sub.add_parser(
             "assign-hamlets",
             help="assign the hamlets of split communes to their new communes, from a CSV",
@@ -90,12 +103,14 @@ class Command(BaseCommand):
             what = f"Tỉnh {province}" if province is not None else "Cả nước"
             self._report(f"{what} ({day:%d/%m/%Y})", result)
         elif action in ("import-hamlets", "import-organizations"):
-            importer = hamlets_import if action == "import-hamlets" else organizations_import
-            try:
-                result = importer(options["file"], on=day)
-            except TabularError as exc:
-                raise tabular_command_error(exc) from exc
-            self._report(str(options["file"]), result)
+            # The import pipeline's kinds (units/importing.py), as `chiendich import
+            # hamlets|organizations FILE --tree DAY` runs them: the same checks, error
+            # file, progress and summary.
+            kind = "hamlets" if action == "import-hamlets" else "organizations"
+            tree = ["--tree", day.isoformat()] if options.get("date") else []
+            call_command(
+                "import", kind, str(options["file"]), *tree, stdout=self.stdout, stderr=self.stderr
+            )
         elif action == "assign-hamlets":
             try:
                 assigned = hamlet_assignments_import(options["file"])
