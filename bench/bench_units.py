@@ -2,6 +2,7 @@
 
     uv run python bench/bench_units.py load [--runs 3]
     DATABASE_URL=postgres://… uv run python bench/bench_units.py load --database postgres
+    uv run python bench/bench_units.py lists [--per-commune 25] [--runs 3] [--before REV]
     uv run chiendich demo --no-serve            # the full-scale 2023 replay in ./var
     uv run python bench/bench_units.py history [--data-dir var] [--runs 5]
 
@@ -12,6 +13,14 @@ rows, then every unit's successor path. Baselines, in the same run: reading
 the same divisions and links from the package's Python API (the floor of the
 data itself), and a bare `executemany` of as many rows into an empty SQLite
 table (the floor of writing them).
+
+lists: the hamlets' and organizations' lists of today's Đồng Tháp (82.2025, its 102
+communes; the tree loaded untimed in a child process per run): --per-commune hamlets
+per commune (a third with a code, the rest matched by name or given one), and the
+commune police and People's Committee of each commune, imported by
+`units.services.hamlets_import` / `organizations_import`, then each list imported again
+(nothing changes). With --before, the older code (a revision or a folder holding `src`)
+runs the same lists in turns with ours, on the same database; the ratio is ours / before.
 
 history: on the built 2023 demo (which also loads today's tree), the figures
 an officer of today's Phường Đạo Thạnh (28249.2025) and of today's province
@@ -181,6 +190,132 @@ def load(args: argparse.Namespace, work: Path) -> None:
     )
 
 
+# --- lists -------------------------------------------------------------------------------------
+
+LISTS_DAY = dt.date(2026, 1, 1)
+
+
+def _write_lists(folder: Path, per_commune: int) -> tuple[Path, Path, int, int]:
+    """The hamlets' and organizations' CSVs of every commune of today's Đồng Tháp."""
+    from chiendich.units.models import Kind, Level, Unit
+
+    communes = list(
+        Unit.objects.filter(level=Level.COMMUNE, kind=Kind.TERRITORIAL, path__startswith="82.2025/")
+        .valid_on(LISTS_DAY)
+        .order_by("path")
+    )
+    hamlets, orgs = folder / "ap.csv", folder / "to-chuc.csv"
+    with hamlets.open("w", encoding="utf-8") as out:
+        out.write("Mã xã,Tên ấp/khu phố,Mã ấp/khu phố\n")
+        for c in communes:
+            word = "Khu phố" if c.type == "phuong" else "Ấp"
+            for k in range(1, per_commune + 1):
+                code = f"{c.gso_code}-H{k:03d}" if k % 3 == 0 else ""
+                out.write(f"{c.gso_code},{word} {k},{code}\n")
+    with orgs.open("w", encoding="utf-8") as out:
+        out.write("Mã đơn vị,Tên đơn vị,Loại,Cấp,Mã đơn vị hành chính\n")
+        for c in communes:
+            out.write(f"{c.gso_code}-CA,Công an {c.name},Công an,xã,{c.gso_code}\n")
+            out.write(f"{c.gso_code}-UB,UBND {c.name},ubnd,xã,{c.gso_code}\n")
+    return hamlets, orgs, len(communes) * per_commune, len(communes) * 2
+
+
+def _child_lists(per_commune: int, folder: Path) -> dict[str, Any]:
+    """In a child (ours, or the older `src` of BENCH_BEFORE_SRC): migrate, load today's
+    Đồng Tháp (untimed), then time each list imported, and imported again."""
+    import resource
+
+    sys.path.insert(0, str(REPO / "src"))
+    before = os.environ.get("BENCH_BEFORE_SRC")
+    if before:
+        sys.path.insert(0, before)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chiendich.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    from chiendich.units.loading import units_load
+    from chiendich.units.services import hamlets_import, organizations_import
+
+    units_load(82, LISTS_DAY)
+    hamlets, orgs, n_hamlets, n_orgs = _write_lists(folder, per_commune)
+    out: dict[str, Any] = {"hamlets": n_hamlets, "organizations": n_orgs}
+    for name, importer, path in (
+        ("hamlets", hamlets_import, hamlets),
+        ("organizations", organizations_import, orgs),
+    ):
+        for step in ("first", "again"):
+            started = time.perf_counter()
+            result = importer(path, on=LISTS_DAY)
+            out[f"{name}_{step}"] = time.perf_counter() - started
+            out[f"{name}_{step}_outcome"] = (result.created, result.updated, result.unchanged)
+    out["max_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return out
+
+
+def lists(args: argparse.Namespace, work: Path) -> None:
+    from _dbfloor import before_source
+
+    url = os.environ.get("DATABASE_URL", "") if args.database == "postgres" else ""
+    if args.database == "postgres" and not url.startswith("postgres"):
+        raise SystemExit("--database postgres needs DATABASE_URL")
+    sides = ["ours"] + (["before"] if args.before else [])
+    before_src = before_source(args.before, work) if args.before else None
+    seconds: dict[str, dict[str, list[float]]] = {side: {} for side in sides}
+    last: dict[str, dict[str, Any]] = {}
+    for run in range(args.runs):
+        # Alternate which side goes first: both see the same load.
+        for side in sides if run % 2 == 0 else sides[::-1]:
+            folder = work / f"{side}{run}"
+            folder.mkdir()
+            if url:
+                name = f"bench_lists_{side}"
+                pg_admin(url, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
+                env = child_env(database_url=pg_url(url, name))
+            else:
+                env = child_env(data_dir=folder)
+            if side == "before":
+                env["BENCH_BEFORE_SRC"] = str(before_src)
+            done = subprocess.run(
+                [sys.executable, __file__, "child-lists", str(args.per_commune), str(folder)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if done.returncode:
+                raise SystemExit(done.stderr[-3000:])
+            last[side] = json.loads(done.stdout.strip().splitlines()[-1])
+            for key, value in last[side].items():
+                if isinstance(value, float):
+                    seconds[side].setdefault(key, []).append(value)
+            if url:
+                pg_admin(url, f"DROP DATABASE IF EXISTS bench_lists_{side}")
+    ours = last["ours"]
+    print(
+        f"today's Đồng Tháp on {args.database}: {ours['hamlets']:,} hamlets"
+        f" ({args.per_commune} a commune), {ours['organizations']:,} organizations"
+    )
+    for key, label in (
+        ("hamlets_first", "hamlets, first import"),
+        ("hamlets_again", "hamlets, again (nothing changes)"),
+        ("organizations_first", "organizations, first import"),
+        ("organizations_again", "organizations, again"),
+    ):
+        line = f"{label}: ours {fmt_runs(seconds['ours'][key])} {tuple(ours[key + '_outcome'])}"
+        if args.before:
+            b = seconds["before"][key]
+            line += (
+                f"; before {fmt_runs(b)} {tuple(last['before'][key + '_outcome'])};"
+                f" ratio ours / before {median(seconds['ours'][key]) / median(b):.2f}x"
+            )
+        print(line)
+    print(f"peak RSS of the child: ours {ours['max_rss_kib'] / 1024:.0f} MiB", end="")
+    print(f", before {last['before']['max_rss_kib'] / 1024:.0f} MiB" if args.before else "")
+
+
 # --- history ----------------------------------------------------------------------------------
 
 
@@ -258,8 +393,13 @@ def main() -> None:
     if sys.argv[1:2] == ["child-load"]:
         print(json.dumps(_child_load()))
         return
+    if sys.argv[1:2] == ["child-lists"]:
+        print(json.dumps(_child_lists(int(sys.argv[2]), Path(sys.argv[3]))))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=["load", "history"])
+    parser.add_argument("what", choices=["load", "lists", "history"])
+    parser.add_argument("--per-commune", type=int, default=25, help="lists: hamlets a commune")
+    parser.add_argument("--before", help="lists: an older revision, or a folder holding src")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--data-dir", type=Path, default=REPO / "var")
     parser.add_argument("--runs", type=int, default=3)
@@ -268,7 +408,7 @@ def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     print(f"machine: {machine()}")
     with work_folder(args.work, "bench-units-") as work:
-        (load if args.what == "load" else history)(args, work)
+        {"load": load, "lists": lists, "history": history}[args.what](args, work)
 
 
 if __name__ == "__main__":
