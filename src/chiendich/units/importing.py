@@ -182,7 +182,7 @@ def _code_problem(code: str) -> str:
     return ""
 
 
-def _bad_rows(r: Run, frame: pl.DataFrame) -> tuple[list[dict[str, Any]], list[RowError]]:
+def _whole_rows(r: Run, frame: pl.DataFrame) -> tuple[list[dict[str, Any]], list[RowError]]:
     """The frame's rows that were read whole, and an error for each that was not (cut
     short, badly quoted)."""
     rows, errors = [], []
@@ -231,7 +231,7 @@ def _hamlets_check(r: Run, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[RowE
     without case or diacritics), the code (invalid, repeated, taken by a unit elsewhere)."""
     s: _Hamlets = r.state
     file = r.report.file
-    rows, errors = _bad_rows(r, frame)
+    rows, errors = _whole_rows(r, frame)
     wanted = {row["commune_code"] for row in rows if row["commune_code"]} - s.looked_up
     s.communes.update(units_at(wanted, s.day, level=Level.COMMUNE, kind=Kind.TERRITORIAL))
     s.looked_up |= wanted
@@ -411,7 +411,7 @@ def _organizations_check(r: Run, frame: pl.DataFrame) -> tuple[pl.DataFrame, lis
     belongs to (unknown on the day, or outside the user's units)."""
     s: _Organizations = r.state
     file = r.report.file
-    rows, errors = _bad_rows(r, frame)
+    rows, errors = _whole_rows(r, frame)
     wanted = {row["parent_code"] for row in rows if row["parent_code"]} - s.looked_up
     s.parents.update(units_at(wanted, s.day, kind=Kind.TERRITORIAL))
     s.looked_up |= wanted
