@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,25 @@ REPO_DIR = Path(__file__).resolve().parents[2]
 # Browser tests drive Debian's Chromium (never a downloaded one); CI saves screenshots here.
 CHROMIUM = Path(os.environ.get("CHIENDICH_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = REPO_DIR / "var" / "screenshots"
+
+
+@contextmanager
+def pg_session(*, autocommit: bool = True) -> Iterator[Any]:
+    """A second PostgreSQL session on the test database (psycopg), beside Django's: what
+    another process would see, or a lock another process holds."""
+    import psycopg
+    from django.db import connection
+
+    db = connection.settings_dict
+    with psycopg.connect(
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"],
+        host=db["HOST"],
+        port=db["PORT"] or None,
+        autocommit=autocommit,
+    ) as other:
+        yield other
 
 
 def require_chromium() -> None:

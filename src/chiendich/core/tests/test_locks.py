@@ -3,13 +3,10 @@ transaction ends, and its keys cannot meet."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import pytest
 from django.db import connection, transaction
 
+from chiendich.conftest import pg_session
 from chiendich.core import locks
 
 KEYS = {
@@ -27,23 +24,6 @@ def test_the_keys_are_distinct_and_fit_their_spaces() -> None:
     assert locks.STAFF_AGENCY < 2**31  # also the first half of (int, int) keys
 
 
-@contextmanager
-def _other() -> Iterator[Any]:
-    """A second session of the test database, in autocommit."""
-    import psycopg
-
-    db = connection.settings_dict
-    with psycopg.connect(
-        dbname=db["NAME"],
-        user=db["USER"],
-        password=db["PASSWORD"],
-        host=db["HOST"],
-        port=db["PORT"] or None,
-        autocommit=True,
-    ) as other:
-        yield other
-
-
 def _held() -> set[tuple[int, int, int, str]]:
     """This session's advisory locks: (classid, objid, objsubid, mode)."""
     with connection.cursor() as cursor:
@@ -59,7 +39,7 @@ def test_a_lock_is_held_until_the_transaction_ends() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only: SQLite's writers take turns by the database lock")
     key = locks.TTHC_COUNTS
-    with _other() as other:
+    with pg_session() as other:
         with transaction.atomic():
             locks.xact_lock(key)
             locks.xact_lock(locks.STAFF_AGENCY, 42, shared=True)

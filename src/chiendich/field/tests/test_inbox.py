@@ -323,20 +323,10 @@ def test_the_bound_on_postgresql_is_a_lock_timeout(field) -> None:
     lock an import's merge holds exclusive, then the outcome is accepted."""
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL's lock_timeout")
-    import psycopg
-
+    from chiendich.conftest import pg_session
     from chiendich.core.locks import VNEID_COUNTS
 
-    db = connection.settings_dict
-    other = psycopg.connect(
-        dbname=db["NAME"],
-        user=db["USER"],
-        password=db["PASSWORD"],
-        host=db["HOST"],
-        port=db["PORT"] or None,
-        autocommit=True,
-    )
-    try:
+    with pg_session() as other:
         other.execute("SELECT pg_advisory_lock(%s)", [VNEID_COUNTS])
         started = time.monotonic()
         submitted = inbox.visit_submit(
@@ -351,8 +341,6 @@ def test_the_bound_on_postgresql_is_a_lock_timeout(field) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SHOW lock_timeout")
             assert cursor.fetchone()[0] == "0"
-    finally:
-        other.close()
     assert inbox_drain().applied == 1
     assert Visit.objects.count() == 1
 

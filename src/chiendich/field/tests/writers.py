@@ -408,17 +408,9 @@ def _lock_held() -> Any:
             other.execute("ROLLBACK")
             other.close()
         return
-    import psycopg
+    from chiendich.conftest import pg_session
 
-    db = connection.settings_dict
-    with psycopg.connect(
-        dbname=db["NAME"],
-        user=db["USER"],
-        password=db["PASSWORD"],
-        host=db["HOST"],
-        port=db["PORT"] or None,
-        autocommit=True,
-    ) as other:
+    with pg_session() as other:
         other.execute("SELECT pg_advisory_lock(%s)", [VNEID_COUNTS])
         try:
             yield

@@ -7,11 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-import psycopg
 import pytest
 from django.db import connection, transaction
 from django.db.models import Max
 
+from chiendich.conftest import pg_session
 from chiendich.procedures import counts
 from chiendich.procedures.counts import counts_rebuild, counts_rebuild_detail
 from chiendich.procedures.models import Dossier, DossierCount, DossierStatus, Procedure
@@ -137,10 +137,7 @@ def test_an_update_only_or_delete_only_recount_moves_the_max_id(receiving: list[
 
 def _other_connection_dossiers() -> int:
     """Dossiers another session sees (PostgreSQL): only committed ones."""
-    s = connection.settings_dict
-    with psycopg.connect(
-        dbname=s["NAME"], user=s["USER"], password=s["PASSWORD"], host=s["HOST"], port=s["PORT"]
-    ) as other:
+    with pg_session(autocommit=False) as other:
         row = other.execute(f"SELECT COUNT(*) FROM {Dossier._meta.db_table}").fetchone()  # noqa: S608
         return int(row[0]) if row else 0
 
