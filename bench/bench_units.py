@@ -68,6 +68,17 @@ def _django() -> None:
     django.setup()
 
 
+def _child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run this script as a child with `args`; the JSON it prints last."""
+    done = subprocess.run(
+        [sys.executable, __file__, *args], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode:
+        raise SystemExit(done.stderr[-3000:])
+    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
 # --- load -------------------------------------------------------------------------------------
 
 
@@ -159,16 +170,7 @@ def load(args: argparse.Namespace, work: Path) -> None:
             folder = work / f"db{run}"
             folder.mkdir()
             env = child_env(data_dir=folder)
-        done = subprocess.run(
-            [sys.executable, __file__, "child-load"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode:
-            raise SystemExit(done.stderr[-3000:])
-        last = json.loads(done.stdout.strip().splitlines()[-1])
+        last = _child(["child-load"], env)
         ours.append(last["seconds"])
         reloads.append(last["reload_seconds"])
         if url:
@@ -278,16 +280,7 @@ def lists(args: argparse.Namespace, work: Path) -> None:
                 env = child_env(data_dir=folder)
             if side == "before":
                 env["BENCH_BEFORE_SRC"] = str(before_src)
-            done = subprocess.run(
-                [sys.executable, __file__, "child-lists", str(args.per_commune), str(folder)],
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if done.returncode:
-                raise SystemExit(done.stderr[-3000:])
-            last[side] = json.loads(done.stdout.strip().splitlines()[-1])
+            last[side] = _child(["child-lists", str(args.per_commune), str(folder)], env)
             for key, value in last[side].items():
                 if isinstance(value, float):
                     seconds[side].setdefault(key, []).append(value)
