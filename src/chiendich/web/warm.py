@@ -7,8 +7,9 @@ compute it (a few hundred milliseconds for a province's TTHC indicators). Instea
 import asks for `overview_refresh_after_commit()` inside its transaction; once the
 transaction has committed, the process that imported (the web job's worker, or the
 command line) computes the pages of the units readers open first, the provinces with
-a plan and the units right below them, on the data's last day, in each language, and
-leaves them in the cache every process of the machine shares (core/caching.py).
+a plan and the units right below them, on the data's last day, in each language (the
+provinces first, then the units below in Vietnamese, then in English: `refresh_order`),
+and leaves them in the cache every process of the machine shares (core/caching.py).
 
 After commit, not before: a rolled-back transaction can give its ids back (SQLite's
 AUTOINCREMENT counter rolls back with it), and figures computed from rows that never
@@ -28,7 +29,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import translation
 
-from chiendich.units.models import Kind, Unit
+from chiendich.units.models import Kind, Level, Unit
 
 from . import stored
 
@@ -60,10 +61,25 @@ def overview_units() -> list[Unit]:
     return [*provinces, *below]
 
 
+def refresh_order(units: list[Unit]) -> list[tuple[Unit, str]]:
+    """(unit, language) in the order the refresh computes them: each province in every
+    language, then the units below in the site's language (Vietnamese), then in the
+    others. Where the budget runs out (a province of a hundred communes), the pages
+    left are those fewest read: another language of a commune."""
+    languages = [settings.LANGUAGE_CODE] + [
+        code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE
+    ]
+    provinces = [u for u in units if u.level == Level.PROVINCE]
+    below = [u for u in units if u.level != Level.PROVINCE]
+    return [(u, code) for u in provinces for code in languages] + [
+        (u, code) for code in languages for u in below
+    ]
+
+
 def overview_refresh(budget: float = BUDGET_SECONDS) -> Refreshed:
     """Compute and cache the pages of `overview_units()` on the data's last day, in
-    every language, under the current data version. Units already cached cost a cache
-    read."""
+    every language (`refresh_order`), under the current data version. Units already
+    cached cost a cache read."""
     from .views import unit_body_html
 
     began = time.perf_counter()
@@ -73,13 +89,12 @@ def overview_refresh(budget: float = BUDGET_SECONDS) -> Refreshed:
         day = stored.last_day()
         if day is None:
             return Refreshed(0, 0.0)
-        for unit in overview_units():
-            for language, _name in settings.LANGUAGES:
-                if time.perf_counter() - began > budget:
-                    return Refreshed(pages, time.perf_counter() - began, stopped=True)
-                with translation.override(language):
-                    unit_body_html(unit, everyone, day)
-                pages += 1
+        for unit, language in refresh_order(overview_units()):
+            if time.perf_counter() - began > budget:
+                return Refreshed(pages, time.perf_counter() - began, stopped=True)
+            with translation.override(language):
+                unit_body_html(unit, everyone, day)
+            pages += 1
     return Refreshed(pages, time.perf_counter() - began)
 
 

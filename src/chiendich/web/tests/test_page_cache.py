@@ -227,6 +227,44 @@ def test_the_refresh_computes_the_overview_units(small_campaign: Any) -> None:
     assert again.pages == done.pages and again.seconds <= done.seconds * 2 + 0.5
 
 
+def test_the_refresh_computes_the_provinces_then_the_units_below_in_vietnamese_first(
+    small_campaign: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within its budget the refresh reaches every unit's Vietnamese page before any unit
+    below the province in English: a province of a hundred communes runs out of time on
+    the pages read least."""
+    from types import SimpleNamespace
+
+    from django.utils import translation
+
+    from chiendich.web import views
+
+    computed: list[tuple[str, str]] = []
+    real = views.unit_body_html
+
+    def recorded(unit: Any, *args: Any) -> Any:
+        computed.append((unit.code, translation.get_language()))
+        return real(unit, *args)
+
+    monkeypatch.setattr(views, "unit_body_html", recorded)
+    units = warm.overview_units()
+    below = [u.code for u in units[1:]]
+    assert len(below) >= 2
+    warm.overview_refresh()
+    assert computed == [
+        ("82", "vi"),
+        ("82", "en"),
+        *((code, "vi") for code in below),
+        *((code, "en") for code in below),
+    ]
+    computed.clear()
+    # Stopped by its budget after the province's pages: what is left is the units below.
+    ticks = iter(range(1000))  # a second per look at the clock, for the refresh only
+    monkeypatch.setattr(warm, "time", SimpleNamespace(perf_counter=lambda: float(next(ticks))))
+    done = warm.overview_refresh(budget=2.5)
+    assert done.stopped and computed == [("82", "vi"), ("82", "en")]
+
+
 def test_a_signed_out_session_is_refused_by_every_process(
     small_campaign: Any, make_user: Any
 ) -> None:
