@@ -392,7 +392,7 @@ def _organizations_start(r: Run) -> None:
     r.report.what = "tổ chức"
 
 
-def org_type(text: str) -> str | None:
+def _org_type(text: str) -> str | None:
     """An organization type from its code or its name in Vietnamese or English."""
     folded = fold(text)
     for t in _ORG_TYPES:
@@ -417,7 +417,7 @@ def _organizations_check(r: Run, frame: pl.DataFrame) -> tuple[pl.DataFrame, lis
     s.looked_up |= wanted
     landed = _landed(r, [row["parent_code"] for row in rows], s.parents)
     taken = _taken([row["code"] for row in rows], [unit for _, unit in landed])
-    types = {text: org_type(text) for text in {row["type"] for row in rows}}
+    types = {text: _org_type(text) for text in {row["type"] for row in rows}}
     valid = []
     for row, (read, unit) in zip(rows, landed, strict=True):
         number, before = row[ROW], len(errors)
