@@ -44,7 +44,7 @@ from .dated import MapProblem
 from .lineage import successor_paths_refresh
 from .models import PATH_SEPARATOR, Kind, Level, Unit, UnitType
 from .selectors import code_problem, example_commune, units_at
-from .services import unit_upsert
+from .services import Outcomes, unit_upsert
 
 CODE_MAX = 40  # a code as written (the identity adds the tree's suffix)
 OUT_OF_SCOPE = "ngoài phạm vi các đơn vị của bạn"
@@ -88,7 +88,7 @@ _LEVEL_WORDS = {
 
 
 @dataclass
-class UnitsImportReport(PipelineReport):
+class UnitsImportReport(PipelineReport, Outcomes):
     """What a hamlet or organization import read, rejected and wrote (or, in a dry run,
     would write), by outcome and by unit type."""
 
@@ -98,14 +98,6 @@ class UnitsImportReport(PipelineReport):
     by_type: Counter[str] = field(default_factory=Counter)
     read_on: dt.date | None = None  # the day the file's unit codes were read on
     what: str = "đơn vị"
-
-    def add(self, outcome: str, unit_type: str) -> None:
-        setattr(self, outcome, getattr(self, outcome) + 1)
-        self.by_type[unit_type] += 1
-
-    @property
-    def total(self) -> int:
-        return self.created + self.updated + self.unchanged
 
     def summary_lines(self) -> list[str]:
         n = vn_number

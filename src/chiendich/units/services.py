@@ -22,15 +22,14 @@ from chiendich.core.text import clean
 from .models import Kind, Unit
 
 
-@dataclass
-class LoadResult:
-    """What a load or import did, by outcome."""
+class Outcomes:
+    """Units counted by outcome ("created", "updated", "unchanged") and by type: the
+    counting of a load's result and of an import's report (their dataclass fields)."""
 
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    by_type: Counter[str] = field(default_factory=Counter)
-    lineage: int = 0  # lineage rows written (GSO loads)
+    created: int
+    updated: int
+    unchanged: int
+    by_type: Counter[str]
 
     def add(self, outcome: str, unit_type: str) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
@@ -39,6 +38,17 @@ class LoadResult:
     @property
     def total(self) -> int:
         return self.created + self.updated + self.unchanged
+
+
+@dataclass
+class LoadResult(Outcomes):
+    """What a load or import did, by outcome."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    by_type: Counter[str] = field(default_factory=Counter)
+    lineage: int = 0  # lineage rows written (GSO loads)
 
 
 def unit_upsert(
