@@ -45,9 +45,9 @@ from .lineage import successor_paths_refresh
 from .models import PATH_SEPARATOR, Kind, Level, Unit, UnitType
 from .selectors import code_problem, example_commune, units_at
 from .services import Outcomes, unit_upsert
+from .splits import OUT_OF_SCOPE
 
 CODE_MAX = 40  # a code as written (the identity adds the tree's suffix)
-OUT_OF_SCOPE = "ngoài phạm vi các đơn vị của bạn"
 
 HAMLET_COLUMNS = {
     "commune_code": ["Mã xã", "Ma xa", "commune_code", "Mã đơn vị hành chính cấp xã"],
